@@ -1,0 +1,1 @@
+"""Intake: takes issues in from every channel and publishes ``IssueReported``."""

@@ -1,0 +1,6 @@
+import baton_intake.issues.models  # noqa: F401  (registers the tables)
+import baton_shared.outbox  # noqa: F401
+from baton_shared.migrations import run_env
+from sqlmodel import SQLModel
+
+run_env(SQLModel.metadata)

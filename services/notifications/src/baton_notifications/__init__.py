@@ -1,0 +1,1 @@
+"""Notifications: tells liaisons what Baton asks of them, reliably and never twice."""

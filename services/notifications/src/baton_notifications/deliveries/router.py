@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from baton_shared.service import SessionDep
+from fastapi import APIRouter, Query
+from sqlmodel import select
+
+from baton_notifications.deliveries.models import Delivery, DeliveryPublic, DeliveryStatus
+
+router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
+
+
+@router.get("", response_model=list[DeliveryPublic])
+async def list_deliveries(
+    session: SessionDep,
+    issue_id: Annotated[str | None, Query(max_length=36)] = None,
+    recipient_id: Annotated[str | None, Query(max_length=128)] = None,
+    status: DeliveryStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[DeliveryPublic]:
+    """Deliveries, newest first, filtered by issue, recipient and status."""
+    query = select(Delivery)
+    if issue_id is not None:
+        query = query.where(Delivery.issue_id == issue_id)
+    if recipient_id is not None:
+        query = query.where(Delivery.recipient_id == recipient_id)
+    if status is not None:
+        query = query.where(Delivery.status == status)
+    query = query.order_by(Delivery.id.desc()).limit(limit)  # type: ignore[union-attr]
+    return [DeliveryPublic.of(row) for row in (await session.exec(query)).all()]

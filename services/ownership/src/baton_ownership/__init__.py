@@ -1,0 +1,1 @@
+"""Ownership: every routed issue gets exactly one accountable owner."""

@@ -1,0 +1,12 @@
+from baton_shared.service import serve
+
+from baton_ownership.app import create_app
+from baton_ownership.settings import Settings
+
+
+def main() -> None:
+    serve(create_app, Settings())
+
+
+if __name__ == "__main__":
+    main()

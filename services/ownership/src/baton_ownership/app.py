@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from baton_shared.kafka.topics import ISSUES_OWNERSHIP, ISSUES_ROUTED
+from baton_shared.service import Runtime
+from fastapi import FastAPI
+
+from baton_ownership.assignment.handler import on_issue_routed
+from baton_ownership.assignment.router import router as owner_router
+from baton_ownership.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    runtime = Runtime(
+        name="ownership",
+        settings=settings or Settings(),
+        migrations_dir=Path(__file__).parent / "migrations",
+    )
+    runtime.produces(ISSUES_OWNERSHIP)
+    runtime.consume(ISSUES_ROUTED, partial(on_issue_routed, runtime=runtime))
+    return runtime.app(title="Baton ownership", routers=[owner_router])

@@ -1,0 +1,1 @@
+"""Routing: picks the department that must fix an issue, and says why."""

@@ -1,0 +1,1 @@
+"""Baton's shared kernel: what every service needs, and nothing service-specific."""

@@ -1,0 +1,91 @@
+"""A CloudEvents 1.0 compatible envelope (structured JSON mode).
+
+Attribute names follow the CloudEvents spec so that any CloudEvents SDK can read
+Baton's events. The ``type`` names the payload's version (``...v1``); within a
+version, payload changes are additive only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+# type -> payload model; filled by ``register`` in each topic family module.
+_PAYLOADS: dict[str, type[BaseModel]] = {}
+_TYPES: dict[type[BaseModel], str] = {}
+
+
+def register(event_type: str, model: type[BaseModel]) -> None:
+    _PAYLOADS[event_type] = model
+    _TYPES[model] = event_type
+
+
+def payload_model(event_type: str) -> type[BaseModel] | None:
+    return _PAYLOADS.get(event_type)
+
+
+class EventParseError(ValueError):
+    """The bytes are not a Baton event this version understands. Never retried."""
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    SPECVERSION: ClassVar[str] = "1.0"
+
+    specversion: str = "1.0"
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()))
+    source: str
+    type: str
+    subject: str  # the issue id: also the Kafka key, so one issue's events stay ordered
+    time: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    datacontenttype: str = "application/json"
+    data: Any
+
+    @classmethod
+    def wrap(cls, *, source: str, data: BaseModel) -> Envelope:
+        """Envelope a registered payload; its issue id becomes the subject."""
+        return cls(source=source, type=_TYPES[type(data)], subject=data.issue_id, data=data)
+
+    def payload(self) -> BaseModel:
+        """The ``data`` as the model its ``type`` names."""
+        if isinstance(self.data, BaseModel):
+            return self.data
+        model = payload_model(self.type)
+        if model is None:
+            raise EventParseError(f"unknown event type {self.type!r}")
+        return model.model_validate(self.data)
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+def parse_event(raw: bytes | None) -> Envelope:
+    """Parse and validate an envelope and its payload, or raise ``EventParseError``."""
+    if not raw:
+        raise EventParseError("empty message value")
+    try:
+        envelope = Envelope.model_validate_json(raw)
+    except ValidationError as exc:
+        raise EventParseError(f"not a CloudEvents envelope: {_summary(exc)}") from exc
+    if envelope.specversion != Envelope.SPECVERSION:
+        raise EventParseError(f"unsupported specversion {envelope.specversion!r}")
+    model = payload_model(envelope.type)
+    if model is None:
+        raise EventParseError(f"unknown event type {envelope.type!r}")
+    try:
+        data = model.model_validate(envelope.data)
+    except ValidationError as exc:
+        raise EventParseError(f"invalid {envelope.type} payload: {_summary(exc)}") from exc
+    return envelope.model_copy(update={"data": data})
+
+
+def _summary(exc: ValidationError) -> str:
+    # Field paths and error kinds only: never echo values, which may be personal data.
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
+        for err in exc.errors(include_input=False)
+    )[:500]

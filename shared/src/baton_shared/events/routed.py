@@ -1,0 +1,28 @@
+"""Topic family ``issues.routed``: which department must fix an issue, and why."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from baton_shared.events.common import Person, Priority
+from baton_shared.events.envelope import register
+
+ISSUE_ROUTED_V1 = "baton.issue.routed.v1"
+
+
+class IssueRouted(BaseModel):
+    issue_id: str
+    department: str
+    rule_id: str | None  # None when no rule matched and the fallback applied
+    reason: str
+    priority: Priority = "normal"
+    # The department's roster at decision time, so ownership can assign without
+    # reading routing's catalog.
+    liaisons: list[Person]
+    escalation_contact: Person
+    routed_at: datetime
+
+
+register(ISSUE_ROUTED_V1, IssueRouted)

@@ -1,0 +1,190 @@
+"""Consumer runner: at-least-once delivery into idempotent handlers.
+
+- Offsets are committed only after the handler returned, i.e. after its effect
+  is durable (handlers commit their own database transaction).
+- A handler that raises is retried with exponential backoff; after the last
+  attempt the message goes to ``<topic>.dlq`` with the reason in headers and the
+  runner moves on. A message that cannot be parsed goes there at once: retrying
+  cannot fix it.
+- ``stop()`` lets the message in hand finish, commits it, then leaves the group.
+- Each message is handled in a CONSUMER span whose parent is the producer's span
+  (from the ``traceparent`` header), so one issue stays one trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
+
+from baton_shared.events import Envelope, EventParseError, parse_event
+from baton_shared.kafka.producer import EventProducer
+from baton_shared.kafka.topics import dlq
+from baton_shared.kafka.tracing import extract_context, messaging_attributes
+from baton_shared.telemetry import tracer
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Envelope], Awaitable[None]]
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:1000]
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        *,
+        topic: str,
+        group_id: str,
+        handler: Handler,
+        producer: EventProducer,
+        bootstrap_servers: str,
+        service: str,
+        max_attempts: int = 3,
+        retry_backoff_s: float = 0.2,
+        session_timeout_ms: int = 10_000,
+        heartbeat_interval_ms: int = 3_000,
+    ) -> None:
+        self.topic = topic
+        self._handler = handler
+        self._producer = producer
+        self._service = service
+        self._max_attempts = max_attempts
+        self._backoff = retry_backoff_s
+        self._group_id = group_id
+        self._consumer_options = dict(
+            bootstrap_servers=bootstrap_servers,
+            group_id=group_id,
+            client_id=f"{service}-{topic}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=session_timeout_ms,
+            heartbeat_interval_ms=heartbeat_interval_ms,
+        )
+        self._consumer: AIOKafkaConsumer
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def start(self) -> None:
+        # Created here because aiokafka binds clients to the running loop.
+        self._consumer = AIOKafkaConsumer(self.topic, **self._consumer_options)
+        await self._consumer.start()
+        self._task = asyncio.create_task(self._run(), name=f"consume {self.topic}")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            await self._task
+            await self._consumer.stop()
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            batches = await self._consumer.getmany(timeout_ms=500, max_records=50)
+            for tp, records in batches.items():
+                for record in records:
+                    try:
+                        await self._process(record)
+                    except Exception:
+                        # Only a failed dead-lettering lands here (Kafka unreachable):
+                        # rewind so the message is neither lost nor skipped.
+                        log.exception(
+                            "cannot dead-letter %s[%d]@%d; will retry",
+                            tp.topic,
+                            tp.partition,
+                            record.offset,
+                        )
+                        self._consumer.seek(tp, record.offset)
+                        await asyncio.sleep(1.0)
+                        break
+                    await self._commit(tp, record.offset + 1)
+                    if self._stopping.is_set():
+                        return
+
+    async def _commit(self, tp: TopicPartition, offset: int) -> None:
+        await self._consumer.commit({tp: OffsetAndMetadata(offset, "")})
+
+    async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        key = record.key.decode(errors="replace") if record.key else None
+        attrs = messaging_attributes(
+            topic=record.topic, operation="process", event_id=None, issue_id=key
+        )
+        attrs["messaging.consumer.group.name"] = self._group_id
+        attrs["messaging.destination.partition.id"] = str(record.partition)
+        attrs["messaging.kafka.offset"] = record.offset
+        with tracer().start_as_current_span(
+            f"process {record.topic}",
+            context=extract_context(record.headers),
+            kind=trace.SpanKind.CONSUMER,
+            attributes=attrs,
+        ) as span:
+            try:
+                envelope = parse_event(record.value)
+            except EventParseError as exc:
+                await self._dead_letter(record, exc, attempts=0)
+                span.set_attribute("baton.outcome", "dead_lettered")
+                span.set_status(Status(StatusCode.ERROR, "unparseable message"))
+                return
+            span.set_attribute("messaging.message.id", envelope.id)
+            span.set_attribute("baton.event_type", envelope.type)
+            for attempt in range(1, self._max_attempts + 1):
+                try:
+                    await self._handler(envelope)
+                    span.set_attribute("baton.outcome", "handled")
+                    span.set_attribute("baton.attempts", attempt)
+                    return
+                except Exception as exc:
+                    span.record_exception(exc)
+                    log.warning(
+                        "handler failed on event %s (%s), attempt %d of %d: %s",
+                        envelope.id,
+                        envelope.type,
+                        attempt,
+                        self._max_attempts,
+                        type(exc).__name__,
+                    )
+                    if attempt == self._max_attempts:
+                        await self._dead_letter(record, exc, attempts=attempt)
+                        span.set_attribute("baton.outcome", "dead_lettered")
+                        span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+                        return
+                    delay = self._backoff * 2 ** (attempt - 1)
+                    await asyncio.sleep(delay + random.uniform(0, delay / 2))
+
+    async def _dead_letter(
+        self, record: ConsumerRecord[bytes, bytes], exc: BaseException, *, attempts: int
+    ) -> None:
+        log.error(
+            "dead-lettering %s[%d]@%d after %d attempt(s): %s",
+            record.topic,
+            record.partition,
+            record.offset,
+            attempts,
+            type(exc).__name__,
+        )
+        error_headers = [
+            ("baton.dlq.reason", _reason(exc).encode()),
+            ("baton.dlq.error_type", type(exc).__name__.encode()),
+            ("baton.dlq.topic", record.topic.encode()),
+            ("baton.dlq.partition", str(record.partition).encode()),
+            ("baton.dlq.offset", str(record.offset).encode()),
+            ("baton.dlq.attempts", str(attempts).encode()),
+            ("baton.dlq.service", self._service.encode()),
+        ]
+        await self._producer.send_raw(
+            dlq(record.topic),
+            key=record.key.decode(errors="replace") if record.key else None,
+            value=record.value,
+            headers=list(record.headers or []) + error_headers,
+        )

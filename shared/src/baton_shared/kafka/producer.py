@@ -1,0 +1,87 @@
+"""The one way Baton publishes: acks=all, idempotent, traced."""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaProducer
+from opentelemetry import trace
+from opentelemetry.context import Context
+
+from baton_shared.events import Envelope
+from baton_shared.kafka.tracing import Headers, inject_headers, messaging_attributes
+from baton_shared.telemetry import tracer
+
+
+class EventProducer:
+    def __init__(self, bootstrap_servers: str, *, client_id: str) -> None:
+        self._bootstrap_servers = bootstrap_servers
+        self._client_id = client_id
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        # aiokafka binds its clients to the running loop: create them here, not earlier.
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap_servers,
+            client_id=self._client_id,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+        )
+        await self._producer.start()
+
+    @property
+    def _client(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            raise RuntimeError("EventProducer.start() was not awaited")
+        return self._producer
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+
+    async def ping(self) -> None:
+        """Raise unless the cluster answers a metadata request."""
+        await self._client.client.fetch_all_metadata()
+
+    async def publish(
+        self, topic: str, envelope: Envelope, *, parent: Context | None = None
+    ) -> None:
+        """Publish and wait for the broker's acknowledgement.
+
+        ``parent`` is the context the event was created in (an outbox row keeps
+        it), so the PRODUCER span sits in the issue's trace even when a relay
+        publishes later.
+        """
+        await self.send_raw(
+            topic,
+            key=envelope.subject,
+            value=envelope.to_json(),
+            parent=parent,
+            event_id=envelope.id,
+            event_type=envelope.type,
+        )
+
+    async def send_raw(
+        self,
+        topic: str,
+        *,
+        key: str | None,
+        value: bytes | None,
+        headers: Headers | None = None,
+        parent: Context | None = None,
+        event_id: str | None = None,
+        event_type: str | None = None,
+    ) -> None:
+        attrs = messaging_attributes(topic=topic, operation="send", event_id=event_id, issue_id=key)
+        if event_type:
+            attrs["baton.event_type"] = event_type
+        with tracer().start_as_current_span(
+            f"send {topic}", context=parent, kind=trace.SpanKind.PRODUCER, attributes=attrs
+        ):
+            # Strip any trace headers the message already had: this span is its parent now.
+            base = [(k, v) for k, v in headers or [] if k not in ("traceparent", "tracestate")]
+            await self._client.send_and_wait(
+                topic,
+                key=key.encode() if key is not None else None,
+                value=value,
+                headers=inject_headers(base),
+            )

@@ -1,0 +1,180 @@
+"""What every Baton service is made of, wired once: database, producer, outbox
+relay, consumers, telemetry, problem details and health endpoints.
+
+A service declares its topics and handlers; the lifespan starts them in order
+and stops them in reverse, so SIGTERM (uvicorn's graceful shutdown) lets the
+message in hand finish, commits it, flushes the outbox and exports the spans.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from baton_shared import migrations
+from baton_shared.db import Database
+from baton_shared.kafka import ConsumerRunner, EventProducer, Handler, dlq, ensure_topics
+from baton_shared.outbox import OutboxRelay
+from baton_shared.problems import install_problem_handlers
+from baton_shared.settings import ServiceSettings
+from baton_shared.telemetry import setup_telemetry, shutdown_telemetry
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    def __init__(self, *, name: str, settings: ServiceSettings, migrations_dir: Path) -> None:
+        self.name = name
+        self.settings = settings
+        self.migrations_dir = migrations_dir
+        self.db = Database(settings.database_url, schema=settings.database_schema)
+        self.producer = EventProducer(settings.kafka_bootstrap_servers, client_id=f"baton-{name}")
+        self.relay = OutboxRelay(
+            self.db, self.producer, poll_interval_s=settings.outbox_poll_interval_s
+        )
+        self._handlers: list[tuple[str, Handler]] = []
+        self._produces: list[str] = []
+        self.consumers: list[ConsumerRunner] = []
+
+    def consume(self, topic: str, handler: Handler) -> None:
+        self._handlers.append((self.settings.topic(topic), handler))
+
+    def produces(self, topic: str) -> str:
+        name = self.settings.topic(topic)
+        self._produces.append(name)
+        return name
+
+    async def _ensure_topics(self) -> None:
+        consumed = [t for t, _ in self._handlers]
+        names = consumed + [dlq(t) for t in consumed] + self._produces
+        await ensure_topics(
+            self.settings.kafka_bootstrap_servers,
+            names,
+            partitions=self.settings.topic_partitions,
+            replication_factor=self.settings.topic_replication_factor,
+        )
+
+    @asynccontextmanager
+    async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        s = self.settings
+        if s.migrate_on_start:
+            await asyncio.to_thread(
+                migrations.upgrade, self.migrations_dir, s.database_url, s.database_schema
+            )
+        if s.create_topics:
+            await self._ensure_topics()
+        await self.producer.start()
+        await self.relay.start()
+        for topic, handler in self._handlers:
+            runner = ConsumerRunner(
+                topic=topic,
+                group_id=s.group_id(),
+                handler=handler,
+                producer=self.producer,
+                bootstrap_servers=s.kafka_bootstrap_servers,
+                service=self.name,
+                max_attempts=s.handler_max_attempts,
+                retry_backoff_s=s.handler_retry_backoff_s,
+                session_timeout_ms=s.consumer_session_timeout_ms,
+                heartbeat_interval_ms=s.consumer_heartbeat_interval_ms,
+            )
+            await runner.start()
+            self.consumers.append(runner)
+        log.info("%s started", self.name)
+        try:
+            yield
+        finally:
+            for runner in self.consumers:
+                await runner.stop()
+            await self.relay.stop()
+            await self.producer.stop()
+            await self.db.dispose()
+            shutdown_telemetry()
+            log.info("%s stopped", self.name)
+
+    async def ready(self) -> dict[str, str]:
+        """What /readyz reports: each dependency 'ok' or what is wrong."""
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(self.db.ping(), timeout=2)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = type(exc).__name__
+        try:
+            await asyncio.wait_for(self.producer.ping(), timeout=2)
+            checks["kafka"] = "ok"
+        except Exception as exc:
+            checks["kafka"] = type(exc).__name__
+        stopped = [c.topic for c in self.consumers if not c.running]
+        checks["consumers"] = "ok" if not stopped else "stopped: " + ", ".join(stopped)
+        return checks
+
+    def app(self, *, title: str, routers: list[APIRouter], version: str = "0.1.0") -> FastAPI:
+        setup_telemetry(f"baton-{self.name}")
+        app = FastAPI(title=title, version=version, lifespan=self.lifespan)
+        app.state.runtime = self
+        install_problem_handlers(app)
+        app.include_router(health_router)
+        for router in routers:
+            app.include_router(router)
+        FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+        return app
+
+
+health_router = APIRouter(tags=["health"])
+
+
+@health_router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@health_router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    """Readiness: false while the database or Kafka is unreachable."""
+    checks = await request.app.state.runtime.ready()
+    ok = all(v == "ok" for v in checks.values())
+    return JSONResponse(
+        {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
+    )
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with get_runtime(request).db.session() as session:
+        yield session
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def serve(factory: Callable[[], FastAPI], settings: ServiceSettings) -> None:
+    """Run a service with uvicorn (SIGTERM/SIGINT shut it down gracefully)."""
+    import uvicorn
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    uvicorn.run(
+        factory,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        timeout_graceful_shutdown=20,
+    )

@@ -1,0 +1,158 @@
+"""End-to-end fixtures: real Kafka, real PostgreSQL, the four services as
+processes, a real SMTP server and a real OTLP receiver. One stack per session;
+a unique topic prefix and database schemas keep each run apart."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import TypeVar
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from baton_shared.kafka import EventProducer
+
+from conftest import Inbox, free_port, running_smtp_server
+from tests.integration.otlp_receiver import OtlpReceiver
+from tests.integration.stack import (
+    SERVICES,
+    Infra,
+    Service,
+    start_service,
+    stop_services,
+    wait_ready,
+)
+
+T = TypeVar("T")
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class Stack:
+    prefix: str
+    kafka: str
+    database_url: str
+    services: dict[str, Service]
+    inbox: Inbox
+    otlp: OtlpReceiver
+
+    def url(self, service: str) -> str:
+        return self.services[service].url
+
+    def topic(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[Infra]:
+    infra = Infra()
+    try:
+        infra.start()
+        yield infra
+    finally:
+        infra.stop()
+
+
+def service_env(prefix: str, infra: Infra, name: str, **extra: str) -> dict[str, str]:
+    schema = prefix.rstrip(".").replace("-", "_") + "_" + name
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": infra.kafka,
+        "DATABASE_URL": infra.database_url,
+        "BATON_DATABASE_SCHEMA": schema,
+        "BATON_TOPIC_PREFIX": prefix,
+        "BATON_CONSUMER_SESSION_TIMEOUT_MS": "6000",
+        "BATON_CONSUMER_HEARTBEAT_INTERVAL_MS": "1000",
+        "BATON_HANDLER_RETRY_BACKOFF_S": "0.1",
+        "BATON_OUTBOX_POLL_INTERVAL_S": "0.5",
+        "OTEL_SERVICE_NAME": f"baton-{name}",
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+async def stack(infra: Infra) -> AsyncIterator[Stack]:
+    prefix = f"it{uuid.uuid4().hex[:8]}."
+    otlp = OtlpReceiver()
+    otlp.start()
+    with running_smtp_server() as inbox:
+        services: dict[str, Service] = {}
+        try:
+            for name in SERVICES:
+                services[name] = start_service(
+                    name,
+                    free_port(),
+                    service_env(
+                        prefix,
+                        infra,
+                        name,
+                        OTEL_TRACES_EXPORTER="otlp",
+                        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=otlp.endpoint,
+                        OTEL_BSP_SCHEDULE_DELAY="200",
+                        BATON_SMTP_PORT=str(inbox.port),
+                    ),
+                )
+            await wait_ready(list(services.values()))
+            yield Stack(prefix, infra.kafka, infra.database_url, services, inbox, otlp)
+        finally:
+            stop_services(list(services.values()))
+            otlp.stop()
+
+
+@pytest.fixture(scope="session")
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=10) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def producer(infra: Infra) -> AsyncIterator[EventProducer]:
+    p = EventProducer(infra.kafka, client_id="baton-tests")
+    await p.start()
+    yield p
+    await p.stop()
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]], *, timeout_s: float = 30, what: str = "condition"
+) -> T:
+    """Poll ``probe`` until it returns something truthy; fail after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = await probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+        await asyncio.sleep(0.2)
+
+
+async def read_topic(bootstrap: str, topic: str, *, timeout_s: float = 5) -> list:
+    """Every record currently on ``topic`` (all partitions, from the start)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        if not partitions:
+            await consumer._client.force_metadata_update()
+            partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in partitions]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        end = await consumer.end_offsets(tps)
+        records = []
+        deadline = time.monotonic() + timeout_s
+
+        async def behind() -> bool:
+            return any([await consumer.position(tp) < end[tp] for tp in tps])
+
+        while await behind() and time.monotonic() < deadline:
+            for batch in (await consumer.getmany(timeout_ms=500)).values():
+                records.extend(batch)
+        return records
+    finally:
+        await consumer.stop()

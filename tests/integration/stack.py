@@ -1,0 +1,144 @@
+"""Starts what the end-to-end tests run against: a real Kafka broker and a
+throwaway PostgreSQL cluster (through deploy/local's scripts, or the ones named
+by ``KAFKA_BOOTSTRAP_SERVERS`` and ``DATABASE_URL``), and the four services as
+separate processes, configured only through their environment."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[2]
+STATE = REPO / ".run" / "test"
+SERVICES = ("intake", "routing", "ownership", "notifications")
+
+
+class StackError(RuntimeError):
+    """Kafka, PostgreSQL or a service could not start: the tests fail, never skip."""
+
+
+def _script(name: str, action: str, env: dict[str, str]) -> str:
+    proc = subprocess.run(
+        ["bash", str(REPO / "deploy" / "local" / name), action],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if action == "start" and proc.returncode != 0:
+        raise StackError(f"{name} {action} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc.stdout
+
+
+@dataclass
+class Infra:
+    """A Kafka broker and a PostgreSQL server; stops only what it started."""
+
+    kafka: str = ""
+    database_url: str = ""
+    _started: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+
+    def start(self) -> None:
+        STATE.mkdir(parents=True, exist_ok=True)
+        base = {"BATON_STATE_DIR": str(STATE)}
+        self.kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
+        if not self.kafka:
+            env = base | {"BATON_KAFKA_PORT": "19092", "BATON_KAFKA_CONTROLLER_PORT": "19093"}
+            self._start("kafka.sh", env)
+            self.kafka = "127.0.0.1:19092"
+        self.database_url = os.environ.get("DATABASE_URL", "")
+        if not self.database_url.startswith("postgres"):
+            env = base | {"BATON_PG_PORT": "55433"}
+            out = self._start("postgres.sh", env)
+            found = re.search(r"DATABASE_URL=(\S+)", out)
+            if not found:
+                raise StackError(f"postgres.sh printed no DATABASE_URL:\n{out}")
+            self.database_url = found.group(1)
+
+    def _start(self, script: str, env: dict[str, str]) -> str:
+        env = {k: v for k, v in env.items()}
+        already = (
+            subprocess.run(
+                ["bash", str(REPO / "deploy/local" / script), "status"],
+                env={**os.environ, **env},
+                capture_output=True,
+            ).returncode
+            == 0
+        )
+        out = _script(script, "start", env)
+        if not already:
+            self._started.append((script, env))
+        return out
+
+    def stop(self) -> None:
+        for script, env in reversed(self._started):
+            _script(script, "stop", env)
+
+
+@dataclass
+class Service:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def start_service(name: str, port: int, env: dict[str, str]) -> Service:
+    log = STATE / "logs" / f"{name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", f"baton_{name}"],
+            env={**os.environ, **env, "BATON_PORT": str(port)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+        )
+    return Service(name=name, port=port, process=process, log=log)
+
+
+async def wait_ready(services: list[Service], timeout_s: float = 90) -> None:
+    deadline = time.monotonic() + timeout_s
+    async with httpx.AsyncClient() as client:
+        for service in services:
+            while True:
+                if service.process.poll() is not None:
+                    raise StackError(f"{service.name} exited:\n{service.log_tail()}")
+                try:
+                    if (await client.get(f"{service.url}/readyz", timeout=2)).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise StackError(
+                        f"{service.name} not ready in {timeout_s}s:\n{service.log_tail()}"
+                    )
+                await asyncio.sleep(0.3)
+
+
+def stop_services(services: list[Service]) -> None:
+    for service in services:
+        if service.process.poll() is None:
+            service.process.send_signal(signal.SIGTERM)
+    for service in services:
+        try:
+            service.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            service.process.kill()

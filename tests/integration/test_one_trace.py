@@ -1,0 +1,67 @@
+"""One issue is one trace across all four services, and every consumer span's
+parent is the producer span of the message it handled."""
+
+import pytest
+
+from tests.integration.conftest import eventually
+from tests.integration.test_issue_journey import owner_of, report
+
+pytestmark = pytest.mark.integration
+
+SERVICES = {"baton-intake", "baton-routing", "baton-ownership", "baton-notifications"}
+
+
+async def test_an_issue_is_one_trace_across_the_four_services(stack, http):
+    issue_id = await report(stack, http, "Where is my parcel? tracking is stuck")
+    await owner_of(stack, http, issue_id)
+
+    def spans_of_issue():
+        return [s for s in stack.otlp.snapshot() if s.attributes.get("baton.issue_id") == issue_id]
+
+    async def all_consumers_exported():
+        consumers = {s.service for s in spans_of_issue() if s.kind == "CONSUMER"}
+        return consumers >= {"baton-routing", "baton-ownership", "baton-notifications"} or None
+
+    await eventually(all_consumers_exported, what="consumer spans from three services")
+
+    issue_spans = spans_of_issue()
+    trace_ids = {s.trace_id for s in issue_spans}
+    assert len(trace_ids) == 1, f"the issue's spans are spread over {len(trace_ids)} traces"
+    [trace_id] = trace_ids
+    trace = [s for s in stack.otlp.snapshot() if s.trace_id == trace_id]
+    assert {s.service for s in trace} >= SERVICES
+
+    by_id = {s.span_id: s for s in trace}
+    consumers = [s for s in trace if s.kind == "CONSUMER"]
+    assert len(consumers) == 3
+    for consumer in consumers:
+        parent = by_id.get(consumer.parent_span_id)
+        assert parent is not None, f"{consumer.name} in {consumer.service} has no parent here"
+        assert parent.kind == "PRODUCER"
+        topic = consumer.attributes["messaging.destination.name"]
+        assert parent.attributes["messaging.destination.name"] == topic
+        assert parent.service != consumer.service
+
+    # The trace starts at intake's HTTP request: it is the root.
+    roots = [s for s in trace if not s.parent_span_id]
+    assert [(r.service, r.kind) for r in roots] == [("baton-intake", "SERVER")]
+
+
+async def test_span_attributes_carry_ids_not_personal_data(stack, http):
+    secret = "Zanzibar-7731"
+    issue_id = await report(stack, http, f"Refund please {secret}", f"My name is {secret}")
+    owner = await owner_of(stack, http, issue_id)
+
+    async def notification_span():
+        return [
+            s
+            for s in stack.otlp.snapshot()
+            if s.attributes.get("baton.issue_id") == issue_id and s.service == "baton-notifications"
+        ] or None
+
+    await eventually(notification_span, what="the notification span")
+    trace_id = (await notification_span())[0].trace_id
+    for span in (s for s in stack.otlp.snapshot() if s.trace_id == trace_id):
+        for value in span.attributes.values():
+            assert secret not in str(value)
+            assert owner["owner"]["email"] not in str(value)
