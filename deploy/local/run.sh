@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# `make run`: Kafka (unless KAFKA_BOOTSTRAP_SERVERS names one), a local mail
+# sink, and the four services on ports 8001-8004 with SQLite files (unless
+# DATABASE_URL names a PostgreSQL database). Ctrl-C stops everything it started.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$repo"
+state="${BATON_STATE_DIR:-$repo/.run}"
+py="$repo/.venv/bin/python"
+services=(intake routing ownership notifications)
+declare -A ports=([intake]=8001 [routing]=8002 [ownership]=8003 [notifications]=8004)
+mkdir -p "$state/logs"
+
+started_kafka=false
+if [[ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]]; then
+  deploy/local/kafka.sh status >/dev/null 2>&1 || started_kafka=true
+  deploy/local/kafka.sh start
+  export KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:${BATON_KAFKA_PORT:-9092}"
+fi
+
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  echo; echo "Stopping Baton..."
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait || true
+  if $started_kafka; then deploy/local/kafka.sh stop; fi
+}
+trap cleanup EXIT INT TERM
+
+# The mail sink stands in for a mail server unless BATON_SMTP_HOST points at one.
+if [[ -z "${BATON_SMTP_HOST:-}" ]]; then
+  BATON_STATE_DIR="$state" "$py" deploy/local/mailsink.py >"$state/logs/mailsink.log" 2>&1 &
+  pids+=($!)
+fi
+for svc in "${services[@]}"; do
+  BATON_PORT="${ports[$svc]}" BATON_STATE_DIR="$state" OTEL_SERVICE_NAME="baton-$svc" \
+    "$py" -m "baton_$svc" >"$state/logs/$svc.log" 2>&1 &
+  pids+=($!)
+done
+
+ready() {  # ready SERVICE PORT: wait for /readyz, or show the log and fail
+  for _ in $(seq 1 120); do
+    if "$py" -c "import sys,urllib.request as u; u.urlopen('http://127.0.0.1:$2/readyz', timeout=1)" \
+        2>/dev/null; then return 0; fi
+    sleep 0.5
+  done
+  echo "$1 did not become ready; the end of $state/logs/$1.log:" >&2
+  tail -n 40 "$state/logs/$1.log" >&2
+  return 1
+}
+for svc in "${services[@]}"; do ready "$svc" "${ports[$svc]}"; done
+
+cat <<EOT
+
+Baton is running.
+  intake         http://127.0.0.1:8001/docs
+  routing        http://127.0.0.1:8002/docs
+  ownership      http://127.0.0.1:8003/docs
+  notifications  http://127.0.0.1:8004/docs
+  logs           $state/logs/    mail received: $state/mail/
+
+Try it (in another terminal):
+
+  id=\$(curl -s -X POST http://127.0.0.1:8001/v1/issues -H 'content-type: application/json' \\
+    -d '{"channel": "agent", "reporter": {"kind": "customer", "id": "cust-42"},
+         "subject": "Charged twice", "description": "I want a refund for order 1234."}' \\
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["issue_id"])')
+  sleep 2
+  curl -s http://127.0.0.1:8002/v1/decisions/\$id        # which department, by which rule, why
+  curl -s http://127.0.0.1:8003/v1/issues/\$id/owner     # its one accountable owner
+  curl -s "http://127.0.0.1:8004/v1/deliveries?issue_id=\$id"   # the email to that owner
+  ls $state/mail/
+
+Press Ctrl-C to stop.
+EOT
+
+# Stop everything as soon as any one of them exits.
+wait -n "${pids[@]}"
+echo "A Baton process exited; see $state/logs/." >&2
+exit 1
