@@ -52,12 +52,16 @@ class Infra:
         base = {"BATON_STATE_DIR": str(STATE)}
         self.kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
         if not self.kafka:
-            env = base | {"BATON_KAFKA_PORT": "19092", "BATON_KAFKA_CONTROLLER_PORT": "19093"}
+            port = os.environ.get("BATON_TEST_KAFKA_PORT", "19092")
+            env = base | {
+                "BATON_KAFKA_PORT": port,
+                "BATON_KAFKA_CONTROLLER_PORT": str(int(port) + 1),
+            }
             self._start("kafka.sh", env)
-            self.kafka = "127.0.0.1:19092"
+            self.kafka = f"127.0.0.1:{port}"
         self.database_url = os.environ.get("DATABASE_URL", "")
         if not self.database_url.startswith("postgres"):
-            env = base | {"BATON_PG_PORT": "55433"}
+            env = base | {"BATON_PG_PORT": os.environ.get("BATON_TEST_PG_PORT", "55433")}
             out = self._start("postgres.sh", env)
             found = re.search(r"DATABASE_URL=(\S+)", out)
             if not found:
@@ -65,7 +69,6 @@ class Infra:
             self.database_url = found.group(1)
 
     def _start(self, script: str, env: dict[str, str]) -> str:
-        env = {k: v for k, v in env.items()}
         already = (
             subprocess.run(
                 ["bash", str(REPO / "deploy/local" / script), "status"],
