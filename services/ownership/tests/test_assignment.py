@@ -1,92 +1,80 @@
-from datetime import UTC, datetime
-from pathlib import Path
-
 import pytest
-from baton_ownership.assignment import service
-from baton_ownership.assignment.models import IssueOwner
-from baton_shared.events import IssueRouted, Person
 from sqlalchemy.exc import IntegrityError
 
-MIGRATIONS = Path(__file__).parents[1] / "src" / "baton_ownership" / "migrations"
+from baton_ownership.assignment import service
+from baton_ownership.assignment.models import IssueOwner
+from baton_ownership.directory import service as directory
+from baton_ownership.directory.models import Member
+
+from .conftest import person
 
 
-def person(pid: str) -> Person:
-    return Person(id=pid, name=pid.title(), email=f"{pid}@example.com")
-
-
-def routed(issue_id: str, department: str = "finance", liaisons=("ana", "ben")) -> IssueRouted:
-    return IssueRouted(
-        issue_id=issue_id,
-        department=department,
-        rule_id="r1",
-        reason="because",
-        liaisons=[person(p) for p in liaisons],
-        escalation_contact=person("head"),
-        routed_at=datetime.now(UTC),
-    )
-
-
-@pytest.fixture
-async def db(migrated_db):
-    return migrated_db(MIGRATIONS)
-
-
-async def test_liaisons_take_turns_per_department(db):
-    owners = []
-    for n in range(5):
-        async with db.transaction() as session:
-            owner = await service.assign(session=session, routed=routed(f"i-{n}"))
-            owners.append(owner.owner_id)
-    assert owners == ["ana", "ben", "ana", "ben", "ana"]
-
-
-async def test_departments_keep_separate_turns(db):
+async def assign(db, issue_id: str, department: str = "finance"):
     async with db.transaction() as session:
-        a = await service.assign(session=session, routed=routed("i-1", "finance"))
-        b = await service.assign(session=session, routed=routed("i-2", "it", ("kofi", "lena")))
-        c = await service.assign(session=session, routed=routed("i-3", "finance"))
-    assert (a.owner_id, b.owner_id, c.owner_id) == ("ana", "kofi", "ben")
+        return await service.assign(session=session, issue_id=issue_id, department=department)
+
+
+async def set_member(db, department: str, person_id: str, **values) -> None:
+    async with db.transaction() as session:
+        member = await session.get(Member, (department, person_id))
+        for k, v in values.items():
+            setattr(member, k, v)
+        session.add(member)
+
+
+async def test_equally_loaded_liaisons_take_turns(db):
+    owners = [(await assign(db, f"i-{n}")).owner_id for n in range(4)]
+    assert owners == ["fin-gita", "fin-hugo", "fin-gita", "fin-hugo"]
+
+
+async def test_the_liaison_with_the_fewest_open_issues_gets_the_next(db):
+    await assign(db, "i-1")  # to gita, in turn
+    async with db.transaction() as session:
+        issue = await session.get(IssueOwner, "i-1")
+        issue.owner_id = "fin-hugo"  # hugo now has one open issue, gita none
+        session.add(issue)
+    await assign(db, "i-2")  # the turn says hugo, the load says gita
+    assert (await assign(db, "i-2")) is None
+    async with db.session() as session:
+        assert (await session.get(IssueOwner, "i-2")).owner_id == "fin-gita"
+
+
+async def test_a_liaison_who_is_away_or_full_is_skipped(db):
+    await set_member(db, "finance", "fin-gita", on_duty=False)
+    assert (await assign(db, "i-1")).owner_id == "fin-hugo"
+    await set_member(db, "finance", "fin-hugo", capacity=1)
+    owner = await assign(db, "i-2")
+    assert (owner.owner_id, owner.held_by_head) == ("fin-head", True)
 
 
 async def test_an_issue_that_already_has_an_owner_is_not_assigned_again(db):
-    async with db.transaction() as session:
-        first = await service.assign(session=session, routed=routed("i-1"))
-    async with db.transaction() as session:
-        again = await service.assign(session=session, routed=routed("i-1"))
-    assert first is not None and again is None
+    assert await assign(db, "i-1") is not None
+    assert await assign(db, "i-1") is None
 
 
-async def test_without_liaisons_the_escalation_contact_holds_it(db):
+async def test_the_catalog_update_deactivates_removed_liaisons_and_keeps_availability(db):
+    await set_member(db, "finance", "fin-gita", capacity=3)
     async with db.transaction() as session:
-        owner = await service.assign(session=session, routed=routed("i-1", liaisons=()))
-    assert owner.owner_id == "head"
+        await directory.upsert_department(session=session, department="finance",
+                                          liaisons=[person("fin-gita"), person("fin-ivy")],
+                                          head=person("fin-head"))
+    async with db.session() as session:
+        gita = await session.get(Member, ("finance", "fin-gita"))
+        hugo = await session.get(Member, ("finance", "fin-hugo"))
+    assert (gita.active, gita.capacity) == (True, 3)
+    assert hugo.active is False
 
 
 async def test_the_database_rejects_a_second_owner_for_the_same_issue(db):
-    async with db.transaction() as session:
-        await service.assign(session=session, routed=routed("i-1"))
+    await assign(db, "i-1")
     with pytest.raises(IntegrityError):
         async with db.transaction() as session:
-            session.add(
-                IssueOwner(
-                    issue_id="i-1",
-                    department="it",
-                    owner_id="x",
-                    owner_name="X",
-                    owner_email="x@example.com",
-                )
-            )
+            session.add(IssueOwner(issue_id="i-1", department="it", owner_id="x",
+                                   owner_name="X", owner_email="x@example.com"))
 
 
 async def test_the_database_rejects_an_owner_of_none(db):
     with pytest.raises(IntegrityError):
         async with db.transaction() as session:
-            session.add(
-                IssueOwner(
-                    issue_id="i-2",
-                    department="it",
-                    owner_id=None,
-                    owner_name="X",
-                    owner_email="x@example.com",
-                )
-            )
+            session.add(IssueOwner(issue_id="i-2", department="it", owner_id=None,
+                                   owner_name="X", owner_email="x@example.com"))

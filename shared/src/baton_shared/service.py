@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
@@ -43,10 +43,15 @@ class Runtime:
         )
         self._handlers: list[tuple[str, Handler]] = []
         self._produces: list[str] = []
+        self._on_start: list[Callable[[], Awaitable[None]]] = []
         self.consumers: list[ConsumerRunner] = []
 
     def consume(self, topic: str, handler: Handler) -> None:
         self._handlers.append((self.settings.topic(topic), handler))
+
+    def on_start(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Run ``hook`` once the producer and relay are up, before consuming."""
+        self._on_start.append(hook)
 
     def produces(self, topic: str) -> str:
         name = self.settings.topic(topic)
@@ -74,6 +79,8 @@ class Runtime:
             await self._ensure_topics()
         await self.producer.start()
         await self.relay.start()
+        for hook in self._on_start:
+            await hook()
         for topic, handler in self._handlers:
             runner = ConsumerRunner(
                 topic=topic,

@@ -3,12 +3,15 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from baton_shared.kafka.topics import ISSUES_OWNERSHIP, ISSUES_ROUTED
+from baton_shared.kafka.topics import DEPARTMENTS, ISSUES_OWNERSHIP, ISSUES_ROUTED
 from baton_shared.service import Runtime
 from fastapi import FastAPI
 
 from baton_ownership.assignment.handler import on_issue_routed
 from baton_ownership.assignment.router import router as owner_router
+from baton_ownership.directory.handler import on_department_updated
+from baton_ownership.directory.router import router as directory_router
+from baton_ownership.lifecycle.router import router as lifecycle_router
 from baton_ownership.settings import Settings
 
 
@@ -19,5 +22,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         migrations_dir=Path(__file__).parent / "migrations",
     )
     runtime.produces(ISSUES_OWNERSHIP)
+    runtime.consume(DEPARTMENTS, partial(on_department_updated, runtime=runtime))
     runtime.consume(ISSUES_ROUTED, partial(on_issue_routed, runtime=runtime))
-    return runtime.app(title="Baton ownership", routers=[owner_router])
+    return runtime.app(
+        title="Baton ownership", routers=[owner_router, lifecycle_router, directory_router]
+    )

@@ -3,11 +3,12 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from baton_shared.kafka.topics import ISSUES_REPORTED, ISSUES_ROUTED
+from baton_shared.kafka.topics import DEPARTMENTS, ISSUES_REPORTED, ISSUES_ROUTED
 from baton_shared.service import Runtime
 from fastapi import FastAPI
 
 from baton_routing.catalog import load_catalog
+from baton_routing.catalog.publish import publish_catalog
 from baton_routing.decisions.handler import on_issue_reported
 from baton_routing.decisions.router import router as decisions_router
 from baton_routing.settings import Settings
@@ -20,6 +21,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="routing", settings=settings, migrations_dir=Path(__file__).parent / "migrations"
     )
     runtime.produces(ISSUES_ROUTED)
+    runtime.produces(DEPARTMENTS)
+    runtime.on_start(partial(publish_catalog, runtime=runtime, catalog=catalog))
     runtime.consume(ISSUES_REPORTED, partial(on_issue_reported, runtime=runtime, catalog=catalog))
     app = runtime.app(title="Baton routing", routers=[decisions_router])
     app.state.catalog = catalog

@@ -15,7 +15,18 @@ ISSUES_INBOUND = "issues.inbound"
 ISSUES_REPORTED = "issues.reported"
 ISSUES_ROUTED = "issues.routed"
 ISSUES_OWNERSHIP = "issues.ownership"
-TOPICS = (ISSUES_INBOUND, ISSUES_REPORTED, ISSUES_ROUTED, ISSUES_OWNERSHIP)
+# Compacted: the latest DepartmentUpdated per department.
+DEPARTMENTS = "departments"
+TOPICS = (ISSUES_INBOUND, ISSUES_REPORTED, ISSUES_ROUTED, ISSUES_OWNERSHIP, DEPARTMENTS)
+
+
+# Topic-level settings beyond the cluster's defaults, by base name.
+TOPIC_CONFIGS: dict[str, dict[str, str]] = {DEPARTMENTS: {"cleanup.policy": "compact"}}
+
+
+def topic_config(name: str) -> dict[str, str]:
+    """Settings for a (possibly prefixed) topic; DLQs keep the defaults."""
+    return next((c for base, c in TOPIC_CONFIGS.items() if name.endswith(base)), {})
 
 
 def dlq(topic: str) -> str:
@@ -32,7 +43,10 @@ async def ensure_topics(
         missing = [n for n in dict.fromkeys(names) if n not in existing]
         if not missing:
             return
-        new = [NewTopic(n, partitions, replication_factor) for n in missing]
+        new = [
+            NewTopic(n, partitions, replication_factor, topic_configs=topic_config(n))
+            for n in missing
+        ]
         response = await admin.create_topics(new)
         for topic, code, *_ in response.topic_errors:
             # Another replica may have created it first: that is success too.

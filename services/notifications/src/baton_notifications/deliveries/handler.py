@@ -25,7 +25,8 @@ EMAIL = "email"
 
 async def on_owner_assigned(envelope: Envelope, *, runtime: Runtime) -> None:
     event = envelope.payload()
-    assert isinstance(event, OwnerAssigned)
+    if not isinstance(event, OwnerAssigned):
+        return  # other ownership changes are not notified yet
     settings = runtime.settings
     assert isinstance(settings, Settings)
     span = trace.get_current_span()

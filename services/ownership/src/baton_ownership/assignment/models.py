@@ -1,17 +1,24 @@
 """Who holds each issue.
 
 ``issue_owners`` has the issue id as its primary key and a NOT NULL owner, so the
-database itself guarantees at most one owner per issue, and never an ownerless
-row: one accountable owner, never two.
+database itself guarantees at most one owner per issue and never an ownerless
+row: one accountable owner, never two, from routing to resolution.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal
 
 from baton_shared.events import Person
 from pydantic import BaseModel
 from sqlmodel import Field, SQLModel
+
+State = Literal["assigned", "acknowledged", "resolved"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 class IssueOwner(SQLModel, table=True):
@@ -22,13 +29,21 @@ class IssueOwner(SQLModel, table=True):
     owner_id: str = Field(max_length=128)
     owner_name: str = Field(max_length=200)
     owner_email: str = Field(max_length=320)
-    assigned_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
-    # Optimistic concurrency for the lifecycle changes to come: a stale version is a 409.
+    assigned_at: datetime = Field(default_factory=utcnow)
+    # Optimistic concurrency: every change names the version it saw; a stale one is a 409.
     version: int = 1
+    state: str = Field(default="assigned", max_length=16)
+    priority: str = Field(default="normal", max_length=16)
+    # How many departments have held the issue, the current one included.
+    hop: int = 1
+    # True while the department head holds it because no liaison was available.
+    held_by_head: bool = False
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
 
 
 class DepartmentCursor(SQLModel, table=True):
-    """Round-robin position among a department's liaisons."""
+    """Round-robin position among a department's equally loaded liaisons."""
 
     __tablename__ = "department_cursors"
 

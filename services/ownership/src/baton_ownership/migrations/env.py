@@ -1,4 +1,6 @@
-import baton_ownership.assignment.models  # noqa: F401  (registers the tables)
+import baton_ownership.assignment.models
+import baton_ownership.directory.models
+import baton_ownership.lifecycle.models  # noqa: F401
 import baton_shared.idempotency
 import baton_shared.outbox  # noqa: F401
 from baton_shared.migrations import run_env

@@ -21,7 +21,8 @@ SOURCE = "/baton/routing"
 
 async def on_issue_reported(envelope: Envelope, *, runtime: Runtime, catalog: Catalog) -> None:
     reported = envelope.payload()
-    assert isinstance(reported, IssueReported)
+    if not isinstance(reported, IssueReported):
+        return  # other events of the issues.reported family need no routing
     decision = decide(catalog, reported)
     department = catalog.department(decision.department)
     routed = IssueRouted(

@@ -1,0 +1,41 @@
+"""Ownership's copy of who the liaisons and heads of each department are, with
+what only ownership knows: whether each is on duty and how many issues they take."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+from pydantic import Field as PydanticField
+from sqlmodel import Field, SQLModel
+
+Role = Literal["liaison", "head"]
+
+
+class Member(SQLModel, table=True):
+    __tablename__ = "department_members"
+
+    department: str = Field(primary_key=True, max_length=64)
+    person_id: str = Field(primary_key=True, max_length=128)
+    role: str = Field(max_length=16)  # liaison | head
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=320)
+    # False once the catalog no longer lists them; their open issues stay theirs.
+    active: bool = True
+    on_duty: bool = True
+    capacity: int = 25
+
+
+class AvailabilityUpdate(BaseModel):
+    on_duty: bool | None = None
+    capacity: int | None = PydanticField(default=None, ge=0, le=10_000)
+
+
+class MemberPublic(BaseModel):
+    department: str
+    person_id: str
+    role: Role
+    active: bool
+    on_duty: bool
+    capacity: int
+    open_issues: int

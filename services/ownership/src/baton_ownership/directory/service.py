@@ -1,0 +1,106 @@
+"""The department directory: kept in step with routing's catalog, plus each
+member's availability and capacity, which only ownership knows."""
+
+from __future__ import annotations
+
+from baton_shared.events import Person
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from baton_ownership.assignment.models import IssueOwner
+from baton_ownership.directory.models import Member
+
+
+async def upsert_department(
+    *, session: AsyncSession, department: str, liaisons: list[Person], head: Person
+) -> None:
+    """Make the directory match the catalog; availability and capacity are kept."""
+    current = {
+        m.person_id: m
+        for m in (await session.exec(select(Member).where(Member.department == department))).all()
+    }
+    wanted = {p.id: (p, "liaison") for p in liaisons}
+    wanted[head.id] = (head, "head")
+    for person_id, (person, role) in wanted.items():
+        member = current.get(person_id) or Member(
+            department=department,
+            person_id=person_id,
+            role=role,
+            name=person.name,
+            email=person.email,
+        )
+        member.role, member.name, member.email, member.active = (
+            role,
+            person.name,
+            person.email,
+            True,
+        )
+        session.add(member)
+    for person_id, member in current.items():
+        if person_id not in wanted:
+            member.active = False
+            session.add(member)
+    await session.flush()
+
+
+async def member(*, session: AsyncSession, department: str, person_id: str) -> Member | None:
+    found = await session.get(Member, (department, person_id))
+    return found if found is not None and found.active else None
+
+
+async def head_of(*, session: AsyncSession, department: str) -> Member | None:
+    return (
+        await session.exec(
+            select(Member).where(
+                Member.department == department, Member.role == "head", col(Member.active)
+            )
+        )
+    ).first()
+
+
+async def is_head(*, session: AsyncSession, department: str, person_id: str) -> bool:
+    found = await member(session=session, department=department, person_id=person_id)
+    return found is not None and found.role == "head"
+
+
+async def known(*, session: AsyncSession, department: str) -> bool:
+    return await head_of(session=session, department=department) is not None
+
+
+async def open_issue_counts(*, session: AsyncSession, department: str) -> dict[str, int]:
+    rows = await session.exec(
+        select(IssueOwner.owner_id, func.count())
+        .where(IssueOwner.department == department, IssueOwner.state != "resolved")
+        .group_by(IssueOwner.owner_id)
+    )
+    return dict(rows.all())
+
+
+async def available_liaisons(*, session: AsyncSession, department: str) -> list[tuple[Member, int]]:
+    """On-duty liaisons below capacity, with their open issue counts, in a stable order."""
+    counts = await open_issue_counts(session=session, department=department)
+    members = (
+        await session.exec(
+            select(Member)
+            .where(
+                Member.department == department,
+                Member.role == "liaison",
+                col(Member.active),
+                col(Member.on_duty),
+            )
+            .order_by(Member.person_id)
+        )
+    ).all()
+    return [
+        (m, counts.get(m.person_id, 0)) for m in members if counts.get(m.person_id, 0) < m.capacity
+    ]
+
+
+async def members(*, session: AsyncSession, department: str) -> list[tuple[Member, int]]:
+    counts = await open_issue_counts(session=session, department=department)
+    rows = (
+        await session.exec(
+            select(Member).where(Member.department == department).order_by(Member.person_id)
+        )
+    ).all()
+    return [(m, counts.get(m.person_id, 0)) for m in rows]

@@ -1,0 +1,269 @@
+"""Liaisons work their issues here. Every change names the version it saw and
+answers with the issue's new state; who acts comes from ``X-Baton-Actor``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from baton_shared.problems import Problem
+from baton_shared.service import Runtime, RuntimeDep, SessionDep
+from fastapi import APIRouter
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from baton_ownership.deps import ActorDep, ClockDep
+from baton_ownership.lifecycle import service
+from baton_ownership.lifecycle.models import (
+    AcknowledgeIn,
+    AnswerIn,
+    DecideHandoffIn,
+    DeclineIn,
+    HandoffIn,
+    HandoffPublic,
+    HelpIn,
+    HelpPublic,
+    HistoryPublic,
+    IssueState,
+    ReopenIn,
+    ResolveIn,
+)
+from baton_ownership.lifecycle.service import Clock
+
+router = APIRouter(prefix="/v1/issues", tags=["lifecycle"])
+
+
+async def state_of(session: AsyncSession, issue_id: str) -> IssueState:
+    found = await service.snapshot(session=session, issue_id=issue_id)
+    if found is None:
+        raise Problem(404, f"Issue {issue_id!r} has no owner here (yet).", title="Issue not found")
+    issue, pending, helps = found
+    return IssueState(
+        issue_id=issue.issue_id,
+        department=issue.department,
+        owner_id=issue.owner_id,
+        state=issue.state,  # type: ignore[arg-type]
+        version=issue.version,
+        hop=issue.hop,
+        priority=issue.priority,
+        assigned_at=issue.assigned_at,
+        acknowledged_at=issue.acknowledged_at,
+        resolved_at=issue.resolved_at,
+        pending_handoff=HandoffPublic.model_validate(pending, from_attributes=True)
+        if pending
+        else None,
+        open_help_requests=[HelpPublic.model_validate(h, from_attributes=True) for h in helps],
+    )
+
+
+async def apply(
+    session: AsyncSession,
+    runtime: Runtime,
+    actor_id: str,
+    clock: Clock,
+    issue_id: str,
+    step: Callable[[service.Ctx], Awaitable[Any]],
+) -> IssueState:
+    async with session.begin():
+        ctx = service.Ctx(
+            session=session, settings=runtime.settings, actor_id=actor_id, clock=clock
+        )
+        await step(ctx)
+    runtime.relay.notify()
+    return await state_of(session, issue_id)
+
+
+@router.get("/{issue_id}", response_model=IssueState)
+async def read_issue(issue_id: str, session: SessionDep) -> IssueState:
+    """Owner, department, state, version, pending hand-off and open help requests."""
+    return await state_of(session, issue_id)
+
+
+@router.get("/{issue_id}/history", response_model=list[HistoryPublic])
+async def read_history(issue_id: str, session: SessionDep) -> list[HistoryPublic]:
+    """Every change to the issue's ownership: what, who, when."""
+    await state_of(session, issue_id)  # 404 for an unknown issue
+    rows = await service.history(session=session, issue_id=issue_id)
+    return [HistoryPublic.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.post("/{issue_id}/acknowledge", response_model=IssueState)
+async def acknowledge(
+    issue_id: str,
+    body: AcknowledgeIn,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor_id: ActorDep,
+    clock: ClockDep,
+) -> IssueState:
+    return await apply(
+        session,
+        runtime,
+        actor_id,
+        clock,
+        issue_id,
+        lambda ctx: service.acknowledge(ctx, issue_id=issue_id, version=body.version),
+    )
+
+
+@router.post("/{issue_id}/handoffs", response_model=IssueState, status_code=201)
+async def request_handoff(
+    issue_id: str,
+    body: HandoffIn,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor_id: ActorDep,
+    clock: ClockDep,
+) -> IssueState:
+    """Ask to pass the issue on. The owner stays accountable until the receiver accepts."""
+    return await apply(
+        session,
+        runtime,
+        actor_id,
+        clock,
+        issue_id,
+        lambda ctx: service.request_handoff(
+            ctx,
+            issue_id=issue_id,
+            version=body.version,
+            to_department=body.to_department,
+            to_person_id=body.to_person_id,
+            reason=body.reason,
+        ),
+    )
+
+
+@router.post("/{issue_id}/handoffs/{handoff_id}/accept", response_model=IssueState)
+async def accept_handoff(
+    issue_id: str,
+    handoff_id: int,
+    body: DecideHandoffIn,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor_id: ActorDep,
+    clock: ClockDep,
+) -> IssueState:
+    return await apply(
+        session,
+        runtime,
+        actor_id,
+        clock,
+        issue_id,
+        lambda ctx: service.accept_handoff(
+            ctx, issue_id=issue_id, handoff_id=handoff_id, version=body.version
+        ),
+    )
+
+
+@router.post("/{issue_id}/handoffs/{handoff_id}/decline", response_model=IssueState)
+async def decline_handoff(
+    issue_id: str,
+    handoff_id: int,
+    body: DeclineIn,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor_id: ActorDep,
+    clock: ClockDep,
+) -> IssueState:
+    """Refuse a hand-off, with a reason; the issue stays with its owner."""
+    return await apply(
+        session,
+        runtime,
+        actor_id,
+        clock,
+        issue_id,
+        lambda ctx: service.decline_handoff(
+            ctx, issue_id=issue_id, handoff_id=handoff_id, version=body.version, reason=body.reason
+        ),
+    )
+
+
+@router.post("/{issue_id}/help", response_model=IssueState, status_code=201)
+async def ask_help(
+    issue_id: str,
+    body: HelpIn,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor_id: ActorDep,
+    clock: ClockDep,
+) -> IssueState:
+    """Ask another department for help, keeping ownership."""
+    return await apply(
+        session,
+        runtime,
+        actor_id,
+        clock,
+        issue_id,
+        lambda ctx: service.ask_help(
+            ctx,
+            issue_id=issue_id,
+            version=body.version,
+            department=body.department,
+            question=body.question,
+            due_in=timedelta(hours=body.due_in_hours),
+        ),
+    )
+
+
+@router.post("/{issue_id}/help/{help_id}/answer", response_model=IssueState)
+async def answer_help(
+    issue_id: str,
+    help_id: int,
+    body: AnswerIn,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor_id: ActorDep,
+    clock: ClockDep,
+) -> IssueState:
+    return await apply(
+        session,
+        runtime,
+        actor_id,
+        clock,
+        issue_id,
+        lambda ctx: service.answer_help(
+            ctx, issue_id=issue_id, help_id=help_id, version=body.version, answer=body.answer
+        ),
+    )
+
+
+@router.post("/{issue_id}/resolve", response_model=IssueState)
+async def resolve(
+    issue_id: str,
+    body: ResolveIn,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor_id: ActorDep,
+    clock: ClockDep,
+) -> IssueState:
+    return await apply(
+        session,
+        runtime,
+        actor_id,
+        clock,
+        issue_id,
+        lambda ctx: service.resolve(
+            ctx, issue_id=issue_id, version=body.version, resolution=body.resolution
+        ),
+    )
+
+
+@router.post("/{issue_id}/reopen", response_model=IssueState)
+async def reopen(
+    issue_id: str,
+    body: ReopenIn,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor_id: ActorDep,
+    clock: ClockDep,
+) -> IssueState:
+    return await apply(
+        session,
+        runtime,
+        actor_id,
+        clock,
+        issue_id,
+        lambda ctx: service.reopen(
+            ctx, issue_id=issue_id, version=body.version, reason=body.reason
+        ),
+    )

@@ -1,0 +1,31 @@
+"""Topic family ``departments``: routing's catalog, replicated to whoever needs it.
+
+Keyed by department name on a compacted topic, so the latest state of every
+department is always there for a new consumer to read from the start.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from baton_shared.events.common import Person
+from baton_shared.events.envelope import register
+
+DEPARTMENT_UPDATED_V1 = "baton.department.updated.v1"
+
+
+class DepartmentUpdated(BaseModel):
+    department: str
+    liaisons: list[Person]
+    head: Person  # the department's escalation contact
+    updated_at: datetime
+
+    @property
+    def issue_id(self) -> str:
+        # The envelope's subject (and Kafka key) for this family is the department.
+        return self.department
+
+
+register(DEPARTMENT_UPDATED_V1, DepartmentUpdated)
