@@ -23,16 +23,21 @@ def free_port() -> int:
 
 class Inbox:
     """A real SMTP server's mailbox: keeps what it accepts, and can be told to
-    answer the next deliveries with given replies instead (say, a 451)."""
+    answer the next delivery (to given recipients) with a reply instead, say a 451."""
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
-        self.refuse: list[str] = []
+        self._refusals: list[tuple[set[str] | None, str]] = []
         self.port = 0
 
+    def refuse_next(self, reply: str, *, to: set[str] | None = None) -> None:
+        self._refusals.append((to, reply))
+
     async def handle_DATA(self, server, session, envelope) -> str:
-        if self.refuse:
-            return self.refuse.pop(0)
+        for i, (to, reply) in enumerate(self._refusals):
+            if to is None or to & set(envelope.rcpt_tos):
+                del self._refusals[i]
+                return reply
         self.messages.append(message_from_bytes(envelope.original_content))
         return "250 OK"
 

@@ -66,7 +66,7 @@ async def test_a_redelivered_event_sends_nothing_twice(runtime, smtp_server):
 
 
 async def test_a_refused_send_is_recorded_and_the_retry_sends_once(runtime, smtp_server):
-    smtp_server.refuse = ["451 4.3.0 try again later"]
+    smtp_server.refuse_next("451 4.3.0 try again later")
     event = assigned()
     with pytest.raises(SMTPResponseException):
         await on_owner_assigned(event, runtime=runtime)

@@ -7,13 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
-from baton_shared.events import Person
-from baton_shared.settings import ServiceSettings
-
 from baton_ownership.directory import service as directory
 from baton_ownership.lifecycle.service import Ctx
 from baton_ownership.settings import Settings
+from baton_shared.events import Person
+from baton_shared.settings import ServiceSettings
 
 MIGRATIONS = Path(__file__).parents[1] / "src" / "baton_ownership" / "migrations"
 DEPARTMENTS = {
@@ -41,9 +39,12 @@ class Clock:
 async def seed(db) -> None:
     async with db.transaction() as session:
         for name, (liaisons, head) in DEPARTMENTS.items():
-            await directory.upsert_department(session=session, department=name,
-                                              liaisons=[person(p) for p in liaisons],
-                                              head=person(head))
+            await directory.upsert_department(
+                session=session,
+                department=name,
+                liaisons=[person(p) for p in liaisons],
+                head=person(head),
+            )
 
 
 @pytest.fixture
@@ -69,7 +70,8 @@ def act(db, settings, clock):
 
     async def run(actor: str, step, **kw):
         async with db.transaction() as session:
-            return await step(Ctx(session=session, settings=settings, actor_id=actor,
-                                  clock=clock), **kw)
+            return await step(
+                Ctx(session=session, settings=settings, actor_id=actor, clock=clock), **kw
+            )
 
     return run

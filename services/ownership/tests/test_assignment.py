@@ -1,10 +1,9 @@
 import pytest
-from sqlalchemy.exc import IntegrityError
-
 from baton_ownership.assignment import service
 from baton_ownership.assignment.models import IssueOwner
 from baton_ownership.directory import service as directory
 from baton_ownership.directory.models import Member
+from sqlalchemy.exc import IntegrityError
 
 from .conftest import person
 
@@ -55,9 +54,12 @@ async def test_an_issue_that_already_has_an_owner_is_not_assigned_again(db):
 async def test_the_catalog_update_deactivates_removed_liaisons_and_keeps_availability(db):
     await set_member(db, "finance", "fin-gita", capacity=3)
     async with db.transaction() as session:
-        await directory.upsert_department(session=session, department="finance",
-                                          liaisons=[person("fin-gita"), person("fin-ivy")],
-                                          head=person("fin-head"))
+        await directory.upsert_department(
+            session=session,
+            department="finance",
+            liaisons=[person("fin-gita"), person("fin-ivy")],
+            head=person("fin-head"),
+        )
     async with db.session() as session:
         gita = await session.get(Member, ("finance", "fin-gita"))
         hugo = await session.get(Member, ("finance", "fin-hugo"))
@@ -69,12 +71,26 @@ async def test_the_database_rejects_a_second_owner_for_the_same_issue(db):
     await assign(db, "i-1")
     with pytest.raises(IntegrityError):
         async with db.transaction() as session:
-            session.add(IssueOwner(issue_id="i-1", department="it", owner_id="x",
-                                   owner_name="X", owner_email="x@example.com"))
+            session.add(
+                IssueOwner(
+                    issue_id="i-1",
+                    department="it",
+                    owner_id="x",
+                    owner_name="X",
+                    owner_email="x@example.com",
+                )
+            )
 
 
 async def test_the_database_rejects_an_owner_of_none(db):
     with pytest.raises(IntegrityError):
         async with db.transaction() as session:
-            session.add(IssueOwner(issue_id="i-2", department="it", owner_id=None,
-                                   owner_name="X", owner_email="x@example.com"))
+            session.add(
+                IssueOwner(
+                    issue_id="i-2",
+                    department="it",
+                    owner_id=None,
+                    owner_name="X",
+                    owner_email="x@example.com",
+                )
+            )

@@ -3,16 +3,14 @@
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
-
-from baton_shared.events import parse_event
-from baton_shared.outbox import OutboxMessage
-from baton_shared.problems import Problem
-
 from baton_ownership.assignment import service as assignment
 from baton_ownership.assignment.models import IssueOwner
 from baton_ownership.directory.models import Member
 from baton_ownership.lifecycle import service as lifecycle
+from baton_shared.events import parse_event
+from baton_shared.outbox import OutboxMessage
+from baton_shared.problems import Problem
+from sqlmodel import select
 
 
 @pytest.fixture
@@ -55,8 +53,9 @@ async def test_someone_else_may_not_act_but_the_department_head_may(act, issue):
 
 async def test_a_stale_version_is_a_409_and_changes_nothing(act, db, issue):
     await act("ops-ana", lifecycle.acknowledge, issue_id="i-1", version=1)
-    problem = await refused(409, act("ops-ana", lifecycle.resolve, issue_id="i-1", version=1,
-                                     resolution="done"))
+    problem = await refused(
+        409, act("ops-ana", lifecycle.resolve, issue_id="i-1", version=1, resolution="done")
+    )
     assert problem.extra["version"] == 2
     assert (await current(db)).state == "acknowledged"
 
@@ -66,76 +65,205 @@ async def test_an_unknown_issue_is_a_404(act, db):
 
 
 async def test_a_hand_off_keeps_the_owner_accountable_until_accepted(act, db, issue):
-    _, handoff = await act("ops-ana", lifecycle.request_handoff, issue_id="i-1", version=1,
-                           to_department="finance", to_person_id=None, reason="a billing error")
+    _, handoff = await act(
+        "ops-ana",
+        lifecycle.request_handoff,
+        issue_id="i-1",
+        version=1,
+        to_department="finance",
+        to_person_id=None,
+        reason="a billing error",
+    )
     waiting = await current(db)
     assert (waiting.owner_id, waiting.department, waiting.version) == ("ops-ana", "operations", 2)
 
-    done = await act("fin-hugo", lifecycle.accept_handoff, issue_id="i-1",
-                     handoff_id=handoff.id, version=2)
+    done = await act(
+        "fin-hugo", lifecycle.accept_handoff, issue_id="i-1", handoff_id=handoff.id, version=2
+    )
     assert (done.owner_id, done.department, done.hop, done.state) == (
-        "fin-hugo", "finance", 2, "acknowledged")
+        "fin-hugo",
+        "finance",
+        2,
+        "acknowledged",
+    )
     assert await events(db) == ["handoff_requested", "owner_assigned"]
 
 
 async def test_a_decline_leaves_the_issue_with_its_owner(act, db, issue):
-    _, handoff = await act("ops-ana", lifecycle.request_handoff, issue_id="i-1", version=1,
-                           to_department="finance", to_person_id=None, reason="billing?")
-    done = await act("fin-gita", lifecycle.decline_handoff, issue_id="i-1",
-                     handoff_id=handoff.id, version=2, reason="not a billing matter")
+    _, handoff = await act(
+        "ops-ana",
+        lifecycle.request_handoff,
+        issue_id="i-1",
+        version=1,
+        to_department="finance",
+        to_person_id=None,
+        reason="billing?",
+    )
+    done = await act(
+        "fin-gita",
+        lifecycle.decline_handoff,
+        issue_id="i-1",
+        handoff_id=handoff.id,
+        version=2,
+        reason="not a billing matter",
+    )
     assert (done.owner_id, done.department, done.version) == ("ops-ana", "operations", 3)
     assert await events(db) == ["handoff_requested", "handoff_declined"]
     # Declined: a new hand-off may be asked for.
-    await act("ops-ana", lifecycle.request_handoff, issue_id="i-1", version=3,
-              to_department="it", to_person_id=None, reason="maybe IT")
+    await act(
+        "ops-ana",
+        lifecycle.request_handoff,
+        issue_id="i-1",
+        version=3,
+        to_department="it",
+        to_person_id=None,
+        reason="maybe IT",
+    )
 
 
 async def test_only_the_receiver_may_answer_a_hand_off(act, issue):
-    _, handoff = await act("ops-ana", lifecycle.request_handoff, issue_id="i-1", version=1,
-                           to_department="finance", to_person_id="fin-gita", reason="billing")
-    await refused(403, act("fin-hugo", lifecycle.accept_handoff, issue_id="i-1",
-                           handoff_id=handoff.id, version=2))
-    await refused(403, act("ops-ana", lifecycle.accept_handoff, issue_id="i-1",
-                           handoff_id=handoff.id, version=2))
-    done = await act("fin-head", lifecycle.accept_handoff, issue_id="i-1",
-                     handoff_id=handoff.id, version=2)
+    _, handoff = await act(
+        "ops-ana",
+        lifecycle.request_handoff,
+        issue_id="i-1",
+        version=1,
+        to_department="finance",
+        to_person_id="fin-gita",
+        reason="billing",
+    )
+    await refused(
+        403,
+        act("fin-hugo", lifecycle.accept_handoff, issue_id="i-1", handoff_id=handoff.id, version=2),
+    )
+    await refused(
+        403,
+        act("ops-ana", lifecycle.accept_handoff, issue_id="i-1", handoff_id=handoff.id, version=2),
+    )
+    done = await act(
+        "fin-head", lifecycle.accept_handoff, issue_id="i-1", handoff_id=handoff.id, version=2
+    )
     assert done.owner_id == "fin-head"
 
 
 async def test_one_hand_off_at_a_time_and_none_to_nowhere(act, issue):
-    await refused(422, act("ops-ana", lifecycle.request_handoff, issue_id="i-1", version=1,
-                           to_department="legal", to_person_id=None, reason="?"))
-    await refused(422, act("ops-ana", lifecycle.request_handoff, issue_id="i-1", version=1,
-                           to_department="finance", to_person_id="it-kofi", reason="?"))
-    await refused(422, act("ops-ana", lifecycle.request_handoff, issue_id="i-1", version=1,
-                           to_department="operations", to_person_id=None, reason="?"))
-    await act("ops-ana", lifecycle.request_handoff, issue_id="i-1", version=1,
-              to_department="finance", to_person_id=None, reason="billing")
-    await refused(409, act("ops-ana", lifecycle.request_handoff, issue_id="i-1", version=2,
-                           to_department="it", to_person_id=None, reason="or IT"))
+    await refused(
+        422,
+        act(
+            "ops-ana",
+            lifecycle.request_handoff,
+            issue_id="i-1",
+            version=1,
+            to_department="legal",
+            to_person_id=None,
+            reason="?",
+        ),
+    )
+    await refused(
+        422,
+        act(
+            "ops-ana",
+            lifecycle.request_handoff,
+            issue_id="i-1",
+            version=1,
+            to_department="finance",
+            to_person_id="it-kofi",
+            reason="?",
+        ),
+    )
+    await refused(
+        422,
+        act(
+            "ops-ana",
+            lifecycle.request_handoff,
+            issue_id="i-1",
+            version=1,
+            to_department="operations",
+            to_person_id=None,
+            reason="?",
+        ),
+    )
+    await act(
+        "ops-ana",
+        lifecycle.request_handoff,
+        issue_id="i-1",
+        version=1,
+        to_department="finance",
+        to_person_id=None,
+        reason="billing",
+    )
+    await refused(
+        409,
+        act(
+            "ops-ana",
+            lifecycle.request_handoff,
+            issue_id="i-1",
+            version=2,
+            to_department="it",
+            to_person_id=None,
+            reason="or IT",
+        ),
+    )
 
 
 async def test_an_accepted_hand_off_cannot_be_answered_again(act, issue):
-    _, handoff = await act("ops-ana", lifecycle.request_handoff, issue_id="i-1", version=1,
-                           to_department="finance", to_person_id=None, reason="billing")
-    await act("fin-gita", lifecycle.accept_handoff, issue_id="i-1", handoff_id=handoff.id,
-              version=2)
-    await refused(409, act("fin-hugo", lifecycle.decline_handoff, issue_id="i-1",
-                           handoff_id=handoff.id, version=3, reason="late"))
+    _, handoff = await act(
+        "ops-ana",
+        lifecycle.request_handoff,
+        issue_id="i-1",
+        version=1,
+        to_department="finance",
+        to_person_id=None,
+        reason="billing",
+    )
+    await act(
+        "fin-gita", lifecycle.accept_handoff, issue_id="i-1", handoff_id=handoff.id, version=2
+    )
+    await refused(
+        409,
+        act(
+            "fin-hugo",
+            lifecycle.decline_handoff,
+            issue_id="i-1",
+            handoff_id=handoff.id,
+            version=3,
+            reason="late",
+        ),
+    )
 
 
 async def test_help_keeps_ownership_and_is_answered_by_the_helping_department(
     act, db, issue, clock
 ):
-    _, help_request = await act("ops-ana", lifecycle.ask_help, issue_id="i-1", version=1,
-                                department="it", question="Is the portal down?",
-                                due_in=timedelta(hours=4))
+    _, help_request = await act(
+        "ops-ana",
+        lifecycle.ask_help,
+        issue_id="i-1",
+        version=1,
+        department="it",
+        question="Is the portal down?",
+        due_in=timedelta(hours=4),
+    )
     assert (await current(db)).owner_id == "ops-ana"
-    await refused(403, act("fin-gita", lifecycle.answer_help, issue_id="i-1",
-                           help_id=help_request.id, version=2, answer="?"))
+    await refused(
+        403,
+        act(
+            "fin-gita",
+            lifecycle.answer_help,
+            issue_id="i-1",
+            help_id=help_request.id,
+            version=2,
+            answer="?",
+        ),
+    )
     clock.advance(hours=5)
-    done = await act("it-lena", lifecycle.answer_help, issue_id="i-1", help_id=help_request.id,
-                     version=2, answer="It was; fixed now.")
+    done = await act(
+        "it-lena",
+        lifecycle.answer_help,
+        issue_id="i-1",
+        help_id=help_request.id,
+        version=2,
+        answer="It was; fixed now.",
+    )
     assert (done.owner_id, done.version) == ("ops-ana", 3)
     assert await events(db) == ["help_requested", "help_answered"]
     async with db.session() as session:
@@ -144,28 +272,72 @@ async def test_help_keeps_ownership_and_is_answered_by_the_helping_department(
 
 
 async def test_help_is_asked_of_another_known_department(act, issue):
-    await refused(422, act("ops-ana", lifecycle.ask_help, issue_id="i-1", version=1,
-                           department="operations", question="?", due_in=timedelta(hours=1)))
-    await refused(422, act("ops-ana", lifecycle.ask_help, issue_id="i-1", version=1,
-                           department="legal", question="?", due_in=timedelta(hours=1)))
+    await refused(
+        422,
+        act(
+            "ops-ana",
+            lifecycle.ask_help,
+            issue_id="i-1",
+            version=1,
+            department="operations",
+            question="?",
+            due_in=timedelta(hours=1),
+        ),
+    )
+    await refused(
+        422,
+        act(
+            "ops-ana",
+            lifecycle.ask_help,
+            issue_id="i-1",
+            version=1,
+            department="legal",
+            question="?",
+            due_in=timedelta(hours=1),
+        ),
+    )
 
 
 async def test_resolve_and_reopen(act, db, issue):
-    await act("ops-ana", lifecycle.request_handoff, issue_id="i-1", version=1,
-              to_department="finance", to_person_id=None, reason="billing")
-    done = await act("ops-ana", lifecycle.resolve, issue_id="i-1", version=2,
-                     resolution="Refunded by operations after all")
+    await act(
+        "ops-ana",
+        lifecycle.request_handoff,
+        issue_id="i-1",
+        version=1,
+        to_department="finance",
+        to_person_id=None,
+        reason="billing",
+    )
+    done = await act(
+        "ops-ana",
+        lifecycle.resolve,
+        issue_id="i-1",
+        version=2,
+        resolution="Refunded by operations after all",
+    )
     assert (done.state, done.owner_id) == ("resolved", "ops-ana")
     async with db.session() as session:
         assert await lifecycle.snapshot(session=session, issue_id="i-1") is not None
         _, pending, _ = await lifecycle.snapshot(session=session, issue_id="i-1")
     assert pending is None  # resolving cancelled the waiting hand-off
-    await refused(409, act("ops-ana", lifecycle.resolve, issue_id="i-1", version=3,
-                           resolution="again"))
-    await refused(409, act("ops-ana", lifecycle.request_handoff, issue_id="i-1", version=3,
-                           to_department="it", to_person_id=None, reason="?"))
-    reopened = await act("ops-ana", lifecycle.reopen, issue_id="i-1", version=3,
-                         reason="customer wrote back")
+    await refused(
+        409, act("ops-ana", lifecycle.resolve, issue_id="i-1", version=3, resolution="again")
+    )
+    await refused(
+        409,
+        act(
+            "ops-ana",
+            lifecycle.request_handoff,
+            issue_id="i-1",
+            version=3,
+            to_department="it",
+            to_person_id=None,
+            reason="?",
+        ),
+    )
+    reopened = await act(
+        "ops-ana", lifecycle.reopen, issue_id="i-1", version=3, reason="customer wrote back"
+    )
     assert (reopened.state, reopened.resolved_at) == ("acknowledged", None)
     await refused(409, act("ops-ana", lifecycle.reopen, issue_id="i-1", version=4, reason="?"))
     assert await events(db) == ["handoff_requested", "resolved", "reopened"]
@@ -178,7 +350,9 @@ async def test_history_records_every_change_with_who_and_when(act, db, issue, cl
     async with db.session() as session:
         rows = await lifecycle.history(session=session, issue_id="i-1")
     assert [(r.action, r.actor_id, r.version) for r in rows] == [
-        ("acknowledge", "ops-ana", 2), ("resolve", "ops-ana", 3)]
+        ("acknowledge", "ops-ana", 2),
+        ("resolve", "ops-ana", 3),
+    ]
     assert rows[1].at - rows[0].at == timedelta(minutes=30)
 
 
@@ -191,8 +365,9 @@ async def test_held_issues_go_to_a_liaison_coming_on_duty_oldest_first(act, db, 
     for n in (1, 2):
         clock.advance(minutes=1)
         async with db.transaction() as session:
-            owner = await assignment.assign(session=session, issue_id=f"h-{n}",
-                                            department="finance")
+            owner = await assignment.assign(
+                session=session, issue_id=f"h-{n}", department="finance"
+            )
             owner.assigned_at = clock()
             session.add(owner)
         assert owner.owner_id == "fin-head"

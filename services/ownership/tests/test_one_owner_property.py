@@ -11,20 +11,19 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from hypothesis import HealthCheck, settings, strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from sqlmodel import func, select
-
-from baton_shared import migrations
-from baton_shared.db import Database
-from baton_shared.problems import Problem
-
 from baton_ownership.assignment import service as assignment
 from baton_ownership.assignment.models import IssueOwner
 from baton_ownership.directory.models import Member
 from baton_ownership.lifecycle import service as lifecycle
 from baton_ownership.lifecycle.models import Handoff, HelpRequest, HistoryEntry
 from baton_ownership.settings import Settings
+from baton_shared import migrations
+from baton_shared.db import Database
+from baton_shared.problems import Problem
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from sqlmodel import func, select
 
 from .conftest import DEPARTMENTS, MIGRATIONS, Clock, seed
 
@@ -72,8 +71,9 @@ class OwnershipMachine(RuleBasedStateMachine):
 
     async def _act(self, actor: str, step, **kw):
         async with self.db.transaction() as session:
-            ctx = lifecycle.Ctx(session=session, settings=self.settings, actor_id=actor,
-                                clock=self.clock)
+            ctx = lifecycle.Ctx(
+                session=session, settings=self.settings, actor_id=actor, clock=self.clock
+            )
             return await step(ctx, **kw)
 
     def act(self, actor: str, step, **kw) -> bool:
@@ -90,20 +90,33 @@ class OwnershipMachine(RuleBasedStateMachine):
         async def get():
             async with self.db.session() as s:
                 return await s.get(IssueOwner, issue_id)
+
         return self.run(get())
 
     def pending(self, issue_id: str) -> Handoff | None:
         async def get():
             async with self.db.session() as s:
-                return (await s.exec(select(Handoff).where(
-                    Handoff.issue_id == issue_id, Handoff.status == "requested"))).first()
+                return (
+                    await s.exec(
+                        select(Handoff).where(
+                            Handoff.issue_id == issue_id, Handoff.status == "requested"
+                        )
+                    )
+                ).first()
+
         return self.run(get())
 
     def open_help(self, issue_id: str) -> HelpRequest | None:
         async def get():
             async with self.db.session() as s:
-                return (await s.exec(select(HelpRequest).where(
-                    HelpRequest.issue_id == issue_id, HelpRequest.status == "open"))).first()
+                return (
+                    await s.exec(
+                        select(HelpRequest).where(
+                            HelpRequest.issue_id == issue_id, HelpRequest.status == "open"
+                        )
+                    )
+                ).first()
+
         return self.run(get())
 
     def who(self, issue_id: str, right: bool, person: str) -> str:
@@ -115,8 +128,8 @@ class OwnershipMachine(RuleBasedStateMachine):
     def route(self, issue_id, department):
         async def go():
             async with self.db.transaction() as s:
-                return await assignment.assign(session=s, issue_id=issue_id,
-                                               department=department)
+                return await assignment.assign(session=s, issue_id=issue_id, department=department)
+
         owner = self.run(go())
         assert (owner is None) == (issue_id in self.assigned)
         self.assigned.add(issue_id)
@@ -126,25 +139,39 @@ class OwnershipMachine(RuleBasedStateMachine):
     def acknowledge(self, data, right, person):
         issue_id = data.draw(st.sampled_from(sorted(self.assigned)))
         issue = self.issue(issue_id)
-        ok = self.act(self.who(issue_id, right, person), lifecycle.acknowledge,
-                      issue_id=issue_id, version=issue.version)
+        ok = self.act(
+            self.who(issue_id, right, person),
+            lifecycle.acknowledge,
+            issue_id=issue_id,
+            version=issue.version,
+        )
         assert ok == (right and issue.state == "assigned") or not right
 
     @precondition(lambda self: self.assigned)
-    @rule(data=st.data(), who=st.integers(0, 3), person=st.sampled_from(PEOPLE),
-          to=st.sampled_from(sorted(DEPARTMENTS)))
+    @rule(
+        data=st.data(),
+        who=st.integers(0, 3),
+        person=st.sampled_from(PEOPLE),
+        to=st.sampled_from(sorted(DEPARTMENTS)),
+    )
     def hand_off(self, data, who, person, to):
         right = who > 0  # the wrong person acts a quarter of the time
         issue_id = data.draw(st.sampled_from(sorted(self.assigned)))
         issue = self.issue(issue_id)
-        self.act(self.who(issue_id, right, person), lifecycle.request_handoff,
-                 issue_id=issue_id, version=issue.version, to_department=to,
-                 to_person_id=None if to != issue.department else DEPARTMENTS[to][0][1],
-                 reason="not ours")
+        self.act(
+            self.who(issue_id, right, person),
+            lifecycle.request_handoff,
+            issue_id=issue_id,
+            version=issue.version,
+            to_department=to,
+            to_person_id=None if to != issue.department else DEPARTMENTS[to][0][1],
+            reason="not ours",
+        )
 
     @precondition(lambda self: self.assigned)
-    @rule(data=st.data(), accept=st.booleans(), who=st.integers(0, 3),
-          person=st.sampled_from(PEOPLE))
+    @rule(
+        data=st.data(), accept=st.booleans(), who=st.integers(0, 3), person=st.sampled_from(PEOPLE)
+    )
     def answer_hand_off(self, data, accept, who, person):
         right = who > 0  # the wrong person acts a quarter of the time
         issue_id = data.draw(st.sampled_from(sorted(self.assigned)))
@@ -155,28 +182,49 @@ class OwnershipMachine(RuleBasedStateMachine):
         actor = receiver if right else person
         before = self.issue(issue_id)
         if accept:
-            ok = self.act(actor, lifecycle.accept_handoff, issue_id=issue_id,
-                          handoff_id=handoff.id, version=before.version)
+            ok = self.act(
+                actor,
+                lifecycle.accept_handoff,
+                issue_id=issue_id,
+                handoff_id=handoff.id,
+                version=before.version,
+            )
             after = self.issue(issue_id)
             if ok:
                 assert (after.owner_id, after.department) == (actor, handoff.to_department)
         else:
-            ok = self.act(actor, lifecycle.decline_handoff, issue_id=issue_id,
-                          handoff_id=handoff.id, version=before.version, reason="no")
+            ok = self.act(
+                actor,
+                lifecycle.decline_handoff,
+                issue_id=issue_id,
+                handoff_id=handoff.id,
+                version=before.version,
+                reason="no",
+            )
             after = self.issue(issue_id)
             assert (after.owner_id, after.department) == (before.owner_id, before.department)
         if right:
             assert ok
 
     @precondition(lambda self: self.assigned)
-    @rule(data=st.data(), right=st.booleans(), person=st.sampled_from(PEOPLE),
-          department=st.sampled_from(sorted(DEPARTMENTS)))
+    @rule(
+        data=st.data(),
+        right=st.booleans(),
+        person=st.sampled_from(PEOPLE),
+        department=st.sampled_from(sorted(DEPARTMENTS)),
+    )
     def ask_help(self, data, right, person, department):
         issue_id = data.draw(st.sampled_from(sorted(self.assigned)))
         before = self.issue(issue_id)
-        self.act(self.who(issue_id, right, person), lifecycle.ask_help, issue_id=issue_id,
-                 version=before.version, department=department, question="?",
-                 due_in=timedelta(hours=1))
+        self.act(
+            self.who(issue_id, right, person),
+            lifecycle.ask_help,
+            issue_id=issue_id,
+            version=before.version,
+            department=department,
+            question="?",
+            due_in=timedelta(hours=1),
+        )
         assert self.issue(issue_id).owner_id == before.owner_id  # help never moves ownership
 
     @precondition(lambda self: self.assigned)
@@ -187,20 +235,31 @@ class OwnershipMachine(RuleBasedStateMachine):
         if help_request is None:
             return
         helper = DEPARTMENTS[help_request.helping_department][0][0]
-        assert self.act(helper, lifecycle.answer_help, issue_id=issue_id,
-                        help_id=help_request.id, version=self.issue(issue_id).version,
-                        answer="here")
+        assert self.act(
+            helper,
+            lifecycle.answer_help,
+            issue_id=issue_id,
+            help_id=help_request.id,
+            version=self.issue(issue_id).version,
+            answer="here",
+        )
 
     @precondition(lambda self: self.assigned)
-    @rule(data=st.data(), right=st.booleans(), person=st.sampled_from(PEOPLE),
-          now=st.integers(0, 3))
+    @rule(
+        data=st.data(), right=st.booleans(), person=st.sampled_from(PEOPLE), now=st.integers(0, 3)
+    )
     def resolve(self, data, right, person, now):
         if now:  # resolving ends most of what can happen: do it a quarter as often
             return
         issue_id = data.draw(st.sampled_from(sorted(self.assigned)))
         issue = self.issue(issue_id)
-        ok = self.act(self.who(issue_id, right, person), lifecycle.resolve, issue_id=issue_id,
-                      version=issue.version, resolution="done")
+        ok = self.act(
+            self.who(issue_id, right, person),
+            lifecycle.resolve,
+            issue_id=issue_id,
+            version=issue.version,
+            resolution="done",
+        )
         if right:
             assert ok == (issue.state != "resolved")
 
@@ -209,8 +268,13 @@ class OwnershipMachine(RuleBasedStateMachine):
     def reopen(self, data, right, person):
         issue_id = data.draw(st.sampled_from(sorted(self.assigned)))
         issue = self.issue(issue_id)
-        ok = self.act(self.who(issue_id, right, person), lifecycle.reopen, issue_id=issue_id,
-                      version=issue.version, reason="again")
+        ok = self.act(
+            self.who(issue_id, right, person),
+            lifecycle.reopen,
+            issue_id=issue_id,
+            version=issue.version,
+            reason="again",
+        )
         if right:
             assert ok == (issue.state == "resolved")
 
@@ -221,8 +285,13 @@ class OwnershipMachine(RuleBasedStateMachine):
         before = self.issue(issue_id)
         if stale >= before.version:
             return
-        assert not self.act(before.owner_id, lifecycle.resolve, issue_id=issue_id,
-                            version=before.version - stale, resolution="stale")
+        assert not self.act(
+            before.owner_id,
+            lifecycle.resolve,
+            issue_id=issue_id,
+            version=before.version - stale,
+            resolution="stale",
+        )
         assert self.issue(issue_id).version == before.version
 
     # ---- what must always hold ------------------------------------------------------------
@@ -232,24 +301,38 @@ class OwnershipMachine(RuleBasedStateMachine):
         async def check():
             async with self.db.session() as s:
                 for issue_id in self.assigned:
-                    rows = (await s.exec(select(IssueOwner).where(
-                        IssueOwner.issue_id == issue_id))).all()
+                    rows = (
+                        await s.exec(select(IssueOwner).where(IssueOwner.issue_id == issue_id))
+                    ).all()
                     assert len(rows) == 1, f"{issue_id} has {len(rows)} owners"
                     [owner] = rows
                     assert owner.owner_id
                     member = await s.get(Member, (owner.department, owner.owner_id))
                     assert member is not None, f"{owner.owner_id} is not in {owner.department}"
-                    pending = (await s.exec(select(func.count()).select_from(Handoff).where(
-                        Handoff.issue_id == issue_id, Handoff.status == "requested"))).one()
+                    pending = (
+                        await s.exec(
+                            select(func.count())
+                            .select_from(Handoff)
+                            .where(Handoff.issue_id == issue_id, Handoff.status == "requested")
+                        )
+                    ).one()
                     assert pending <= 1
-                    changes = (await s.exec(select(func.count()).select_from(HistoryEntry)
-                                            .where(HistoryEntry.issue_id == issue_id))).one()
+                    changes = (
+                        await s.exec(
+                            select(func.count())
+                            .select_from(HistoryEntry)
+                            .where(HistoryEntry.issue_id == issue_id)
+                        )
+                    ).one()
                     assert owner.version == 1 + changes  # every change is in the history
+
         self.run(check())
 
 
 OwnershipMachine.TestCase.settings = settings(
-    max_examples=60, stateful_step_count=30, deadline=None,
+    max_examples=60,
+    stateful_step_count=30,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestOwnershipStateMachine = OwnershipMachine.TestCase

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from functools import partial
+from typing import Annotated, Any
 
 from baton_shared.problems import Problem
-from baton_shared.service import Runtime, RuntimeDep, SessionDep
-from fastapi import APIRouter
+from baton_shared.service import RuntimeDep, SessionDep
+from fastapi import APIRouter, Depends
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_ownership.deps import ActorDep, ClockDep
@@ -28,7 +29,6 @@ from baton_ownership.lifecycle.models import (
     ReopenIn,
     ResolveIn,
 )
-from baton_ownership.lifecycle.service import Clock
 
 router = APIRouter(prefix="/v1/issues", tags=["lifecycle"])
 
@@ -56,21 +56,32 @@ async def state_of(session: AsyncSession, issue_id: str) -> IssueState:
     )
 
 
-async def apply(
-    session: AsyncSession,
-    runtime: Runtime,
-    actor_id: str,
-    clock: Clock,
-    issue_id: str,
-    step: Callable[[service.Ctx], Awaitable[Any]],
-) -> IssueState:
-    async with session.begin():
-        ctx = service.Ctx(
-            session=session, settings=runtime.settings, actor_id=actor_id, clock=clock
-        )
-        await step(ctx)
-    runtime.relay.notify()
-    return await state_of(session, issue_id)
+class Acting:
+    """One person acting on one issue: run the step in a transaction, wake the
+    outbox relay, answer with the issue's new state."""
+
+    def __init__(
+        self, session: SessionDep, runtime: RuntimeDep, actor_id: ActorDep, clock: ClockDep
+    ) -> None:
+        self.session, self.runtime, self.actor_id, self.clock = session, runtime, actor_id, clock
+
+    async def apply(
+        self, issue_id: str, step: Callable[[service.Ctx], Awaitable[Any]]
+    ) -> IssueState:
+        async with self.session.begin():
+            await step(
+                service.Ctx(
+                    session=self.session,
+                    settings=self.runtime.settings,
+                    actor_id=self.actor_id,
+                    clock=self.clock,
+                )
+            )
+        self.runtime.relay.notify()
+        return await state_of(self.session, issue_id)
+
+
+ActingDep = Annotated[Acting, Depends()]
 
 
 @router.get("/{issue_id}", response_model=IssueState)
@@ -88,182 +99,71 @@ async def read_history(issue_id: str, session: SessionDep) -> list[HistoryPublic
 
 
 @router.post("/{issue_id}/acknowledge", response_model=IssueState)
-async def acknowledge(
-    issue_id: str,
-    body: AcknowledgeIn,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    actor_id: ActorDep,
-    clock: ClockDep,
-) -> IssueState:
-    return await apply(
-        session,
-        runtime,
-        actor_id,
-        clock,
-        issue_id,
-        lambda ctx: service.acknowledge(ctx, issue_id=issue_id, version=body.version),
-    )
+async def acknowledge(issue_id: str, body: AcknowledgeIn, acting: ActingDep) -> IssueState:
+    step = partial(service.acknowledge, issue_id=issue_id, version=body.version)
+    return await acting.apply(issue_id, step)
 
 
 @router.post("/{issue_id}/handoffs", response_model=IssueState, status_code=201)
-async def request_handoff(
-    issue_id: str,
-    body: HandoffIn,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    actor_id: ActorDep,
-    clock: ClockDep,
-) -> IssueState:
+async def request_handoff(issue_id: str, body: HandoffIn, acting: ActingDep) -> IssueState:
     """Ask to pass the issue on. The owner stays accountable until the receiver accepts."""
-    return await apply(
-        session,
-        runtime,
-        actor_id,
-        clock,
-        issue_id,
-        lambda ctx: service.request_handoff(
-            ctx,
-            issue_id=issue_id,
-            version=body.version,
-            to_department=body.to_department,
-            to_person_id=body.to_person_id,
-            reason=body.reason,
-        ),
-    )
+    step = partial(
+        service.request_handoff, issue_id=issue_id, version=body.version,
+        to_department=body.to_department, to_person_id=body.to_person_id, reason=body.reason,
+    )  # fmt: skip
+    return await acting.apply(issue_id, step)
 
 
 @router.post("/{issue_id}/handoffs/{handoff_id}/accept", response_model=IssueState)
 async def accept_handoff(
-    issue_id: str,
-    handoff_id: int,
-    body: DecideHandoffIn,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    actor_id: ActorDep,
-    clock: ClockDep,
+    issue_id: str, handoff_id: int, body: DecideHandoffIn, acting: ActingDep
 ) -> IssueState:
-    return await apply(
-        session,
-        runtime,
-        actor_id,
-        clock,
-        issue_id,
-        lambda ctx: service.accept_handoff(
-            ctx, issue_id=issue_id, handoff_id=handoff_id, version=body.version
-        ),
+    step = partial(
+        service.accept_handoff, issue_id=issue_id, handoff_id=handoff_id, version=body.version
     )
+    return await acting.apply(issue_id, step)
 
 
 @router.post("/{issue_id}/handoffs/{handoff_id}/decline", response_model=IssueState)
 async def decline_handoff(
-    issue_id: str,
-    handoff_id: int,
-    body: DeclineIn,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    actor_id: ActorDep,
-    clock: ClockDep,
+    issue_id: str, handoff_id: int, body: DeclineIn, acting: ActingDep
 ) -> IssueState:
     """Refuse a hand-off, with a reason; the issue stays with its owner."""
-    return await apply(
-        session,
-        runtime,
-        actor_id,
-        clock,
-        issue_id,
-        lambda ctx: service.decline_handoff(
-            ctx, issue_id=issue_id, handoff_id=handoff_id, version=body.version, reason=body.reason
-        ),
-    )
+    step = partial(
+        service.decline_handoff, issue_id=issue_id, handoff_id=handoff_id,
+        version=body.version, reason=body.reason,
+    )  # fmt: skip
+    return await acting.apply(issue_id, step)
 
 
 @router.post("/{issue_id}/help", response_model=IssueState, status_code=201)
-async def ask_help(
-    issue_id: str,
-    body: HelpIn,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    actor_id: ActorDep,
-    clock: ClockDep,
-) -> IssueState:
+async def ask_help(issue_id: str, body: HelpIn, acting: ActingDep) -> IssueState:
     """Ask another department for help, keeping ownership."""
-    return await apply(
-        session,
-        runtime,
-        actor_id,
-        clock,
-        issue_id,
-        lambda ctx: service.ask_help(
-            ctx,
-            issue_id=issue_id,
-            version=body.version,
-            department=body.department,
-            question=body.question,
-            due_in=timedelta(hours=body.due_in_hours),
-        ),
-    )
+    step = partial(
+        service.ask_help, issue_id=issue_id, version=body.version, department=body.department,
+        question=body.question, due_in=timedelta(hours=body.due_in_hours),
+    )  # fmt: skip
+    return await acting.apply(issue_id, step)
 
 
 @router.post("/{issue_id}/help/{help_id}/answer", response_model=IssueState)
-async def answer_help(
-    issue_id: str,
-    help_id: int,
-    body: AnswerIn,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    actor_id: ActorDep,
-    clock: ClockDep,
-) -> IssueState:
-    return await apply(
-        session,
-        runtime,
-        actor_id,
-        clock,
-        issue_id,
-        lambda ctx: service.answer_help(
-            ctx, issue_id=issue_id, help_id=help_id, version=body.version, answer=body.answer
-        ),
-    )
+async def answer_help(issue_id: str, help_id: int, body: AnswerIn, acting: ActingDep) -> IssueState:
+    step = partial(
+        service.answer_help, issue_id=issue_id, help_id=help_id, version=body.version,
+        answer=body.answer,
+    )  # fmt: skip
+    return await acting.apply(issue_id, step)
 
 
 @router.post("/{issue_id}/resolve", response_model=IssueState)
-async def resolve(
-    issue_id: str,
-    body: ResolveIn,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    actor_id: ActorDep,
-    clock: ClockDep,
-) -> IssueState:
-    return await apply(
-        session,
-        runtime,
-        actor_id,
-        clock,
-        issue_id,
-        lambda ctx: service.resolve(
-            ctx, issue_id=issue_id, version=body.version, resolution=body.resolution
-        ),
+async def resolve(issue_id: str, body: ResolveIn, acting: ActingDep) -> IssueState:
+    step = partial(
+        service.resolve, issue_id=issue_id, version=body.version, resolution=body.resolution
     )
+    return await acting.apply(issue_id, step)
 
 
 @router.post("/{issue_id}/reopen", response_model=IssueState)
-async def reopen(
-    issue_id: str,
-    body: ReopenIn,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    actor_id: ActorDep,
-    clock: ClockDep,
-) -> IssueState:
-    return await apply(
-        session,
-        runtime,
-        actor_id,
-        clock,
-        issue_id,
-        lambda ctx: service.reopen(
-            ctx, issue_id=issue_id, version=body.version, reason=body.reason
-        ),
-    )
+async def reopen(issue_id: str, body: ReopenIn, acting: ActingDep) -> IssueState:
+    step = partial(service.reopen, issue_id=issue_id, version=body.version, reason=body.reason)
+    return await acting.apply(issue_id, step)

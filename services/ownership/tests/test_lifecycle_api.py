@@ -1,0 +1,154 @@
+"""The lifecycle over HTTP: who acts comes from X-Baton-Actor, refusals are
+problem details, and every answer is the issue's new state and version."""
+
+import httpx
+import pytest
+from baton_ownership.app import create_app
+from baton_ownership.assignment import service as assignment
+from baton_ownership.settings import Settings
+
+from .conftest import MIGRATIONS, seed
+
+
+@pytest.fixture
+async def client(tmp_path, clock):
+    from baton_shared import migrations
+
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/o.db")
+    migrations.upgrade(MIGRATIONS, settings.database_url)
+    app = create_app(settings)
+    app.state.clock = clock
+    db = app.state.runtime.db
+    await seed(db)
+    async with db.transaction() as session:
+        await assignment.assign(session=session, issue_id="i-1", department="operations")
+    transport = httpx.ASGITransport(app=app)  # no lifespan: no Kafka needed here
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        yield c
+    await db.dispose()
+
+
+def as_(person: str) -> dict[str, str]:
+    return {"X-Baton-Actor": person}
+
+
+async def test_the_issue_state_shows_owner_version_and_what_is_open(client):
+    r = await client.get("/v1/issues/i-1")
+    assert r.status_code == 200
+    body = r.json()
+    assert (body["owner_id"], body["department"], body["state"], body["version"]) == (
+        "ops-ana",
+        "operations",
+        "assigned",
+        1,
+    )
+    assert body["pending_handoff"] is None and body["open_help_requests"] == []
+
+
+async def test_acting_without_saying_who_is_a_401_problem(client):
+    r = await client.post("/v1/issues/i-1/acknowledge", json={"version": 1})
+    assert r.status_code == 401
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "X-Baton-Actor" in r.json()["detail"]
+
+
+async def test_a_journey_over_http_with_its_history(client):
+    r = await client.post("/v1/issues/i-1/acknowledge", json={"version": 1}, headers=as_("ops-ana"))
+    assert (r.status_code, r.json()["version"]) == (200, 2)
+    r = await client.post(
+        "/v1/issues/i-1/handoffs",
+        headers=as_("ops-ana"),
+        json={"version": 2, "to_department": "finance", "reason": "a billing error"},
+    )
+    assert r.status_code == 201
+    handoff = r.json()["pending_handoff"]
+    assert (handoff["to_department"], handoff["status"]) == ("finance", "requested")
+    assert r.json()["owner_id"] == "ops-ana"  # still accountable until accepted
+
+    r = await client.post(
+        f"/v1/issues/i-1/handoffs/{handoff['id']}/accept",
+        json={"version": 3},
+        headers=as_("fin-gita"),
+    )
+    assert (r.json()["owner_id"], r.json()["department"], r.json()["hop"]) == (
+        "fin-gita",
+        "finance",
+        2,
+    )
+    r = await client.post(
+        "/v1/issues/i-1/help",
+        headers=as_("fin-gita"),
+        json={
+            "version": 4,
+            "department": "it",
+            "question": "Was the invoice portal down?",
+            "due_in_hours": 2,
+        },
+    )
+    [help_request] = r.json()["open_help_requests"]
+    r = await client.post(
+        f"/v1/issues/i-1/help/{help_request['id']}/answer",
+        json={"version": 5, "answer": "Yes, 10:00-10:40"},
+        headers=as_("it-kofi"),
+    )
+    assert r.json()["open_help_requests"] == []
+    r = await client.post(
+        "/v1/issues/i-1/resolve",
+        headers=as_("fin-gita"),
+        json={"version": 6, "resolution": "Refunded the double charge"},
+    )
+    assert (r.json()["state"], r.json()["version"]) == ("resolved", 7)
+
+    history = (await client.get("/v1/issues/i-1/history")).json()
+    assert [(h["action"], h["actor_id"]) for h in history] == [
+        ("acknowledge", "ops-ana"),
+        ("handoff_requested", "ops-ana"),
+        ("handoff_accepted", "fin-gita"),
+        ("help_requested", "fin-gita"),
+        ("help_answered", "it-kofi"),
+        ("resolve", "fin-gita"),
+    ]
+
+
+async def test_refusals_are_problems_with_the_right_status(client):
+    r = await client.post(
+        "/v1/issues/i-1/acknowledge", json={"version": 1}, headers=as_("fin-gita")
+    )
+    assert r.status_code == 403
+    r = await client.post("/v1/issues/i-1/acknowledge", json={"version": 9}, headers=as_("ops-ana"))
+    assert (r.status_code, r.json()["title"], r.json()["version"]) == (409, "Stale version", 1)
+    r = await client.post(
+        "/v1/issues/i-1/handoffs",
+        headers=as_("ops-ana"),
+        json={"version": 1, "to_department": "legal", "reason": "?"},
+    )
+    assert r.status_code == 422
+    r = await client.post("/v1/issues/i-1/resolve", headers=as_("ops-ana"), json={"version": 1})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "resolution"
+    r = await client.get("/v1/issues/nope")
+    assert r.status_code == 404
+
+
+async def test_availability_changes_hand_held_issues_to_a_liaison(client):
+    for pid in ("ops-ana", "ops-ben"):
+        r = await client.put(
+            f"/v1/departments/operations/members/{pid}/availability",
+            json={"on_duty": False},
+            headers=as_(pid),
+        )
+        assert r.status_code == 200 and r.json()["on_duty"] is False
+    members = (await client.get("/v1/departments/operations/members")).json()
+    assert {m["person_id"]: m["open_issues"] for m in members}["ops-ana"] == 1
+    r = await client.put(
+        "/v1/departments/operations/members/ops-ben/availability",
+        json={"on_duty": True},
+        headers=as_("ops-ana"),
+    )
+    assert r.status_code == 403  # only oneself or the head
+    r = await client.put(
+        "/v1/departments/operations/members/ops-ben/availability",
+        json={"on_duty": True},
+        headers=as_("ops-head"),
+    )
+    assert r.status_code == 200

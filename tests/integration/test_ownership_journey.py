@@ -1,0 +1,131 @@
+"""An issue's journey across departments over real Kafka and PostgreSQL: routed
+to operations, handed to finance, help asked of IT, resolved; and two liaisons
+accepting the same hand-off at once, of whom exactly one wins."""
+
+import asyncio
+
+import pytest
+from baton_shared.events import parse_event
+from baton_shared.kafka.topics import ISSUES_OWNERSHIP
+
+from tests.integration.conftest import eventually, read_topic
+from tests.integration.test_issue_journey import mails_about, owner_of, report
+
+pytestmark = pytest.mark.integration
+
+
+def as_(person: str) -> dict[str, str]:
+    return {"X-Baton-Actor": person}
+
+
+async def post(stack, http, path: str, actor: str, body: dict, expect: int = 200) -> dict:
+    r = await http.post(f"{stack.url('ownership')}{path}", json=body, headers=as_(actor))
+    assert r.status_code == expect, r.text
+    return r.json()
+
+
+async def hand_to_finance(stack, http, issue_id: str) -> tuple[str, int, int]:
+    """Report-routed issue -> operations owner asks finance. Returns owner, handoff, version."""
+    owner = await owner_of(stack, http, issue_id)
+    assert owner["department"] == "operations"
+    state = await post(
+        stack,
+        http,
+        f"/v1/issues/{issue_id}/handoffs",
+        owner["owner"]["id"],
+        {
+            "version": owner["version"],
+            "to_department": "finance",
+            "reason": "the parcel was never charged correctly",
+        },
+        expect=201,
+    )
+    return owner["owner"]["id"], state["pending_handoff"]["id"], state["version"]
+
+
+async def test_routed_handed_off_helped_and_resolved(stack, http):
+    issue_id = await report(stack, http, "Where is my parcel? tracking is stuck")
+    ops_owner, handoff_id, version = await hand_to_finance(stack, http, issue_id)
+
+    # The receiver is told, and on accepting becomes the one owner.
+    state = await post(
+        stack,
+        http,
+        f"/v1/issues/{issue_id}/handoffs/{handoff_id}/accept",
+        "fin-hugo",
+        {"version": version},
+    )
+    assert (state["owner_id"], state["department"], state["hop"]) == ("fin-hugo", "finance", 2)
+    await mails_about(stack, issue_id, "hugo.berg@example.com")
+
+    state = await post(
+        stack,
+        http,
+        f"/v1/issues/{issue_id}/help",
+        "fin-hugo",
+        {"version": state["version"], "department": "it", "question": "Did checkout fail?"},
+        expect=201,
+    )
+    help_id = state["open_help_requests"][0]["id"]
+    state = await post(
+        stack,
+        http,
+        f"/v1/issues/{issue_id}/help/{help_id}/answer",
+        "it-lena",
+        {"version": state["version"], "answer": "Yes, briefly."},
+    )
+    state = await post(
+        stack,
+        http,
+        f"/v1/issues/{issue_id}/resolve",
+        "fin-hugo",
+        {"version": state["version"], "resolution": "Refunded the charge"},
+    )
+    assert state["state"] == "resolved" and state["owner_id"] == "fin-hugo"
+
+    async def ownership_events():
+        records = await read_topic(stack.kafka, stack.topic(ISSUES_OWNERSHIP))
+        types = [parse_event(r.value).type for r in records if r.key == issue_id.encode()]
+        return types if len(types) >= 6 else None
+
+    types = await eventually(ownership_events, what="the issue's ownership events")
+    assert [t.split(".")[2] for t in types] == [
+        "owner_assigned",
+        "handoff_requested",
+        "owner_assigned",
+        "help_requested",
+        "help_answered",
+        "resolved",
+    ]
+    history = (await http.get(f"{stack.url('ownership')}/v1/issues/{issue_id}/history")).json()
+    assert [h["action"] for h in history] == [
+        "handoff_requested",
+        "handoff_accepted",
+        "help_requested",
+        "help_answered",
+        "resolve",
+    ]
+    assert history[0]["actor_id"] == ops_owner
+
+
+async def test_two_liaisons_accepting_one_hand_off_at_once_exactly_one_wins(stack, http):
+    issue_id = await report(stack, http, "My shipment went to the wrong address")
+    _, handoff_id, version = await hand_to_finance(stack, http, issue_id)
+
+    async def accept(person: str):
+        return await http.post(
+            f"{stack.url('ownership')}/v1/issues/{issue_id}/handoffs/{handoff_id}/accept",
+            json={"version": version},
+            headers=as_(person),
+        )
+
+    answers = await asyncio.gather(accept("fin-gita"), accept("fin-hugo"))
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses == [200, 409], [r.text for r in answers]
+    winner = next(r.json()["owner_id"] for r in answers if r.status_code == 200)
+    state = (await http.get(f"{stack.url('ownership')}/v1/issues/{issue_id}")).json()
+    assert (state["owner_id"], state["department"], state["version"]) == (
+        winner,
+        "finance",
+        version + 1,
+    )
