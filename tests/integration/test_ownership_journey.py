@@ -97,6 +97,28 @@ async def test_routed_handed_off_helped_and_resolved(stack, http):
         "help_answered",
         "resolved",
     ]
+
+    # Each stay in a department is a span of the issue's one trace, with its outcome.
+    async def stays():
+        spans = [
+            s
+            for s in stack.otlp.snapshot()
+            if s.name.startswith("department ") and s.attributes.get("baton.issue_id") == issue_id
+        ]
+        return spans if len(spans) == 2 else None
+
+    spans = await eventually(stays, what="two department spans")
+    assert [(s.name, s.attributes["baton.outcome"], s.attributes["baton.hop"]) for s in spans] == [
+        ("department operations", "handed_off", 1),
+        ("department finance", "resolved", 2),
+    ]
+    intake_trace = {
+        s.trace_id
+        for s in stack.otlp.snapshot()
+        if s.service == "baton-intake" and s.attributes.get("baton.issue_id") == issue_id
+    }
+    assert {s.trace_id for s in spans} == intake_trace
+
     history = (await http.get(f"{stack.url('ownership')}/v1/issues/{issue_id}/history")).json()
     assert [h["action"] for h in history] == [
         "handoff_requested",

@@ -43,8 +43,15 @@ class OutboxMessage(SQLModel, table=True):
     published_at: datetime | None = Field(default=None, index=True)
 
 
-def add_event(session: AsyncSession, *, topic: str, envelope: Envelope) -> None:
-    """Stage an event in the caller's transaction, with the current trace context."""
+def add_event(
+    session: AsyncSession,
+    *,
+    topic: str,
+    envelope: Envelope,
+    trace_context: dict[str, str] | None = None,
+) -> None:
+    """Stage an event in the caller's transaction, with the current trace context
+    (or ``trace_context``: say, the issue's own trace, kept since it arrived)."""
     session.add(
         OutboxMessage(
             event_id=envelope.id,
@@ -52,7 +59,7 @@ def add_event(session: AsyncSession, *, topic: str, envelope: Envelope) -> None:
             key=envelope.subject,
             event_type=envelope.type,
             payload=envelope.model_dump_json(),
-            trace_context=carrier_from_current(),
+            trace_context=trace_context or carrier_from_current(),
         )
     )
 

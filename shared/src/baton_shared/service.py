@@ -44,6 +44,8 @@ class Runtime:
         self._handlers: list[tuple[str, Handler]] = []
         self._produces: list[str] = []
         self._on_start: list[Callable[[], Awaitable[None]]] = []
+        self._periodic: list[tuple[str, float, Callable[[], Awaitable[object]]]] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self.consumers: list[ConsumerRunner] = []
 
     def consume(self, topic: str, handler: Handler) -> None:
@@ -52,6 +54,21 @@ class Runtime:
     def on_start(self, hook: Callable[[], Awaitable[None]]) -> None:
         """Run ``hook`` once the producer and relay are up, before consuming."""
         self._on_start.append(hook)
+
+    def every(self, seconds: float, name: str, job: Callable[[], Awaitable[object]]) -> None:
+        """Run ``job`` every ``seconds`` while the service runs (in every replica:
+        the job itself must be safe to run concurrently)."""
+        self._periodic.append((name, seconds, job))
+
+    async def _repeat(
+        self, name: str, seconds: float, job: Callable[[], Awaitable[object]]
+    ) -> None:
+        while True:
+            try:
+                await job()
+            except Exception:
+                log.exception("periodic job %s failed; it runs again in %ss", name, seconds)
+            await asyncio.sleep(seconds)
 
     def produces(self, topic: str) -> str:
         name = self.settings.topic(topic)
@@ -96,10 +113,15 @@ class Runtime:
             )
             await runner.start()
             self.consumers.append(runner)
+        for name, seconds, job in self._periodic:
+            self._tasks.append(asyncio.create_task(self._repeat(name, seconds, job), name=name))
         log.info("%s started", self.name)
         try:
             yield
         finally:
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
             for runner in self.consumers:
                 await runner.stop()
             await self.relay.stop()

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from baton_ownership.assignment.handler import on_issue_routed
 from baton_ownership.assignment.router import router as owner_router
+from baton_ownership.deadlines import service as deadlines
 from baton_ownership.directory.handler import on_department_updated
 from baton_ownership.directory.router import router as directory_router
 from baton_ownership.lifecycle.router import router as lifecycle_router
@@ -16,14 +17,18 @@ from baton_ownership.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
     runtime = Runtime(
-        name="ownership",
-        settings=settings or Settings(),
-        migrations_dir=Path(__file__).parent / "migrations",
+        name="ownership", settings=settings, migrations_dir=Path(__file__).parent / "migrations"
     )
     runtime.produces(ISSUES_OWNERSHIP)
     runtime.consume(DEPARTMENTS, partial(on_department_updated, runtime=runtime))
     runtime.consume(ISSUES_ROUTED, partial(on_issue_routed, runtime=runtime))
+    runtime.every(
+        settings.deadline_check_interval_s,
+        "deadline checker",
+        partial(deadlines.check, db=runtime.db, settings=settings),
+    )
     return runtime.app(
         title="Baton ownership", routers=[owner_router, lifecycle_router, directory_router]
     )

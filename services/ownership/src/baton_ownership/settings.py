@@ -1,6 +1,35 @@
+from typing import Literal
+
 from baton_shared.settings import ServiceSettings
+from pydantic import BaseModel
+
+
+class EscalationStep(BaseModel):
+    """One step of a department's escalation chain."""
+
+    to: Literal["backup", "department_head", "customer_service_head"]
+    # "move": ownership passes to that person (an owner who never acknowledges does
+    # not keep the issue); "notify": they are told, the owner keeps it.
+    action: Literal["move", "notify"]
 
 
 class Settings(ServiceSettings):
     service = "ownership"
     port: int = 8003
+
+    # Deadlines by priority, in minutes (BATON_ACKNOWLEDGE_MINUTES='{"urgent": 5, ...}').
+    acknowledge_minutes: dict[str, int] = {"urgent": 15, "high": 60, "normal": 240, "low": 1440}
+    resolve_minutes: dict[str, int] = {
+        "urgent": 240, "high": 1440, "normal": 4320, "low": 10080,
+    }  # fmt: skip
+    # Each escalation step gives the next person this long before the next step.
+    escalation_step_minutes: int = 60
+    escalation_chain: list[EscalationStep] = [
+        EscalationStep(to="backup", action="move"),
+        EscalationStep(to="department_head", action="move"),
+        EscalationStep(to="customer_service_head", action="notify"),
+    ]
+    # An issue held by more departments than this raises a silo alarm.
+    silo_alarm_hops: int = 3
+    customer_service_department: str = "customer_service"
+    deadline_check_interval_s: float = 15.0

@@ -4,6 +4,7 @@ from baton_shared.events.common import Person, Priority
 from baton_shared.events.departments import DEPARTMENT_UPDATED_V1, DepartmentUpdated
 from baton_shared.events.envelope import Envelope, EventParseError, parse_event
 from baton_shared.events.ownership import (
+    ESCALATED_V1,
     HANDOFF_DECLINED_V1,
     HANDOFF_REQUESTED_V1,
     HELP_ANSWERED_V1,
@@ -12,6 +13,7 @@ from baton_shared.events.ownership import (
     ISSUE_REOPENED_V1,
     ISSUE_RESOLVED_V1,
     OWNER_ASSIGNED_V1,
+    Escalated,
     HandoffDeclined,
     HandoffRequested,
     HelpAnswered,
@@ -27,6 +29,7 @@ from baton_shared.events.routed import ISSUE_ROUTED_V1, IssueRouted
 
 __all__ = [
     "DEPARTMENT_UPDATED_V1",
+    "ESCALATED_V1",
     "HANDOFF_DECLINED_V1",
     "HANDOFF_REQUESTED_V1",
     "HELP_ANSWERED_V1",
@@ -39,6 +42,7 @@ __all__ = [
     "OWNER_ASSIGNED_V1",
     "DepartmentUpdated",
     "Envelope",
+    "Escalated",
     "EventParseError",
     "HandoffDeclined",
     "HandoffRequested",

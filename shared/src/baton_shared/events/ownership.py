@@ -22,6 +22,7 @@ HELP_REQUESTED_V1 = "baton.issue.help_requested.v1"
 HELP_ANSWERED_V1 = "baton.issue.help_answered.v1"
 ISSUE_RESOLVED_V1 = "baton.issue.resolved.v1"
 ISSUE_REOPENED_V1 = "baton.issue.reopened.v1"
+ESCALATED_V1 = "baton.issue.escalated.v1"
 
 
 class OwnerAssigned(BaseModel):
@@ -31,7 +32,7 @@ class OwnerAssigned(BaseModel):
     department: str
     owner: Person
     assigned_at: datetime
-    via: Literal["routing", "handoff", "rebalance"] = "routing"
+    via: Literal["routing", "handoff", "rebalance", "escalation"] = "routing"
     previous_owner_id: str | None = None
     hop: int = 1  # how many departments have held the issue, this one included
     version: int = 1
@@ -83,7 +84,23 @@ class IssueReopened(OwnershipChange):
     pass
 
 
+class Escalated(OwnershipChange):
+    """A deadline passed, or an issue bounced through too many departments.
+
+    ``to`` is the next person in the department's chain; ``moved`` says whether
+    ownership moved to them (else they are only told).
+    """
+
+    reason: Literal["acknowledge_overdue", "resolve_overdue", "help_overdue", "silo_alarm"]
+    level: int  # the step of the chain reached, 1 = first
+    to: Person
+    moved: bool
+    due_at: datetime | None = None
+    help_id: int | None = None
+
+
 register(OWNER_ASSIGNED_V1, OwnerAssigned)
+register(ESCALATED_V1, Escalated)
 register(ISSUE_ACKNOWLEDGED_V1, IssueAcknowledged)
 register(HANDOFF_REQUESTED_V1, HandoffRequested)
 register(HANDOFF_DECLINED_V1, HandoffDeclined)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from baton_shared.events import Envelope, IssueRouted
 from baton_shared.idempotency import handle_once
+from baton_shared.kafka.tracing import carrier_from_current
 from baton_shared.service import Runtime
 from opentelemetry import trace
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_ownership.assignment import service
+from baton_ownership.deadlines import clocks
 from baton_ownership.directory import service as directory
 from baton_ownership.lifecycle.service import Ctx, owner_assigned
 
@@ -38,7 +40,10 @@ async def on_issue_routed(envelope: Envelope, *, runtime: Runtime) -> None:
             span.set_attribute("baton.outcome", "already_owned")
             return
         span.set_attribute("baton.owner_id", owner.owner_id)
+        owner.trace_context = carrier_from_current()  # this handler's span is in the issue's trace
         ctx = Ctx(session=session, settings=runtime.settings, actor_id="baton-routing")
+        for kind in ("acknowledge", "resolve"):
+            clocks.start(session, owner, kind, settings=ctx.policy, now=ctx.clock())
         ctx.emit(owner_assigned(owner, via="routing", previous_owner_id=None))
 
     if await handle_once(runtime.db, envelope.id, effect):

@@ -8,10 +8,11 @@ row: one accountable owner, never two, from routing to resolution.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from baton_shared.events import Person
 from pydantic import BaseModel
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 State = Literal["assigned", "acknowledged", "resolved"]
@@ -19,6 +20,11 @@ State = Literal["assigned", "acknowledged", "resolved"]
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every time Baton stores is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class IssueOwner(SQLModel, table=True):
@@ -40,6 +46,11 @@ class IssueOwner(SQLModel, table=True):
     held_by_head: bool = False
     acknowledged_at: datetime | None = None
     resolved_at: datetime | None = None
+    # When the current department took the issue: the start of its stay span.
+    department_since: datetime = Field(default_factory=utcnow)
+    # The issue's trace (W3C carrier) as it arrived, so every later change,
+    # whatever request or checker makes it, joins the same trace.
+    trace_context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
 
 
 class DepartmentCursor(SQLModel, table=True):

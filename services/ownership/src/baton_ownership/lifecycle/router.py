@@ -68,15 +68,15 @@ class Acting:
     async def apply(
         self, issue_id: str, step: Callable[[service.Ctx], Awaitable[Any]]
     ) -> IssueState:
+        ctx = service.Ctx(
+            session=self.session,
+            settings=self.runtime.settings,
+            actor_id=self.actor_id,
+            clock=self.clock,
+        )
         async with self.session.begin():
-            await step(
-                service.Ctx(
-                    session=self.session,
-                    settings=self.runtime.settings,
-                    actor_id=self.actor_id,
-                    clock=self.clock,
-                )
-            )
+            await step(ctx)
+        ctx.committed()
         self.runtime.relay.notify()
         return await state_of(self.session, issue_id)
 

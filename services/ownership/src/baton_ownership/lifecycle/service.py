@@ -15,6 +15,7 @@ from typing import Any
 
 from baton_shared.events import (
     Envelope,
+    Escalated,
     HandoffDeclined,
     HandoffRequested,
     HelpAnswered,
@@ -26,24 +27,29 @@ from baton_shared.events import (
     Person,
 )
 from baton_shared.kafka.topics import ISSUES_OWNERSHIP
+from baton_shared.kafka.tracing import context_from_carrier
 from baton_shared.outbox import add_event
 from baton_shared.problems import Problem
 from baton_shared.settings import ServiceSettings
+from baton_shared.telemetry import tracer
 from pydantic import BaseModel
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_ownership.assignment import service as assignment
-from baton_ownership.assignment.models import IssueOwner, utcnow
+from baton_ownership.assignment.models import IssueOwner, aware, utcnow
+from baton_ownership.deadlines import clocks
 from baton_ownership.directory import service as directory
 from baton_ownership.lifecycle.models import Handoff, HelpRequest, HistoryEntry
+from baton_ownership.settings import Settings
 
 SOURCE = "/baton/ownership"
 Clock = Callable[[], datetime]
 
 
 class Ctx:
-    """What every change needs: the session, where events go, who acts, and the time."""
+    """What every change needs: the session, where events go, who acts, the time,
+    and what to do once the transaction has committed (end department spans)."""
 
     def __init__(
         self,
@@ -54,12 +60,30 @@ class Ctx:
         clock: Clock = utcnow,
     ) -> None:
         self.session = session
+        self.settings = settings
         self.topic = settings.topic(ISSUES_OWNERSHIP)
         self.actor_id = actor_id
         self.clock = clock
+        self.after_commit: list[Callable[[], None]] = []
+        # Each loaded issue's own trace: its events join it, whoever makes the change.
+        self.traces: dict[str, dict[str, str]] = {}
+
+    @property
+    def policy(self) -> Settings:
+        assert isinstance(self.settings, Settings)
+        return self.settings
 
     def emit(self, event: BaseModel) -> None:
-        add_event(self.session, topic=self.topic, envelope=Envelope.wrap(source=SOURCE, data=event))
+        add_event(
+            self.session,
+            topic=self.topic,
+            envelope=Envelope.wrap(source=SOURCE, data=event),
+            trace_context=self.traces.get(event.issue_id),  # type: ignore[attr-defined]
+        )
+
+    def committed(self) -> None:
+        for action in self.after_commit:
+            action()
 
 
 # ---- shared steps ----------------------------------------------------------------------
@@ -69,7 +93,33 @@ async def load(ctx: Ctx, issue_id: str) -> IssueOwner:
     issue = await ctx.session.get(IssueOwner, issue_id)
     if issue is None:
         raise Problem(404, f"Issue {issue_id!r} has no owner here (yet).", title="Issue not found")
+    if issue.trace_context:
+        ctx.traces[issue_id] = dict(issue.trace_context)
     return issue
+
+
+def end_stay(ctx: Ctx, issue: IssueOwner, outcome: str) -> None:
+    """After commit, record the issue's stay in its department as a span of the
+    issue's trace, from when the department took it until now."""
+    department, hop, issue_id = issue.department, issue.hop, issue.issue_id
+    began, ended = aware(issue.department_since), ctx.clock()
+    carrier = dict(issue.trace_context or {})
+
+    def record() -> None:
+        span = tracer().start_span(
+            f"department {department}",
+            context=context_from_carrier(carrier),
+            start_time=int(began.timestamp() * 1e9),
+            attributes={
+                "baton.issue_id": issue_id,
+                "baton.department": department,
+                "baton.outcome": outcome,
+                "baton.hop": hop,
+            },
+        )
+        span.end(end_time=int(ended.timestamp() * 1e9))
+
+    ctx.after_commit.append(record)
 
 
 async def require_owner_or_head(ctx: Ctx, issue: IssueOwner) -> None:
@@ -135,7 +185,7 @@ async def change(
     return issue
 
 
-def _change_fields(ctx: Ctx, issue: IssueOwner) -> dict[str, Any]:
+def change_fields(ctx: Ctx, issue: IssueOwner) -> dict[str, Any]:
     return dict(
         issue_id=issue.issue_id,
         department=issue.department,
@@ -181,7 +231,8 @@ async def acknowledge(ctx: Ctx, *, issue_id: str, version: int) -> IssueOwner:
     issue = await change(
         ctx, issue, version, "acknowledge", state="acknowledged", acknowledged_at=ctx.clock()
     )
-    ctx.emit(IssueAcknowledged(**_change_fields(ctx, issue)))
+    await clocks.meet(ctx.session, issue_id, "acknowledge")
+    ctx.emit(IssueAcknowledged(**change_fields(ctx, issue)))
     return issue
 
 
@@ -250,7 +301,7 @@ async def request_handoff(
     )
     ctx.emit(
         HandoffRequested(
-            **_change_fields(ctx, issue),
+            **change_fields(ctx, issue),
             handoff_id=handoff.id,
             to_department=to_department,
             to_person_id=to_person_id,
@@ -294,6 +345,8 @@ async def accept_handoff(ctx: Ctx, *, issue_id: str, handoff_id: int, version: i
     assert receiver is not None
     previous_owner, previous_department = issue.owner_id, issue.department
     moved = handoff.to_department != issue.department
+    if moved:
+        end_stay(ctx, issue, "handed_off")
     issue = await change(
         ctx,
         issue,
@@ -309,12 +362,39 @@ async def accept_handoff(ctx: Ctx, *, issue_id: str, handoff_id: int, version: i
         acknowledged_at=ctx.clock(),
         hop=issue.hop + (1 if moved else 0),
         held_by_head=False,
+        department_since=ctx.clock() if moved else issue.department_since,
     )
     handoff.status, handoff.decided_at, handoff.decided_by = "accepted", ctx.clock(), ctx.actor_id
     ctx.session.add(handoff)
+    # The receiver has taken it: their own resolve clock starts now.
+    await clocks.meet(ctx.session, issue_id, "acknowledge", "resolve")
+    clocks.start(ctx.session, issue, "resolve", settings=ctx.policy, now=ctx.clock())
     ctx.emit(owner_assigned(issue, via="handoff", previous_owner_id=previous_owner))
+    if moved and issue.hop > ctx.policy.silo_alarm_hops:
+        await silo_alarm(ctx, issue)
     await drain(ctx, department=previous_department)
     return issue
+
+
+async def silo_alarm(ctx: Ctx, issue: IssueOwner) -> None:
+    """Too many departments have held this issue: tell the head of customer service."""
+    head = await directory.head_of(
+        session=ctx.session, department=ctx.policy.customer_service_department
+    )
+    if head is None:
+        return
+    issue = await change(
+        ctx, issue, issue.version, "silo_alarm", {"hop": issue.hop, "to": head.person_id}
+    )
+    ctx.emit(
+        Escalated(
+            **change_fields(ctx, issue),
+            reason="silo_alarm",
+            level=0,
+            moved=False,
+            to=Person(id=head.person_id, name=head.name, email=head.email),
+        )
+    )
 
 
 async def decline_handoff(
@@ -330,7 +410,7 @@ async def decline_handoff(
     ctx.session.add(handoff)
     ctx.emit(
         HandoffDeclined(
-            **_change_fields(ctx, issue),
+            **change_fields(ctx, issue),
             handoff_id=handoff_id,
             to_department=handoff.to_department,
             reason=reason,
@@ -378,12 +458,13 @@ async def ask_help(
     )
     ctx.emit(
         HelpRequested(
-            **_change_fields(ctx, issue),
+            **change_fields(ctx, issue),
             help_id=help_request.id,
             helping_department=department,
             due_at=help_request.due_at,
         )
     )
+    clocks.start_help(ctx.session, issue_id, help_request.id, department, help_request.due_at)
     return issue, help_request
 
 
@@ -427,12 +508,13 @@ async def answer_help(
     ctx.session.add(help_request)
     ctx.emit(
         HelpAnswered(
-            **_change_fields(ctx, issue),
+            **change_fields(ctx, issue),
             help_id=help_id,
             helping_department=help_request.helping_department,
             on_time=on_time,
         )
     )
+    await clocks.meet(ctx.session, issue_id, "help", help_id=help_id)
     return issue
 
 
@@ -449,6 +531,7 @@ async def resolve(ctx: Ctx, *, issue_id: str, version: int, resolution: str) -> 
             ctx.actor_id,
         )
         ctx.session.add(pending)
+    end_stay(ctx, issue, "resolved")
     issue = await change(
         ctx,
         issue,
@@ -459,7 +542,8 @@ async def resolve(ctx: Ctx, *, issue_id: str, version: int, resolution: str) -> 
         resolved_at=ctx.clock(),
         held_by_head=False,
     )
-    ctx.emit(IssueResolved(**_change_fields(ctx, issue)))
+    await clocks.meet(ctx.session, issue_id, "acknowledge", "resolve", "help")
+    ctx.emit(IssueResolved(**change_fields(ctx, issue)))
     await drain(ctx, department=issue.department)
     return issue
 
@@ -472,9 +556,11 @@ async def reopen(ctx: Ctx, *, issue_id: str, version: int, reason: str) -> Issue
             issue, f"Issue {issue_id!r} is {issue.state}; only a resolved issue can be reopened."
         )
     issue = await change(
-        ctx, issue, version, "reopen", {"reason": reason}, state="acknowledged", resolved_at=None
-    )
-    ctx.emit(IssueReopened(**_change_fields(ctx, issue)))
+        ctx, issue, version, "reopen", {"reason": reason}, state="acknowledged",
+        resolved_at=None, department_since=ctx.clock(),
+    )  # fmt: skip
+    clocks.start(ctx.session, issue, "resolve", settings=ctx.policy, now=ctx.clock())
+    ctx.emit(IssueReopened(**change_fields(ctx, issue)))
     return issue
 
 

@@ -1,6 +1,4 @@
-import baton_ownership.assignment.models
-import baton_ownership.directory.models
-import baton_ownership.lifecycle.models  # noqa: F401
+# Importing the model modules registers their tables on SQLModel.metadata.
 import baton_shared.idempotency
 import baton_shared.outbox  # noqa: F401
 from baton_shared.migrations import run_env

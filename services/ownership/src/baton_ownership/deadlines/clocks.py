@@ -1,0 +1,55 @@
+"""Starting and stopping an issue's clocks: acknowledge, resolve, and help."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from baton_ownership.assignment.models import IssueOwner
+from baton_ownership.deadlines.models import Deadline, Kind
+from baton_ownership.settings import Settings
+
+
+def _due_in(settings: Settings, kind: Kind, priority: str) -> timedelta:
+    table = settings.acknowledge_minutes if kind == "acknowledge" else settings.resolve_minutes
+    return timedelta(minutes=table.get(priority, table["normal"]))
+
+
+def start(
+    session: AsyncSession, issue: IssueOwner, kind: Kind, *, settings: Settings, now: datetime
+) -> None:
+    """Start the acknowledge or resolve clock for the issue's current department."""
+    session.add(
+        Deadline(
+            issue_id=issue.issue_id,
+            kind=kind,
+            department=issue.department,
+            due_at=now + _due_in(settings, kind, issue.priority),
+        )
+    )
+
+
+def start_help(
+    session: AsyncSession, issue_id: str, help_id: int, department: str, due_at: datetime
+) -> None:
+    session.add(
+        Deadline(
+            issue_id=issue_id, kind="help", help_id=help_id, department=department, due_at=due_at
+        )
+    )
+
+
+async def meet(
+    session: AsyncSession, issue_id: str, *kinds: Kind, help_id: int | None = None
+) -> None:
+    """Stop the issue's running clocks of these kinds (a help clock by its id)."""
+    query = select(Deadline).where(
+        Deadline.issue_id == issue_id, Deadline.status == "open", col(Deadline.kind).in_(kinds)
+    )
+    if help_id is not None:
+        query = query.where(Deadline.help_id == help_id)
+    for deadline in (await session.exec(query)).all():
+        deadline.status = "met"
+        session.add(deadline)

@@ -1,0 +1,24 @@
+"""Open deadlines: one row per clock that is running on an issue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from sqlmodel import Field, SQLModel
+
+Kind = Literal["acknowledge", "resolve", "help"]
+
+
+class Deadline(SQLModel, table=True):
+    __tablename__ = "deadlines"
+
+    id: int | None = Field(default=None, primary_key=True)
+    issue_id: str = Field(index=True, max_length=36)
+    kind: str = Field(max_length=16)
+    help_id: int | None = None
+    department: str = Field(max_length=64)
+    due_at: datetime = Field(index=True)
+    # open: running; met: done in time or late; exhausted: the chain has no step left.
+    status: str = Field(default="open", max_length=16, index=True)
+    level: int = 0  # escalation steps taken so far

@@ -1,0 +1,134 @@
+"""Deadlines pass and issues escalate along the chain, without sleeping: the
+tests move the clock."""
+
+from datetime import timedelta
+
+import pytest
+from baton_ownership.assignment import service as assignment
+from baton_ownership.assignment.models import IssueOwner
+from baton_ownership.deadlines import clocks
+from baton_ownership.deadlines import service as deadlines
+from baton_ownership.deadlines.models import Deadline
+from baton_ownership.directory import service as directory
+from baton_ownership.lifecycle import service as lifecycle
+from baton_shared.events import Escalated, OwnerAssigned, parse_event
+from baton_shared.outbox import OutboxMessage
+from sqlmodel import select
+
+from .conftest import person
+
+
+@pytest.fixture
+async def issue(db, settings, clock):
+    """A normal-priority issue owned by ops-ana since 09:00, its clocks running:
+    acknowledge by 13:00, resolve within three days."""
+    async with db.transaction() as session:
+        await directory.upsert_department(session=session, department="customer_service",
+                                          liaisons=[person("cs-maya")], head=person("cs-head"))
+        owner = await assignment.assign(session=session, issue_id="i-1", department="operations")
+        for kind in ("acknowledge", "resolve"):
+            clocks.start(session, owner, kind, settings=settings, now=clock())
+    return owner
+
+
+async def check(db, settings, clock) -> int:
+    return await deadlines.check(db=db, settings=settings, clock=clock)
+
+
+async def escalations(db) -> list:
+    async with db.session() as session:
+        rows = (await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    return [e.data for e in (parse_event(r.payload.encode()) for r in rows)
+            if isinstance(e.data, Escalated | OwnerAssigned)]
+
+
+async def owner(db) -> IssueOwner:
+    async with db.session() as session:
+        return await session.get(IssueOwner, "i-1")
+
+
+async def test_nothing_escalates_before_the_deadline(db, settings, clock, issue):
+    clock.advance(hours=3, minutes=59)
+    assert await check(db, settings, clock) == 0
+    assert await escalations(db) == []
+
+
+async def test_an_owner_who_never_acknowledges_does_not_keep_the_issue(db, settings, clock, issue):
+    clock.advance(hours=4, minutes=1)
+    assert await check(db, settings, clock) == 1
+    assigned, escalated = await escalations(db)
+    assert (assigned.owner.id, assigned.via, assigned.previous_owner_id) == (
+        "ops-ben", "escalation", "ops-ana")
+    assert (escalated.reason, escalated.level, escalated.to.id, escalated.moved) == (
+        "acknowledge_overdue", 1, "ops-ben", True)
+    assert (await owner(db)).owner_id == "ops-ben"
+    # The same deadline is not escalated again until the next step is due.
+    assert await check(db, settings, clock) == 0
+
+
+async def test_the_chain_goes_backup_head_then_customer_service_head(db, settings, clock, issue):
+    steps = []
+    for _ in range(4):
+        clock.advance(hours=5)
+        await check(db, settings, clock)
+    for event in await escalations(db):
+        if isinstance(event, Escalated):
+            steps.append((event.level, event.to.id, event.moved))
+    assert steps == [(1, "ops-ben", True), (2, "ops-head", True), (3, "cs-head", False)]
+    async with db.session() as session:
+        ack = (await session.exec(select(Deadline).where(Deadline.kind == "acknowledge"))).one()
+    assert ack.status == "exhausted"
+    assert (await owner(db)).owner_id == "ops-head"  # notified heads never take it over
+
+
+async def test_acknowledging_in_time_stops_the_clock(act, db, settings, clock, issue):
+    clock.advance(hours=1)
+    await act("ops-ana", lifecycle.acknowledge, issue_id="i-1", version=1)
+    clock.advance(hours=10)
+    assert await check(db, settings, clock) == 0
+
+
+async def test_an_overdue_resolution_escalates_too(act, db, settings, clock, issue):
+    await act("ops-ana", lifecycle.acknowledge, issue_id="i-1", version=1)
+    clock.advance(days=3, minutes=1)
+    assert await check(db, settings, clock) == 1
+    [_, escalated] = await escalations(db)
+    assert (escalated.reason, escalated.to.id) == ("resolve_overdue", "ops-ben")
+
+
+async def test_a_late_help_request_escalates_in_the_helping_department_without_moving_the_issue(
+    act, db, settings, clock, issue
+):
+    await act("ops-ana", lifecycle.acknowledge, issue_id="i-1", version=1)
+    await act("ops-ana", lifecycle.ask_help, issue_id="i-1", version=2, department="it",
+              question="?", due_in=timedelta(hours=2))
+    clock.advance(hours=2, minutes=1)
+    assert await check(db, settings, clock) == 1
+    [escalated] = await escalations(db)
+    assert (escalated.reason, escalated.to.id, escalated.moved) == ("help_overdue", "it-kofi",
+                                                                     False)
+    assert (await owner(db)).owner_id == "ops-ana"
+
+
+async def test_resolving_stops_every_clock(act, db, settings, clock, issue):
+    await act("ops-ana", lifecycle.resolve, issue_id="i-1", version=1, resolution="done")
+    clock.advance(days=30)
+    assert await check(db, settings, clock) == 0
+
+
+async def test_an_issue_bounced_through_too_many_departments_raises_a_silo_alarm(
+    act, db, settings, clock, issue
+):
+    holder, version = "ops-ana", 1
+    for department, receiver in [("finance", "fin-gita"), ("it", "it-kofi"),
+                                 ("operations", "ops-ben")]:
+        _, handoff = await act(holder, lifecycle.request_handoff, issue_id="i-1",
+                               version=version, to_department=department, to_person_id=None,
+                               reason="not ours")
+        state = await act(receiver, lifecycle.accept_handoff, issue_id="i-1",
+                          handoff_id=handoff.id, version=version + 1)
+        holder, version = receiver, state.version
+    alarms = [e for e in await escalations(db) if isinstance(e, Escalated)]
+    assert [(a.reason, a.to.id, a.moved, a.department) for a in alarms] == [
+        ("silo_alarm", "cs-head", False, "operations")]
+    assert (await owner(db)).hop == 4
