@@ -10,6 +10,7 @@ from baton_ownership.deadlines import clocks
 from baton_ownership.deadlines import service as deadlines
 from baton_ownership.deadlines.models import Deadline
 from baton_ownership.directory import service as directory
+from baton_ownership.insights import stays
 from baton_ownership.lifecycle import service as lifecycle
 from baton_shared.events import Escalated, OwnerAssigned, parse_event
 from baton_shared.outbox import OutboxMessage
@@ -23,11 +24,18 @@ async def issue(db, settings, clock):
     """A normal-priority issue owned by ops-ana since 09:00, its clocks running:
     acknowledge by 13:00, resolve within three days."""
     async with db.transaction() as session:
-        await directory.upsert_department(session=session, department="customer_service",
-                                          liaisons=[person("cs-maya")], head=person("cs-head"))
-        owner = await assignment.assign(session=session, issue_id="i-1", department="operations")
+        await directory.upsert_department(
+            session=session,
+            department="customer_service",
+            liaisons=[person("cs-maya")],
+            head=person("cs-head"),
+        )
+        owner = await assignment.assign(
+            session=session, issue_id="i-1", department="operations", now=clock()
+        )
         for kind in ("acknowledge", "resolve"):
             clocks.start(session, owner, kind, settings=settings, now=clock())
+        stays.begin(session, owner, via="routing", at=clock())
     return owner
 
 
@@ -38,8 +46,11 @@ async def check(db, settings, clock) -> int:
 async def escalations(db) -> list:
     async with db.session() as session:
         rows = (await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all()
-    return [e.data for e in (parse_event(r.payload.encode()) for r in rows)
-            if isinstance(e.data, Escalated | OwnerAssigned)]
+    return [
+        e.data
+        for e in (parse_event(r.payload.encode()) for r in rows)
+        if isinstance(e.data, Escalated | OwnerAssigned)
+    ]
 
 
 async def owner(db) -> IssueOwner:
@@ -58,9 +69,16 @@ async def test_an_owner_who_never_acknowledges_does_not_keep_the_issue(db, setti
     assert await check(db, settings, clock) == 1
     assigned, escalated = await escalations(db)
     assert (assigned.owner.id, assigned.via, assigned.previous_owner_id) == (
-        "ops-ben", "escalation", "ops-ana")
+        "ops-ben",
+        "escalation",
+        "ops-ana",
+    )
     assert (escalated.reason, escalated.level, escalated.to.id, escalated.moved) == (
-        "acknowledge_overdue", 1, "ops-ben", True)
+        "acknowledge_overdue",
+        1,
+        "ops-ben",
+        True,
+    )
     assert (await owner(db)).owner_id == "ops-ben"
     # The same deadline is not escalated again until the next step is due.
     assert await check(db, settings, clock) == 0
@@ -100,13 +118,23 @@ async def test_a_late_help_request_escalates_in_the_helping_department_without_m
     act, db, settings, clock, issue
 ):
     await act("ops-ana", lifecycle.acknowledge, issue_id="i-1", version=1)
-    await act("ops-ana", lifecycle.ask_help, issue_id="i-1", version=2, department="it",
-              question="?", due_in=timedelta(hours=2))
+    await act(
+        "ops-ana",
+        lifecycle.ask_help,
+        issue_id="i-1",
+        version=2,
+        department="it",
+        question="?",
+        due_in=timedelta(hours=2),
+    )
     clock.advance(hours=2, minutes=1)
     assert await check(db, settings, clock) == 1
     [escalated] = await escalations(db)
-    assert (escalated.reason, escalated.to.id, escalated.moved) == ("help_overdue", "it-kofi",
-                                                                     False)
+    assert (escalated.reason, escalated.to.id, escalated.moved) == (
+        "help_overdue",
+        "it-kofi",
+        False,
+    )
     assert (await owner(db)).owner_id == "ops-ana"
 
 
@@ -120,15 +148,74 @@ async def test_an_issue_bounced_through_too_many_departments_raises_a_silo_alarm
     act, db, settings, clock, issue
 ):
     holder, version = "ops-ana", 1
-    for department, receiver in [("finance", "fin-gita"), ("it", "it-kofi"),
-                                 ("operations", "ops-ben")]:
-        _, handoff = await act(holder, lifecycle.request_handoff, issue_id="i-1",
-                               version=version, to_department=department, to_person_id=None,
-                               reason="not ours")
-        state = await act(receiver, lifecycle.accept_handoff, issue_id="i-1",
-                          handoff_id=handoff.id, version=version + 1)
+    for department, receiver in [
+        ("finance", "fin-gita"),
+        ("it", "it-kofi"),
+        ("operations", "ops-ben"),
+    ]:
+        _, handoff = await act(
+            holder,
+            lifecycle.request_handoff,
+            issue_id="i-1",
+            version=version,
+            to_department=department,
+            to_person_id=None,
+            reason="not ours",
+        )
+        state = await act(
+            receiver,
+            lifecycle.accept_handoff,
+            issue_id="i-1",
+            handoff_id=handoff.id,
+            version=version + 1,
+        )
         holder, version = receiver, state.version
     alarms = [e for e in await escalations(db) if isinstance(e, Escalated)]
     assert [(a.reason, a.to.id, a.moved, a.department) for a in alarms] == [
-        ("silo_alarm", "cs-head", False, "operations")]
+        ("silo_alarm", "cs-head", False, "operations")
+    ]
     assert (await owner(db)).hop == 4
+
+
+async def test_stalls_and_the_scorecard_show_where_issues_wait(act, db, settings, clock, issue):
+    from baton_ownership.insights import service as insights
+
+    clock.advance(minutes=30)
+    await act("ops-ana", lifecycle.acknowledge, issue_id="i-1", version=1)
+    _, handoff = await act(
+        "ops-ana",
+        lifecycle.request_handoff,
+        issue_id="i-1",
+        version=2,
+        to_department="finance",
+        to_person_id=None,
+        reason="billing",
+    )
+    clock.advance(hours=2)
+    async with db.session() as session:
+        [stall] = await insights.stalls(session=session, now=clock(), department="operations")
+    assert (stall.issue_id, stall.owner_id, stall.pending_handoff_to, stall.age_minutes) == (
+        "i-1",
+        "ops-ana",
+        "finance",
+        150.0,
+    )
+    assert (stall.next_deadline, stall.overdue) == ("resolve", False)
+
+    await act(
+        "fin-gita", lifecycle.accept_handoff, issue_id="i-1", handoff_id=handoff.id, version=3
+    )
+    clock.advance(hours=1)
+    await act("fin-gita", lifecycle.resolve, issue_id="i-1", version=4, resolution="refunded")
+    since, until = clock() - timedelta(days=1), clock() + timedelta(minutes=1)
+    async with db.session() as session:
+        ops = await insights.scorecard(
+            session=session, department="operations", since=since, until=until
+        )
+        fin = await insights.scorecard(
+            session=session, department="finance", since=since, until=until
+        )
+        assert await insights.stalls(session=session, now=clock()) == []
+    assert (ops.time_to_acknowledge.count, ops.time_to_acknowledge.median_minutes) == (1, 30.0)
+    assert (ops.handoffs_out, ops.handoffs_in, fin.handoffs_in) == (1, 0, 1)
+    assert (fin.time_to_resolve.count, fin.time_to_resolve.median_minutes) == (1, 60.0)

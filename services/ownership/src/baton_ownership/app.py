@@ -12,6 +12,7 @@ from baton_ownership.assignment.router import router as owner_router
 from baton_ownership.deadlines import service as deadlines
 from baton_ownership.directory.handler import on_department_updated
 from baton_ownership.directory.router import router as directory_router
+from baton_ownership.insights.router import router as insights_router
 from baton_ownership.lifecycle.router import router as lifecycle_router
 from baton_ownership.settings import Settings
 
@@ -30,5 +31,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         partial(deadlines.check, db=runtime.db, settings=settings),
     )
     return runtime.app(
-        title="Baton ownership", routers=[owner_router, lifecycle_router, directory_router]
+        title="Baton ownership",
+        routers=[owner_router, lifecycle_router, directory_router, insights_router],
     )

@@ -1,5 +1,7 @@
-import baton_intake.issues.models  # noqa: F401  (registers the tables)
-import baton_shared.outbox  # noqa: F401
+"""Alembic environment: importing the model modules registers their tables."""
+
+import baton_intake.issues.models
+import baton_shared.outbox
 from baton_shared.migrations import run_env
 from sqlmodel import SQLModel
 

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from baton_ownership.assignment import service
 from baton_ownership.deadlines import clocks
 from baton_ownership.directory import service as directory
+from baton_ownership.insights import stays
 from baton_ownership.lifecycle.service import Ctx, owner_assigned
 
 
@@ -44,6 +45,7 @@ async def on_issue_routed(envelope: Envelope, *, runtime: Runtime) -> None:
         ctx = Ctx(session=session, settings=runtime.settings, actor_id="baton-routing")
         for kind in ("acknowledge", "resolve"):
             clocks.start(session, owner, kind, settings=ctx.policy, now=ctx.clock())
+        stays.begin(session, owner, via="routing", at=owner.assigned_at)
         ctx.emit(owner_assigned(owner, via="routing", previous_owner_id=None))
 
     if await handle_once(runtime.db, envelope.id, effect):

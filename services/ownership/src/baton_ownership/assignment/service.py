@@ -4,6 +4,8 @@ is available, until one is (``drain``)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -31,7 +33,12 @@ async def pick(*, session: AsyncSession, department: str) -> tuple[Member, bool]
 
 
 async def assign(
-    *, session: AsyncSession, issue_id: str, department: str, priority: str = "normal"
+    *,
+    session: AsyncSession,
+    issue_id: str,
+    department: str,
+    priority: str = "normal",
+    now: datetime | None = None,
 ) -> IssueOwner | None:
     """Give a newly routed issue its owner; None when it already has one."""
     if await session.get(IssueOwner, issue_id) is not None:
@@ -49,6 +56,8 @@ async def assign(
         priority=priority,
         held_by_head=held_by_head,
     )
+    if now is not None:
+        owner.assigned_at = owner.department_since = now
     session.add(owner)
     await session.flush()  # the primary key rejects a second owner here, not at commit
     return owner

@@ -40,6 +40,7 @@ from baton_ownership.assignment import service as assignment
 from baton_ownership.assignment.models import IssueOwner, aware, utcnow
 from baton_ownership.deadlines import clocks
 from baton_ownership.directory import service as directory
+from baton_ownership.insights import stays
 from baton_ownership.lifecycle.models import Handoff, HelpRequest, HistoryEntry
 from baton_ownership.settings import Settings
 
@@ -98,9 +99,10 @@ async def load(ctx: Ctx, issue_id: str) -> IssueOwner:
     return issue
 
 
-def end_stay(ctx: Ctx, issue: IssueOwner, outcome: str) -> None:
-    """After commit, record the issue's stay in its department as a span of the
-    issue's trace, from when the department took it until now."""
+async def end_stay(ctx: Ctx, issue: IssueOwner, outcome: str) -> None:
+    """Close the issue's stay in its department and, after commit, record it as a
+    span of the issue's trace, from when the department took it until now."""
+    await stays.end(ctx.session, issue.issue_id, at=ctx.clock(), outcome=outcome)
     department, hop, issue_id = issue.department, issue.hop, issue.issue_id
     began, ended = aware(issue.department_since), ctx.clock()
     carrier = dict(issue.trace_context or {})
@@ -232,6 +234,7 @@ async def acknowledge(ctx: Ctx, *, issue_id: str, version: int) -> IssueOwner:
         ctx, issue, version, "acknowledge", state="acknowledged", acknowledged_at=ctx.clock()
     )
     await clocks.meet(ctx.session, issue_id, "acknowledge")
+    await stays.acknowledged(ctx.session, issue_id, ctx.clock())
     ctx.emit(IssueAcknowledged(**change_fields(ctx, issue)))
     return issue
 
@@ -346,7 +349,7 @@ async def accept_handoff(ctx: Ctx, *, issue_id: str, handoff_id: int, version: i
     previous_owner, previous_department = issue.owner_id, issue.department
     moved = handoff.to_department != issue.department
     if moved:
-        end_stay(ctx, issue, "handed_off")
+        await end_stay(ctx, issue, "handed_off")
     issue = await change(
         ctx,
         issue,
@@ -369,6 +372,8 @@ async def accept_handoff(ctx: Ctx, *, issue_id: str, handoff_id: int, version: i
     # The receiver has taken it: their own resolve clock starts now.
     await clocks.meet(ctx.session, issue_id, "acknowledge", "resolve")
     clocks.start(ctx.session, issue, "resolve", settings=ctx.policy, now=ctx.clock())
+    if moved:
+        stays.begin(ctx.session, issue, via="handoff", at=ctx.clock(), acknowledged=True)
     ctx.emit(owner_assigned(issue, via="handoff", previous_owner_id=previous_owner))
     if moved and issue.hop > ctx.policy.silo_alarm_hops:
         await silo_alarm(ctx, issue)
@@ -531,7 +536,7 @@ async def resolve(ctx: Ctx, *, issue_id: str, version: int, resolution: str) -> 
             ctx.actor_id,
         )
         ctx.session.add(pending)
-    end_stay(ctx, issue, "resolved")
+    await end_stay(ctx, issue, "resolved")
     issue = await change(
         ctx,
         issue,
@@ -560,6 +565,7 @@ async def reopen(ctx: Ctx, *, issue_id: str, version: int, reason: str) -> Issue
         resolved_at=None, department_since=ctx.clock(),
     )  # fmt: skip
     clocks.start(ctx.session, issue, "resolve", settings=ctx.policy, now=ctx.clock())
+    stays.begin(ctx.session, issue, via="reopen", at=ctx.clock(), acknowledged=True)
     ctx.emit(IssueReopened(**change_fields(ctx, issue)))
     return issue
 

@@ -1,6 +1,8 @@
-import baton_routing.decisions.models  # noqa: F401  (registers the tables)
+"""Alembic environment: importing the model modules registers their tables."""
+
+import baton_routing.decisions.models
 import baton_shared.idempotency
-import baton_shared.outbox  # noqa: F401
+import baton_shared.outbox
 from baton_shared.migrations import run_env
 from sqlmodel import SQLModel
 

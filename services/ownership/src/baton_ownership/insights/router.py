@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from baton_shared.problems import Problem
+from baton_shared.service import SessionDep
+from fastapi import APIRouter, Query
+
+from baton_ownership.deps import ClockDep
+from baton_ownership.insights import service
+from baton_ownership.insights.models import Scorecard, Stall
+
+router = APIRouter(tags=["insights"])
+
+
+@router.get("/v1/stalls", response_model=list[Stall])
+async def list_stalls(
+    session: SessionDep,
+    clock: ClockDep,
+    department: Annotated[str | None, Query(max_length=64)] = None,
+    min_age_minutes: Annotated[float, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[Stall]:
+    """Open issues, longest in their current department first: owner, age, hand-offs,
+    and the next deadline (overdue or not, and how far it has escalated)."""
+    return await service.stalls(
+        session=session,
+        now=clock(),
+        department=department,
+        min_age_minutes=min_age_minutes,
+        limit=limit,
+    )
+
+
+@router.get("/v1/departments/{department}/scorecard", response_model=Scorecard)
+async def department_scorecard(
+    department: str,
+    session: SessionDep,
+    clock: ClockDep,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Scorecard:
+    """How the department answered over a period (default: the last 30 days)."""
+    until = until or clock()
+    since = since or until - timedelta(days=30)
+    if since.tzinfo is None or until.tzinfo is None:
+        raise Problem(
+            422,
+            "Give since and until with a time zone, e.g. 2026-11-01T00:00:00Z.",
+            title="Ambiguous time",
+        )
+    if since >= until:
+        raise Problem(422, "since must be before until.", title="Empty period")
+    return await service.scorecard(session=session, department=department, since=since, until=until)

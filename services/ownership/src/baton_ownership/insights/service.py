@@ -1,0 +1,175 @@
+"""Where issues stall, and how each department answers: computed from stays,
+hand-offs, help requests and open deadlines."""
+
+from __future__ import annotations
+
+import statistics
+from datetime import datetime
+
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from baton_ownership.assignment.models import IssueOwner, aware
+from baton_ownership.deadlines.models import Deadline
+from baton_ownership.insights.models import Durations, Scorecard, Stall, Stay
+from baton_ownership.lifecycle.models import Handoff, HelpRequest
+
+
+def durations(minutes: list[float]) -> Durations:
+    if not minutes:
+        return Durations(count=0, median_minutes=None, p90_minutes=None)
+    ordered = sorted(minutes)
+    p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+    return Durations(
+        count=len(ordered),
+        median_minutes=round(statistics.median(ordered), 2),
+        p90_minutes=round(p90, 2),
+    )
+
+
+def _minutes(start: datetime, end: datetime) -> float:
+    return (aware(end) - aware(start)).total_seconds() / 60
+
+
+async def scorecard(
+    *, session: AsyncSession, department: str, since: datetime, until: datetime
+) -> Scorecard:
+    stays = (
+        await session.exec(
+            select(Stay).where(
+                Stay.department == department,
+                Stay.started_at >= since,
+                Stay.started_at < until,
+            )
+        )
+    ).all()
+    ended = (
+        await session.exec(
+            select(Stay).where(
+                Stay.department == department,
+                col(Stay.ended_at) >= since,
+                col(Stay.ended_at) < until,
+            )
+        )
+    ).all()
+    declines = (
+        await session.exec(
+            select(func.count())
+            .select_from(Handoff)
+            .where(
+                Handoff.to_department == department,
+                Handoff.status == "declined",
+                col(Handoff.decided_at) >= since,
+                col(Handoff.decided_at) < until,
+            )
+        )
+    ).one()
+    answered = (
+        await session.exec(
+            select(HelpRequest).where(
+                HelpRequest.helping_department == department,
+                HelpRequest.status == "answered",
+                col(HelpRequest.answered_at) >= since,
+                col(HelpRequest.answered_at) < until,
+            )
+        )
+    ).all()
+    overdue_open = (
+        await session.exec(
+            select(func.count())
+            .select_from(HelpRequest)
+            .where(
+                HelpRequest.helping_department == department,
+                HelpRequest.status == "open",
+                HelpRequest.due_at < until,
+            )
+        )
+    ).one()
+    return Scorecard(
+        department=department,
+        since=since,
+        until=until,
+        time_to_acknowledge=durations(
+            [
+                _minutes(s.started_at, s.acknowledged_at)
+                for s in stays
+                if s.acknowledged_at is not None and s.via == "routing"
+            ]
+        ),
+        time_to_resolve=durations(
+            [
+                _minutes(s.started_at, s.ended_at)
+                for s in ended
+                if s.outcome == "resolved" and s.ended_at is not None
+            ]
+        ),
+        handoffs_in=sum(1 for s in stays if s.via == "handoff"),
+        handoffs_out=sum(1 for s in ended if s.outcome == "handed_off"),
+        declines=declines,
+        help_requests_answered=len(answered),
+        help_requests_answered_on_time=sum(
+            1
+            for h in answered
+            if h.answered_at is not None and aware(h.answered_at) <= aware(h.due_at)
+        ),
+        help_requests_overdue_open=overdue_open,
+    )
+
+
+async def stalls(
+    *,
+    session: AsyncSession,
+    now: datetime,
+    department: str | None = None,
+    min_age_minutes: float = 0,
+    limit: int = 100,
+) -> list[Stall]:
+    """Open issues, longest in their current department first."""
+    query = select(IssueOwner).where(IssueOwner.state != "resolved")
+    if department is not None:
+        query = query.where(IssueOwner.department == department)
+    issues = (await session.exec(query.order_by(IssueOwner.department_since))).all()  # type: ignore[arg-type]
+    result = []
+    for issue in issues:
+        age = _minutes(issue.department_since, now)
+        if age < min_age_minutes:
+            continue
+        next_deadline = (
+            await session.exec(
+                select(Deadline)
+                .where(Deadline.issue_id == issue.issue_id, Deadline.status == "open")
+                .order_by(Deadline.due_at)  # type: ignore[arg-type]
+            )
+        ).first()
+        pending = (
+            await session.exec(
+                select(Handoff).where(
+                    Handoff.issue_id == issue.issue_id, Handoff.status == "requested"
+                )
+            )
+        ).first()
+        handoffs = (
+            await session.exec(
+                select(func.count())
+                .select_from(Handoff)
+                .where(Handoff.issue_id == issue.issue_id, Handoff.status == "accepted")
+            )
+        ).one()
+        result.append(
+            Stall(
+                issue_id=issue.issue_id,
+                department=issue.department,
+                owner_id=issue.owner_id,
+                state=issue.state,
+                age_minutes=round(age, 1),
+                handoffs=handoffs,
+                pending_handoff_to=pending.to_department if pending else None,
+                next_deadline=next_deadline.kind if next_deadline else None,
+                next_due_at=next_deadline.due_at if next_deadline else None,
+                overdue=bool(next_deadline and aware(next_deadline.due_at) <= now),
+                escalation_level=next_deadline.level if next_deadline else 0,
+            )
+        )
+        if len(result) >= limit:
+            break
+    return result
