@@ -7,7 +7,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
 
-.PHONY: help install run test unit lint kafka-start kafka-stop postgres-start postgres-stop topics clean
+.PHONY: help install run test unit lint asyncapi kafka-start kafka-stop postgres-start postgres-stop topics clean
 
 help:
 	@echo "make run    start Kafka, a mail sink and the four services (Ctrl-C stops them)"
@@ -39,6 +39,10 @@ unit: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+# The AsyncAPI document is generated from the event models (a test keeps it current).
+asyncapi: install
+	$(PY) -m baton_shared.events.asyncapi > docs/asyncapi.json
 
 kafka-start:
 	@deploy/local/kafka.sh start
