@@ -3,17 +3,31 @@
 from baton_shared.events.common import Person, Priority
 from baton_shared.events.envelope import Envelope, EventParseError, parse_event
 from baton_shared.events.ownership import OWNER_ASSIGNED_V1, OwnerAssigned
-from baton_shared.events.reported import ISSUE_REPORTED_V1, IssueReported, Reporter
+from baton_shared.events.reported import (
+    ISSUE_DUPLICATE_LINKED_V1,
+    ISSUE_REPORTED_V1,
+    ISSUE_UPDATED_V1,
+    Attachment,
+    IssueDuplicateLinked,
+    IssueReported,
+    IssueUpdated,
+    Reporter,
+)
 from baton_shared.events.routed import ISSUE_ROUTED_V1, IssueRouted
 
 __all__ = [
+    "ISSUE_DUPLICATE_LINKED_V1",
     "ISSUE_REPORTED_V1",
     "ISSUE_ROUTED_V1",
+    "ISSUE_UPDATED_V1",
     "OWNER_ASSIGNED_V1",
+    "Attachment",
     "Envelope",
     "EventParseError",
+    "IssueDuplicateLinked",
     "IssueReported",
     "IssueRouted",
+    "IssueUpdated",
     "OwnerAssigned",
     "Person",
     "Priority",

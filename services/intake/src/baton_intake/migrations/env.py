@@ -1,4 +1,6 @@
-import baton_intake.issues.models  # noqa: F401  (registers the tables)
+import baton_intake.auth.models
+import baton_intake.contacts.models
+import baton_intake.issues.models  # noqa: F401
 import baton_shared.outbox  # noqa: F401
 from baton_shared.migrations import run_env
 from sqlmodel import SQLModel
