@@ -6,6 +6,7 @@ from baton_shared.kafka.topics import ISSUES_REPORTED
 from baton_shared.service import Runtime
 from fastapi import FastAPI
 
+from baton_intake.channels.router import router as channels_router
 from baton_intake.issues.router import router as issues_router
 from baton_intake.limits import BodyLimit
 from baton_intake.settings import Settings
@@ -17,6 +18,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="intake", settings=settings, migrations_dir=Path(__file__).parent / "migrations"
     )
     runtime.produces(ISSUES_REPORTED)
-    app = runtime.app(title="Baton intake", routers=[issues_router])
+    app = runtime.app(title="Baton intake", routers=[issues_router, channels_router])
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -48,7 +48,7 @@ _OPENAPI = {
 for _content in _OPENAPI["requestBody"]["content"].values():
     _content["schema"].pop("$defs", None)
 
-_ANSWERS = {
+ANSWERS = {
     200: {"model": IssueAccepted, "description": "Already taken in: the existing issue."},
     202: {
         "model": IssueAccepted,
@@ -73,7 +73,7 @@ _ANSWERS = {
     "",
     status_code=202,
     response_model=IssueAccepted,
-    responses=_ANSWERS,  # type: ignore[arg-type]
+    responses=ANSWERS,  # type: ignore[arg-type]
     openapi_extra=_OPENAPI,
 )
 async def report_issue(

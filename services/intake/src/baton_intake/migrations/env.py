@@ -1,4 +1,6 @@
+# Importing the model modules registers their tables on SQLModel.metadata.
 import baton_intake.auth.models
+import baton_intake.channels.email
 import baton_intake.contacts.models
 import baton_intake.issues.models  # noqa: F401
 import baton_shared.outbox  # noqa: F401
