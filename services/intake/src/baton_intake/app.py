@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
-from baton_shared.kafka.topics import ISSUES_REPORTED
+from baton_shared.kafka.topics import ISSUES_INBOUND, ISSUES_REPORTED
 from baton_shared.service import Runtime
 from fastapi import FastAPI
 
 from baton_intake.channels.router import router as channels_router
+from baton_intake.inbound.handler import on_inbound
 from baton_intake.issues.router import router as issues_router
 from baton_intake.limits import BodyLimit
 from baton_intake.settings import Settings
@@ -18,6 +20,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="intake", settings=settings, migrations_dir=Path(__file__).parent / "migrations"
     )
     runtime.produces(ISSUES_REPORTED)
+    runtime.consume_raw(ISSUES_INBOUND, partial(on_inbound, runtime=runtime))
     app = runtime.app(title="Baton intake", routers=[issues_router, channels_router])
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

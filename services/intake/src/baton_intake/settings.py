@@ -10,3 +10,10 @@ class Settings(ServiceSettings):
     duplicate_window_s: int = 24 * 3600
     # Mail from these domains comes from employees: an internal request.
     internal_email_domains: list[str] = []
+    # CloudEvent type on issues.inbound -> adapter (issue, chat, phone, social).
+    inbound_types: dict[str, str] = {
+        "baton.inbound.issue.v1": "issue",
+        "baton.inbound.chat.v1": "chat",
+        "baton.inbound.phone.v1": "phone",
+        "baton.inbound.social.v1": "social",
+    }
