@@ -54,6 +54,7 @@ def doors(tag: str) -> list[tuple[str, dict]]:
 
 async def events_on_reported(stack, issue_ids: set[str]) -> list:
     records = await read_topic(stack.kafka, stack.topic(ISSUES_REPORTED))
+    # Keyed by our issues only: the poison messages other tests send are skipped.
     return [parse_event(r.value) for r in records if r.key and r.key.decode() in issue_ids]
 
 
