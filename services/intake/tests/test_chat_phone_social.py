@@ -137,3 +137,9 @@ async def test_every_endpoint_has_an_example_in_the_openapi_document(client):
             ref = schema.get("$ref", "").rsplit("/", 1)[-1]
             examples = spec["components"]["schemas"].get(ref, schema).get("examples")
             assert content.get("example") or examples, (path, content)
+
+
+async def test_an_id_made_only_of_control_characters_is_a_422_problem_not_a_500(client):
+    r = await client.post("/v1/channels/phone", json=CALL | {"caller": {"id": "\x1f"}})
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"

@@ -12,7 +12,9 @@ from typing import Any
 
 from baton_shared.problems import Problem
 from baton_shared.service import Runtime
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -63,7 +65,15 @@ async def accept(
                                 title="Idempotency-Key reused",
                             )
                         return _response(known.status_code, json.loads(known.response))
-                body = answer(await work(session)).model_dump(mode="json")
+                try:
+                    taken = await work(session)
+                except ValidationError as exc:
+                    # Input the door accepted but that normalizes to nothing valid
+                    # (an id made only of control characters): still the caller's 422.
+                    raise RequestValidationError(
+                        [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_input=False)]
+                    ) from exc
+                body = answer(taken).model_dump(mode="json")
                 status = STATUS[body["outcome"]]
                 if idempotency_key is not None:
                     session.add(

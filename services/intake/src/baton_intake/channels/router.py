@@ -4,14 +4,15 @@ parsing its door's format and handing it to its adapter."""
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from baton_shared.service import RuntimeDep
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_intake.accept import accept, fingerprint
+from baton_intake.accept import Work, accept, fingerprint
 from baton_intake.auth.deps import Writer
+from baton_intake.auth.models import ApiKey
 from baton_intake.channels import chat, email, phone, social
 from baton_intake.issues.models import IssueAccepted
 from baton_intake.issues.router import ANSWERS, IdempotencyKey
@@ -29,18 +30,30 @@ Order 1234 was due on Monday.
 
 
 def _json_body(request: Request) -> None:
+    # Runs before the body is validated, so another content type is a 415, not a 422.
     require_media_type(request, "application/json")
 
 
 router = APIRouter(prefix="/v1/channels", tags=["channels"])
-JsonOnly = [Depends(_json_body)]
+DOOR: dict[str, Any] = {"status_code": 202, "response_model": IssueAccepted, "responses": ANSWERS}
+JSON_DOOR = DOOR | {"dependencies": [Depends(_json_body)]}
+
+
+async def _take(
+    runtime: RuntimeDep, api_key: ApiKey, idempotency_key: str | None, print_: str, work: Work
+) -> JSONResponse:
+    return await accept(
+        runtime=runtime,
+        principal=api_key.id,
+        idempotency_key=idempotency_key,
+        request_fingerprint=print_,
+        work=work,
+    )
 
 
 @router.post(
     "/email",
-    status_code=202,
-    response_model=IssueAccepted,
-    responses=ANSWERS,  # type: ignore[arg-type]
+    **DOOR,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -55,26 +68,13 @@ async def take_email(
     ignored (auto-replies, bounces, bulk mail: outcome ``ignored``)."""
     require_media_type(request, "message/rfc822")
     raw = await request.body()
-
-    async def work(session: AsyncSession):  # type: ignore[no-untyped-def]
-        return await email.take_in(session=session, settings=runtime.settings, raw=raw)
-
-    return await accept(
-        runtime=runtime,
-        principal=api_key.id,
-        idempotency_key=idempotency_key,
-        request_fingerprint=hashlib.sha256(raw).hexdigest(),
-        work=work,
-    )
+    return await _take(
+        runtime, api_key, idempotency_key, hashlib.sha256(raw).hexdigest(),
+        lambda session: email.take_in(session=session, settings=runtime.settings, raw=raw),
+    )  # fmt: skip
 
 
-@router.post(
-    "/chat",
-    status_code=202,
-    response_model=IssueAccepted,
-    responses=ANSWERS,  # type: ignore[arg-type]
-    dependencies=JsonOnly,
-)
+@router.post("/chat", **JSON_DOOR)
 async def take_chat(
     transcript: chat.ChatTranscript,
     runtime: RuntimeDep,
@@ -82,26 +82,13 @@ async def take_chat(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """A chat transcript; the same conversation later is an update."""
-
-    async def work(session: AsyncSession):  # type: ignore[no-untyped-def]
-        return await chat.take_in(session=session, settings=runtime.settings, transcript=transcript)
-
-    return await accept(
-        runtime=runtime,
-        principal=api_key.id,
-        idempotency_key=idempotency_key,
-        request_fingerprint=fingerprint(transcript.model_dump()),
-        work=work,
-    )
+    return await _take(
+        runtime, api_key, idempotency_key, fingerprint(transcript.model_dump()),
+        lambda s: chat.take_in(session=s, settings=runtime.settings, transcript=transcript),
+    )  # fmt: skip
 
 
-@router.post(
-    "/phone",
-    status_code=202,
-    response_model=IssueAccepted,
-    responses=ANSWERS,  # type: ignore[arg-type]
-    dependencies=JsonOnly,
-)
+@router.post("/phone", **JSON_DOOR)
 async def take_call(
     call: phone.CallRecord,
     runtime: RuntimeDep,
@@ -109,26 +96,13 @@ async def take_call(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """A call record from the phone system; the same call_id twice is one issue."""
-
-    async def work(session: AsyncSession):  # type: ignore[no-untyped-def]
-        return await phone.take_in(session=session, settings=runtime.settings, call=call)
-
-    return await accept(
-        runtime=runtime,
-        principal=api_key.id,
-        idempotency_key=idempotency_key,
-        request_fingerprint=fingerprint(call.model_dump()),
-        work=work,
-    )
+    return await _take(
+        runtime, api_key, idempotency_key, fingerprint(call.model_dump()),
+        lambda s: phone.take_in(session=s, settings=runtime.settings, call=call),
+    )  # fmt: skip
 
 
-@router.post(
-    "/social",
-    status_code=202,
-    response_model=IssueAccepted,
-    responses=ANSWERS,  # type: ignore[arg-type]
-    dependencies=JsonOnly,
-)
+@router.post("/social", **JSON_DOOR)
 async def take_post(
     post: social.SocialPost,
     runtime: RuntimeDep,
@@ -136,14 +110,7 @@ async def take_post(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """A social media post; the same post_url twice is one issue."""
-
-    async def work(session: AsyncSession):  # type: ignore[no-untyped-def]
-        return await social.take_in(session=session, settings=runtime.settings, post=post)
-
-    return await accept(
-        runtime=runtime,
-        principal=api_key.id,
-        idempotency_key=idempotency_key,
-        request_fingerprint=fingerprint(post.model_dump()),
-        work=work,
-    )
+    return await _take(
+        runtime, api_key, idempotency_key, fingerprint(post.model_dump()),
+        lambda s: social.take_in(session=s, settings=runtime.settings, post=post),
+    )  # fmt: skip

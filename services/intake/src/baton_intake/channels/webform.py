@@ -14,7 +14,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from baton_intake.contacts.service import reporter_id_for
 from baton_intake.issues.models import Draft, ReporterIn
 
-EMAIL_PATTERN = r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$"
+EMAIL_PATTERN = (
+    r"^[^@ \t\n\r\f\v<>]+@[^@ \t\n\r\f\v<>]+\.[^@ \t\n\r\f\v<>]+$"  # same in Python and ECMA
+)
 FORM_EXAMPLE = {
     "subject": "Charged twice",
     "description": "I was charged twice for order 1234.",

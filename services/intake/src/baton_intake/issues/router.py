@@ -9,6 +9,7 @@ from baton_shared.problems import Problem
 from baton_shared.service import RuntimeDep, SessionDep
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_intake.accept import accept, fingerprint
@@ -30,6 +31,21 @@ IdempotencyKey = Annotated[
 ]
 
 _REF = "#/components/schemas/{model}"
+
+
+def _form_schema() -> dict[str, object]:
+    """A form cannot send null: an optional field is simply left out."""
+    schema = webform.WebForm.model_json_schema(ref_template=_REF)
+    for name, prop in schema["properties"].items():
+        options = [o for o in prop.pop("anyOf", []) if o.get("type") != "null"]
+        if options:
+            prop.update(options[0])
+        if prop.get("default", "") is None:
+            del prop["default"]
+        schema["properties"][name] = prop
+    return schema
+
+
 _OPENAPI = {
     "requestBody": {
         "required": True,
@@ -39,7 +55,7 @@ _OPENAPI = {
                 "example": IssueCreate.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
             },
             "application/x-www-form-urlencoded": {
-                "schema": webform.WebForm.model_json_schema(ref_template=_REF),
+                "schema": _form_schema(),
                 "example": webform.FORM_EXAMPLE,
             },
         },
@@ -48,7 +64,35 @@ _OPENAPI = {
 for _content in _OPENAPI["requestBody"]["content"].values():
     _content["schema"].pop("$defs", None)
 
-ANSWERS = {
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details (``application/problem+json``)."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[dict[str, str]] | None = None
+
+
+def _problem(description: str) -> dict[str, object]:
+    schema = {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}
+    return {"description": description, "content": {"application/problem+json": schema}}
+
+
+# 401 carries the model so that FastAPI puts ProblemDetails into the components.
+ERRORS: dict[int | str, dict[str, object]] = {
+    401: {**_problem("No valid API key."), "model": ProblemDetails},
+    403: _problem("The API key lacks the scope."),
+}
+WRITE_ERRORS = ERRORS | {
+    413: _problem("The body is too large."),
+    415: _problem("Another content type is needed."),
+    422: _problem("A field is invalid, or an Idempotency-Key was reused."),
+}
+
+ANSWERS = WRITE_ERRORS | {
     200: {"model": IssueAccepted, "description": "Already taken in: the existing issue."},
     202: {
         "model": IssueAccepted,
@@ -118,7 +162,11 @@ def _json(body: bytes) -> object:
         raise Problem(422, "The body is not valid JSON.", title="Invalid request") from exc
 
 
-@router.get("/{issue_id}", response_model=IssuePublic)
+@router.get(
+    "/{issue_id}",
+    response_model=IssuePublic,
+    responses=ERRORS | {404: _problem("No such issue.")},  # type: ignore[arg-type]
+)
 async def read_issue(issue_id: str, session: SessionDep, _key: Reader) -> IssuePublic:
     issue = await service.get(session=session, issue_id=issue_id)
     if issue is None:
