@@ -1,5 +1,7 @@
 """API keys with scopes, as Authorization: Bearer; only hashes are stored."""
 
+from datetime import UTC, datetime
+
 import pytest
 from baton_intake.auth.models import ApiKey
 from sqlmodel import select
@@ -46,8 +48,6 @@ async def test_a_revoked_key_is_refused(anonymous):
     key = await anonymous.key("intake:write")
     async with anonymous.runtime.db.transaction() as session:
         row = (await session.exec(select(ApiKey))).one()
-        from datetime import UTC, datetime
-
         row.revoked_at = datetime.now(UTC)
         session.add(row)
     r = await anonymous.post("/v1/issues", json=ISSUE, headers={"Authorization": f"Bearer {key}"})
