@@ -137,6 +137,8 @@ async def test_every_endpoint_has_an_example_in_the_openapi_document(client):
             ref = schema.get("$ref", "").rsplit("/", 1)[-1]
             examples = spec["components"]["schemas"].get(ref, schema).get("examples")
             assert content.get("example") or examples, (path, content)
+    for name in ("IssueAccepted", "IssuePublic"):  # what the doors and GET /v1/issues/{id} answer
+        assert spec["components"]["schemas"][name]["examples"], name
 
 
 async def test_an_id_made_only_of_control_characters_is_a_422_problem_not_a_500(client):

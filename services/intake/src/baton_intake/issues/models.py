@@ -88,6 +88,21 @@ Outcome = Literal["created", "existing", "duplicate_linked", "updated", "ignored
 
 
 class IssueAccepted(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "issue_id": "6f1c8a52-8f5e-4c1e-9a4b-0f3e2d1c0b9a",
+                    "status_url": "/v1/issues/6f1c8a52-8f5e-4c1e-9a4b-0f3e2d1c0b9a",
+                    "outcome": "created",
+                    "duplicate_of": None,
+                    "reference": "BTN-6F1C8A52",
+                    "reason": None,
+                }
+            ]
+        }
+    )
+
     issue_id: str | None
     status_url: str | None
     outcome: Outcome = "created"
@@ -157,6 +172,27 @@ class IdempotencyRecord(SQLModel, table=True):
 
 
 class IssuePublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "issue_id": "6f1c8a52-8f5e-4c1e-9a4b-0f3e2d1c0b9a",
+                    "channel": "email",
+                    "reporter": {"kind": "customer", "id": "contact-3f2a9c1d0b8e7f6a"},
+                    "subject": "My parcel never arrived",
+                    "description": "Order 1234 was due on Monday.",
+                    "priority": "normal",
+                    "external_ref": "mid-0c5e1f0b6a2d4c3b9e8f7a6d5c4b3a2f1e0d9c8b",
+                    "source_system": "email",
+                    "reference": "BTN-6F1C8A52",
+                    "duplicate_of": None,
+                    "internal": False,
+                    "reported_at": "2026-11-23T10:00:00Z",
+                }
+            ]
+        }
+    )
+
     issue_id: str
     channel: str
     reporter: ReporterIn

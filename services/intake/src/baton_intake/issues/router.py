@@ -94,22 +94,7 @@ WRITE_ERRORS = ERRORS | {
 
 ANSWERS = WRITE_ERRORS | {
     200: {"model": IssueAccepted, "description": "Already taken in: the existing issue."},
-    202: {
-        "model": IssueAccepted,
-        "description": "Taken in; its event is durable in the outbox.",
-        "content": {
-            "application/json": {
-                "example": {
-                    "issue_id": "6f1c8a52-8f5e-4c1e-9a4b-0f3e2d1c0b9a",
-                    "status_url": "/v1/issues/6f1c8a52-8f5e-4c1e-9a4b-0f3e2d1c0b9a",
-                    "outcome": "created",
-                    "duplicate_of": None,
-                    "reference": "BTN-6F1C8A52",
-                    "reason": None,
-                }
-            }
-        },
-    },
+    202: {"model": IssueAccepted, "description": "Taken in; its event is durable in the outbox."},
 }
 
 
