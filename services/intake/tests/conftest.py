@@ -37,6 +37,17 @@ class Client(httpx.AsyncClient):
 
 
 @pytest.fixture
+def issue() -> dict:
+    """A plain, valid agent report."""
+    return {
+        "channel": "agent",
+        "reporter": {"kind": "customer", "id": "cust-1"},
+        "subject": "Hello",
+        "description": "World",
+    }
+
+
+@pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path}/intake.db",

@@ -6,16 +6,9 @@ import pytest
 from baton_intake.auth.models import ApiKey
 from sqlmodel import select
 
-ISSUE = {
-    "channel": "agent",
-    "reporter": {"kind": "customer", "id": "cust-1"},
-    "subject": "Hello",
-    "description": "World",
-}
 
-
-async def test_no_key_is_a_401_problem_with_a_bearer_challenge(anonymous):
-    r = await anonymous.post("/v1/issues", json=ISSUE)
+async def test_no_key_is_a_401_problem_with_a_bearer_challenge(issue, anonymous):
+    r = await anonymous.post("/v1/issues", json=issue)
     assert r.status_code == 401
     assert r.headers["content-type"] == "application/problem+json"
     assert r.headers["www-authenticate"].startswith("Bearer")
@@ -25,32 +18,32 @@ async def test_no_key_is_a_401_problem_with_a_bearer_challenge(anonymous):
 @pytest.mark.parametrize(
     "authorization", ["Bearer baton_nope_nope", "Bearer someone-elses-token", "Basic dXNlcjpw"]
 )
-async def test_an_unknown_key_is_a_401_problem(anonymous, authorization):
-    r = await anonymous.post("/v1/issues", json=ISSUE, headers={"Authorization": authorization})
+async def test_an_unknown_key_is_a_401_problem(issue, anonymous, authorization):
+    r = await anonymous.post("/v1/issues", json=issue, headers={"Authorization": authorization})
     assert r.status_code == 401
 
 
-async def test_a_read_only_key_cannot_report_403(anonymous):
+async def test_a_read_only_key_cannot_report_403(issue, anonymous):
     key = await anonymous.key("intake:read")
-    r = await anonymous.post("/v1/issues", json=ISSUE, headers={"Authorization": f"Bearer {key}"})
+    r = await anonymous.post("/v1/issues", json=issue, headers={"Authorization": f"Bearer {key}"})
     assert r.status_code == 403
     assert "intake:write" in r.json()["detail"]
 
 
-async def test_a_write_only_key_cannot_read_403(client, anonymous):
-    issue_id = (await client.post("/v1/issues", json=ISSUE)).json()["issue_id"]
+async def test_a_write_only_key_cannot_read_403(issue, client, anonymous):
+    issue_id = (await client.post("/v1/issues", json=issue)).json()["issue_id"]
     key = await anonymous.key("intake:write")
     r = await anonymous.get(f"/v1/issues/{issue_id}", headers={"Authorization": f"Bearer {key}"})
     assert r.status_code == 403
 
 
-async def test_a_revoked_key_is_refused(anonymous):
+async def test_a_revoked_key_is_refused(issue, anonymous):
     key = await anonymous.key("intake:write")
     async with anonymous.runtime.db.transaction() as session:
         row = (await session.exec(select(ApiKey))).one()
         row.revoked_at = datetime.now(UTC)
         session.add(row)
-    r = await anonymous.post("/v1/issues", json=ISSUE, headers={"Authorization": f"Bearer {key}"})
+    r = await anonymous.post("/v1/issues", json=issue, headers={"Authorization": f"Bearer {key}"})
     assert r.status_code == 401
 
 

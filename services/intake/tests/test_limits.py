@@ -4,16 +4,9 @@ characters and markup never reach the normalized text."""
 import pytest
 from baton_shared.events import IssueReported
 
-ISSUE = {
-    "channel": "agent",
-    "reporter": {"kind": "customer", "id": "cust-1"},
-    "subject": "Hello",
-    "description": "World",
-}
 
-
-async def test_a_body_over_the_limit_is_a_413_problem(client):
-    big = ISSUE | {"description": "x" * (70 * 1024)}
+async def test_a_body_over_the_limit_is_a_413_problem(issue, client):
+    big = issue | {"description": "x" * (70 * 1024)}
     r = await client.post("/v1/issues", json=big)
     assert r.status_code == 413
     assert r.headers["content-type"] == "application/problem+json"
@@ -39,14 +32,14 @@ async def test_another_content_type_is_a_415_problem(client, content_type):
     assert r.headers["content-type"] == "application/problem+json"
 
 
-async def test_a_field_over_its_length_is_a_422_problem_naming_it(client):
-    r = await client.post("/v1/issues", json=ISSUE | {"description": "x" * 20_001})
+async def test_a_field_over_its_length_is_a_422_problem_naming_it(issue, client):
+    r = await client.post("/v1/issues", json=issue | {"description": "x" * 20_001})
     assert r.status_code == 422
     assert [e["field"] for e in r.json()["errors"]] == ["description"]
 
 
-async def test_control_characters_and_markup_are_removed_from_the_normalized_text(client):
-    body = ISSUE | {
+async def test_control_characters_and_markup_are_removed_from_the_normalized_text(issue, client):
+    body = issue | {
         "subject": "Refund\x00 <b>now</b>\x1b",
         "description": (
             "<p>Hi,</p><script>alert('x')</script><style>p{}</style>"
@@ -63,7 +56,7 @@ async def test_control_characters_and_markup_are_removed_from_the_normalized_tex
         assert forbidden not in event.data.description + event.data.subject
 
 
-async def test_text_that_is_only_markup_is_a_422_problem(client):
-    r = await client.post("/v1/issues", json=ISSUE | {"subject": "<b></b><script>x</script>"})
+async def test_text_that_is_only_markup_is_a_422_problem(issue, client):
+    r = await client.post("/v1/issues", json=issue | {"subject": "<b></b><script>x</script>"})
     assert r.status_code == 422
     assert "subject" in [e["field"] for e in r.json()["errors"]]
