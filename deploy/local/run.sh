@@ -34,6 +34,8 @@ if [[ -z "${BATON_SMTP_HOST:-}" ]]; then
   BATON_STATE_DIR="$state" "$py" deploy/local/mailsink.py >"$state/logs/mailsink.log" 2>&1 &
   pids+=($!)
 fi
+# A development key for intake's API (only its hash is stored); scripts read BATON_API_KEY.
+export BATON_API_KEY="$(BATON_STATE_DIR="$state" "$py" -m baton_intake.auth create --name development)"
 for svc in "${services[@]}"; do
   BATON_PORT="${ports[$svc]}" BATON_STATE_DIR="$state" OTEL_SERVICE_NAME="baton-$svc" \
     "$py" -m "baton_$svc" >"$state/logs/$svc.log" 2>&1 &
@@ -61,9 +63,12 @@ Baton is running.
   notifications  http://127.0.0.1:8004/docs
   logs           $state/logs/    mail received: $state/mail/
 
+  export BATON_API_KEY=$BATON_API_KEY    # intake's development key
+
 Try it (in another terminal):
 
   id=\$(curl -s -X POST http://127.0.0.1:8001/v1/issues -H 'content-type: application/json' \\
+    -H "authorization: Bearer \$BATON_API_KEY" \\
     -d '{"channel": "agent", "reporter": {"kind": "customer", "id": "cust-42"},
          "subject": "Charged twice", "description": "I want a refund for order 1234."}' \\
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["issue_id"])')

@@ -22,6 +22,7 @@ from tests.integration.stack import (
     SERVICES,
     Infra,
     Service,
+    create_api_key,
     start_service,
     stop_services,
     wait_ready,
@@ -40,6 +41,12 @@ class Stack:
     services: dict[str, Service]
     inbox: Inbox
     otlp: OtlpReceiver
+    api_key: str = ""
+
+    @property
+    def auth(self) -> dict[str, str]:
+        """Headers for intake's API (the key ``python -m baton_intake.auth`` made)."""
+        return {"Authorization": f"Bearer {self.api_key}"}
 
     def url(self, service: str) -> str:
         return self.services[service].url
@@ -82,22 +89,23 @@ async def stack(infra: Infra) -> AsyncIterator[Stack]:
     with running_smtp_server() as inbox:
         services: dict[str, Service] = {}
         try:
-            for name in SERVICES:
-                services[name] = start_service(
+            envs = {
+                name: service_env(
+                    prefix,
+                    infra,
                     name,
-                    free_port(),
-                    service_env(
-                        prefix,
-                        infra,
-                        name,
-                        OTEL_TRACES_EXPORTER="otlp",
-                        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=otlp.endpoint,
-                        OTEL_BSP_SCHEDULE_DELAY="200",
-                        BATON_SMTP_PORT=str(inbox.port),
-                    ),
+                    OTEL_TRACES_EXPORTER="otlp",
+                    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=otlp.endpoint,
+                    OTEL_BSP_SCHEDULE_DELAY="200",
+                    BATON_SMTP_PORT=str(inbox.port),
                 )
+                for name in SERVICES
+            }
+            api_key = create_api_key(envs["intake"])
+            for name in SERVICES:
+                services[name] = start_service(name, free_port(), envs[name])
             await wait_ready(list(services.values()))
-            yield Stack(prefix, infra.kafka, infra.database_url, services, inbox, otlp)
+            yield Stack(prefix, infra.kafka, infra.database_url, services, inbox, otlp, api_key)
         finally:
             stop_services(list(services.values()))
             otlp.stop()

@@ -103,6 +103,21 @@ class Service:
         return "\n".join(text.splitlines()[-lines:])
 
 
+def create_api_key(env: dict[str, str]) -> str:
+    """An intake key with both scopes, made the way an operator makes one."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "baton_intake.auth", "create", "--name", "integration-tests"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+    if proc.returncode != 0:
+        raise StackError(f"cannot create an intake API key:\n{proc.stderr}")
+    return proc.stdout.strip().splitlines()[-1]
+
+
 def start_service(name: str, port: int, env: dict[str, str]) -> Service:
     log = STATE / "logs" / f"{name}.log"
     log.parent.mkdir(parents=True, exist_ok=True)

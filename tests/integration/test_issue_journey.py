@@ -1,6 +1,8 @@
 """One issue travels intake -> routing -> ownership -> notifications over real
 Kafka and PostgreSQL, and its owner's email arrives at a real SMTP server."""
 
+import uuid
+
 import pytest
 
 from tests.integration.conftest import eventually
@@ -15,10 +17,12 @@ async def report(stack, http, subject: str, description: str = "Order 1234.") ->
         f"{stack.url('intake')}/v1/issues",
         json={
             "channel": "agent",
-            "reporter": {"kind": "customer", "id": "cust-42"},
+            # A reporter per call: the same subject twice from one reporter is a near-duplicate.
+            "reporter": {"kind": "customer", "id": f"cust-{uuid.uuid4().hex[:8]}"},
             "subject": subject,
             "description": description,
         },
+        headers=stack.auth,
     )
     assert r.status_code == 202, r.text
     return r.json()["issue_id"]
@@ -73,7 +77,9 @@ async def test_an_issue_no_rule_claims_goes_to_customer_service(stack, http):
 
 
 async def test_intake_rejects_bad_input_with_a_problem_naming_the_field(stack, http):
-    r = await http.post(f"{stack.url('intake')}/v1/issues", json={"channel": "agent"})
+    r = await http.post(
+        f"{stack.url('intake')}/v1/issues", json={"channel": "agent"}, headers=stack.auth
+    )
     assert r.status_code == 422
     assert r.headers["content-type"] == "application/problem+json"
     fields = {e["field"] for e in r.json()["errors"]}

@@ -1,17 +1,10 @@
 """The intake REST API over a real (SQLite) database, without Kafka: what the
 API promises is that the event is durable in the outbox when it answers 202."""
 
-from pathlib import Path
-
-import httpx
 import pytest
-from baton_intake.app import create_app
-from baton_intake.settings import Settings
 from baton_shared.events import ISSUE_REPORTED_V1, IssueReported, parse_event
 from baton_shared.outbox import OutboxMessage
 from sqlmodel import select
-
-MIGRATIONS = Path(__file__).parents[1] / "src" / "baton_intake" / "migrations"
 
 VALID = {
     "channel": "agent",
@@ -21,21 +14,6 @@ VALID = {
     "priority": "high",
     "external_ref": "crm-9",
 }
-
-
-@pytest.fixture
-async def client(tmp_path: Path):
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/intake.db", topic_prefix="t.")
-    from baton_shared import migrations
-
-    migrations.upgrade(MIGRATIONS, settings.database_url)
-    app = create_app(settings)
-    # No lifespan: nothing here needs Kafka; the relay is simply not running.
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
-        c.runtime = app.state.runtime  # type: ignore[attr-defined]
-        yield c
-    await app.state.runtime.db.dispose()
 
 
 async def test_report_answers_202_with_the_issue_id_and_its_status_url(client):

@@ -22,11 +22,20 @@ log = logging.getLogger(__name__)
 class Problem(Exception):
     """Raise from a route to answer with problem details."""
 
-    def __init__(self, status: int, detail: str, *, title: str | None = None, **extra: Any):
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ):
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.title = title or HTTPStatus(status).phrase
+        self.headers = headers or {}
         self.extra = extra
 
 
@@ -55,7 +64,9 @@ def _field(loc: tuple[Any, ...]) -> str:
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(request, exc.status, exc.title, exc.detail, **exc.extra)
+        response = problem_response(request, exc.status, exc.title, exc.detail, **exc.extra)
+        response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

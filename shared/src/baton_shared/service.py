@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from baton_shared import migrations
 from baton_shared.db import Database
 from baton_shared.kafka import ConsumerRunner, EventProducer, Handler, dlq, ensure_topics
+from baton_shared.kafka.consumer import RawHandler
 from baton_shared.outbox import OutboxRelay
 from baton_shared.problems import install_problem_handlers
 from baton_shared.settings import ServiceSettings
@@ -42,6 +43,7 @@ class Runtime:
             self.db, self.producer, poll_interval_s=settings.outbox_poll_interval_s
         )
         self._handlers: list[tuple[str, Handler]] = []
+        self._raw_handlers: list[tuple[str, RawHandler]] = []
         self._produces: list[str] = []
         self._on_start: list[Callable[[], Awaitable[None]]] = []
         self._periodic: list[tuple[str, float, Callable[[], Awaitable[object]]]] = []
@@ -70,13 +72,17 @@ class Runtime:
                 log.exception("periodic job %s failed; it runs again in %ss", name, seconds)
             await asyncio.sleep(seconds)
 
+    def consume_raw(self, topic: str, handler: RawHandler) -> None:
+        """Consume records that are not Baton envelopes (see ``ConsumerRunner``)."""
+        self._raw_handlers.append((self.settings.topic(topic), handler))
+
     def produces(self, topic: str) -> str:
         name = self.settings.topic(topic)
         self._produces.append(name)
         return name
 
     async def _ensure_topics(self) -> None:
-        consumed = [t for t, _ in self._handlers]
+        consumed = [t for t, _ in self._handlers] + [t for t, _ in self._raw_handlers]
         names = consumed + [dlq(t) for t in consumed] + self._produces
         await ensure_topics(
             self.settings.kafka_bootstrap_servers,
@@ -96,13 +102,15 @@ class Runtime:
             await self._ensure_topics()
         await self.producer.start()
         await self.relay.start()
+        handlers = [(t, {"handler": h}) for t, h in self._handlers]
+        handlers += [(t, {"raw_handler": h}) for t, h in self._raw_handlers]
         for hook in self._on_start:
             await hook()
-        for topic, handler in self._handlers:
+        for topic, handler in handlers:
             runner = ConsumerRunner(
                 topic=topic,
                 group_id=s.group_id(),
-                handler=handler,
+                **handler,  # type: ignore[arg-type]
                 producer=self.producer,
                 bootstrap_servers=s.kafka_bootstrap_servers,
                 service=self.name,

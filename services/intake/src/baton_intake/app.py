@@ -1,20 +1,26 @@
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
-from baton_shared.kafka.topics import ISSUES_REPORTED
+from baton_shared.kafka.topics import ISSUES_INBOUND, ISSUES_REPORTED
 from baton_shared.service import Runtime
 from fastapi import FastAPI
 
+from baton_intake.channels.router import router as channels_router
+from baton_intake.inbound.handler import on_inbound
 from baton_intake.issues.router import router as issues_router
+from baton_intake.limits import BodyLimit
 from baton_intake.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
     runtime = Runtime(
-        name="intake",
-        settings=settings or Settings(),
-        migrations_dir=Path(__file__).parent / "migrations",
+        name="intake", settings=settings, migrations_dir=Path(__file__).parent / "migrations"
     )
     runtime.produces(ISSUES_REPORTED)
-    return runtime.app(title="Baton intake", routers=[issues_router])
+    runtime.consume_raw(ISSUES_INBOUND, partial(on_inbound, runtime=runtime))
+    app = runtime.app(title="Baton intake", routers=[issues_router, channels_router])
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -24,7 +24,16 @@ from baton_shared.events.ownership import (
     OwnerAssigned,
     OwnershipChange,
 )
-from baton_shared.events.reported import ISSUE_REPORTED_V1, IssueReported, Reporter
+from baton_shared.events.reported import (
+    ISSUE_DUPLICATE_LINKED_V1,
+    ISSUE_REPORTED_V1,
+    ISSUE_UPDATED_V1,
+    Attachment,
+    IssueDuplicateLinked,
+    IssueReported,
+    IssueUpdated,
+    Reporter,
+)
 from baton_shared.events.routed import ISSUE_ROUTED_V1, IssueRouted
 
 __all__ = [
@@ -35,11 +44,14 @@ __all__ = [
     "HELP_ANSWERED_V1",
     "HELP_REQUESTED_V1",
     "ISSUE_ACKNOWLEDGED_V1",
+    "ISSUE_DUPLICATE_LINKED_V1",
     "ISSUE_REOPENED_V1",
     "ISSUE_REPORTED_V1",
     "ISSUE_RESOLVED_V1",
     "ISSUE_ROUTED_V1",
+    "ISSUE_UPDATED_V1",
     "OWNER_ASSIGNED_V1",
+    "Attachment",
     "DepartmentUpdated",
     "Envelope",
     "Escalated",
@@ -49,10 +61,12 @@ __all__ = [
     "HelpAnswered",
     "HelpRequested",
     "IssueAcknowledged",
+    "IssueDuplicateLinked",
     "IssueReopened",
     "IssueReported",
     "IssueResolved",
     "IssueRouted",
+    "IssueUpdated",
     "OwnerAssigned",
     "OwnershipChange",
     "Person",

@@ -1,4 +1,8 @@
-"""Topic family ``issues.reported``: what intake took in."""
+"""Topic family ``issues.reported``: what intake took in.
+
+Consumers must ignore the types of this family they do not handle: the family
+grows (additively) as intake learns new doors.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +15,24 @@ from baton_shared.events.common import Priority
 from baton_shared.events.envelope import register
 
 ISSUE_REPORTED_V1 = "baton.issue.reported.v1"
+ISSUE_UPDATED_V1 = "baton.issue.updated.v1"
+ISSUE_DUPLICATE_LINKED_V1 = "baton.issue.duplicate_linked.v1"
 
 
 class Reporter(BaseModel):
     kind: Literal["customer", "employee"]
+    # An id, never an email address or phone number: contact details stay in intake.
     id: str = Field(min_length=1, max_length=200)
     # For an internal customer (an employee): the department asking for help.
     department: str | None = None
+
+
+class Attachment(BaseModel):
+    """What was attached (metadata only: the content stays out of events)."""
+
+    name: str
+    content_type: str
+    size: int
 
 
 class IssueReported(BaseModel):
@@ -30,6 +45,36 @@ class IssueReported(BaseModel):
     external_ref: str | None = None
     internal: bool = False
     reported_at: datetime
+    # Additive in v1: the system that handed the issue in, and the issue's
+    # reference token (what a customer quotes in a reply, e.g. "BTN-1A2B3C4D").
+    source_system: str | None = None
+    reference: str | None = None
+    attachments: list[Attachment] = Field(default_factory=list)
+
+
+class IssueUpdated(BaseModel):
+    """More from the reporter on an issue already taken in (a reply, a later chat)."""
+
+    issue_id: str
+    channel: str
+    text: str
+    attachments: list[Attachment] = Field(default_factory=list)
+    updated_at: datetime
+
+
+class IssueDuplicateLinked(BaseModel):
+    """A near-duplicate of an open issue: linked to it, not routed again.
+
+    ``issue_id`` is the open issue (so this event stays in its partition and
+    order); ``duplicate_issue_id`` is the one just reported."""
+
+    issue_id: str
+    duplicate_issue_id: str
+    channel: str
+    reason: str
+    linked_at: datetime
 
 
 register(ISSUE_REPORTED_V1, IssueReported)
+register(ISSUE_UPDATED_V1, IssueUpdated)
+register(ISSUE_DUPLICATE_LINKED_V1, IssueDuplicateLinked)

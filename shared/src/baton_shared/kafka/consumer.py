@@ -7,6 +7,9 @@
   runner moves on. A message that cannot be parsed goes there at once: retrying
   cannot fix it.
 - ``stop()`` lets the message in hand finish, commits it, then leaves the group.
+- A raw handler (``raw_handler=``) gets the record itself, for topics whose
+  messages are not Baton envelopes (other systems' CloudEvents). It raises
+  ``EventParseError`` for a message no retry can fix: dead-lettered at once.
 - Each message is handled in a CONSUMER span whose parent is the producer's span
   (from the ``traceparent`` header), so one issue stays one trace.
 """
@@ -32,6 +35,7 @@ from baton_shared.telemetry import tracer
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Envelope], Awaitable[None]]
+RawHandler = Callable[[ConsumerRecord[bytes, bytes]], Awaitable[None]]
 
 
 def _reason(exc: BaseException) -> str:
@@ -44,7 +48,7 @@ class ConsumerRunner:
         *,
         topic: str,
         group_id: str,
-        handler: Handler,
+        handler: Handler | None = None,
         producer: EventProducer,
         bootstrap_servers: str,
         service: str,
@@ -52,9 +56,13 @@ class ConsumerRunner:
         retry_backoff_s: float = 0.2,
         session_timeout_ms: int = 10_000,
         heartbeat_interval_ms: int = 3_000,
+        raw_handler: RawHandler | None = None,
     ) -> None:
+        if (handler is None) == (raw_handler is None):
+            raise ValueError("give exactly one of handler and raw_handler")
         self.topic = topic
         self._handler = handler
+        self._raw_handler = raw_handler
         self._producer = producer
         self._service = service
         self._max_attempts = max_attempts
@@ -129,27 +137,47 @@ class ConsumerRunner:
             kind=trace.SpanKind.CONSUMER,
             attributes=attrs,
         ) as span:
-            try:
-                envelope = parse_event(record.value)
-            except EventParseError as exc:
-                await self._dead_letter(record, exc, attempts=0)
-                span.set_attribute("baton.outcome", "dead_lettered")
-                span.set_status(Status(StatusCode.ERROR, "unparseable message"))
-                return
-            span.set_attribute("messaging.message.id", envelope.id)
-            span.set_attribute("baton.event_type", envelope.type)
+            if self._raw_handler is not None:
+                raw_handler = self._raw_handler
+
+                async def handle() -> None:
+                    await raw_handler(record)
+
+                label = f"{record.topic}[{record.partition}]@{record.offset}"
+            else:
+                try:
+                    envelope = parse_event(record.value)
+                except EventParseError as exc:
+                    await self._dead_letter(record, exc, attempts=0)
+                    span.set_attribute("baton.outcome", "dead_lettered")
+                    span.set_status(Status(StatusCode.ERROR, "unparseable message"))
+                    return
+                span.set_attribute("messaging.message.id", envelope.id)
+                span.set_attribute("baton.event_type", envelope.type)
+                handler = self._handler
+                assert handler is not None
+
+                async def handle() -> None:
+                    await handler(envelope)
+
+                label = f"event {envelope.id} ({envelope.type})"
             for attempt in range(1, self._max_attempts + 1):
                 try:
-                    await self._handler(envelope)
+                    await handle()
                     span.set_attribute("baton.outcome", "handled")
                     span.set_attribute("baton.attempts", attempt)
+                    return
+                except EventParseError as exc:
+                    # Only a raw handler raises this: the message itself is wrong.
+                    await self._dead_letter(record, exc, attempts=attempt)
+                    span.set_attribute("baton.outcome", "dead_lettered")
+                    span.set_status(Status(StatusCode.ERROR, "unprocessable message"))
                     return
                 except Exception as exc:
                     span.record_exception(exc)
                     log.warning(
-                        "handler failed on event %s (%s), attempt %d of %d: %s",
-                        envelope.id,
-                        envelope.type,
+                        "handler failed on %s, attempt %d of %d: %s",
+                        label,
                         attempt,
                         self._max_attempts,
                         type(exc).__name__,

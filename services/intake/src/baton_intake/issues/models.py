@@ -1,45 +1,123 @@
-"""What intake stores: the normalized issue as it was reported."""
+"""What intake stores: the normalized issue as it was reported, the threads that
+later messages refer to, and idempotency records."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from baton_shared.events import Priority
-from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Column, Text
+import pydantic
+from baton_shared.events import Attachment, Priority
+from pydantic import AfterValidator, BaseModel, ConfigDict
+from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from baton_intake.text import one_line, safe_text
+
 Channel = Literal["agent", "web_form", "email", "chat", "phone", "social", "system"]
+
+# Normalized before the length limits apply, so "<b></b>" is an empty subject.
+OneLine = Annotated[str, AfterValidator(one_line)]
+SafeText = Annotated[str, AfterValidator(safe_text)]
+SOURCE_PATTERN = r"^[a-z0-9][a-z0-9._:-]{0,63}$"
+
+
+def _nonempty(value: str) -> str:
+    if not value:
+        raise ValueError("must contain text (markup and control characters are removed)")
+    return value
 
 
 class ReporterIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     kind: Literal["customer", "employee"]
-    id: str = Field(min_length=1, max_length=200)
+    id: Annotated[str, AfterValidator(one_line), AfterValidator(_nonempty)] = Field(
+        min_length=1, max_length=200
+    )
     # An employee reporting for their department makes this an internal request.
-    department: str | None = Field(default=None, min_length=1, max_length=64)
+    department: OneLine | None = Field(default=None, min_length=1, max_length=64)
 
 
 class IssueCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "channel": "agent",
+                    "reporter": {"kind": "customer", "id": "cust-42"},
+                    "subject": "Charged twice",
+                    "description": "I was charged twice for order 1234.",
+                    "priority": "high",
+                    "external_ref": "crm-9",
+                }
+            ]
+        },
+    )
 
     channel: Channel
     reporter: ReporterIn
-    subject: str = Field(min_length=1, max_length=200)
-    description: str = Field(min_length=1, max_length=20_000)
+    subject: Annotated[OneLine, AfterValidator(_nonempty)] = Field(min_length=1, max_length=200)
+    description: Annotated[SafeText, AfterValidator(_nonempty)] = Field(
+        min_length=1, max_length=20_000
+    )
     priority: Priority = "normal"
-    external_ref: str | None = Field(default=None, min_length=1, max_length=200)
+    external_ref: OneLine | None = Field(default=None, min_length=1, max_length=200)
+    # The system that handed the issue in; (source_system, external_ref) is unique.
+    # Defaults to the channel.
+    source_system: str | None = pydantic.Field(default=None, pattern=SOURCE_PATTERN)
+
+
+class Draft(IssueCreate):
+    """What a channel adapter hands the issue service (not part of the REST API)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    attachments: list[Attachment] = []
+    # Ids later messages will refer to (an email's Message-ID, a chat conversation).
+    thread_refs: list[str] = []
+
+    @property
+    def source(self) -> str:
+        return self.source_system or self.channel
+
+
+Outcome = Literal["created", "existing", "duplicate_linked", "updated", "ignored"]
 
 
 class IssueAccepted(BaseModel):
-    issue_id: str
-    status_url: str
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "issue_id": "6f1c8a52-8f5e-4c1e-9a4b-0f3e2d1c0b9a",
+                    "status_url": "/v1/issues/6f1c8a52-8f5e-4c1e-9a4b-0f3e2d1c0b9a",
+                    "outcome": "created",
+                    "duplicate_of": None,
+                    "reference": "BTN-6F1C8A52",
+                    "reason": None,
+                }
+            ]
+        }
+    )
+
+    issue_id: str | None
+    status_url: str | None
+    outcome: Outcome = "created"
+    # For a near-duplicate: the open issue it was linked to.
+    duplicate_of: str | None = None
+    reference: str | None = None
+    reason: str | None = None
 
 
 class Issue(SQLModel, table=True):
     __tablename__ = "issues"
+    __table_args__ = (
+        UniqueConstraint("source_system", "external_ref", name="uq_issues_source_external_ref"),
+        UniqueConstraint("reference", name="uq_issues_reference"),
+    )
 
     id: str = Field(primary_key=True, max_length=36)
     channel: str = Field(max_length=32)
@@ -52,9 +130,69 @@ class Issue(SQLModel, table=True):
     external_ref: str | None = Field(default=None, max_length=200)
     internal: bool = False
     reported_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    source_system: str | None = Field(default=None, max_length=64)
+    reference: str | None = Field(default=None, max_length=16)
+    normalized_subject: str | None = Field(default=None, max_length=200, index=True)
+    duplicate_of: str | None = Field(default=None, max_length=36)
+
+
+class Thread(SQLModel, table=True):
+    """An id a later message may refer to (Message-ID, conversation id) -> issue."""
+
+    __tablename__ = "threads"
+
+    source_system: str = Field(primary_key=True, max_length=64)
+    ref: str = Field(primary_key=True, max_length=255)
+    issue_id: str = Field(max_length=36, index=True)
+    # For a chat transcript: how many of its messages were already taken in.
+    seen_messages: int = 0
+
+
+class IssueUpdate(SQLModel, table=True):
+    __tablename__ = "issue_updates"
+
+    id: int | None = Field(default=None, primary_key=True)
+    issue_id: str = Field(max_length=36, index=True)
+    channel: str = Field(max_length=32)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The answer given to a request with an ``Idempotency-Key``, per API key."""
+
+    __tablename__ = "idempotency_keys"
+
+    principal: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=255)
+    fingerprint: str = Field(max_length=64)
+    status_code: int
+    response: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
 class IssuePublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "issue_id": "6f1c8a52-8f5e-4c1e-9a4b-0f3e2d1c0b9a",
+                    "channel": "email",
+                    "reporter": {"kind": "customer", "id": "contact-3f2a9c1d0b8e7f6a"},
+                    "subject": "My parcel never arrived",
+                    "description": "Order 1234 was due on Monday.",
+                    "priority": "normal",
+                    "external_ref": "mid-0c5e1f0b6a2d4c3b9e8f7a6d5c4b3a2f1e0d9c8b",
+                    "source_system": "email",
+                    "reference": "BTN-6F1C8A52",
+                    "duplicate_of": None,
+                    "internal": False,
+                    "reported_at": "2026-11-23T10:00:00Z",
+                }
+            ]
+        }
+    )
+
     issue_id: str
     channel: str
     reporter: ReporterIn
@@ -62,6 +200,9 @@ class IssuePublic(BaseModel):
     description: str
     priority: Priority
     external_ref: str | None
+    source_system: str | None = None
+    reference: str | None = None
+    duplicate_of: str | None = None
     internal: bool
     reported_at: datetime
 
@@ -70,7 +211,7 @@ class IssuePublic(BaseModel):
         return cls(
             issue_id=issue.id,
             channel=issue.channel,
-            reporter=ReporterIn(
+            reporter=ReporterIn.model_construct(
                 kind=issue.reporter_kind,  # type: ignore[arg-type]
                 id=issue.reporter_id,
                 department=issue.reporter_department,
@@ -79,6 +220,9 @@ class IssuePublic(BaseModel):
             description=issue.description,
             priority=issue.priority,  # type: ignore[arg-type]
             external_ref=issue.external_ref,
+            source_system=issue.source_system,
+            reference=issue.reference,
+            duplicate_of=issue.duplicate_of,
             internal=issue.internal,
             reported_at=issue.reported_at,
         )

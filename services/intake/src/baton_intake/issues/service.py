@@ -1,60 +1,209 @@
-"""Reporting an issue: store it and stage ``IssueReported`` in one transaction."""
+"""Taking an issue in, exactly once per real issue.
+
+- ``(source_system, external_ref)`` is unique: a second submission finds the
+  issue already taken in and publishes nothing.
+- A near-duplicate (same reporter, same normalized subject, within the window)
+  is stored, linked to the open issue and announced as ``IssueDuplicateLinked``,
+  so routing does not route it again.
+- Anything else is stored and ``IssueReported`` staged in the same transaction.
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from baton_shared.events import Envelope, IssueReported, Reporter
+from baton_shared.events import (
+    Attachment,
+    Envelope,
+    IssueDuplicateLinked,
+    IssueReported,
+    IssueUpdated,
+    Reporter,
+)
 from baton_shared.kafka.topics import ISSUES_REPORTED
 from baton_shared.outbox import add_event
-from baton_shared.settings import ServiceSettings
 from opentelemetry import trace
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_intake.issues.models import Issue, IssueCreate
+from baton_intake.issues.models import Draft, Issue, IssueUpdate, Outcome, Thread
+from baton_intake.settings import Settings
+from baton_intake.text import normalized_subject
 
 SOURCE = "/baton/intake"
 
 
-async def report(
-    *, session: AsyncSession, settings: ServiceSettings, issue_in: IssueCreate
-) -> Issue:
+@dataclass(frozen=True)
+class Taken:
+    issue: Issue
+    outcome: Outcome
+    duplicate_of: str | None = None
+
+
+def _reference(issue_id: str) -> str:
+    return "BTN-" + issue_id.replace("-", "")[:8].upper()
+
+
+async def find_by_external_ref(
+    *, session: AsyncSession, source_system: str, external_ref: str
+) -> Issue | None:
+    return (
+        await session.exec(
+            select(Issue).where(
+                Issue.source_system == source_system, Issue.external_ref == external_ref
+            )
+        )
+    ).first()
+
+
+async def find_open_duplicate(
+    *, session: AsyncSession, settings: Settings, draft: Draft, subject_key: str
+) -> Issue | None:
+    since = datetime.now(UTC) - timedelta(seconds=settings.duplicate_window_s)
+    return (
+        await session.exec(
+            select(Issue)
+            .where(
+                Issue.reporter_kind == draft.reporter.kind,
+                Issue.reporter_id == draft.reporter.id,
+                Issue.normalized_subject == subject_key,
+                col(Issue.duplicate_of).is_(None),
+                Issue.reported_at >= since,
+            )
+            .order_by(col(Issue.reported_at).desc())
+            .limit(1)
+        )
+    ).first()
+
+
+async def find_thread(
+    *, session: AsyncSession, source_system: str, refs: list[str]
+) -> Thread | None:
+    if not refs:
+        return None
+    return (
+        await session.exec(
+            select(Thread).where(Thread.source_system == source_system, col(Thread.ref).in_(refs))
+        )
+    ).first()
+
+
+async def find_by_reference(*, session: AsyncSession, reference: str) -> Issue | None:
+    return (await session.exec(select(Issue).where(Issue.reference == reference))).first()
+
+
+async def report(*, session: AsyncSession, settings: Settings, draft: Draft) -> Taken:
+    """Take ``draft`` in; the caller commits (the event is in the outbox then)."""
+    source = draft.source
+    if draft.external_ref:
+        existing = await find_by_external_ref(
+            session=session, source_system=source, external_ref=draft.external_ref
+        )
+        if existing is not None:
+            return Taken(existing, "existing", existing.duplicate_of)
+
+    subject_key = normalized_subject(draft.subject)
+    original = await find_open_duplicate(
+        session=session, settings=settings, draft=draft, subject_key=subject_key
+    )
+    issue_id = str(uuid.uuid4())
     issue = Issue(
-        id=str(uuid.uuid4()),
-        channel=issue_in.channel,
-        reporter_kind=issue_in.reporter.kind,
-        reporter_id=issue_in.reporter.id,
-        reporter_department=issue_in.reporter.department,
-        subject=issue_in.subject,
-        description=issue_in.description,
-        priority=issue_in.priority,
-        external_ref=issue_in.external_ref,
-        internal=issue_in.reporter.kind == "employee",
+        id=issue_id,
+        channel=draft.channel,
+        reporter_kind=draft.reporter.kind,
+        reporter_id=draft.reporter.id,
+        reporter_department=draft.reporter.department,
+        subject=draft.subject,
+        description=draft.description,
+        priority=draft.priority,
+        external_ref=draft.external_ref,
+        internal=draft.reporter.kind == "employee",
+        source_system=source,
+        reference=_reference(issue_id),
+        normalized_subject=subject_key,
+        duplicate_of=original.id if original else None,
     )
     session.add(issue)
+    # Later messages in this thread belong to the issue that is being worked on.
+    for ref in dict.fromkeys(draft.thread_refs):
+        session.add(
+            Thread(
+                source_system=source, ref=ref[:255], issue_id=original.id if original else issue_id
+            )
+        )
+    topic = settings.topic(ISSUES_REPORTED)
+    span = trace.get_current_span()
+    span.set_attribute("baton.issue_id", issue.id)
+    span.set_attribute("baton.channel", issue.channel)
+    span.set_attribute("baton.internal", issue.internal)
+    if original is not None:
+        linked = IssueDuplicateLinked(
+            issue_id=original.id,
+            duplicate_issue_id=issue.id,
+            channel=issue.channel,
+            reason="same reporter and subject as an open issue",
+            linked_at=issue.reported_at,
+        )
+        add_event(session, topic=topic, envelope=Envelope.wrap(source=SOURCE, data=linked))
+        span.set_attribute("baton.duplicate_of", original.id)
+        await session.flush()
+        return Taken(issue, "duplicate_linked", original.id)
+
     event = IssueReported(
         issue_id=issue.id,
         channel=issue.channel,
         reporter=Reporter(
-            kind=issue_in.reporter.kind, id=issue.reporter_id, department=issue.reporter_department
+            kind=draft.reporter.kind, id=issue.reporter_id, department=issue.reporter_department
         ),
         subject=issue.subject,
         description=issue.description,
-        priority=issue_in.priority,
+        priority=draft.priority,
         external_ref=issue.external_ref,
         internal=issue.internal,
         reported_at=issue.reported_at,
+        source_system=source,
+        reference=issue.reference,
+        attachments=draft.attachments,
+    )
+    add_event(session, topic=topic, envelope=Envelope.wrap(source=SOURCE, data=event))
+    await session.flush()  # unique keys are checked here, inside the caller's retry
+    return Taken(issue, "created")
+
+
+async def update(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    issue: Issue,
+    channel: str,
+    text: str,
+    attachments: list[Attachment] | None = None,
+    thread_refs: list[str] | None = None,
+) -> Taken:
+    """More from the reporter on an issue already taken in: ``IssueUpdated``."""
+    received = IssueUpdate(issue_id=issue.id, channel=channel, text=text)
+    session.add(received)
+    for ref in dict.fromkeys(thread_refs or []):
+        session.add(
+            Thread(source_system=issue.source_system or channel, ref=ref[:255], issue_id=issue.id)
+        )
+    event = IssueUpdated(
+        issue_id=issue.id,
+        channel=channel,
+        text=text,
+        attachments=attachments or [],
+        updated_at=received.received_at,
     )
     add_event(
         session,
         topic=settings.topic(ISSUES_REPORTED),
         envelope=Envelope.wrap(source=SOURCE, data=event),
     )
-    span = trace.get_current_span()
-    span.set_attribute("baton.issue_id", issue.id)
-    span.set_attribute("baton.channel", issue.channel)
-    span.set_attribute("baton.internal", issue.internal)
-    return issue
+    trace.get_current_span().set_attribute("baton.issue_id", issue.id)
+    await session.flush()
+    return Taken(issue, "updated")
 
 
 async def get(*, session: AsyncSession, issue_id: str) -> Issue | None:

@@ -22,7 +22,9 @@ SOURCE = "/baton/routing"
 async def on_issue_reported(envelope: Envelope, *, runtime: Runtime, catalog: Catalog) -> None:
     reported = envelope.payload()
     if not isinstance(reported, IssueReported):
-        return  # other events of the issues.reported family need no routing
+        # issues.reported also carries updates and duplicate links: nothing to route.
+        trace.get_current_span().set_attribute("baton.outcome", "ignored")
+        return
     decision = decide(catalog, reported)
     department = catalog.department(decision.department)
     routed = IssueRouted(

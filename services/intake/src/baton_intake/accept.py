@@ -1,0 +1,98 @@
+"""How every HTTP door answers: in one transaction, replay a known
+``Idempotency-Key`` or do the work, remember the answer, commit; then wake the
+outbox relay. A lost race on a unique key is retried once and then finds the
+winner's row, so concurrent retries still give one issue."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from baton_shared.problems import Problem
+from baton_shared.service import Runtime
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from baton_intake.issues.models import IdempotencyRecord, IssueAccepted
+from baton_intake.issues.service import Taken
+
+Work = Callable[[AsyncSession], Awaitable[Taken | IssueAccepted]]
+STATUS = {"created": 202, "duplicate_linked": 202, "updated": 202, "ignored": 202, "existing": 200}
+
+
+def fingerprint(payload: Any) -> str:
+    """Same request, same fingerprint: the validated input, canonically encoded."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def answer(taken: Taken | IssueAccepted) -> IssueAccepted:
+    if isinstance(taken, IssueAccepted):
+        return taken
+    return IssueAccepted(
+        issue_id=taken.issue.id,
+        status_url=f"/v1/issues/{taken.issue.id}",
+        outcome=taken.outcome,
+        duplicate_of=taken.duplicate_of,
+        reference=taken.issue.reference,
+    )
+
+
+async def accept(
+    *,
+    runtime: Runtime,
+    principal: str,
+    idempotency_key: str | None,
+    request_fingerprint: str,
+    work: Work,
+) -> JSONResponse:
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
+        raise Problem(422, "Idempotency-Key must be 1 to 255 characters.")
+    for attempt in (1, 2):
+        try:
+            async with runtime.db.transaction() as session:
+                if idempotency_key is not None:
+                    known = await session.get(IdempotencyRecord, (principal, idempotency_key))
+                    if known is not None:
+                        if known.fingerprint != request_fingerprint:
+                            raise Problem(
+                                422,
+                                "This Idempotency-Key was already used with a different request.",
+                                title="Idempotency-Key reused",
+                            )
+                        return _response(known.status_code, json.loads(known.response))
+                try:
+                    taken = await work(session)
+                except ValidationError as exc:
+                    # Input the door accepted but that normalizes to nothing valid
+                    # (an id made only of control characters): still the caller's 422.
+                    raise RequestValidationError(
+                        [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_input=False)]
+                    ) from exc
+                body = answer(taken).model_dump(mode="json")
+                status = STATUS[body["outcome"]]
+                if idempotency_key is not None:
+                    session.add(
+                        IdempotencyRecord(
+                            principal=principal,
+                            key=idempotency_key,
+                            fingerprint=request_fingerprint,
+                            status_code=status,
+                            response=json.dumps(body),
+                        )
+                    )
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    runtime.relay.notify()
+    return _response(status, body)
+
+
+def _response(status: int, body: dict[str, Any]) -> JSONResponse:
+    headers = {"Location": body["status_url"]} if body.get("status_url") else {}
+    return JSONResponse(body, status_code=status, headers=headers)

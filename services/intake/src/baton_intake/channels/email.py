@@ -1,0 +1,207 @@
+"""Email: a raw RFC 5322 message, as an inbound-mail webhook or an MTA pipe
+delivers it (``POST /v1/channels/email``, ``message/rfc822``).
+
+- The text comes from text/plain, or from text/html made safe, whatever the
+  transfer encoding (quoted-printable, base64) or charset.
+- Attachments: name, type and size only.
+- A reply (In-Reply-To/References, or the issue's reference token in the
+  subject) updates the issue it answers: ``IssueUpdated``.
+- Auto-replies, bounces, ``Auto-Submitted`` and ``Precedence: bulk`` mail is
+  recorded and ignored, so no mail loop can start.
+- The sender's address is kept as a contact; events carry the contact's id.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import parseaddr
+
+from baton_shared.events import Attachment
+from baton_shared.problems import Problem
+from sqlalchemy import Column, Text
+from sqlmodel import Field, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from baton_intake.channels.common import NO_SUBJECT, clip, opaque_ref
+from baton_intake.contacts.service import reporter_id_for
+from baton_intake.issues import service
+from baton_intake.issues.models import Draft, IssueAccepted, ReporterIn
+from baton_intake.settings import Settings
+from baton_intake.text import find_reference, one_line, safe_text, strip_reply_prefix
+
+SOURCE = "email"
+_MSGID = re.compile(r"<[^<>\s]+>")
+_WROTE = re.compile(r"^\s*(On|Am|Le|El)\b.{0,200}(wrote|schrieb|a écrit|escribió)\s*:\s*$")
+_BULK = {"bulk", "junk", "list", "auto_reply"}
+_DAEMONS = {"mailer-daemon", "postmaster", "mail-daemon"}
+
+
+class IgnoredMail(SQLModel, table=True):
+    """Automated mail that was recorded and not taken in: why, never who."""
+
+    __tablename__ = "ignored_mail"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str | None = Field(default=None, max_length=255)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass
+class Mail:
+    message_id: str | None
+    refers_to: list[str]
+    sender: str
+    subject: str
+    text: str
+    attachments: list[Attachment] = field(default_factory=list)
+    automated: str | None = None
+
+
+def parse(raw: bytes) -> Mail:
+    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    assert isinstance(msg, EmailMessage)
+    sender = parseaddr(str(msg.get("From", "")))[1]
+    if "@" not in sender:
+        raise Problem(
+            422, "Not an email this door can take: it needs a From address.", title="Invalid email"
+        )
+    return Mail(
+        message_id=_first_id(msg.get("Message-ID")),
+        refers_to=_ids(msg.get("In-Reply-To")) + _ids(msg.get("References")),
+        sender=sender,
+        subject=str(msg.get("Subject", "") or ""),
+        text=_text(msg),
+        attachments=_attachments(msg),
+        automated=automated(msg, sender),
+    )
+
+
+def automated(msg: EmailMessage, sender: str) -> str | None:
+    """Why this mail was sent by a machine (so answering it could loop), or None."""
+    auto = str(msg.get("Auto-Submitted", "")).strip().lower()
+    if auto and auto != "no":
+        return f"Auto-Submitted: {auto[:40]}"
+    precedence = str(msg.get("Precedence", "")).strip().lower()
+    if precedence in _BULK:
+        return f"Precedence: {precedence}"
+    for header in ("X-Autoreply", "X-Autorespond", "X-Autoresponder"):
+        if msg.get(header) is not None:
+            return header
+    if msg.get_content_type() == "multipart/report":
+        return "delivery report (bounce)"
+    if sender.split("@")[0].lower() in _DAEMONS:
+        return "from a mailer daemon (bounce)"
+    if str(msg.get("Return-Path", "")).strip() == "<>":
+        return "null return path (bounce)"
+    return None
+
+
+def _ids(value: object) -> list[str]:
+    return _MSGID.findall(str(value or ""))
+
+
+def _first_id(value: object) -> str | None:
+    found = _ids(value)
+    return found[0] if found else None
+
+
+def _decoded(part: EmailMessage) -> str:
+    try:
+        content = part.get_content()
+    except (LookupError, UnicodeError):
+        # An unknown or lying charset: keep what can be read.
+        payload = part.get_payload(decode=True) or b""
+        content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+    return content if isinstance(content, str) else ""
+
+
+def _text(msg: EmailMessage) -> str:
+    body = msg.get_body(preferencelist=("plain", "html"))
+    if body is None:
+        return ""
+    return safe_text(_decoded(body))  # HTML becomes its visible text here
+
+
+def _attachments(msg: EmailMessage) -> list[Attachment]:
+    found = []
+    for part in msg.iter_attachments():
+        payload = part.get_payload(decode=True)
+        found.append(
+            Attachment(
+                name=one_line(part.get_filename() or "")[:200] or "unnamed",
+                content_type=part.get_content_type(),
+                size=len(payload) if isinstance(payload, bytes) else 0,
+            )
+        )
+    return found
+
+
+def without_quote(text: str) -> str:
+    """A reply's own words: quoted lines and the quoted message below "On … wrote:" go."""
+    kept = []
+    for line in text.splitlines():
+        if _WROTE.match(line):
+            break
+        if not line.lstrip().startswith(">"):
+            kept.append(line)
+    return "\n".join(kept).strip() or text
+
+
+def is_internal(sender: str, settings: Settings) -> bool:
+    domain = sender.rsplit("@", 1)[-1].lower()
+    return domain in {d.lower() for d in settings.internal_email_domains}
+
+
+async def take_in(
+    *, session: AsyncSession, settings: Settings, raw: bytes
+) -> service.Taken | IssueAccepted:
+    mail = parse(raw)
+    if mail.automated:
+        session.add(IgnoredMail(message_id=mail.message_id, reason=mail.automated))
+        return IssueAccepted(
+            issue_id=None, status_url=None, outcome="ignored", reason=mail.automated
+        )
+
+    if mail.message_id:
+        seen = await service.find_thread(
+            session=session, source_system=SOURCE, refs=[mail.message_id]
+        )
+        if seen is not None:  # the same mail delivered again
+            issue = await service.get(session=session, issue_id=seen.issue_id)
+            assert issue is not None
+            return service.Taken(issue, "existing")
+
+    answered = await service.find_thread(session=session, source_system=SOURCE, refs=mail.refers_to)
+    issue = await service.get(session=session, issue_id=answered.issue_id) if answered else None
+    if issue is None and (reference := find_reference(mail.subject)):
+        issue = await service.find_by_reference(session=session, reference=reference)
+    if issue is not None:
+        return await service.update(
+            session=session,
+            settings=settings,
+            issue=issue,
+            channel="email",
+            text=clip(without_quote(mail.text) or "(no text)", 20_000),
+            attachments=mail.attachments,
+            thread_refs=[mail.message_id] if mail.message_id else [],
+        )
+
+    internal = is_internal(mail.sender, settings)
+    reporter = await reporter_id_for(session=session, kind="email", value=mail.sender)
+    draft = Draft(
+        channel="email",
+        source_system=SOURCE,
+        reporter=ReporterIn(kind="employee" if internal else "customer", id=reporter),
+        subject=clip(one_line(strip_reply_prefix(mail.subject)) or NO_SUBJECT, 200),
+        description=clip(mail.text or "(no text)", 20_000),
+        external_ref=opaque_ref(mail.message_id, "mid") if mail.message_id else None,
+        attachments=mail.attachments,
+        thread_refs=[mail.message_id] if mail.message_id else [],
+    )
+    return await service.report(session=session, settings=settings, draft=draft)

@@ -1,0 +1,32 @@
+"""Contact details become a stable reporter id: the same address, the same id."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from baton_intake.contacts.models import Contact
+
+
+def normalize(kind: str, value: str) -> str:
+    value = value.strip()
+    if kind == "phone":
+        return "".join(c for c in value if c.isdigit() or c == "+")
+    return value.casefold()
+
+
+async def reporter_id_for(*, session: AsyncSession, kind: str, value: str) -> str:
+    """The contact's id, creating the contact on first sight."""
+    value = normalize(kind, value)[:320]
+    found = (
+        await session.exec(select(Contact).where(Contact.kind == kind, Contact.value == value))
+    ).first()
+    if found is not None:
+        return found.id
+    contact = Contact(id=f"contact-{uuid.uuid4().hex[:16]}", kind=kind, value=value)
+    session.add(contact)
+    # A concurrent first sight fails on the unique key; the caller's retry finds the row.
+    await session.flush()
+    return contact.id

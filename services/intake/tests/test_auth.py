@@ -1,0 +1,61 @@
+"""API keys with scopes, as Authorization: Bearer; only hashes are stored."""
+
+from datetime import UTC, datetime
+
+import pytest
+from baton_intake.auth.models import ApiKey
+from sqlmodel import select
+
+
+async def test_no_key_is_a_401_problem_with_a_bearer_challenge(issue, anonymous):
+    r = await anonymous.post("/v1/issues", json=issue)
+    assert r.status_code == 401
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.headers["www-authenticate"].startswith("Bearer")
+    assert await anonymous.outbox() == []
+
+
+@pytest.mark.parametrize(
+    "authorization", ["Bearer baton_nope_nope", "Bearer someone-elses-token", "Basic dXNlcjpw"]
+)
+async def test_an_unknown_key_is_a_401_problem(issue, anonymous, authorization):
+    r = await anonymous.post("/v1/issues", json=issue, headers={"Authorization": authorization})
+    assert r.status_code == 401
+
+
+async def test_a_read_only_key_cannot_report_403(issue, anonymous):
+    key = await anonymous.key("intake:read")
+    r = await anonymous.post("/v1/issues", json=issue, headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 403
+    assert "intake:write" in r.json()["detail"]
+
+
+async def test_a_write_only_key_cannot_read_403(issue, client, anonymous):
+    issue_id = (await client.post("/v1/issues", json=issue)).json()["issue_id"]
+    key = await anonymous.key("intake:write")
+    r = await anonymous.get(f"/v1/issues/{issue_id}", headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 403
+
+
+async def test_a_revoked_key_is_refused(issue, anonymous):
+    key = await anonymous.key("intake:write")
+    async with anonymous.runtime.db.transaction() as session:
+        row = (await session.exec(select(ApiKey))).one()
+        row.revoked_at = datetime.now(UTC)
+        session.add(row)
+    r = await anonymous.post("/v1/issues", json=issue, headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 401
+
+
+async def test_only_a_hash_of_the_key_is_stored(anonymous):
+    key = await anonymous.key("intake:write")
+    async with anonymous.runtime.db.session() as session:
+        row = (await session.exec(select(ApiKey))).one()
+    assert key not in row.model_dump_json()
+    assert len(row.key_hash) == 64
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/openapi.json"])
+async def test_health_and_the_api_description_need_no_key(anonymous, path):
+    r = await anonymous.get(path)
+    assert r.status_code == 200

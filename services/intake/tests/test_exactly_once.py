@@ -1,0 +1,103 @@
+"""One real issue, one IssueReported: retries with an Idempotency-Key, a second
+submission of the same (source system, external_ref), and near-duplicates."""
+
+from baton_shared.events import (
+    ISSUE_DUPLICATE_LINKED_V1,
+    ISSUE_REPORTED_V1,
+    IssueDuplicateLinked,
+)
+
+ISSUE = {
+    "channel": "agent",
+    "reporter": {"kind": "customer", "id": "cust-7"},
+    "subject": "Charged twice",
+    "description": "Order 1234 was charged twice.",
+}
+
+
+async def test_a_retry_with_the_same_idempotency_key_gets_the_same_answer_and_creates_nothing(
+    client,
+):
+    headers = {"Idempotency-Key": "retry-1"}
+    first = await client.post("/v1/issues", json=ISSUE, headers=headers)
+    again = await client.post("/v1/issues", json=ISSUE, headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert again.json() == first.json()
+    assert len(await client.outbox()) == 1
+
+
+async def test_the_same_idempotency_key_with_another_body_is_a_422_problem(client):
+    headers = {"Idempotency-Key": "retry-2"}
+    await client.post("/v1/issues", json=ISSUE, headers=headers)
+    other = await client.post(
+        "/v1/issues", json=ISSUE | {"subject": "Something else"}, headers=headers
+    )
+    assert other.status_code == 422
+    assert other.headers["content-type"] == "application/problem+json"
+    assert "different request" in other.json()["detail"]
+    assert len(await client.outbox()) == 1
+
+
+async def test_idempotency_keys_of_different_api_keys_do_not_collide(client):
+    first = await client.post("/v1/issues", json=ISSUE, headers={"Idempotency-Key": "k"})
+    other_key = await client.key("intake:write")
+    second = await client.post(
+        "/v1/issues",
+        json=ISSUE | {"subject": "Another thing entirely"},
+        headers={"Idempotency-Key": "k", "Authorization": f"Bearer {other_key}"},
+    )
+    assert second.status_code == 202
+    assert second.json()["issue_id"] != first.json()["issue_id"]
+
+
+async def test_a_resubmitted_external_ref_returns_the_existing_issue_and_publishes_nothing(
+    client,
+):
+    body = ISSUE | {"external_ref": "crm-1", "source_system": "crm"}
+    first = await client.post("/v1/issues", json=body)
+    second = await client.post("/v1/issues", json=body | {"description": "Retyped by hand."})
+    assert first.status_code == 202
+    assert second.status_code == 200
+    assert second.json()["issue_id"] == first.json()["issue_id"]
+    assert second.json()["outcome"] == "existing"
+    assert [e.type for e in await client.outbox()] == [ISSUE_REPORTED_V1]
+
+
+async def test_the_same_external_ref_from_another_source_system_is_another_issue(client):
+    a = await client.post("/v1/issues", json=ISSUE | {"external_ref": "9", "source_system": "crm"})
+    b = await client.post(
+        "/v1/issues",
+        json=ISSUE | {"external_ref": "9", "source_system": "shop", "subject": "Other"},
+    )
+    assert a.json()["issue_id"] != b.json()["issue_id"]
+
+
+async def test_a_near_duplicate_is_linked_to_the_open_issue_instead_of_reported_again(client):
+    first = (await client.post("/v1/issues", json=ISSUE)).json()
+    second = await client.post(
+        "/v1/issues", json=ISSUE | {"subject": "RE:  charged TWICE!", "description": "Again."}
+    )
+    assert second.status_code == 202
+    assert second.json()["outcome"] == "duplicate_linked"
+    assert second.json()["duplicate_of"] == first["issue_id"]
+    events = await client.outbox()
+    assert [e.type for e in events] == [ISSUE_REPORTED_V1, ISSUE_DUPLICATE_LINKED_V1]
+    linked = events[1]
+    assert linked.subject == first["issue_id"]  # keyed by the open issue: same partition
+    assert isinstance(linked.data, IssueDuplicateLinked)
+    assert linked.data.duplicate_issue_id == second.json()["issue_id"]
+
+
+async def test_the_same_subject_from_another_reporter_is_not_a_duplicate(client):
+    await client.post("/v1/issues", json=ISSUE)
+    other = ISSUE | {"reporter": {"kind": "customer", "id": "cust-8"}}
+    r = await client.post("/v1/issues", json=other)
+    assert r.json()["outcome"] == "created"
+
+
+async def test_outside_the_window_the_same_subject_is_a_new_issue(client):
+    client.runtime.settings.duplicate_window_s = 0
+    await client.post("/v1/issues", json=ISSUE)
+    r = await client.post("/v1/issues", json=ISSUE)
+    assert r.json()["outcome"] == "created"
+    assert [e.type for e in await client.outbox()] == [ISSUE_REPORTED_V1, ISSUE_REPORTED_V1]
