@@ -34,7 +34,7 @@ test: install
 	$(PY) -m pytest
 
 unit: install
-	$(PY) -m pytest shared services
+	$(PY) -m pytest shared services tests/deploy
 
 lint: install
 	$(PY) -m ruff check .
