@@ -128,6 +128,8 @@ def test_the_services_leave_migrations_and_topics_to_the_hook_jobs(rendered):
     assert topics[:3] == ["python", "-m", "baton_shared.kafka.topics"]
     assert any(a.startswith("--partitions=") for a in topics)
     assert any(a.startswith("--replication-factor=") for a in topics)
+    assert "--retention-ms=604800000" in topics
+    assert "--dlq-retention-ms=2592000000" in topics
 
 
 def test_routing_reads_its_catalog_from_a_mounted_config_map(rendered):
