@@ -67,6 +67,7 @@ def _kustomization(resources: list[str], comment: str) -> str:
 
 def expected_files() -> dict[Path, str]:
     objs = objects(helm_template())
+    services = [o for o in objs if not is_hook(o)]
     hooks = [o for o in objs if is_hook(o)]
     for o in hooks:
         annotations = o["metadata"]["annotations"]
@@ -75,7 +76,7 @@ def expected_files() -> dict[Path, str]:
         if not annotations:
             del o["metadata"]["annotations"]
     return {
-        MANIFESTS / "baton.yaml": _dump([o for o in objs if not is_hook(o)]),
+        MANIFESTS / "baton.yaml": _dump(services),
         MANIFESTS / "kustomization.yaml": _kustomization(
             ["baton.yaml"], "# Apply jobs/ first (topics and migrations), then this.\n"
         ),

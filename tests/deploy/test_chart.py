@@ -160,6 +160,17 @@ def test_network_policies_admit_only_what_each_service_needs(production):
         assert egress_ports(policy) == expected, name
 
 
+def test_plain_manifests_keep_the_hook_jobs_apart_to_be_applied_first():
+    manifests = render.MANIFESTS
+    services = render.objects((manifests / "baton.yaml").read_text())
+    jobs = render.objects((manifests / "jobs" / "jobs.yaml").read_text())
+    assert {o["kind"] for o in services} >= {"Deployment", "Service", "NetworkPolicy"}
+    assert "Job" not in {o["kind"] for o in services}
+    assert {o["kind"] for o in jobs} == {"Job", "NetworkPolicy"}
+    assert not any(render.is_hook(o) for o in services + jobs)
+    assert len(services) + len(jobs) == len(render.objects(render.helm_template()))
+
+
 def test_plain_manifests_have_not_drifted_from_the_chart():
     stale = render.drift()
     assert not stale, f"run `make manifests`: {stale}"
