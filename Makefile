@@ -6,14 +6,19 @@ UV_VERSION := 0.13.8
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
+# helm is built from the Go module proxy (Go is on every machine), pinned here.
+HELM_VERSION := v3.16.4
+HELM := $(TOOLS)/bin/helm
 
-.PHONY: help install run test unit lint asyncapi kafka-start kafka-stop postgres-start postgres-stop topics clean
+.PHONY: help install tools manifests deploy-check run test unit lint asyncapi kafka-start kafka-stop postgres-start postgres-stop topics clean
 
 help:
 	@echo "make run    start Kafka, a mail sink and the four services (Ctrl-C stops them)"
 	@echo "make test   run every test: unit, and end to end over real Kafka and PostgreSQL"
 	@echo "make unit   only the tests that need neither Kafka nor PostgreSQL"
 	@echo "make lint   ruff"
+	@echo "make manifests     re-render deploy/k8s/manifests from the Helm chart"
+	@echo "make deploy-check  hadolint, helm lint/template, schema and drift checks"
 
 $(UV):
 	@command -v python3 >/dev/null || { echo "python3 (3.11+) is required"; exit 1; }
@@ -27,14 +32,31 @@ $(UV):
 
 install: .venv/.synced
 
+# Version and default Kubernetes version stamped in as helm's own build does.
+$(HELM):
+	@command -v go >/dev/null || { echo "go is required to build helm"; exit 1; }
+	GOBIN=$(abspath $(TOOLS))/bin GOFLAGS=-mod=mod go install -ldflags "\
+	  -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
+	  -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 \
+	  -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=31" \
+	  helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+tools: install $(HELM)
+
+manifests: tools
+	$(PY) deploy/k8s/render.py
+
+deploy-check: tools
+	$(PY) -m pytest tests/deploy
+
 run: install
 	@deploy/local/run.sh
 
-test: install
+test: tools
 	$(PY) -m pytest
 
-unit: install
-	$(PY) -m pytest shared services
+unit: tools
+	$(PY) -m pytest shared services tests/deploy
 
 lint: install
 	$(PY) -m ruff check .

@@ -1,9 +1,15 @@
 """Alembic, shared by every service: each keeps its own migration scripts and
-calls ``run_env`` from its ``env.py``; ``upgrade`` applies them (the prestart step)."""
+calls ``run_env`` from its ``env.py``; ``upgrade`` applies them (the prestart step).
+
+``python -m baton_shared.migrations baton_<service>`` migrates one service's
+database with that service's own settings: the Kubernetes migration job runs it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import importlib
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -62,3 +68,17 @@ def run_env(metadata: MetaData) -> None:
     # Called from async code (a test, a prestart hook): migrate on a thread of its own.
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(asyncio.run, run()).result()
+
+
+def upgrade_service(package: str) -> None:
+    """Migrate ``package`` (say ``baton_ownership``) to head, configured like the
+    service itself: its ``Settings`` read DATABASE_URL and BATON_DATABASE_SCHEMA."""
+    settings = importlib.import_module(f"{package}.settings").Settings()
+    root = Path(importlib.import_module(package).__file__ or "").parent
+    upgrade(root / "migrations", settings.database_url, settings.database_schema)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m baton_shared.migrations baton_<service>")
+    upgrade_service(sys.argv[1])

@@ -34,8 +34,15 @@ def dlq(topic: str) -> str:
 
 
 async def ensure_topics(
-    bootstrap_servers: str, names: list[str], *, partitions: int = 3, replication_factor: int = 1
+    bootstrap_servers: str,
+    names: list[str],
+    *,
+    partitions: int = 3,
+    replication_factor: int = 1,
+    config: dict[str, str] | None = None,
 ) -> None:
+    """Create the missing topics; ``config`` (say ``retention.ms``) applies to
+    those created here only: an existing topic is left as it is."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="baton-topics")
     await admin.start()
     try:
@@ -44,7 +51,12 @@ async def ensure_topics(
         if not missing:
             return
         new = [
-            NewTopic(n, partitions, replication_factor, topic_configs=topic_config(n))
+            NewTopic(
+                n,
+                partitions,
+                replication_factor,
+                topic_configs={**topic_config(n), **(config or {})},
+            )
             for n in missing
         ]
         response = await admin.create_topics(new)
@@ -67,16 +79,26 @@ def main() -> None:
     parser.add_argument("--prefix", default="")
     parser.add_argument("--partitions", type=int, default=3)
     parser.add_argument("--replication-factor", type=int, default=1)
+    parser.add_argument("--retention-ms", type=int, help="topics' retention (broker default)")
+    parser.add_argument("--dlq-retention-ms", type=int, help="DLQs' retention (broker default)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
-    asyncio.run(
-        ensure_topics(
-            args.bootstrap_servers,
-            all_topics(args.prefix),
-            partitions=args.partitions,
-            replication_factor=args.replication_factor,
-        )
-    )
+
+    async def create() -> None:
+        topics = all_topics(args.prefix)
+        for names, retention in (
+            ([t for t in topics if not t.endswith(".dlq")], args.retention_ms),
+            ([t for t in topics if t.endswith(".dlq")], args.dlq_retention_ms),
+        ):
+            await ensure_topics(
+                args.bootstrap_servers,
+                names,
+                partitions=args.partitions,
+                replication_factor=args.replication_factor,
+                config={"retention.ms": str(retention)} if retention else None,
+            )
+
+    asyncio.run(create())
 
 
 if __name__ == "__main__":
