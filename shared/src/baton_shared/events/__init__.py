@@ -3,6 +3,7 @@
 from baton_shared.events.common import Person, Priority
 from baton_shared.events.departments import DEPARTMENT_UPDATED_V1, DepartmentUpdated
 from baton_shared.events.envelope import Envelope, EventParseError, parse_event
+from baton_shared.events.notifications import DELIVERY_FAILED_V1, DeliveryFailed
 from baton_shared.events.ownership import (
     ESCALATED_V1,
     HANDOFF_DECLINED_V1,
@@ -28,6 +29,7 @@ from baton_shared.events.reported import ISSUE_REPORTED_V1, IssueReported, Repor
 from baton_shared.events.routed import ISSUE_ROUTED_V1, IssueRouted
 
 __all__ = [
+    "DELIVERY_FAILED_V1",
     "DEPARTMENT_UPDATED_V1",
     "ESCALATED_V1",
     "HANDOFF_DECLINED_V1",
@@ -40,6 +42,7 @@ __all__ = [
     "ISSUE_RESOLVED_V1",
     "ISSUE_ROUTED_V1",
     "OWNER_ASSIGNED_V1",
+    "DeliveryFailed",
     "DepartmentUpdated",
     "Envelope",
     "Escalated",

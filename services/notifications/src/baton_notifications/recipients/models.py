@@ -1,0 +1,72 @@
+"""What each person wants to be told, and where: their channels per kind of notice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, HttpUrl, SecretStr, model_validator
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+Channel = Literal["email", "slack", "webhook"]
+Kind = Literal[
+    "assigned",
+    "handoff_requested",
+    "handoff_accepted",
+    "handoff_declined",
+    "help_requested",
+    "help_answered",
+    "escalated",
+    "resolved",
+]
+KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
+DEFAULT_CHANNELS: list[str] = ["email"]
+
+
+class RecipientPreferences(SQLModel, table=True):
+    __tablename__ = "recipient_preferences"
+
+    person_id: str = Field(primary_key=True, max_length=128)
+    # kind -> channels; a kind not listed goes by email.
+    channels: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    slack_webhook_url: str | None = Field(default=None, max_length=2000)
+    webhook_url: str | None = Field(default=None, max_length=2000)
+    # Signs this person's generic webhooks; else the service-wide BATON_WEBHOOK_SECRET.
+    webhook_secret: str | None = Field(default=None, max_length=200)
+    updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class PreferencesUpdate(BaseModel):
+    channels: dict[Kind, list[Channel]] = {}
+    slack_webhook_url: HttpUrl | None = None
+    webhook_url: HttpUrl | None = None
+    webhook_secret: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _addresses_for_chosen_channels(self) -> PreferencesUpdate:
+        chosen = {c for channels in self.channels.values() for c in channels}
+        if "slack" in chosen and self.slack_webhook_url is None:
+            raise ValueError("a kind goes to slack: give slack_webhook_url")
+        if "webhook" in chosen and self.webhook_url is None:
+            raise ValueError("a kind goes to webhook: give webhook_url")
+        return self
+
+
+class PreferencesPublic(BaseModel):
+    person_id: str
+    channels: dict[str, list[str]]  # every kind, with its channels (defaults filled in)
+    slack_webhook_url: str | None
+    webhook_url: str | None
+    webhook_secret_set: bool  # the secret itself is never shown
+
+    @classmethod
+    def of(cls, person_id: str, row: RecipientPreferences | None) -> PreferencesPublic:
+        chosen = row.channels if row else {}
+        return cls(
+            person_id=person_id,
+            channels={k: list(chosen.get(k, DEFAULT_CHANNELS)) for k in KINDS},
+            slack_webhook_url=row.slack_webhook_url if row else None,
+            webhook_url=row.webhook_url if row else None,
+            webhook_secret_set=bool(row and row.webhook_secret),
+        )
