@@ -33,7 +33,16 @@ async def test_an_issue_is_one_trace_across_the_four_services(stack, http):
 
     by_id = {s.span_id: s for s in trace}
     consumers = [s for s in trace if s.kind == "CONSUMER"]
-    assert len(consumers) == 3
+    # Notifications reads issues.reported too (to learn internal reporters).
+    handled = sorted(
+        (s.service, s.attributes["messaging.destination.name"].split(".", 1)[1]) for s in consumers
+    )
+    assert handled == [
+        ("baton-notifications", "issues.ownership"),
+        ("baton-notifications", "issues.reported"),
+        ("baton-ownership", "issues.routed"),
+        ("baton-routing", "issues.reported"),
+    ]
     for consumer in consumers:
         parent = by_id.get(consumer.parent_span_id)
         assert parent is not None, f"{consumer.name} in {consumer.service} has no parent here"

@@ -5,6 +5,7 @@ from baton_notifications.deliveries.handler import on_ownership_event
 from baton_notifications.directory.handler import on_department_updated
 from baton_notifications.recipients import service as recipients
 from baton_notifications.recipients.models import PreferencesUpdate
+from baton_notifications.reporters.handler import on_issue_reported
 from baton_shared.events import (
     Escalated,
     HandoffDeclined,
@@ -12,8 +13,10 @@ from baton_shared.events import (
     HelpAnswered,
     HelpRequested,
     IssueAcknowledged,
+    IssueReported,
     IssueResolved,
     OwnerAssigned,
+    Reporter,
 )
 
 from conftest import text_of
@@ -169,7 +172,7 @@ async def test_preferences_choose_the_channels_and_may_silence_a_kind(runtime):
     ]
 
 
-async def test_acknowledged_and_resolved_tell_nobody(runtime):
+async def test_acknowledged_and_a_resolved_customer_issue_tell_nobody(runtime):
     await told(runtime, change(IssueAcknowledged))
     assert await told(runtime, change(IssueResolved)) == []
 
@@ -194,3 +197,51 @@ async def test_a_redelivered_event_records_and_sends_nothing_twice(runtime, smtp
     assert len(smtp_server.messages) == 1
     [row] = await rows(runtime)
     assert (row.status, row.attempts) == ("sent", 1)
+
+
+async def test_a_resolved_internal_issue_is_told_to_the_employee_who_reported_it(runtime):
+    def reported(issue_id, kind, reporter_id):
+        return wrap(
+            IssueReported(
+                issue_id=issue_id,
+                channel="agent",
+                reporter=Reporter(kind=kind, id=reporter_id, department="operations"),
+                subject="s",
+                description="d",
+                internal=kind == "employee",
+                reported_at=T0,
+            )
+        )
+
+    await on_issue_reported(reported(ISSUE, "employee", OMAR.id), runtime=runtime)
+    await on_issue_reported(reported("customer-issue", "customer", "cust-1"), runtime=runtime)
+    await on_issue_reported(reported("unknown-employee", "employee", "emp-x"), runtime=runtime)
+    await told(runtime, change(IssueResolved, issue_id="customer-issue"))
+    await told(runtime, change(IssueResolved, issue_id="unknown-employee"))
+    assert await told(runtime, change(IssueResolved)) == [("resolved", OMAR.id, "email", "pending")]
+
+
+async def test_an_employee_outside_the_catalog_can_register_an_address(runtime):
+    async with runtime.db.transaction() as session:
+        await recipients.set_preferences(
+            session=session,
+            person_id="emp-7",
+            update=PreferencesUpdate(name="Pia Lund", email="pia.lund@example.com"),
+        )
+    await on_issue_reported(
+        wrap(
+            IssueReported(
+                issue_id=ISSUE,
+                channel="agent",
+                reporter=Reporter(kind="employee", id="emp-7"),
+                subject="s",
+                description="d",
+                internal=True,
+                reported_at=T0,
+            )
+        ),
+        runtime=runtime,
+    )
+    assert await told(runtime, change(IssueResolved)) == [("resolved", "emp-7", "email", "pending")]
+    [row] = await rows(runtime)
+    assert row.address == "pia.lund@example.com"

@@ -3,7 +3,12 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from baton_shared.kafka.topics import DEPARTMENTS, ISSUES_OWNERSHIP, NOTIFICATIONS_DELIVERIES
+from baton_shared.kafka.topics import (
+    DEPARTMENTS,
+    ISSUES_OWNERSHIP,
+    ISSUES_REPORTED,
+    NOTIFICATIONS_DELIVERIES,
+)
 from baton_shared.service import Runtime
 from fastapi import FastAPI
 
@@ -12,6 +17,7 @@ from baton_notifications.deliveries.handler import on_ownership_event
 from baton_notifications.deliveries.router import router as deliveries_router
 from baton_notifications.directory.handler import on_department_updated
 from baton_notifications.recipients.router import router as recipients_router
+from baton_notifications.reporters.handler import on_issue_reported
 from baton_notifications.settings import Settings
 
 
@@ -22,6 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     runtime.produces(NOTIFICATIONS_DELIVERIES)
     runtime.consume(DEPARTMENTS, partial(on_department_updated, runtime=runtime))
+    runtime.consume(ISSUES_REPORTED, partial(on_issue_reported, runtime=runtime))
     runtime.consume(ISSUES_OWNERSHIP, partial(on_ownership_event, runtime=runtime))
     runtime.every(
         settings.delivery_poll_interval_s,

@@ -19,6 +19,8 @@ from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_notifications.directory import service as directory
+from baton_notifications.recipients import service as recipients
+from baton_notifications.reporters.models import InternalReporter
 
 
 @dataclass(frozen=True)
@@ -29,8 +31,19 @@ class Notice:
     due_at: datetime | None = None
 
 
-async def _person(session: AsyncSession, person_id: str, kind: str, **kw: object) -> Notice:
+async def find(session: AsyncSession, person_id: str) -> Person | None:
+    """The catalog's entry for a person, else the address they registered themselves."""
     found = await directory.person(session=session, person_id=person_id)
+    if found is not None:
+        return found
+    prefs = await recipients.preferences(session=session, person_id=person_id)
+    if prefs is None or not prefs.email:
+        return None
+    return Person(id=person_id, name=prefs.name or person_id, email=prefs.email)
+
+
+async def _person(session: AsyncSession, person_id: str, kind: str, **kw: object) -> Notice:
+    found = await find(session, person_id)
     return Notice(kind=kind, recipient_id=person_id, person=found, **kw)  # type: ignore[arg-type]
 
 
@@ -62,7 +75,13 @@ async def notices(event: BaseModel, *, session: AsyncSession) -> list[Notice]:
         case Escalated():
             return [Notice("escalated", event.to.id, event.to, event.due_at)]
         case IssueResolved():
-            # Ownership's events do not name the reporter; see README (Notifications).
-            return []
+            # The internal customer who reported it, remembered from issues.reported.
+            # Nobody is left holding a resolved issue, so an employee with no known
+            # address is skipped rather than a failed delivery to escalate.
+            reporter = await session.get(InternalReporter, event.issue_id)
+            if reporter is None:
+                return []
+            found = await find(session, reporter.reporter_id)
+            return [Notice("resolved", reporter.reporter_id, found)] if found else []
         case _:
             return []  # acknowledged, reopened: nobody needs to act

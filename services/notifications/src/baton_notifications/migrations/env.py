@@ -3,6 +3,7 @@
 import baton_notifications.deliveries.models
 import baton_notifications.directory.models
 import baton_notifications.recipients.models
+import baton_notifications.reporters.models
 import baton_shared.idempotency
 import baton_shared.outbox
 from baton_shared.migrations import run_env

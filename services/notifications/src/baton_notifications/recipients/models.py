@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, HttpUrl, SecretStr, model_validator
+from pydantic import BaseModel, HttpUrl, SecretStr, StringConstraints, model_validator
+from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
+# A plain check, not full RFC 5322: enough to catch a name typed in the wrong field.
+EmailAddress = Annotated[
+    str, StringConstraints(max_length=320, pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+]
 Channel = Literal["email", "slack", "webhook"]
 Kind = Literal[
     "assigned",
@@ -28,6 +33,9 @@ class RecipientPreferences(SQLModel, table=True):
     __tablename__ = "recipient_preferences"
 
     person_id: str = Field(primary_key=True, max_length=128)
+    # For people the catalog does not list (say, an employee who reported an issue).
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
     # kind -> channels; a kind not listed goes by email.
     channels: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     slack_webhook_url: str | None = Field(default=None, max_length=2000)
@@ -38,6 +46,9 @@ class RecipientPreferences(SQLModel, table=True):
 
 
 class PreferencesUpdate(BaseModel):
+    # Only needed for someone the catalog does not list; the catalog's address wins.
+    name: str | None = PydanticField(default=None, max_length=200)
+    email: EmailAddress | None = None
     channels: dict[Kind, list[Channel]] = {}
     slack_webhook_url: HttpUrl | None = None
     webhook_url: HttpUrl | None = None
@@ -55,6 +66,8 @@ class PreferencesUpdate(BaseModel):
 
 class PreferencesPublic(BaseModel):
     person_id: str
+    name: str | None
+    email: str | None
     channels: dict[str, list[str]]  # every kind, with its channels (defaults filled in)
     slack_webhook_url: str | None
     webhook_url: str | None
@@ -65,6 +78,8 @@ class PreferencesPublic(BaseModel):
         chosen = row.channels if row else {}
         return cls(
             person_id=person_id,
+            name=row.name if row else None,
+            email=row.email if row else None,
             channels={k: list(chosen.get(k, DEFAULT_CHANNELS)) for k in KINDS},
             slack_webhook_url=row.slack_webhook_url if row else None,
             webhook_url=row.webhook_url if row else None,

@@ -23,6 +23,7 @@ async def set_preferences(
     row = await session.get(RecipientPreferences, person_id) or RecipientPreferences(
         person_id=person_id
     )
+    row.name, row.email = update.name, update.email
     row.channels = {kind: list(dict.fromkeys(chs)) for kind, chs in update.channels.items()}
     row.slack_webhook_url = str(update.slack_webhook_url) if update.slack_webhook_url else None
     row.webhook_url = str(update.webhook_url) if update.webhook_url else None

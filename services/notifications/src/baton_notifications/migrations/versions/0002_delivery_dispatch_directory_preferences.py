@@ -62,7 +62,8 @@ def upgrade() -> None:
             batch_op.f("ix_deliveries_next_attempt_at"), ["next_attempt_at"], unique=False
         )
 
-        # Rows from before this revision: sent or failed already, never dispatched again.
+    # Rows from before this revision keep next_attempt_at NULL: the dispatcher never
+    # takes them (they were sent or failed by the consumer itself).
     # ### end Alembic commands ###
 
 
