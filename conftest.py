@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -32,11 +33,15 @@ class Inbox:
         self.messages: list[Message] = []
         self._refusals: list[tuple[set[str] | None, str]] = []
         self.port = 0
+        self.stall_s = 0.0  # answer DATA this much later (a client's timeout fires first)
 
     def refuse_next(self, reply: str, *, to: set[str] | None = None) -> None:
         self._refusals.append((to, reply))
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        if self.stall_s:
+            await asyncio.sleep(self.stall_s)
+            return "451 4.4.2 too slow"
         for i, (to, reply) in enumerate(self._refusals):
             if to is None or to & set(envelope.rcpt_tos):
                 del self._refusals[i]

@@ -8,9 +8,11 @@ from datetime import timedelta
 import pytest
 from baton_notifications.channels import signing
 from baton_notifications.deliveries.handler import on_ownership_event
+from baton_notifications.deliveries.service import backoff_s
 from baton_notifications.directory.handler import on_department_updated
 from baton_notifications.recipients import service as recipients
 from baton_notifications.recipients.models import PreferencesUpdate
+from baton_notifications.settings import Settings
 from baton_shared.events import OwnerAssigned, parse_event
 
 from .helpers import (
@@ -214,3 +216,25 @@ def test_a_receiver_verifies_the_signature_and_rejects_tampering_and_replays():
     old = signing.sign(body, secret=SECRET, timestamp=now - 301)
     assert not signing.verify(body, old, secret=SECRET)
     assert not signing.verify(body, "t=abc,v1=00", secret=SECRET)
+
+
+async def test_an_smtp_server_that_stalls_is_a_timeout_retried_later(runtime, smtp_server):
+    smtp_server.stall_s = 1.5  # the runtime's SMTP timeout is 1 s
+    clock = Clock()
+    await on_ownership_event(assigned(), runtime=runtime, clock=clock)
+    await dispatch(runtime, clock)
+    [row] = await rows(runtime)
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "SMTP timeout after 1.0s")
+    smtp_server.stall_s = 0
+    clock.advance(10)
+    await dispatch(runtime, clock)
+    assert [r.status for r in await rows(runtime)] == ["sent"]
+    assert len(smtp_server.messages) == 1
+
+
+def test_backoff_is_exponential_capped_and_at_least_half_jittered():
+    settings = Settings(delivery_backoff_base_s=2, delivery_backoff_max_s=60)
+    low = [backoff_s(n, settings=settings, rand=lambda: 0.0) for n in range(1, 8)]
+    high = [backoff_s(n, settings=settings, rand=lambda: 1.0) for n in range(1, 8)]
+    assert high == [2, 4, 8, 16, 32, 60, 60]
+    assert low == [h / 2 for h in high]

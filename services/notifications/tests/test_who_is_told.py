@@ -199,21 +199,22 @@ async def test_a_redelivered_event_records_and_sends_nothing_twice(runtime, smtp
     assert (row.status, row.attempts) == ("sent", 1)
 
 
-async def test_a_resolved_internal_issue_is_told_to_the_employee_who_reported_it(runtime):
-    def reported(issue_id, kind, reporter_id):
-        return wrap(
-            IssueReported(
-                issue_id=issue_id,
-                channel="agent",
-                reporter=Reporter(kind=kind, id=reporter_id, department="operations"),
-                subject="s",
-                description="d",
-                internal=kind == "employee",
-                reported_at=T0,
-            )
+def reported(issue_id, kind, reporter_id, department=None):
+    return wrap(
+        IssueReported(
+            issue_id=issue_id,
+            channel="agent",
+            reporter=Reporter(kind=kind, id=reporter_id, department=department),
+            subject="s",
+            description="d",
+            internal=kind == "employee",
+            reported_at=T0,
         )
+    )
 
-    await on_issue_reported(reported(ISSUE, "employee", OMAR.id), runtime=runtime)
+
+async def test_a_resolved_internal_issue_is_told_to_the_employee_who_reported_it(runtime):
+    await on_issue_reported(reported(ISSUE, "employee", OMAR.id, "operations"), runtime=runtime)
     await on_issue_reported(reported("customer-issue", "customer", "cust-1"), runtime=runtime)
     await on_issue_reported(reported("unknown-employee", "employee", "emp-x"), runtime=runtime)
     await told(runtime, change(IssueResolved, issue_id="customer-issue"))
@@ -228,20 +229,7 @@ async def test_an_employee_outside_the_catalog_can_register_an_address(runtime):
             person_id="emp-7",
             update=PreferencesUpdate(name="Pia Lund", email="pia.lund@example.com"),
         )
-    await on_issue_reported(
-        wrap(
-            IssueReported(
-                issue_id=ISSUE,
-                channel="agent",
-                reporter=Reporter(kind="employee", id="emp-7"),
-                subject="s",
-                description="d",
-                internal=True,
-                reported_at=T0,
-            )
-        ),
-        runtime=runtime,
-    )
+    await on_issue_reported(reported(ISSUE, "employee", "emp-7"), runtime=runtime)
     assert await told(runtime, change(IssueResolved)) == [("resolved", "emp-7", "email", "pending")]
     [row] = await rows(runtime)
     assert row.address == "pia.lund@example.com"
