@@ -9,10 +9,10 @@ so what is retried is exactly what was first tried.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 DeliveryStatus = Literal["pending", "sent", "failed"]
@@ -39,6 +39,8 @@ class Delivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # JSON: what to send (email: to/subject/text/html; slack and webhook: url/body).
     content: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    # The trace, from the event's consumer span: each send joins it.
+    trace_context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     # When the dispatcher may next try it; None once sent or failed.
     next_attempt_at: datetime | None = Field(default=None, index=True)
     created_at: datetime = Field(default_factory=utcnow)

@@ -18,8 +18,11 @@ from typing import Any
 from baton_shared.db import Database
 from baton_shared.events import DeliveryFailed, Envelope
 from baton_shared.kafka.topics import NOTIFICATIONS_DELIVERIES
+from baton_shared.kafka.tracing import carrier_from_current, context_from_carrier
 from baton_shared.outbox import add_event
 from baton_shared.problems import Problem
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from pydantic import BaseModel
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,6 +36,7 @@ from baton_notifications.recipients import service as recipients
 from baton_notifications.settings import Settings
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer("baton.notifications")
 Clock = Callable[[], datetime]
 SOURCE = "/baton/notifications"
 
@@ -120,6 +124,7 @@ async def record(
             address="",
             channel=channel,
             next_attempt_at=now,
+            trace_context=carrier_from_current(),
         )
         target = None
         if notice.person is not None:
@@ -164,6 +169,7 @@ def _publish_failed(session: AsyncSession, row: Delivery, *, settings: Settings)
     add_event(
         session,
         topic=settings.topic(NOTIFICATIONS_DELIVERIES),
+        trace_context=row.trace_context or None,
         envelope=Envelope.wrap(
             source=SOURCE,
             data=DeliveryFailed(
@@ -180,6 +186,32 @@ def _publish_failed(session: AsyncSession, row: Delivery, *, settings: Settings)
             ),
         ),
     )
+
+
+async def _attempt(row: Delivery, *, settings: Settings, secret: str | None) -> None:
+    """One send, as a span in the issue's trace (ids only, never addresses)."""
+    with tracer.start_as_current_span(
+        f"deliver {row.channel}",
+        context=context_from_carrier(row.trace_context),
+        kind=SpanKind.CLIENT,
+        attributes={
+            "baton.issue_id": row.issue_id,
+            "baton.delivery_id": row.id or 0,
+            "baton.recipient_id": row.recipient_id,
+            "baton.channel": row.channel,
+            "baton.kind": row.kind,
+            "baton.attempt": row.attempts,
+        },
+        record_exception=False,
+        set_status_on_exception=False,
+    ) as span:
+        try:
+            await _send(row, settings=settings, secret=secret)
+        except DeliveryError as exc:
+            span.set_attribute("baton.outcome", "permanent" if exc.permanent else "transient")
+            span.set_status(Status(StatusCode.ERROR, "delivery failed"))
+            raise
+        span.set_attribute("baton.outcome", "sent")
 
 
 async def _send(row: Delivery, *, settings: Settings, secret: str | None) -> None:
@@ -235,7 +267,7 @@ async def dispatch_due(
                 secrets[row.id or 0] = own or glob
     # Concurrently: one slow receiver does not hold up the others.
     outcomes = await asyncio.gather(
-        *(_send(row, settings=settings, secret=secrets.get(row.id or 0)) for row in due),
+        *(_attempt(row, settings=settings, secret=secrets.get(row.id or 0)) for row in due),
         return_exceptions=True,
     )
     failed = False

@@ -1,4 +1,4 @@
-"""internal reporters, self-registered addresses
+"""internal reporters, self-registered addresses, deliveries in the issue's trace
 
 Revision ID: 0003
 Revises: 0002
@@ -24,6 +24,9 @@ def upgrade() -> None:
         sa.Column("department", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.PrimaryKeyConstraint("issue_id"),
     )
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("trace_context", sa.JSON(), nullable=True))
+
     with op.batch_alter_table("recipient_preferences", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True)
@@ -42,4 +45,6 @@ def downgrade() -> None:
         batch_op.drop_column("name")
 
     op.drop_table("internal_reporters")
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.drop_column("trace_context")
     # ### end Alembic commands ###
