@@ -272,7 +272,9 @@ async def dispatch_due(
     )
     failed = False
     for row, outcome in zip(due, outcomes, strict=True):
-        failed |= await _settle(db, row.id or 0, outcome, settings=settings, clock=clock, rand=rand)
+        failed |= await _settle(
+            db, row.id or 0, row.attempts, outcome, settings=settings, clock=clock, rand=rand
+        )
     if failed:
         on_failed()
     return len(due)
@@ -281,6 +283,7 @@ async def dispatch_due(
 async def _settle(
     db: Database,
     delivery_id: int,
+    attempt: int,
     outcome: BaseException | None,
     *,
     settings: Settings,
@@ -291,7 +294,8 @@ async def _settle(
     now = clock()
     async with db.transaction() as session:
         row = await session.get(Delivery, delivery_id)
-        if row is None or row.status != "pending":
+        # Another replica took it again after our lease ran out: its outcome counts.
+        if row is None or row.status != "pending" or row.attempts != attempt:
             return False
         if outcome is None:
             row.status, row.sent_at, row.next_attempt_at, row.last_error = "sent", now, None, None
