@@ -12,6 +12,8 @@ class Settings(ServiceSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_timeout_s: float = 10.0
+    # A CA bundle (PEM) to trust for STARTTLS, say a private CA; else the system's.
+    smtp_ca_file: str | None = None
     mail_from: str = "Baton <baton@localhost>"
     # Where the links in a notification point (the ownership API, or a UI in front of it).
     public_base_url: str = "http://127.0.0.1:8003"

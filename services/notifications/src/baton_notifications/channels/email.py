@@ -31,6 +31,7 @@ async def send(content: dict[str, Any], *, settings: Settings) -> None:
             username=settings.smtp_username,
             password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
             timeout=settings.smtp_timeout_s,
+            cert_bundle=settings.smtp_ca_file,
         )
     except aiosmtplib.SMTPResponseException as exc:
         # 5xx: the server will refuse the same message again; 4xx: try later.
