@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from baton_notifications.channels import signing
-from baton_notifications.deliveries import service as deliveries
+from baton_notifications.deliveries import dispatcher
 from baton_notifications.deliveries.models import Delivery
 from baton_notifications.settings import Settings
 from baton_shared import migrations
@@ -22,7 +22,7 @@ from tests.integration.conftest import WEBHOOK_SECRET, eventually, read_topic
 from tests.integration.test_issue_journey import mails_about
 
 pytestmark = pytest.mark.integration
-MIGRATIONS = deliveries.__file__.rsplit("/deliveries/", 1)[0] + "/migrations"
+MIGRATIONS = dispatcher.__file__.rsplit("/deliveries/", 1)[0] + "/migrations"
 
 
 def someone() -> Person:
@@ -175,7 +175,7 @@ async def test_two_dispatchers_on_one_postgresql_send_each_delivery_once(infra):
                     )
 
             async def drain(db):
-                while await deliveries.dispatch_due(db=db, settings=settings):
+                while await dispatcher.dispatch_due(db=db, settings=settings):
                     pass
 
             await asyncio.gather(*(drain(db) for db in replicas))

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from baton_notifications.deliveries.dispatcher import dispatch_due
 from baton_notifications.deliveries.models import Delivery
-from baton_notifications.deliveries.service import dispatch_due
 from baton_notifications.settings import Settings
 from baton_shared import migrations
 from baton_shared.events import DepartmentUpdated, Envelope, Person

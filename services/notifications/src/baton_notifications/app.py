@@ -12,7 +12,7 @@ from baton_shared.kafka.topics import (
 from baton_shared.service import Runtime
 from fastapi import FastAPI
 
-from baton_notifications.deliveries import service as deliveries
+from baton_notifications.deliveries import dispatcher
 from baton_notifications.deliveries.handler import on_ownership_event
 from baton_notifications.deliveries.router import router as deliveries_router
 from baton_notifications.directory.handler import on_department_updated
@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.delivery_poll_interval_s,
         "delivery dispatcher",
         partial(
-            deliveries.dispatch_due,
+            dispatcher.dispatch_due,
             db=runtime.db,
             settings=settings,
             on_failed=runtime.relay.notify,
