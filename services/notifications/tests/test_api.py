@@ -83,6 +83,14 @@ async def test_preferences_default_to_email_and_never_show_the_secret(client):
     assert all(v == ["email"] for v in fresh["channels"].values())
 
 
+async def test_a_slack_webhook_url_is_never_shown_back_whole(client):
+    url = "https://hooks.slack.com/services/T000/B000/XXXXSECRET"
+    body = {"channels": {"assigned": ["slack"]}, "slack_webhook_url": url}
+    put = await client.put("/v1/recipients/fin-gita/preferences", json=body)
+    assert put.json()["slack_webhook_url"] == "https://hooks.slack.com/…"
+    assert "XXXXSECRET" not in (await client.get("/v1/recipients/fin-gita/preferences")).text
+
+
 async def test_choosing_a_channel_without_its_address_is_a_422_problem(client):
     answer = await client.put(
         "/v1/recipients/fin-gita/preferences", json={"channels": {"assigned": ["slack"]}}

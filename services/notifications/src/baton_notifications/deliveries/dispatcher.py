@@ -156,9 +156,8 @@ async def _settle(
             session.add(row)
             return False
         if not isinstance(outcome, DeliveryError):
-            log.error(
-                "delivery %s: unexpected %s", delivery_id, type(outcome).__name__, exc_info=outcome
-            )
+            # No traceback: its messages may hold an address or a webhook's token.
+            log.error("delivery %s: unexpected %s", delivery_id, type(outcome).__name__)
             outcome = DeliveryError(f"unexpected {type(outcome).__name__}")
         log.info(
             "delivery %s attempt %s failed: %s",

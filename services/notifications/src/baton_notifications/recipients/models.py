@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, HttpUrl, SecretStr, StringConstraints, model_validator
 from pydantic import Field as PydanticField
@@ -64,11 +65,19 @@ class PreferencesUpdate(BaseModel):
         return self
 
 
+def _host_only(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/…"
+
+
 class PreferencesPublic(BaseModel):
     person_id: str
     name: str | None
     email: str | None
     channels: dict[str, list[str]]  # every kind, with its channels (defaults filled in)
+    # A Slack webhook URL is itself a credential: only its host is shown.
     slack_webhook_url: str | None
     webhook_url: str | None
     webhook_secret_set: bool  # the secret itself is never shown
@@ -81,7 +90,7 @@ class PreferencesPublic(BaseModel):
             name=row.name if row else None,
             email=row.email if row else None,
             channels={k: list(chosen.get(k, DEFAULT_CHANNELS)) for k in KINDS},
-            slack_webhook_url=row.slack_webhook_url if row else None,
+            slack_webhook_url=_host_only(row.slack_webhook_url) if row else None,
             webhook_url=row.webhook_url if row else None,
             webhook_secret_set=bool(row and row.webhook_secret),
         )
