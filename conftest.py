@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from email import message_from_bytes
 from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -29,11 +33,15 @@ class Inbox:
         self.messages: list[Message] = []
         self._refusals: list[tuple[set[str] | None, str]] = []
         self.port = 0
+        self.stall_s = 0.0  # answer DATA this much later (a client's timeout fires first)
 
     def refuse_next(self, reply: str, *, to: set[str] | None = None) -> None:
         self._refusals.append((to, reply))
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        if self.stall_s:
+            await asyncio.sleep(self.stall_s)
+            return "451 4.4.2 too slow"
         for i, (to, reply) in enumerate(self._refusals):
             if to is None or to & set(envelope.rcpt_tos):
                 del self._refusals[i]
@@ -43,6 +51,14 @@ class Inbox:
 
     def to(self, address: str) -> list[Message]:
         return [m for m in self.messages if address in (m["To"] or "")]
+
+
+def text_of(message: Message) -> str:
+    """The plain-text part of an email (Baton sends text with an HTML alternative)."""
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            return part.get_payload(decode=True).decode()
+    return ""
 
 
 @contextmanager
@@ -78,3 +94,58 @@ async def migrated_db(tmp_path: Path) -> AsyncIterator[Callable[[Path], Database
     yield make
     for db in made:
         await db.dispose()
+
+
+class Receiver:
+    """A real HTTP server standing in for a webhook receiver: it keeps every request
+    it accepts, and can be told to answer the next ones with an error, or slowly."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.failures: list[int] = []  # statuses to answer the next requests with
+        self.always_fail = False
+        self.delay_s = 0.0
+        self.requests = 0
+        self.url = ""
+
+    def fail_next(self, *statuses: int) -> None:
+        self.failures.extend(statuses)
+
+
+@contextmanager
+def running_http_receiver() -> Iterator[Receiver]:
+    receiver = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            receiver.requests += 1
+            if receiver.delay_s:
+                time.sleep(receiver.delay_s)
+            if receiver.always_fail or receiver.failures:
+                status = receiver.failures.pop(0) if receiver.failures else 500
+            else:
+                receiver.received.append((dict(self.headers.items()), body))
+                status = 200
+            self.send_response(status)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def http_receiver() -> Iterator[Receiver]:
+    with running_http_receiver() as receiver:
+        yield receiver

@@ -32,6 +32,8 @@ T = TypeVar("T")
 
 pytestmark = pytest.mark.integration
 
+WEBHOOK_SECRET = "it-webhook-secret-0123456789"
+
 
 @dataclass
 class Stack:
@@ -76,6 +78,12 @@ def service_env(prefix: str, infra: Infra, name: str, **extra: str) -> dict[str,
         "BATON_CONSUMER_HEARTBEAT_INTERVAL_MS": "1000",
         "BATON_HANDLER_RETRY_BACKOFF_S": "0.1",
         "BATON_OUTBOX_POLL_INTERVAL_S": "0.5",
+        # Notifications: short backoff so retries and final failures come within seconds.
+        "BATON_DELIVERY_POLL_INTERVAL_S": "0.3",
+        "BATON_DELIVERY_BACKOFF_BASE_S": "0.4",
+        "BATON_DELIVERY_MAX_ATTEMPTS": "4",
+        "BATON_WEBHOOK_TIMEOUT_S": "2",
+        "BATON_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "OTEL_SERVICE_NAME": f"baton-{name}",
         **extra,
     }

@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 
+from conftest import text_of
 from tests.integration.conftest import eventually
 
 pytestmark = pytest.mark.integration
@@ -38,7 +39,7 @@ async def owner_of(stack, http, issue_id: str) -> dict:
 
 async def mails_about(stack, issue_id: str, address: str, *, at_least: int = 1) -> list:
     async def probe():
-        found = [m for m in stack.inbox.to(address) if issue_id in m.get_payload()]
+        found = [m for m in stack.inbox.to(address) if issue_id in text_of(m)]
         return found if len(found) >= at_least else None
 
     return await eventually(probe, what=f"mail to {address} about {issue_id}")

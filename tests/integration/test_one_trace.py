@@ -19,10 +19,16 @@ async def test_an_issue_is_one_trace_across_the_four_services(stack, http):
         return [s for s in stack.otlp.snapshot() if s.attributes.get("baton.issue_id") == issue_id]
 
     async def all_consumers_exported():
-        consumers = {s.service for s in spans_of_issue() if s.kind == "CONSUMER"}
-        return consumers >= {"baton-routing", "baton-ownership", "baton-notifications"} or None
+        spans = spans_of_issue()
+        consumers = {s.service for s in spans if s.kind == "CONSUMER"}
+        sent = any(s.name == "deliver email" for s in spans)
+        return (
+            sent and consumers >= {"baton-routing", "baton-ownership", "baton-notifications"}
+        ) or None
 
-    await eventually(all_consumers_exported, what="consumer spans from three services")
+    await eventually(
+        all_consumers_exported, what="consumer spans from three services, and the send"
+    )
 
     issue_spans = spans_of_issue()
     trace_ids = {s.trace_id for s in issue_spans}
@@ -33,7 +39,16 @@ async def test_an_issue_is_one_trace_across_the_four_services(stack, http):
 
     by_id = {s.span_id: s for s in trace}
     consumers = [s for s in trace if s.kind == "CONSUMER"]
-    assert len(consumers) == 3
+    # Notifications reads issues.reported too (to learn internal reporters).
+    handled = sorted(
+        (s.service, s.attributes["messaging.destination.name"].split(".", 1)[1]) for s in consumers
+    )
+    assert handled == [
+        ("baton-notifications", "issues.ownership"),
+        ("baton-notifications", "issues.reported"),
+        ("baton-ownership", "issues.routed"),
+        ("baton-routing", "issues.reported"),
+    ]
     for consumer in consumers:
         parent = by_id.get(consumer.parent_span_id)
         assert parent is not None, f"{consumer.name} in {consumer.service} has no parent here"
@@ -41,6 +56,11 @@ async def test_an_issue_is_one_trace_across_the_four_services(stack, http):
         topic = consumer.attributes["messaging.destination.name"]
         assert parent.attributes["messaging.destination.name"] == topic
         assert parent.service != consumer.service
+
+    # The email is sent later, by the dispatcher, and still joins the issue's trace.
+    [deliver] = [s for s in trace if s.name == "deliver email"]
+    assert deliver.kind == "CLIENT" and deliver.attributes["baton.outcome"] == "sent"
+    assert by_id[deliver.parent_span_id].name.endswith("issues.ownership")
 
     # The trace starts at intake's HTTP request: it is the root.
     roots = [s for s in trace if not s.parent_span_id]

@@ -3,20 +3,41 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from baton_shared.kafka.topics import ISSUES_OWNERSHIP
+from baton_shared.kafka.topics import (
+    DEPARTMENTS,
+    ISSUES_OWNERSHIP,
+    ISSUES_REPORTED,
+    NOTIFICATIONS_DELIVERIES,
+)
 from baton_shared.service import Runtime
 from fastapi import FastAPI
 
-from baton_notifications.deliveries.handler import on_owner_assigned
+from baton_notifications.deliveries import dispatcher
+from baton_notifications.deliveries.handler import on_ownership_event
 from baton_notifications.deliveries.router import router as deliveries_router
+from baton_notifications.directory.handler import on_department_updated
+from baton_notifications.recipients.router import router as recipients_router
+from baton_notifications.reporters.handler import on_issue_reported
 from baton_notifications.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
     runtime = Runtime(
-        name="notifications",
-        settings=settings or Settings(),
-        migrations_dir=Path(__file__).parent / "migrations",
+        name="notifications", settings=settings, migrations_dir=Path(__file__).parent / "migrations"
     )
-    runtime.consume(ISSUES_OWNERSHIP, partial(on_owner_assigned, runtime=runtime))
-    return runtime.app(title="Baton notifications", routers=[deliveries_router])
+    runtime.produces(NOTIFICATIONS_DELIVERIES)
+    runtime.consume(DEPARTMENTS, partial(on_department_updated, runtime=runtime))
+    runtime.consume(ISSUES_REPORTED, partial(on_issue_reported, runtime=runtime))
+    runtime.consume(ISSUES_OWNERSHIP, partial(on_ownership_event, runtime=runtime))
+    runtime.every(
+        settings.delivery_poll_interval_s,
+        "delivery dispatcher",
+        partial(
+            dispatcher.dispatch_due,
+            db=runtime.db,
+            settings=settings,
+            on_failed=runtime.relay.notify,
+        ),
+    )
+    return runtime.app(title="Baton notifications", routers=[deliveries_router, recipients_router])

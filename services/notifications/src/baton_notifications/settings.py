@@ -12,6 +12,24 @@ class Settings(ServiceSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_timeout_s: float = 10.0
+    # A CA bundle (PEM) to trust for STARTTLS, say a private CA; else the system's.
+    smtp_ca_file: str | None = None
     mail_from: str = "Baton <baton@localhost>"
     # Where the links in a notification point (the ownership API, or a UI in front of it).
     public_base_url: str = "http://127.0.0.1:8003"
+
+    # Webhooks (Slack-compatible and generic, signed).
+    webhook_timeout_s: float = 10.0
+    # Signs generic webhooks of recipients who set no secret of their own.
+    webhook_secret: SecretStr | None = None
+
+    # Delivery: a dispatcher in every replica sends what is due; failures are retried
+    # with exponential backoff and jitter, then marked failed.
+    delivery_poll_interval_s: float = 1.0
+    delivery_max_attempts: int = 5
+    delivery_backoff_base_s: float = 2.0
+    delivery_backoff_max_s: float = 600.0
+    # A claimed delivery is invisible to other replicas this long; a replica that dies
+    # mid-send leaves it to be tried again after that.
+    delivery_lease_s: float = 120.0
+    delivery_batch: int = 50

@@ -3,6 +3,7 @@
 from baton_shared.events.common import Person, Priority
 from baton_shared.events.departments import DEPARTMENT_UPDATED_V1, DepartmentUpdated
 from baton_shared.events.envelope import Envelope, EventParseError, parse_event
+from baton_shared.events.notifications import DELIVERY_FAILED_V1, DeliveryFailed
 from baton_shared.events.ownership import (
     ESCALATED_V1,
     HANDOFF_DECLINED_V1,
@@ -37,6 +38,7 @@ from baton_shared.events.reported import (
 from baton_shared.events.routed import ISSUE_ROUTED_V1, IssueRouted
 
 __all__ = [
+    "DELIVERY_FAILED_V1",
     "DEPARTMENT_UPDATED_V1",
     "ESCALATED_V1",
     "HANDOFF_DECLINED_V1",
@@ -52,6 +54,7 @@ __all__ = [
     "ISSUE_UPDATED_V1",
     "OWNER_ASSIGNED_V1",
     "Attachment",
+    "DeliveryFailed",
     "DepartmentUpdated",
     "Envelope",
     "Escalated",

@@ -22,6 +22,7 @@ FAMILIES = {
     "baton_shared.events.routed": topics.ISSUES_ROUTED,
     "baton_shared.events.ownership": topics.ISSUES_OWNERSHIP,
     "baton_shared.events.departments": topics.DEPARTMENTS,
+    "baton_shared.events.notifications": topics.NOTIFICATIONS_DELIVERIES,
 }
 
 ENVELOPE_DESCRIPTION = (

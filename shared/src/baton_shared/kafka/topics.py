@@ -17,7 +17,16 @@ ISSUES_ROUTED = "issues.routed"
 ISSUES_OWNERSHIP = "issues.ownership"
 # Compacted: the latest DepartmentUpdated per department.
 DEPARTMENTS = "departments"
-TOPICS = (ISSUES_INBOUND, ISSUES_REPORTED, ISSUES_ROUTED, ISSUES_OWNERSHIP, DEPARTMENTS)
+# DeliveryFailed: a person notifications could not reach, for ownership to act on.
+NOTIFICATIONS_DELIVERIES = "notifications.deliveries"
+TOPICS = (
+    ISSUES_INBOUND,
+    ISSUES_REPORTED,
+    ISSUES_ROUTED,
+    ISSUES_OWNERSHIP,
+    DEPARTMENTS,
+    NOTIFICATIONS_DELIVERIES,
+)
 
 
 # Topic-level settings beyond the cluster's defaults, by base name.

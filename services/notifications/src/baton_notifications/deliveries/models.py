@@ -1,19 +1,25 @@
 """Every delivery Baton attempts, one row per (event, recipient, channel).
 
 The unique constraint is what makes "never twice" hold across redeliveries,
-restarts and replicas: a second attempt finds the row and its status.
+restarts and replicas: the consumer only records deliveries, and a row is sent
+by the dispatcher, which claims it first. ``content`` is the rendered message,
+so what is retried is exactly what was first tried.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 DeliveryStatus = Literal["pending", "sent", "failed"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 class Delivery(SQLModel, table=True):
@@ -23,6 +29,7 @@ class Delivery(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     event_id: str = Field(max_length=64)
     event_type: str = Field(max_length=255)
+    kind: str = Field(default="assigned", max_length=32)
     issue_id: str = Field(index=True, max_length=36)
     recipient_id: str = Field(index=True, max_length=128)
     address: str = Field(max_length=320)
@@ -30,14 +37,22 @@ class Delivery(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    # JSON: what to send (email: to/subject/text/html; slack and webhook: url/body).
+    content: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    # The issue's trace, from the event's consumer span: each send joins it.
+    trace_context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    # When the dispatcher may next try it; None once sent or failed.
+    next_attempt_at: datetime | None = Field(default=None, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+    failed_at: datetime | None = None
 
 
 class DeliveryPublic(BaseModel):
     id: int
     event_id: str
     event_type: str
+    kind: str
     issue_id: str
     recipient_id: str
     recipient: str
@@ -45,8 +60,10 @@ class DeliveryPublic(BaseModel):
     status: DeliveryStatus
     attempts: int
     last_error: str | None
+    next_attempt_at: datetime | None
     created_at: datetime
     sent_at: datetime | None
+    failed_at: datetime | None
 
     @classmethod
     def of(cls, row: Delivery) -> DeliveryPublic:
@@ -55,6 +72,7 @@ class DeliveryPublic(BaseModel):
             id=row.id,
             event_id=row.event_id,
             event_type=row.event_type,
+            kind=row.kind,
             issue_id=row.issue_id,
             recipient_id=row.recipient_id,
             recipient=row.address,
@@ -62,6 +80,8 @@ class DeliveryPublic(BaseModel):
             status=row.status,  # type: ignore[arg-type]
             attempts=row.attempts,
             last_error=row.last_error,
+            next_attempt_at=row.next_attempt_at,
             created_at=row.created_at,
             sent_at=row.sent_at,
+            failed_at=row.failed_at,
         )

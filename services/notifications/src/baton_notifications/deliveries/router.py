@@ -4,8 +4,9 @@ from typing import Annotated
 
 from baton_shared.service import SessionDep
 from fastapi import APIRouter, Query
-from sqlmodel import select
+from sqlmodel import col, select
 
+from baton_notifications.deliveries import service as deliveries
 from baton_notifications.deliveries.models import Delivery, DeliveryPublic, DeliveryStatus
 
 router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
@@ -27,5 +28,13 @@ async def list_deliveries(
         query = query.where(Delivery.recipient_id == recipient_id)
     if status is not None:
         query = query.where(Delivery.status == status)
-    query = query.order_by(Delivery.id.desc()).limit(limit)  # type: ignore[union-attr]
+    query = query.order_by(col(Delivery.id).desc()).limit(limit)
     return [DeliveryPublic.of(row) for row in (await session.exec(query)).all()]
+
+
+@router.post("/{delivery_id}/retry", response_model=DeliveryPublic, status_code=202)
+async def retry_delivery(delivery_id: int, session: SessionDep) -> DeliveryPublic:
+    """Send a failed delivery once more; the dispatcher takes it on its next pass."""
+    async with session.begin():
+        row = await deliveries.retry(session=session, delivery_id=delivery_id)
+    return DeliveryPublic.of(row)

@@ -1,0 +1,178 @@
+"""Sending what is due: in every replica, safely at once, each delivery once.
+
+Due rows are claimed with ``FOR UPDATE SKIP LOCKED`` and leased before sending,
+sent concurrently (a slow receiver holds up nobody), and settled one by one:
+sent, retried after an exponential backoff with jitter, or failed for good with
+a ``DeliveryFailed``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections.abc import Callable
+from datetime import timedelta
+
+from baton_shared.db import Database
+from baton_shared.kafka.tracing import context_from_carrier
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from sqlmodel import col, select
+
+from baton_notifications.channels import email, webhooks
+from baton_notifications.channels.errors import DeliveryError
+from baton_notifications.deliveries import service
+from baton_notifications.deliveries.models import Delivery, utcnow
+from baton_notifications.deliveries.service import Clock
+from baton_notifications.recipients import service as recipients
+from baton_notifications.settings import Settings
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("baton.notifications")
+
+
+def backoff_s(attempts: int, *, settings: Settings, rand: Callable[[], float]) -> float:
+    """Exponential, capped, with "equal jitter": half fixed, half random, so
+    replicas retrying a recovered receiver do not all arrive at once."""
+    delay = min(
+        settings.delivery_backoff_max_s, settings.delivery_backoff_base_s * 2 ** (attempts - 1)
+    )
+    return delay / 2 + rand() * delay / 2
+
+
+async def _attempt(row: Delivery, *, settings: Settings, secret: str | None) -> None:
+    """One send, as a span in the issue's trace (ids only, never addresses)."""
+    with tracer.start_as_current_span(
+        f"deliver {row.channel}",
+        context=context_from_carrier(row.trace_context),
+        kind=SpanKind.CLIENT,
+        attributes={
+            "baton.issue_id": row.issue_id,
+            "baton.delivery_id": row.id or 0,
+            "baton.recipient_id": row.recipient_id,
+            "baton.channel": row.channel,
+            "baton.kind": row.kind,
+            "baton.attempt": row.attempts,
+        },
+        record_exception=False,
+        set_status_on_exception=False,
+    ) as span:
+        try:
+            await _send(row, settings=settings, secret=secret)
+        except DeliveryError as exc:
+            span.set_attribute("baton.outcome", "permanent" if exc.permanent else "transient")
+            span.set_status(Status(StatusCode.ERROR, "delivery failed"))
+            raise
+        span.set_attribute("baton.outcome", "sent")
+
+
+async def _send(row: Delivery, *, settings: Settings, secret: str | None) -> None:
+    content = json.loads(row.content)
+    if row.channel == "email":
+        await email.send(content, settings=settings)
+    elif row.channel == "slack":
+        await webhooks.post(content["url"], content["body"], settings=settings)
+    elif row.channel == "webhook":
+        if secret is None:
+            raise DeliveryError(
+                "no webhook secret: set the recipient's or BATON_WEBHOOK_SECRET", permanent=True
+            )
+        await webhooks.post(content["url"], content["body"], settings=settings, secret=secret)
+    else:
+        raise DeliveryError(f"unknown channel {row.channel!r}", permanent=True)
+
+
+async def dispatch_due(
+    *,
+    db: Database,
+    settings: Settings,
+    clock: Clock = utcnow,
+    rand: Callable[[], float] = random.random,
+    on_failed: Callable[[], None] = lambda: None,
+) -> int:
+    """Send every delivery that is due, once. Safe in several replicas at once:
+    due rows are claimed with ``FOR UPDATE SKIP LOCKED`` and leased (pushed out by
+    ``delivery_lease_s``) before sending, so no other replica takes them meanwhile.
+    Returns how many were attempted."""
+    now = clock()
+    secrets: dict[int, str | None] = {}
+    async with db.transaction() as session:
+        due = (
+            await session.exec(
+                select(Delivery)
+                .where(Delivery.status == "pending", col(Delivery.next_attempt_at) <= now)
+                .order_by(col(Delivery.next_attempt_at))
+                .limit(settings.delivery_batch)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        for row in due:
+            row.attempts += 1
+            row.next_attempt_at = now + timedelta(seconds=settings.delivery_lease_s)
+            session.add(row)
+            if row.channel == "webhook":
+                prefs = await recipients.preferences(session=session, person_id=row.recipient_id)
+                own = prefs.webhook_secret if prefs else None
+                glob = (
+                    settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+                )
+                secrets[row.id or 0] = own or glob
+    # Concurrently: one slow receiver does not hold up the others.
+    outcomes = await asyncio.gather(
+        *(_attempt(row, settings=settings, secret=secrets.get(row.id or 0)) for row in due),
+        return_exceptions=True,
+    )
+    failed = False
+    for row, outcome in zip(due, outcomes, strict=True):
+        failed |= await _settle(
+            db, row.id or 0, row.attempts, outcome, settings=settings, clock=clock, rand=rand
+        )
+    if failed:
+        on_failed()
+    return len(due)
+
+
+async def _settle(
+    db: Database,
+    delivery_id: int,
+    attempt: int,
+    outcome: BaseException | None,
+    *,
+    settings: Settings,
+    clock: Clock,
+    rand: Callable[[], float],
+) -> bool:
+    """Record one attempt's outcome; True when the delivery has now failed for good."""
+    now = clock()
+    async with db.transaction() as session:
+        row = await session.get(Delivery, delivery_id)
+        # Another replica took it again after our lease ran out: its outcome counts.
+        if row is None or row.status != "pending" or row.attempts != attempt:
+            return False
+        if outcome is None:
+            row.status, row.sent_at, row.next_attempt_at, row.last_error = "sent", now, None, None
+            session.add(row)
+            return False
+        if not isinstance(outcome, DeliveryError):
+            # No traceback: its messages may hold an address or a webhook's token.
+            log.error("delivery %s: unexpected %s", delivery_id, type(outcome).__name__)
+            outcome = DeliveryError(f"unexpected {type(outcome).__name__}")
+        log.info(
+            "delivery %s attempt %s failed: %s",
+            delivery_id,
+            row.attempts,
+            "permanent" if outcome.permanent else "transient",
+        )
+        if outcome.permanent or row.attempts >= settings.delivery_max_attempts:
+            service.fail(session, row, reason=outcome.reason, now=now)
+            await session.flush()
+            service.publish_failed(session, row, settings=settings)
+            return True
+        row.last_error = outcome.reason[:1000]
+        row.next_attempt_at = now + timedelta(
+            seconds=backoff_s(row.attempts, settings=settings, rand=rand)
+        )
+        session.add(row)
+        return False

@@ -1,0 +1,87 @@
+"""Who must be told what about an ownership event: one notice per person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from baton_shared.events import (
+    Escalated,
+    HandoffDeclined,
+    HandoffRequested,
+    HelpAnswered,
+    HelpRequested,
+    IssueResolved,
+    OwnerAssigned,
+    Person,
+)
+from pydantic import BaseModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from baton_notifications.directory import service as directory
+from baton_notifications.recipients import service as recipients
+from baton_notifications.reporters.models import InternalReporter
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: str
+    recipient_id: str
+    person: Person | None  # None: nobody by that id in the directory, so no address
+    due_at: datetime | None = None
+
+
+async def find(session: AsyncSession, person_id: str) -> Person | None:
+    """The catalog's entry for a person, else the address they registered themselves."""
+    found = await directory.person(session=session, person_id=person_id)
+    if found is not None:
+        return found
+    prefs = await recipients.preferences(session=session, person_id=person_id)
+    if prefs is None or not prefs.email:
+        return None
+    return Person(id=person_id, name=prefs.name or person_id, email=prefs.email)
+
+
+async def _person(session: AsyncSession, person_id: str, kind: str, **kw: object) -> Notice:
+    found = await find(session, person_id)
+    return Notice(kind=kind, recipient_id=person_id, person=found, **kw)  # type: ignore[arg-type]
+
+
+async def notices(event: BaseModel, *, session: AsyncSession) -> list[Notice]:
+    match event:
+        case OwnerAssigned():
+            told = [Notice("assigned", event.owner.id, event.owner)]
+            if event.via == "handoff" and event.previous_owner_id:
+                # The requester learns their hand-off was accepted.
+                told.append(await _person(session, event.previous_owner_id, "handoff_accepted"))
+            return told
+        case HandoffRequested():
+            if event.to_person_id:
+                return [await _person(session, event.to_person_id, "handoff_requested")]
+            people = await directory.liaisons(session=session, department=event.to_department)
+            if not people:
+                return [Notice("handoff_requested", f"department:{event.to_department}", None)]
+            return [Notice("handoff_requested", p.id, p) for p in people]
+        case HandoffDeclined():
+            return [await _person(session, event.owner_id, "handoff_declined")]
+        case HelpRequested():
+            people = await directory.liaisons(session=session, department=event.helping_department)
+            if not people:
+                dept = f"department:{event.helping_department}"
+                return [Notice("help_requested", dept, None, event.due_at)]
+            return [Notice("help_requested", p.id, p, event.due_at) for p in people]
+        case HelpAnswered():
+            return [await _person(session, event.owner_id, "help_answered")]
+        case Escalated():
+            return [Notice("escalated", event.to.id, event.to, event.due_at)]
+        case IssueResolved():
+            # The internal customer who reported it, remembered from issues.reported.
+            # Nobody is left holding a resolved issue, so an employee with no known
+            # address is skipped rather than a failed delivery to escalate.
+            reporter = await session.get(InternalReporter, event.issue_id)
+            if reporter is None:
+                return []
+            found = await find(session, reporter.reporter_id)
+            return [Notice("resolved", reporter.reporter_id, found)] if found else []
+        case _:
+            return []  # acknowledged, reopened: nobody needs to act

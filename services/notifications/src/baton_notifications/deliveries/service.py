@@ -1,0 +1,143 @@
+"""Recording deliveries, failing them loudly, and retrying a failed one by hand.
+
+The consumer only records (``record``), in the transaction that claims the event;
+the dispatcher sends. So a slow or failing receiver never holds up the topic.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from baton_shared.events import DeliveryFailed, Envelope
+from baton_shared.kafka.topics import NOTIFICATIONS_DELIVERIES
+from baton_shared.kafka.tracing import carrier_from_current
+from baton_shared.outbox import add_event
+from baton_shared.problems import Problem
+from pydantic import BaseModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from baton_notifications.deliveries import content
+from baton_notifications.deliveries.models import Delivery, utcnow
+from baton_notifications.deliveries.plan import Notice
+from baton_notifications.recipients import service as recipients
+from baton_notifications.settings import Settings
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+SOURCE = "/baton/notifications"
+
+
+async def record(
+    *,
+    session: AsyncSession,
+    envelope: Envelope,
+    event: BaseModel,
+    notice: Notice,
+    settings: Settings,
+    clock: Clock = utcnow,
+) -> list[Delivery]:
+    """One pending delivery per channel the recipient chose; one failed delivery
+    (and a ``DeliveryFailed``) when they cannot be reached at all."""
+    now = clock()
+    prefs = await recipients.preferences(session=session, person_id=notice.recipient_id)
+    channels = recipients.channels_for(prefs, notice.kind)
+    made = []
+    for channel in channels if notice.person is not None else ["email"]:
+        row = Delivery(
+            event_id=envelope.id,
+            event_type=envelope.type,
+            kind=notice.kind,
+            issue_id=envelope.subject,
+            recipient_id=notice.recipient_id,
+            address="",
+            channel=channel,
+            next_attempt_at=now,
+            trace_context=carrier_from_current(),
+        )
+        target = None
+        if notice.person is not None:
+            target = content.build(
+                channel,
+                notice=notice,
+                event=event,
+                envelope=envelope,
+                settings=settings,
+                prefs=prefs,
+            )
+        if target is None:
+            reason = (
+                "nobody by this id in the directory"
+                if notice.person is None
+                else f"no {channel} address set for the recipient"
+            )
+            fail(session, row, reason=reason, now=now)
+        else:
+            row.address, row.content = target[0], json.dumps(target[1])
+        session.add(row)
+        made.append(row)
+    await session.flush()
+    for row in made:
+        if row.status == "failed":
+            publish_failed(session, row, settings=settings)
+    return made
+
+
+def fail(session: AsyncSession, row: Delivery, *, reason: str, now: datetime) -> None:
+    row.status, row.last_error, row.failed_at, row.next_attempt_at = (
+        "failed",
+        reason[:1000],
+        now,
+        None,
+    )
+    session.add(row)
+
+
+def publish_failed(session: AsyncSession, row: Delivery, *, settings: Settings) -> None:
+    assert row.id is not None and row.failed_at is not None
+    add_event(
+        session,
+        topic=settings.topic(NOTIFICATIONS_DELIVERIES),
+        trace_context=row.trace_context or None,
+        envelope=Envelope.wrap(
+            source=SOURCE,
+            data=DeliveryFailed(
+                issue_id=row.issue_id,
+                delivery_id=row.id,
+                event_id=row.event_id,
+                event_type=row.event_type,
+                kind=row.kind,
+                recipient_id=row.recipient_id,
+                channel=row.channel,
+                attempts=row.attempts,
+                reason=row.last_error or "",
+                failed_at=row.failed_at,
+            ),
+        ),
+    )
+
+
+async def retry(*, session: AsyncSession, delivery_id: int, clock: Clock = utcnow) -> Delivery:
+    """Try a failed delivery once more, now (its content is what was first tried)."""
+    row = await session.get(Delivery, delivery_id)
+    if row is None:
+        raise Problem(404, f"No delivery {delivery_id}.", title="Unknown delivery")
+    if row.status != "failed":
+        raise Problem(
+            409,
+            f"Delivery {delivery_id} is {row.status}; only a failed one can be retried.",
+            title="Not failed",
+        )
+    if row.content == "{}":
+        raise Problem(
+            409,
+            f"Delivery {delivery_id} has no address to send to; set the "
+            "recipient's preferences, then the next notice will reach them.",
+            title="Nothing to send",
+        )
+    row.status, row.next_attempt_at, row.failed_at = "pending", clock(), None
+    session.add(row)
+    await session.flush()
+    return row

@@ -1,0 +1,23 @@
+"""On ``DepartmentUpdated``: keep the directory in step with routing's catalog."""
+
+from __future__ import annotations
+
+from baton_shared.events import DepartmentUpdated, Envelope
+from baton_shared.idempotency import handle_once
+from baton_shared.service import Runtime
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from baton_notifications.directory import service as directory
+
+
+async def on_department_updated(envelope: Envelope, *, runtime: Runtime) -> None:
+    event = envelope.payload()
+    if not isinstance(event, DepartmentUpdated):
+        return
+
+    async def effect(session: AsyncSession) -> None:
+        await directory.upsert_department(
+            session=session, department=event.department, liaisons=event.liaisons, head=event.head
+        )
+
+    await handle_once(runtime.db, envelope.id, effect)

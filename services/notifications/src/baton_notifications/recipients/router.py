@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from baton_shared.service import SessionDep
+from fastapi import APIRouter, Path
+
+from baton_notifications.recipients import service as recipients
+from baton_notifications.recipients.models import PreferencesPublic, PreferencesUpdate
+
+router = APIRouter(prefix="/v1/recipients", tags=["recipients"])
+PersonId = Annotated[str, Path(max_length=128)]
+
+
+@router.get("/{person_id}/preferences", response_model=PreferencesPublic)
+async def get_preferences(person_id: PersonId, session: SessionDep) -> PreferencesPublic:
+    """Which channels each kind of notice goes to (email when never set)."""
+    return PreferencesPublic.of(
+        person_id, await recipients.preferences(session=session, person_id=person_id)
+    )
+
+
+@router.put("/{person_id}/preferences", response_model=PreferencesPublic)
+async def put_preferences(
+    person_id: PersonId, body: PreferencesUpdate, session: SessionDep
+) -> PreferencesPublic:
+    """Replace a person's channels per kind; escalations always go out by email too."""
+    async with session.begin():
+        row = await recipients.set_preferences(session=session, person_id=person_id, update=body)
+    return PreferencesPublic.of(person_id, row)

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from baton_notifications.recipients.models import (
+    DEFAULT_CHANNELS,
+    PreferencesUpdate,
+    RecipientPreferences,
+)
+
+ALWAYS_DELIVERED = {"escalated"}
+
+
+async def preferences(*, session: AsyncSession, person_id: str) -> RecipientPreferences | None:
+    return await session.get(RecipientPreferences, person_id)
+
+
+async def set_preferences(
+    *, session: AsyncSession, person_id: str, update: PreferencesUpdate
+) -> RecipientPreferences:
+    row = await session.get(RecipientPreferences, person_id) or RecipientPreferences(
+        person_id=person_id
+    )
+    row.name, row.email = update.name, update.email
+    row.channels = {kind: list(dict.fromkeys(chs)) for kind, chs in update.channels.items()}
+    row.slack_webhook_url = str(update.slack_webhook_url) if update.slack_webhook_url else None
+    row.webhook_url = str(update.webhook_url) if update.webhook_url else None
+    if update.webhook_secret is not None:
+        row.webhook_secret = update.webhook_secret.get_secret_value() or None
+    row.updated_at = datetime.now(UTC)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+def channels_for(row: RecipientPreferences | None, kind: str) -> list[str]:
+    """The channels a person chose for ``kind``. Escalations always go out: by email
+    at least, whatever the preferences say."""
+    chosen = list(row.channels.get(kind, DEFAULT_CHANNELS)) if row else list(DEFAULT_CHANNELS)
+    if kind in ALWAYS_DELIVERED and "email" not in chosen:
+        chosen.insert(0, "email")
+    return chosen

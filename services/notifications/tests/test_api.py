@@ -1,0 +1,103 @@
+import httpx
+import pytest
+from baton_notifications.app import create_app
+from baton_notifications.deliveries.handler import on_ownership_event
+from baton_notifications.settings import Settings
+from baton_shared import migrations
+from baton_shared.events import OwnerAssigned
+
+from .helpers import GITA, ISSUE, MIGRATIONS, T0, Clock, dispatch, wrap
+
+
+@pytest.fixture
+async def app(smtp_server, tmp_path):
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/api.db",
+        smtp_port=smtp_server.port,
+        delivery_max_attempts=1,
+    )
+    migrations.upgrade(MIGRATIONS, settings.database_url)
+    app = create_app(settings)  # no lifespan: no Kafka, the routes only
+    yield app
+    await app.state.runtime.db.dispose()
+
+
+@pytest.fixture
+async def client(app):
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        yield c
+
+
+async def test_a_failed_delivery_can_be_retried_and_then_arrives(app, client, smtp_server):
+    runtime = app.state.runtime
+    smtp_server.refuse_next("451 busy")
+    event = wrap(OwnerAssigned(issue_id=ISSUE, department="finance", owner=GITA, assigned_at=T0))
+    await on_ownership_event(event, runtime=runtime)
+    await dispatch(runtime, Clock())
+    [failed] = (await client.get("/v1/deliveries", params={"status": "failed"})).json()
+    assert (failed["recipient_id"], failed["kind"], failed["attempts"]) == (GITA.id, "assigned", 1)
+
+    answer = await client.post(f"/v1/deliveries/{failed['id']}/retry")
+    assert answer.status_code == 202 and answer.json()["status"] == "pending"
+    await dispatch(runtime, Clock())
+    [sent] = (await client.get("/v1/deliveries", params={"issue_id": ISSUE})).json()
+    assert (sent["status"], sent["attempts"]) == ("sent", 2)
+    assert len(smtp_server.messages) == 1
+
+    again = await client.post(f"/v1/deliveries/{failed['id']}/retry")
+    assert again.status_code == 409
+    assert again.headers["content-type"] == "application/problem+json"
+    assert "only a failed one" in again.json()["detail"]
+
+
+async def test_retrying_an_unknown_delivery_is_a_404_problem(client):
+    answer = await client.post("/v1/deliveries/999/retry")
+    assert answer.status_code == 404 and answer.json()["title"] == "Unknown delivery"
+
+
+async def test_deliveries_filter_by_recipient(app, client):
+    event = wrap(OwnerAssigned(issue_id=ISSUE, department="finance", owner=GITA, assigned_at=T0))
+    await on_ownership_event(event, runtime=app.state.runtime)
+    assert len((await client.get("/v1/deliveries", params={"recipient_id": GITA.id})).json()) == 1
+    assert (await client.get("/v1/deliveries", params={"recipient_id": "other"})).json() == []
+
+
+async def test_preferences_default_to_email_and_never_show_the_secret(client):
+    put = await client.put(
+        "/v1/recipients/fin-gita/preferences",
+        json={
+            "channels": {"assigned": ["webhook"], "escalated": []},
+            "webhook_url": "https://hooks.example.com/gita",
+            "webhook_secret": "s3cret-value",
+        },
+    )
+    assert put.status_code == 200
+    body = put.json()
+    assert body["channels"]["assigned"] == ["webhook"]
+    assert body["channels"]["help_requested"] == ["email"]
+    assert body["webhook_secret_set"] is True
+    assert "s3cret-value" not in put.text
+    assert (await client.get("/v1/recipients/fin-gita/preferences")).json() == body
+    fresh = (await client.get("/v1/recipients/new-person/preferences")).json()
+    assert all(v == ["email"] for v in fresh["channels"].values())
+
+
+async def test_a_slack_webhook_url_is_never_shown_back_whole(client):
+    url = "https://hooks.slack.com/services/T000/B000/XXXXSECRET"
+    body = {"channels": {"assigned": ["slack"]}, "slack_webhook_url": url}
+    put = await client.put("/v1/recipients/fin-gita/preferences", json=body)
+    assert put.json()["slack_webhook_url"] == "https://hooks.slack.com/…"
+    assert "XXXXSECRET" not in (await client.get("/v1/recipients/fin-gita/preferences")).text
+
+
+async def test_choosing_a_channel_without_its_address_is_a_422_problem(client):
+    answer = await client.put(
+        "/v1/recipients/fin-gita/preferences", json={"channels": {"assigned": ["slack"]}}
+    )
+    assert answer.status_code == 422
+    assert "slack_webhook_url" in answer.json()["detail"]
+    unknown = await client.put(
+        "/v1/recipients/fin-gita/preferences", json={"channels": {"assigned": ["pigeon"]}}
+    )
+    assert unknown.status_code == 422

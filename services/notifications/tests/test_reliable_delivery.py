@@ -1,0 +1,240 @@
+"""Against a real SMTP server (aiosmtpd) and a real HTTP receiver: retries with
+backoff on an injectable clock, permanent failures, timeouts, and signatures."""
+
+import json
+import time
+from datetime import timedelta
+
+import pytest
+from baton_notifications.channels import signing
+from baton_notifications.deliveries.dispatcher import backoff_s
+from baton_notifications.deliveries.handler import on_ownership_event
+from baton_notifications.directory.handler import on_department_updated
+from baton_notifications.recipients import service as recipients
+from baton_notifications.recipients.models import PreferencesUpdate
+from baton_notifications.settings import Settings
+from baton_shared.events import OwnerAssigned, parse_event
+
+from .helpers import (
+    GITA,
+    ISSUE,
+    OMAR,
+    T0,
+    Clock,
+    dispatch,
+    finance,
+    make_runtime,
+    operations,
+    rows,
+    staged_events,
+    wrap,
+)
+
+SECRET = "whsec-test-0123456789"
+
+
+@pytest.fixture
+async def runtime(smtp_server, tmp_path):
+    rt = make_runtime(tmp_path, smtp_port=smtp_server.port, webhook_secret=SECRET)
+    await on_department_updated(operations(), runtime=rt)
+    await on_department_updated(finance(), runtime=rt)
+    yield rt
+    await rt.db.dispose()
+
+
+def assigned(person=GITA):
+    return wrap(OwnerAssigned(issue_id=ISSUE, department="finance", owner=person, assigned_at=T0))
+
+
+async def wants_webhook(runtime, url, person=GITA, secret=None):
+    async with runtime.db.transaction() as session:
+        await recipients.set_preferences(
+            session=session,
+            person_id=person.id,
+            update=PreferencesUpdate(
+                channels={"assigned": ["webhook"]}, webhook_url=url, webhook_secret=secret
+            ),
+        )
+
+
+def failed_events(staged):
+    return [parse_event(m.payload.encode()).data for m in staged]
+
+
+async def test_an_smtp_451_waits_out_its_backoff_then_arrives_once(runtime, smtp_server):
+    smtp_server.refuse_next("451 4.3.0 mailbox busy")
+    clock = Clock()
+    await on_ownership_event(assigned(), runtime=runtime, clock=clock)
+    await dispatch(runtime, clock)
+    [row] = await rows(runtime)
+    assert (row.status, row.attempts) == ("pending", 1) and "451" in row.last_error
+    assert await dispatch(runtime, clock) == 0  # not due before its backoff
+    clock.advance(10)
+    await dispatch(runtime, clock)
+    [row] = await rows(runtime)
+    assert (row.status, row.attempts, row.last_error) == ("sent", 2, None)
+    assert len(smtp_server.messages) == 1
+
+
+async def test_backoff_doubles_each_attempt(runtime, smtp_server):
+    for _ in range(2):
+        smtp_server.refuse_next("421 4.7.0 try later")
+    clock = Clock()
+    await on_ownership_event(assigned(), runtime=runtime, clock=clock)
+    await dispatch(runtime, clock)
+    clock.advance(10)
+    await dispatch(runtime, clock)
+    [row] = await rows(runtime)
+    assert row.attempts == 2
+    assert row.next_attempt_at == clock.now + timedelta(seconds=20)
+
+
+async def test_an_smtp_550_fails_at_once_and_says_why(runtime, smtp_server):
+    clock = Clock()
+    smtp_server.refuse_next("550 5.1.1 no such mailbox")
+    await on_ownership_event(assigned(), runtime=runtime, clock=clock)
+    await dispatch(runtime, clock)
+    [row] = await rows(runtime)
+    assert (row.status, row.attempts) == ("failed", 1) and "550" in row.last_error
+    [event] = failed_events(await staged_events(runtime))
+    assert (event.recipient_id, event.channel, event.attempts) == (GITA.id, "email", 1)
+    assert event.kind == "assigned" and "550" in event.reason
+
+
+async def test_a_receiver_that_fails_twice_then_succeeds_gets_one_signed_message(
+    runtime, http_receiver
+):
+    http_receiver.fail_next(503, 500)
+    await wants_webhook(runtime, http_receiver.url)
+    clock = Clock()
+    await on_ownership_event(assigned(), runtime=runtime, clock=clock)
+    for wait in (0, 10, 20):
+        clock.advance(wait)
+        await dispatch(runtime, clock)
+    [row] = await rows(runtime)
+    assert (row.status, row.attempts, row.channel) == ("sent", 3, "webhook")
+    [(headers, body)] = http_receiver.received
+    assert signing.verify(body, headers[signing.HEADER], secret=SECRET)
+    assert json.loads(body)["kind"] == "assigned" and json.loads(body)["issue_id"] == ISSUE
+
+
+async def test_a_receiver_that_always_fails_is_marked_failed_and_others_still_arrive(
+    runtime, http_receiver, smtp_server
+):
+    http_receiver.always_fail = True
+    await wants_webhook(runtime, http_receiver.url)
+    clock = Clock()
+    await on_ownership_event(assigned(), runtime=runtime, clock=clock)  # Gita: webhook only
+    await on_ownership_event(assigned(OMAR), runtime=runtime, clock=clock)  # Omar: email
+    for wait in (0, 10, 20, 40):
+        clock.advance(wait)
+        await dispatch(runtime, clock)
+    webhook, mail = await rows(runtime)
+    assert (webhook.status, webhook.attempts) == ("failed", 3)
+    assert webhook.last_error == "webhook answered 500"
+    assert (mail.status, mail.attempts) == ("sent", 1)
+    assert http_receiver.requests == 3
+    [event] = failed_events(await staged_events(runtime))
+    assert (event.recipient_id, event.channel, event.delivery_id) == (
+        GITA.id,
+        "webhook",
+        webhook.id,
+    )
+
+
+async def test_a_webhook_4xx_is_not_retried(runtime, http_receiver):
+    clock = Clock()
+    http_receiver.fail_next(410)
+    await wants_webhook(runtime, http_receiver.url)
+    await on_ownership_event(assigned(), runtime=runtime, clock=clock)
+    await dispatch(runtime, clock)
+    [row] = await rows(runtime)
+    assert (row.status, row.attempts, row.last_error) == ("failed", 1, "webhook answered 410")
+
+
+async def test_a_receiver_that_times_out_is_retried(runtime, http_receiver):
+    clock = Clock()
+    http_receiver.delay_s = 1.5  # the runtime's webhook timeout is 1 s
+    await wants_webhook(runtime, http_receiver.url)
+    await on_ownership_event(assigned(), runtime=runtime, clock=clock)
+    await dispatch(runtime, clock)
+    [row] = await rows(runtime)
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert row.last_error == "webhook timeout after 1.0s"
+
+
+async def test_a_failing_webhook_does_not_hold_back_an_email_due_in_the_same_pass(
+    runtime, http_receiver, smtp_server
+):
+    clock = Clock()
+    http_receiver.always_fail = True
+    await wants_webhook(runtime, http_receiver.url)
+    await on_ownership_event(assigned(), runtime=runtime, clock=clock)
+    await on_ownership_event(assigned(OMAR), runtime=runtime, clock=clock)
+    assert await dispatch(runtime, clock) == 2
+    assert [r.status for r in await rows(runtime)] == ["pending", "sent"]
+    assert len(smtp_server.to(OMAR.email)) == 1
+
+
+async def test_a_recipients_own_secret_signs_their_webhooks(runtime, http_receiver):
+    clock = Clock()
+    await wants_webhook(runtime, http_receiver.url, secret="their-own-secret-42")
+    await on_ownership_event(assigned(), runtime=runtime, clock=clock)
+    await dispatch(runtime, clock)
+    [(headers, body)] = http_receiver.received
+    assert signing.verify(body, headers[signing.HEADER], secret="their-own-secret-42")
+    assert not signing.verify(body, headers[signing.HEADER], secret=SECRET)
+
+
+async def test_a_slack_webhook_gets_text_and_blocks(runtime, http_receiver):
+    clock = Clock()
+    async with runtime.db.transaction() as session:
+        await recipients.set_preferences(
+            session=session,
+            person_id=GITA.id,
+            update=PreferencesUpdate(
+                channels={"assigned": ["slack"]}, slack_webhook_url=http_receiver.url
+            ),
+        )
+    await on_ownership_event(assigned(), runtime=runtime, clock=clock)
+    await dispatch(runtime, clock)
+    [(headers, body)] = http_receiver.received
+    payload = json.loads(body)
+    assert payload["text"].startswith("[Baton] You own issue 5f7c3c1e")
+    assert payload["blocks"][0]["type"] == "section"
+    assert f"/v1/issues/{ISSUE}|Open the issue>" in payload["blocks"][1]["text"]["text"]
+    assert signing.HEADER not in headers
+
+
+def test_a_receiver_verifies_the_signature_and_rejects_tampering_and_replays():
+    body = b'{"kind":"assigned","issue_id":"x"}'
+    now = int(time.time())
+    header = signing.sign(body, secret=SECRET, timestamp=now)
+    assert signing.verify(body, header, secret=SECRET)
+    assert not signing.verify(body.replace(b"x", b"y"), header, secret=SECRET)
+    assert not signing.verify(body, header, secret="another-secret")
+    old = signing.sign(body, secret=SECRET, timestamp=now - 301)
+    assert not signing.verify(body, old, secret=SECRET)
+    assert not signing.verify(body, "t=abc,v1=00", secret=SECRET)
+
+
+async def test_an_smtp_server_that_stalls_is_a_timeout_retried_later(runtime, smtp_server):
+    smtp_server.stall_s = 1.5  # the runtime's SMTP timeout is 1 s
+    clock = Clock()
+    await on_ownership_event(assigned(), runtime=runtime, clock=clock)
+    await dispatch(runtime, clock)
+    [row] = await rows(runtime)
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "SMTP timeout after 1.0s")
+    smtp_server.stall_s = 0
+    clock.advance(10)
+    await dispatch(runtime, clock)
+    assert [r.status for r in await rows(runtime)] == ["sent"]
+    assert len(smtp_server.messages) == 1
+
+
+def test_backoff_is_exponential_capped_and_at_least_half_jittered():
+    settings = Settings(delivery_backoff_base_s=2, delivery_backoff_max_s=60)
+    low = [backoff_s(n, settings=settings, rand=lambda: 0.0) for n in range(1, 8)]
+    high = [backoff_s(n, settings=settings, rand=lambda: 1.0) for n in range(1, 8)]
+    assert high == [2, 4, 8, 16, 32, 60, 60]
+    assert low == [h / 2 for h in high]
