@@ -16,7 +16,7 @@ from baton_shared.events import Escalated, OwnerAssigned, parse_event
 from baton_shared.outbox import OutboxMessage
 from sqlmodel import select
 
-from .conftest import person
+from .conftest import MIGRATIONS, person
 
 
 @pytest.fixture
@@ -219,3 +219,50 @@ async def test_stalls_and_the_scorecard_show_where_issues_wait(act, db, settings
     assert (ops.time_to_acknowledge.count, ops.time_to_acknowledge.median_minutes) == (1, 30.0)
     assert (ops.handoffs_out, ops.handoffs_in, fin.handoffs_in) == (1, 0, 1)
     assert (fin.time_to_resolve.count, fin.time_to_resolve.median_minutes) == (1, 60.0)
+
+
+async def delivery_failed_to(db, settings, recipient_id: str, *, times: int = 1):
+    from datetime import UTC, datetime
+
+    from baton_ownership.deadlines.handler import on_delivery_failed
+    from baton_shared.events import DeliveryFailed, Envelope
+    from baton_shared.service import Runtime
+
+    runtime = Runtime(name="ownership", settings=settings, migrations_dir=MIGRATIONS)
+    runtime.db = db  # the test's migrated database; nothing else of the runtime is used
+    event = Envelope.wrap(
+        source="/baton/notifications",
+        data=DeliveryFailed(
+            issue_id="i-1",
+            delivery_id=7,
+            event_id="e-1",
+            event_type="x",
+            kind="assigned",
+            recipient_id=recipient_id,
+            channel="email",
+            attempts=5,
+            reason="550 no such user",
+            failed_at=datetime.now(UTC),
+        ),
+    )
+    for _ in range(times):
+        await on_delivery_failed(event, runtime=runtime)
+
+
+async def test_an_unreachable_owner_escalates_at_once_not_at_the_deadline(db, settings, issue):
+    await delivery_failed_to(db, settings, "ops-ana", times=2)  # and once redelivered
+    escalated = [e for e in await escalations(db) if isinstance(e, Escalated)]
+    assert [(e.reason, e.to.id, e.moved) for e in escalated] == [
+        ("owner_unreachable", "ops-ben", True)
+    ]
+    assert (await owner(db)).owner_id == "ops-ben"
+
+
+async def test_a_failed_delivery_to_someone_else_or_after_acknowledgement_changes_nothing(
+    act, db, settings, issue
+):
+    await delivery_failed_to(db, settings, "fin-gita")
+    await act("ops-ana", lifecycle.acknowledge, issue_id="i-1", version=1)
+    await delivery_failed_to(db, settings, "ops-ana")
+    assert [e for e in await escalations(db) if isinstance(e, Escalated)] == []
+    assert (await owner(db)).owner_id == "ops-ana"

@@ -3,13 +3,19 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from baton_shared.kafka.topics import DEPARTMENTS, ISSUES_OWNERSHIP, ISSUES_ROUTED
+from baton_shared.kafka.topics import (
+    DEPARTMENTS,
+    ISSUES_OWNERSHIP,
+    ISSUES_ROUTED,
+    NOTIFICATIONS_DELIVERIES,
+)
 from baton_shared.service import Runtime
 from fastapi import FastAPI
 
 from baton_ownership.assignment.handler import on_issue_routed
 from baton_ownership.assignment.router import router as owner_router
 from baton_ownership.deadlines import service as deadlines
+from baton_ownership.deadlines.handler import on_delivery_failed
 from baton_ownership.directory.handler import on_department_updated
 from baton_ownership.directory.router import router as directory_router
 from baton_ownership.insights.router import router as insights_router
@@ -25,6 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime.produces(ISSUES_OWNERSHIP)
     runtime.consume(DEPARTMENTS, partial(on_department_updated, runtime=runtime))
     runtime.consume(ISSUES_ROUTED, partial(on_issue_routed, runtime=runtime))
+    runtime.consume(NOTIFICATIONS_DELIVERIES, partial(on_delivery_failed, runtime=runtime))
     runtime.every(
         settings.deadline_check_interval_s,
         "deadline checker",

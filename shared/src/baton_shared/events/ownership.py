@@ -91,7 +91,9 @@ class Escalated(OwnershipChange):
     ownership moved to them (else they are only told).
     """
 
-    reason: Literal["acknowledge_overdue", "resolve_overdue", "help_overdue", "silo_alarm"]
+    reason: Literal[
+        "acknowledge_overdue", "resolve_overdue", "help_overdue", "silo_alarm", "owner_unreachable"
+    ]
     level: int  # the step of the chain reached, 1 = first
     to: Person
     moved: bool

@@ -48,8 +48,11 @@ async def _next_person(
     return await directory.head_of(session=session, department=department)
 
 
-async def escalate(ctx: lifecycle.Ctx, deadline: Deadline, *, settings: Settings) -> bool:
-    """Take the next step of the chain for a passed deadline; False if none is left."""
+async def escalate(
+    ctx: lifecycle.Ctx, deadline: Deadline, *, settings: Settings, reason: str | None = None
+) -> bool:
+    """Take the next step of the chain for a passed deadline (or, with ``reason``,
+    for one that cannot wait: an owner who cannot be reached); False if none is left."""
     issue = await lifecycle.load(ctx, deadline.issue_id)
     chain = settings.escalation_chain
     while deadline.level < len(chain):
@@ -59,7 +62,7 @@ async def escalate(ctx: lifecycle.Ctx, deadline: Deadline, *, settings: Settings
         if person is None or person.person_id == issue.owner_id:
             continue  # nobody there (no free backup): go straight to the next step
         moved = step.action == "move" and deadline.kind != "help"
-        reason = f"{deadline.kind}_overdue"
+        reason = reason or f"{deadline.kind}_overdue"
         if moved:
             previous = issue.owner_id
             issue = await lifecycle.change(
