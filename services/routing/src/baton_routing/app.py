@@ -10,17 +10,33 @@ from fastapi import FastAPI
 from baton_routing.catalog import load_catalog
 from baton_routing.decisions.handler import on_issue_reported
 from baton_routing.decisions.router import router as decisions_router
+from baton_routing.learned.model import ModelSlot
+from baton_routing.learned.router import router as learned_router
 from baton_routing.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     catalog = load_catalog(settings.catalog_path)
+    # Trained from the shipped sample history at start (about a second); see bench/routing.
+    model = ModelSlot()
+    if settings.router_enabled:
+        model.retrain()
     runtime = Runtime(
         name="routing", settings=settings, migrations_dir=Path(__file__).parent / "migrations"
     )
     runtime.produces(ISSUES_ROUTED)
-    runtime.consume(ISSUES_REPORTED, partial(on_issue_reported, runtime=runtime, catalog=catalog))
-    app = runtime.app(title="Baton routing", routers=[decisions_router])
+    runtime.consume(
+        ISSUES_REPORTED,
+        partial(
+            on_issue_reported,
+            runtime=runtime,
+            catalog=catalog,
+            model=model,
+            min_confidence=settings.router_min_confidence,
+        ),
+    )
+    app = runtime.app(title="Baton routing", routers=[decisions_router, learned_router])
     app.state.catalog = catalog
+    app.state.model = model
     return app

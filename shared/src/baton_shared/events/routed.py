@@ -23,6 +23,10 @@ class IssueRouted(BaseModel):
     liaisons: list[Person]
     escalation_contact: Person
     routed_at: datetime
+    # Set when the learned router proposed the department (no rule matched): which
+    # model version and its confidence in the department it proposed. Additive in v1.
+    model_version: str | None = None
+    model_score: float | None = None
 
 
 register(ISSUE_ROUTED_V1, IssueRouted)

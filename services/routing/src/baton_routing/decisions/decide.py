@@ -1,12 +1,13 @@
-"""The routing decision itself: a pure function of the catalog and the issue."""
+"""The routing decision itself: a pure function of the catalog, the model and the issue."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from baton_shared.events import IssueReported
 
 from baton_routing.catalog import FALLBACK_DEPARTMENT, Catalog
+from baton_routing.learned.model import LearnedRouter
 
 
 @dataclass(frozen=True)
@@ -14,9 +15,18 @@ class Decision:
     department: str
     rule_id: str | None
     reason: str
+    model_version: str | None = None
+    model_score: float | None = None
+    model_scores: dict[str, float] = field(default_factory=dict)
 
 
-def decide(catalog: Catalog, issue: IssueReported) -> Decision:
+def decide(
+    catalog: Catalog,
+    issue: IssueReported,
+    *,
+    learned: LearnedRouter | None = None,
+    min_confidence: float = 0.7,
+) -> Decision:
     text = f"{issue.subject}\n{issue.description}"
     for rule in catalog.rules:
         keyword = rule.first_match(text)
@@ -29,8 +39,42 @@ def decide(catalog: Catalog, issue: IssueReported) -> Decision:
                     f"{keyword!r}, so {rule.department} owns it."
                 ),
             )
+    if learned is None:
+        return Decision(
+            department=FALLBACK_DEPARTMENT,
+            rule_id=None,
+            reason=f"No rule matched, so {FALLBACK_DEPARTMENT} triages it.",
+        )
+    proposal = learned.propose(text)
+    known = any(d.name == proposal.department for d in catalog.departments)
+    model = {
+        "model_version": learned.version,
+        "model_score": proposal.confidence,
+        "model_scores": proposal.scores,
+    }
+    if proposal.confidence < min_confidence or not known:
+        why = (
+            f"below the threshold {min_confidence:.2f}"
+            if known
+            else "but that department is not in the catalog"
+        )
+        return Decision(
+            department=FALLBACK_DEPARTMENT,
+            rule_id=None,
+            reason=(
+                f"No rule matched; the learned router ({learned.version}) proposed "
+                f"{proposal.department} with confidence {proposal.confidence:.2f}, {why}, "
+                f"so {FALLBACK_DEPARTMENT} triages it."
+            ),
+            **model,
+        )
     return Decision(
-        department=FALLBACK_DEPARTMENT,
+        department=proposal.department,
         rule_id=None,
-        reason=f"No rule matched, so {FALLBACK_DEPARTMENT} triages it.",
+        reason=(
+            f"No rule matched; the learned router ({learned.version}) proposed "
+            f"{proposal.department} with confidence {proposal.confidence:.2f} "
+            f"(threshold {min_confidence:.2f}), so {proposal.department} owns it."
+        ),
+        **model,
     )

@@ -15,14 +15,22 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from baton_routing.catalog import Catalog
 from baton_routing.decisions.decide import decide
 from baton_routing.decisions.models import RoutingDecision
+from baton_routing.learned.model import ModelSlot
 
 SOURCE = "/baton/routing"
 
 
-async def on_issue_reported(envelope: Envelope, *, runtime: Runtime, catalog: Catalog) -> None:
+async def on_issue_reported(
+    envelope: Envelope,
+    *,
+    runtime: Runtime,
+    catalog: Catalog,
+    model: ModelSlot,
+    min_confidence: float,
+) -> None:
     reported = envelope.payload()
     assert isinstance(reported, IssueReported)
-    decision = decide(catalog, reported)
+    decision = decide(catalog, reported, learned=model.current, min_confidence=min_confidence)
     department = catalog.department(decision.department)
     routed = IssueRouted(
         issue_id=reported.issue_id,
@@ -33,6 +41,8 @@ async def on_issue_reported(envelope: Envelope, *, runtime: Runtime, catalog: Ca
         liaisons=department.liaisons,
         escalation_contact=department.escalation_contact,
         routed_at=datetime.now(UTC),
+        model_version=decision.model_version,
+        model_score=decision.model_score,
     )
     out = Envelope.wrap(source=SOURCE, data=routed)
 
@@ -44,6 +54,8 @@ async def on_issue_reported(envelope: Envelope, *, runtime: Runtime, catalog: Ca
                 department=decision.department,
                 rule_id=decision.rule_id,
                 reason=decision.reason,
+                model_version=decision.model_version,
+                model_score=decision.model_score,
             )
         )
         add_event(session, topic=runtime.settings.topic(ISSUES_ROUTED), envelope=out)

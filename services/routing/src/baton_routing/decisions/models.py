@@ -18,6 +18,8 @@ class RoutingDecision(SQLModel, table=True):
     department: str = Field(max_length=64)
     rule_id: str | None = Field(default=None, max_length=128)
     reason: str = Field(sa_column=Column(Text, nullable=False))
+    model_version: str | None = Field(default=None, max_length=64)
+    model_score: float | None = None
     decided_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -26,4 +28,6 @@ class DecisionPublic(BaseModel):
     department: str
     rule_id: str | None
     reason: str
+    model_version: str | None = None
+    model_score: float | None = None
     decided_at: datetime

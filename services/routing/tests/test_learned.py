@@ -1,0 +1,66 @@
+from datetime import UTC, datetime
+
+import pytest
+from baton_routing.catalog import load_catalog
+from baton_routing.decisions.decide import decide
+from baton_routing.learned.model import LearnedRouter, ModelSlot, load_examples, normalize
+from baton_routing.settings import DEFAULT_CATALOG
+from baton_shared.events import IssueReported, Reporter
+
+CATALOG = load_catalog(DEFAULT_CATALOG)
+
+
+@pytest.fixture(scope="module")
+def learned() -> LearnedRouter:
+    return LearnedRouter.train(load_examples(), version="test-g1")
+
+
+def issue(subject: str, description: str = "") -> IssueReported:
+    return IssueReported(
+        issue_id="i-1",
+        channel="agent",
+        reporter=Reporter(kind="customer", id="c-1"),
+        subject=subject,
+        description=description,
+        reported_at=datetime.now(UTC),
+    )
+
+
+def test_numbers_are_folded_so_order_ids_do_not_become_features():
+    assert normalize("Order 113542617735902 and {{Order Number}}") == normalize(
+        "order 42 and {{Client Name}}"
+    )
+
+
+def test_when_no_rule_matches_the_model_proposes_the_department_and_says_so(learned):
+    decision = decide(
+        CATALOG, issue("I would like to create a new profile"), learned=learned, min_confidence=0.3
+    )
+    assert decision.department == "it"
+    assert decision.rule_id is None
+    assert decision.model_version == "test-g1"
+    assert decision.model_score is not None and decision.model_score >= 0.3
+    assert "learned router" in decision.reason and "it owns it" in decision.reason
+
+
+def test_below_the_threshold_customer_service_triages_and_the_reason_says_so(learned):
+    decision = decide(
+        CATALOG, issue("I would like to create a new profile"), learned=learned, min_confidence=1.0
+    )
+    assert decision.department == "customer_service"
+    assert decision.model_version == "test-g1"
+    assert "below the threshold 1.00" in decision.reason
+
+
+def test_a_matching_rule_wins_over_the_model(learned):
+    decision = decide(CATALOG, issue("I want a refund"), learned=learned, min_confidence=0.0)
+    assert decision.rule_id == "finance-refunds-and-billing"
+    assert decision.model_version is None
+
+
+def test_retraining_swaps_in_a_new_version():
+    slot = ModelSlot()
+    first = slot.retrain().version
+    second = slot.retrain().version
+    assert first.endswith("-g1") and second.endswith("-g2")
+    assert slot.current is not None and slot.current.version == second
