@@ -8,6 +8,8 @@ from baton_shared.service import Runtime
 from fastapi import FastAPI
 
 from baton_routing.catalog import load_catalog
+from baton_routing.catalog.router import router as catalog_router
+from baton_routing.catalog.store import CatalogStore
 from baton_routing.decisions.handler import on_issue_reported
 from baton_routing.decisions.router import router as decisions_router
 from baton_routing.learned.model import ModelSlot
@@ -17,7 +19,8 @@ from baton_routing.settings import Settings
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    catalog = load_catalog(settings.catalog_path)
+    # The shipped YAML seeds the catalog's first version in the database.
+    catalog = CatalogStore(seed=load_catalog(settings.catalog_path))
     # Trained from the shipped sample history at start (about a second); see bench/routing.
     model = ModelSlot()
     if settings.router_enabled:
@@ -36,7 +39,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             min_confidence=settings.router_min_confidence,
         ),
     )
-    app = runtime.app(title="Baton routing", routers=[decisions_router, learned_router])
-    app.state.catalog = catalog
+    routers = [catalog_router, decisions_router, learned_router]
+    app = runtime.app(title="Baton routing", routers=routers)
+    app.state.catalog_store = catalog
+    app.state.min_confidence = settings.router_min_confidence
     app.state.model = model
     return app

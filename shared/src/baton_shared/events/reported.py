@@ -30,6 +30,10 @@ class IssueReported(BaseModel):
     external_ref: str | None = None
     internal: bool = False
     reported_at: datetime
+    # Optional context routing rules may match on (additive in v1).
+    customer_tier: str | None = None
+    product: str | None = None
+    language: str | None = None
 
 
 register(ISSUE_REPORTED_V1, IssueReported)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from baton_shared.events import IssueReported
+from baton_shared.events.common import Priority
 
 from baton_routing.catalog import FALLBACK_DEPARTMENT, Catalog
 from baton_routing.learned.model import LearnedRouter
@@ -18,6 +19,8 @@ class Decision:
     model_version: str | None = None
     model_score: float | None = None
     model_scores: dict[str, float] = field(default_factory=dict)
+    priority: Priority | None = None  # set when the deciding rule's action sets it
+    matched_rules: list[str] = field(default_factory=list)
 
 
 def decide(
@@ -28,17 +31,27 @@ def decide(
     min_confidence: float = 0.7,
 ) -> Decision:
     text = f"{issue.subject}\n{issue.description}"
-    for rule in catalog.rules:
-        keyword = rule.first_match(text)
-        if keyword is not None:
-            return Decision(
-                department=rule.department,
-                rule_id=rule.id,
-                reason=(
-                    f"Rule {rule.id!r} ({rule.description}) matched the keyword "
-                    f"{keyword!r}, so {rule.department} owns it."
-                ),
+    matched = [(rule, why) for rule in catalog.rules if (why := rule.matches(issue))]
+    if matched:
+        # Emphasis breaks ties between departments; within one rank, rule order does.
+        rule, why = min(matched, key=lambda m: catalog.rank(m[0].department))
+        reason = (
+            f"Rule {rule.id!r} ({rule.description}) matched {why}, so {rule.department} owns it."
+        )
+        others = sorted({r.department for r, _ in matched} - {rule.department})
+        if others:
+            reason += (
+                f" Rules for {', '.join(others)} matched too; the emphasis "
+                f"({' > '.join(catalog.emphasis) or 'none: rule order'}) put "
+                f"{rule.department} first."
             )
+        return Decision(
+            department=rule.department,
+            rule_id=rule.id,
+            reason=reason,
+            priority=rule.priority,
+            matched_rules=[r.id for r, _ in matched],
+        )
     if learned is None:
         return Decision(
             department=FALLBACK_DEPARTMENT,

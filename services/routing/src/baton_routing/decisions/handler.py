@@ -12,7 +12,7 @@ from baton_shared.service import Runtime
 from opentelemetry import trace
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_routing.catalog import Catalog
+from baton_routing.catalog.store import CatalogStore
 from baton_routing.decisions.decide import decide
 from baton_routing.decisions.models import RoutingDecision
 from baton_routing.learned.model import ModelSlot
@@ -24,20 +24,22 @@ async def on_issue_reported(
     envelope: Envelope,
     *,
     runtime: Runtime,
-    catalog: Catalog,
+    catalog: CatalogStore,
     model: ModelSlot,
     min_confidence: float,
 ) -> None:
     reported = envelope.payload()
     assert isinstance(reported, IssueReported)
-    decision = decide(catalog, reported, learned=model.current, min_confidence=min_confidence)
-    department = catalog.department(decision.department)
+    async with runtime.db.session() as session:
+        _, current = await catalog.current(session)
+    decision = decide(current, reported, learned=model.current, min_confidence=min_confidence)
+    department = current.department(decision.department)
     routed = IssueRouted(
         issue_id=reported.issue_id,
         department=decision.department,
         rule_id=decision.rule_id,
         reason=decision.reason,
-        priority=reported.priority,
+        priority=decision.priority or reported.priority,
         liaisons=department.liaisons,
         escalation_contact=department.escalation_contact,
         routed_at=datetime.now(UTC),
