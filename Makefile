@@ -7,13 +7,14 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
 
-.PHONY: help install run test unit lint kafka-start kafka-stop postgres-start postgres-stop topics clean
+.PHONY: help install run test unit lint bench-routing kafka-start kafka-stop postgres-start postgres-stop topics clean
 
 help:
 	@echo "make run    start Kafka, a mail sink and the four services (Ctrl-C stops them)"
 	@echo "make test   run every test: unit, and end to end over real Kafka and PostgreSQL"
 	@echo "make unit   only the tests that need neither Kafka nor PostgreSQL"
 	@echo "make lint   ruff"
+	@echo "make bench-routing  evaluate the learned router (bench/routing/results.md)"
 
 $(UV):
 	@command -v python3 >/dev/null || { echo "python3 (3.11+) is required"; exit 1; }
@@ -39,6 +40,9 @@ unit: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+bench-routing: install
+	$(PY) bench/routing/evaluate.py
 
 kafka-start:
 	@deploy/local/kafka.sh start

