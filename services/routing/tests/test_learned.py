@@ -1,29 +1,16 @@
-from datetime import UTC, datetime
-
 import pytest
 from baton_routing.catalog import load_catalog
 from baton_routing.decisions.decide import decide
 from baton_routing.learned.model import LearnedRouter, ModelSlot, load_examples, normalize
 from baton_routing.settings import DEFAULT_CATALOG
-from baton_shared.events import IssueReported, Reporter
 
 CATALOG = load_catalog(DEFAULT_CATALOG)
+PROFILE = "I would like to create a new profile"  # no rule's keyword; the model's: it
 
 
 @pytest.fixture(scope="module")
 def learned() -> LearnedRouter:
     return LearnedRouter.train(load_examples(), version="test-g1")
-
-
-def issue(subject: str, description: str = "") -> IssueReported:
-    return IssueReported(
-        issue_id="i-1",
-        channel="agent",
-        reporter=Reporter(kind="customer", id="c-1"),
-        subject=subject,
-        description=description,
-        reported_at=datetime.now(UTC),
-    )
 
 
 def test_numbers_are_folded_so_order_ids_do_not_become_features():
@@ -32,10 +19,8 @@ def test_numbers_are_folded_so_order_ids_do_not_become_features():
     )
 
 
-def test_when_no_rule_matches_the_model_proposes_the_department_and_says_so(learned):
-    decision = decide(
-        CATALOG, issue("I would like to create a new profile"), learned=learned, min_confidence=0.3
-    )
+def test_when_no_rule_matches_the_model_proposes_the_department_and_says_so(learned, make_issue):
+    decision = decide(CATALOG, make_issue(PROFILE, ""), learned=learned, min_confidence=0.3)
     assert decision.department == "it"
     assert decision.rule_id is None
     assert decision.model_version == "test-g1"
@@ -43,17 +28,16 @@ def test_when_no_rule_matches_the_model_proposes_the_department_and_says_so(lear
     assert "learned router" in decision.reason and "it owns it" in decision.reason
 
 
-def test_below_the_threshold_customer_service_triages_and_the_reason_says_so(learned):
-    decision = decide(
-        CATALOG, issue("I would like to create a new profile"), learned=learned, min_confidence=1.0
-    )
+def test_below_the_threshold_customer_service_triages_and_the_reason_says_so(learned, make_issue):
+    decision = decide(CATALOG, make_issue(PROFILE, ""), learned=learned, min_confidence=1.0)
     assert decision.department == "customer_service"
     assert decision.model_version == "test-g1"
     assert "below the threshold 1.00" in decision.reason
 
 
-def test_a_matching_rule_wins_over_the_model(learned):
-    decision = decide(CATALOG, issue("I want a refund"), learned=learned, min_confidence=0.0)
+def test_a_matching_rule_wins_over_the_model(learned, make_issue):
+    refund = make_issue("I want a refund", "")
+    decision = decide(CATALOG, refund, learned=learned, min_confidence=0.0)
     assert decision.rule_id == "finance-refunds-and-billing"
     assert decision.model_version is None
 
