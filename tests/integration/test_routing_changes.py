@@ -1,8 +1,13 @@
 """An administrator changes routing through the API; the next issue follows the change
 with no restart. And when no rule matches, the learned router decides and says so."""
 
-import pytest
+from datetime import UTC, datetime
 
+import pytest
+from baton_shared.events import Envelope, RerouteRequested
+from baton_shared.kafka.topics import ISSUES_REROUTE
+
+from tests.integration.conftest import eventually
 from tests.integration.test_issue_journey import owner_of, report
 
 pytestmark = pytest.mark.integration
@@ -44,3 +49,33 @@ async def test_with_no_matching_rule_the_learned_router_decides_and_records_its_
     assert decision["model_version"].startswith("tfidf-lr-")
     assert decision["model_score"] >= 0.7
     assert "learned router" in decision["reason"]
+
+
+async def test_a_reroute_picks_a_department_not_yet_tried_then_raises_a_silo_alarm(
+    stack, http, producer
+):
+    # Ownership's side (emitting RerouteRequested) is not built yet; the test stands in.
+    routing = stack.url("routing")
+    issue_id = await report(stack, http, "Charged twice, I want a refund")
+    await owner_of(stack, http, issue_id)
+
+    async def decisions(count: int):
+        async def probe():
+            rows = (await http.get(f"{routing}/v1/decisions/{issue_id}")).json()
+            return rows if isinstance(rows, list) and len(rows) >= count else None
+
+        return await eventually(probe, what=f"{count} decisions for {issue_id}")
+
+    for count in (2, 3, 4):
+        last = (await decisions(count - 1))[-1]["department"]
+        request = RerouteRequested(
+            issue_id=issue_id, declined_by=last, requested_at=datetime.now(UTC)
+        )
+        await producer.publish(
+            stack.topic(ISSUES_REROUTE), Envelope.wrap(source="/tests", data=request)
+        )
+    rows = await decisions(4)
+    departments = [r["department"] for r in rows]
+    assert len(set(departments[:3])) == 3  # each reroute found a department not yet tried
+    assert "Rerouted (attempt 2)" in rows[1]["reason"]
+    assert (rows[3]["department"], rows[3]["silo_alarm"]) == ("customer_service", True)

@@ -1,6 +1,6 @@
 import pytest
 from baton_routing.catalog import load_catalog
-from baton_routing.decisions.decide import decide
+from baton_routing.decisions.decide import decide, reroute
 from baton_routing.learned.model import LearnedRouter, ModelSlot, load_examples, normalize
 from baton_routing.settings import DEFAULT_CATALOG
 
@@ -48,3 +48,23 @@ def test_retraining_swaps_in_a_new_version():
     second = slot.retrain().version
     assert first.endswith("-g1") and second.endswith("-g2")
     assert slot.current is not None and slot.current.version == second
+
+
+def test_reroute_picks_the_best_department_not_yet_tried(learned, make_issue):
+    issue = make_issue("I want a refund for my delivery", "")  # finance and operations rules
+    first = reroute(CATALOG, issue, tried=["finance"], attempt=2, max_attempts=3, learned=learned)
+    assert first.department == "operations"
+    assert "finance declined" in first.reason and not first.silo_alarm
+    second = reroute(
+        CATALOG, issue, tried=["finance", "operations"], attempt=3, max_attempts=3, learned=learned
+    )
+    assert second.department not in {"finance", "operations"}
+    assert second.model_score is not None
+
+
+def test_after_the_attempt_limit_customer_service_gets_it_with_a_silo_alarm(learned, make_issue):
+    issue = make_issue("I want a refund", "")
+    tried = ["finance", "operations", "sales"]
+    decision = reroute(CATALOG, issue, tried=tried, attempt=4, max_attempts=3, learned=learned)
+    assert (decision.department, decision.silo_alarm) == ("customer_service", True)
+    assert "Silo alarm" in decision.reason

@@ -3,14 +3,14 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from baton_shared.kafka.topics import ISSUES_REPORTED, ISSUES_ROUTED
+from baton_shared.kafka.topics import ISSUES_REPORTED, ISSUES_REROUTE, ISSUES_ROUTED
 from baton_shared.service import Runtime
 from fastapi import FastAPI
 
 from baton_routing.catalog import load_catalog
 from baton_routing.catalog.router import router as catalog_router
 from baton_routing.catalog.store import CatalogStore
-from baton_routing.decisions.handler import on_issue_reported
+from baton_routing.decisions.handler import on_issue_reported, on_reroute_requested
 from baton_routing.decisions.router import router as decisions_router
 from baton_routing.learned.model import ModelSlot
 from baton_routing.learned.router import router as learned_router
@@ -40,6 +40,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
     )
     routers = [catalog_router, decisions_router, learned_router]
+    runtime.consume(
+        ISSUES_REROUTE,
+        partial(
+            on_reroute_requested,
+            runtime=runtime,
+            catalog=catalog,
+            model=model,
+            max_attempts=settings.max_routing_attempts,
+        ),
+    )
     app = runtime.app(title="Baton routing", routers=routers)
     app.state.catalog_store = catalog
     app.state.min_confidence = settings.router_min_confidence

@@ -16,3 +16,6 @@ class Settings(ServiceSettings):
     router_min_confidence: float = Field(default=0.7, ge=0.0, le=1.0)
     # Off: only rules route, everything else goes to customer_service.
     router_enabled: bool = True
+    # Routings per issue (the first included) before a reroute goes to customer_service
+    # as a silo alarm (BATON_MAX_ROUTING_ATTEMPTS).
+    max_routing_attempts: int = Field(default=3, ge=1)

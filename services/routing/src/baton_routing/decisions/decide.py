@@ -21,6 +21,7 @@ class Decision:
     model_scores: dict[str, float] = field(default_factory=dict)
     priority: Priority | None = None  # set when the deciding rule's action sets it
     matched_rules: list[str] = field(default_factory=list)
+    silo_alarm: bool = False
 
 
 def decide(
@@ -90,4 +91,64 @@ def decide(
             f"(threshold {min_confidence:.2f}), so {proposal.department} owns it."
         ),
         **model,
+    )
+
+
+def reroute(
+    catalog: Catalog,
+    issue: IssueReported,
+    *,
+    tried: list[str],
+    attempt: int,
+    max_attempts: int,
+    learned: LearnedRouter | None = None,
+) -> Decision:
+    """The best department not yet tried, or customer_service with a silo alarm.
+
+    "Best": departments of matching rules in emphasis order, then the model's scores;
+    the model is asked even below its threshold, because the rules already failed.
+    """
+    if attempt > max_attempts:
+        return Decision(
+            department=FALLBACK_DEPARTMENT,
+            rule_id=None,
+            reason=(
+                f"Silo alarm: declined by {', '.join(tried)} after {attempt - 1} routings "
+                f"(limit {max_attempts}), so {FALLBACK_DEPARTMENT} must sort it out."
+            ),
+            silo_alarm=True,
+        )
+    matched = [rule for rule in catalog.rules if rule.matches(issue)]
+    candidates = [r.department for r in sorted(matched, key=lambda r: catalog.rank(r.department))]
+    scores: dict[str, float] = {}
+    if learned is not None:
+        scores = learned.propose(f"{issue.subject}\n{issue.description}").scores
+        candidates += sorted(scores, key=scores.__getitem__, reverse=True)
+    known = {d.name for d in catalog.departments}
+    for department in candidates:
+        if department in known and department not in tried:
+            source = (
+                "a matching rule"
+                if department in {r.department for r in matched}
+                else (f"the learned router ({scores[department]:.2f})")
+            )
+            return Decision(
+                department=department,
+                rule_id=None,
+                reason=(
+                    f"Rerouted (attempt {attempt}): {', '.join(tried)} declined; "
+                    f"{department} is the best department not yet tried, by {source}."
+                ),
+                model_version=learned.version if learned else None,
+                model_score=scores.get(department),
+                model_scores=scores,
+            )
+    return Decision(
+        department=FALLBACK_DEPARTMENT,
+        rule_id=None,
+        reason=(
+            f"Silo alarm: declined by {', '.join(tried)} and no other department fits, "
+            f"so {FALLBACK_DEPARTMENT} must sort it out."
+        ),
+        silo_alarm=True,
     )

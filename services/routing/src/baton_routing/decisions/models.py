@@ -20,6 +20,7 @@ class RoutingDecision(SQLModel, table=True):
     reason: str = Field(sa_column=Column(Text, nullable=False))
     model_version: str | None = Field(default=None, max_length=64)
     model_score: float | None = None
+    silo_alarm: bool = False
     decided_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -30,4 +31,14 @@ class DecisionPublic(BaseModel):
     reason: str
     model_version: str | None = None
     model_score: float | None = None
+    silo_alarm: bool = False
     decided_at: datetime
+
+
+class RoutedIssue(SQLModel, table=True):
+    """The issue as reported, so a reroute can decide again without asking intake."""
+
+    __tablename__ = "routed_issues"
+
+    issue_id: str = Field(primary_key=True, max_length=36)
+    reported: str = Field(sa_column=Column(Text, nullable=False))  # IssueReported as JSON
