@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from baton_shared.problems import Problem
 from baton_shared.service import SessionDep
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_routing.catalog import Department, Rule
 from baton_routing.catalog.models import VersionPublic
@@ -30,6 +32,19 @@ def _store(request: Request) -> CatalogStore:
 
 def _versioned(response: Response, version: int) -> None:
     response.headers["X-Baton-Catalog-Version"] = str(version)
+
+
+async def _change(
+    request: Request,
+    response: Response,
+    session: AsyncSession,
+    *,
+    actor: str,
+    change: str,
+    edit: Callable[[dict[str, Any]], None],
+) -> None:
+    version, _ = await _store(request).change(session, actor=actor, change=change, edit=edit)
+    _versioned(response, version)
 
 
 def _index(items: list[dict[str, Any]], key: str, value: str, what: str) -> int:
@@ -65,10 +80,9 @@ async def create_department(
             raise Problem(409, f"Department {body.name!r} already exists.", title="Conflict")
         doc["departments"].append(body.model_dump(mode="json"))
 
-    version, _ = await _store(request).change(
-        session, actor=actor, change=f"add department {body.name}", edit=edit
+    await _change(
+        request, response, session, actor=actor, change=f"add department {body.name}", edit=edit
     )
-    _versioned(response, version)
     return body
 
 
@@ -89,10 +103,9 @@ async def replace_department(
             body.model_dump(mode="json")
         )
 
-    version, _ = await _store(request).change(
-        session, actor=actor, change=f"replace department {name}", edit=edit
+    await _change(
+        request, response, session, actor=actor, change=f"replace department {name}", edit=edit
     )
-    _versioned(response, version)
     return body
 
 
@@ -159,10 +172,7 @@ async def create_rule(
         at = len(doc["rules"]) if position is None else max(0, position)
         doc["rules"].insert(at, body.model_dump(mode="json"))
 
-    version, _ = await _store(request).change(
-        session, actor=actor, change=f"add rule {body.id}", edit=edit
-    )
-    _versioned(response, version)
+    await _change(request, response, session, actor=actor, change=f"add rule {body.id}", edit=edit)
     return body
 
 
@@ -181,10 +191,9 @@ async def replace_rule(
     def edit(doc: dict[str, Any]) -> None:
         doc["rules"][_index(doc["rules"], "id", rule_id, "Rule")] = body.model_dump(mode="json")
 
-    version, _ = await _store(request).change(
-        session, actor=actor, change=f"replace rule {rule_id}", edit=edit
+    await _change(
+        request, response, session, actor=actor, change=f"replace rule {rule_id}", edit=edit
     )
-    _versioned(response, version)
     return body
 
 
@@ -213,8 +222,12 @@ async def set_emphasis(
     def edit(doc: dict[str, Any]) -> None:
         doc["emphasis"] = body.ranking
 
-    version, _ = await _store(request).change(
-        session, actor=actor, change=f"emphasis {' > '.join(body.ranking)}", edit=edit
+    await _change(
+        request,
+        response,
+        session,
+        actor=actor,
+        change=f"emphasis {' > '.join(body.ranking)}",
+        edit=edit,
     )
-    _versioned(response, version)
     return body
