@@ -10,7 +10,7 @@ PY := .venv/bin/python
 HELM_VERSION := v3.16.4
 HELM := $(TOOLS)/bin/helm
 
-.PHONY: help install tools manifests deploy-check run test unit lint asyncapi kafka-start kafka-stop postgres-start postgres-stop topics clean
+.PHONY: help install tools manifests deploy-check run test unit lint asyncapi bench-routing kafka-start kafka-stop postgres-start postgres-stop topics clean
 
 help:
 	@echo "make run    start Kafka, a mail sink and the four services (Ctrl-C stops them)"
@@ -19,6 +19,7 @@ help:
 	@echo "make lint   ruff"
 	@echo "make manifests     re-render deploy/k8s/manifests from the Helm chart"
 	@echo "make deploy-check  hadolint, helm lint/template, schema and drift checks"
+	@echo "make bench-routing  evaluate the learned router (bench/routing/results.md)"
 
 $(UV):
 	@command -v python3 >/dev/null || { echo "python3 (3.11+) is required"; exit 1; }
@@ -65,6 +66,9 @@ lint: install
 # The AsyncAPI document is generated from the event models (a test keeps it current).
 asyncapi: install
 	$(PY) -m baton_shared.events.asyncapi > docs/asyncapi.json
+
+bench-routing: install
+	$(PY) bench/routing/evaluate.py
 
 kafka-start:
 	@deploy/local/kafka.sh start

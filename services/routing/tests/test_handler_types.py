@@ -32,4 +32,10 @@ class ExplodingDb:
 async def test_other_issues_reported_types_are_ignored_without_error(payload):
     runtime = SimpleNamespace(db=ExplodingDb(), relay=None, settings=None)
     envelope = Envelope.wrap(source="/tests", data=payload)
-    await on_issue_reported(envelope, runtime=runtime, catalog=load_catalog(DEFAULT_CATALOG))
+    await on_issue_reported(
+        envelope,
+        runtime=runtime,
+        catalog=load_catalog(DEFAULT_CATALOG),
+        model=None,
+        min_confidence=0.7,
+    )

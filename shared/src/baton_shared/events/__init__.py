@@ -35,6 +35,7 @@ from baton_shared.events.reported import (
     IssueUpdated,
     Reporter,
 )
+from baton_shared.events.reroute import REROUTE_REQUESTED_V1, RerouteRequested
 from baton_shared.events.routed import ISSUE_ROUTED_V1, IssueRouted
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "ISSUE_ROUTED_V1",
     "ISSUE_UPDATED_V1",
     "OWNER_ASSIGNED_V1",
+    "REROUTE_REQUESTED_V1",
     "Attachment",
     "DeliveryFailed",
     "DepartmentUpdated",
@@ -75,5 +77,6 @@ __all__ = [
     "Person",
     "Priority",
     "Reporter",
+    "RerouteRequested",
     "parse_event",
 ]

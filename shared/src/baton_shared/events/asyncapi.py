@@ -23,6 +23,7 @@ FAMILIES = {
     "baton_shared.events.ownership": topics.ISSUES_OWNERSHIP,
     "baton_shared.events.departments": topics.DEPARTMENTS,
     "baton_shared.events.notifications": topics.NOTIFICATIONS_DELIVERIES,
+    "baton_shared.events.reroute": topics.ISSUES_REROUTE,
 }
 
 ENVELOPE_DESCRIPTION = (

@@ -45,6 +45,10 @@ class IssueReported(BaseModel):
     external_ref: str | None = None
     internal: bool = False
     reported_at: datetime
+    # Optional context routing rules may match on (additive in v1).
+    customer_tier: str | None = None
+    product: str | None = None
+    language: str | None = None
     # Additive in v1: the system that handed the issue in, and the issue's
     # reference token (what a customer quotes in a reply, e.g. "BTN-1A2B3C4D").
     source_system: str | None = None

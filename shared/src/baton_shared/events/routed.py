@@ -23,6 +23,14 @@ class IssueRouted(BaseModel):
     liaisons: list[Person]
     escalation_contact: Person
     routed_at: datetime
+    # Set when the learned router proposed the department (no rule matched): which
+    # model version and its confidence in the department it proposed. Additive in v1.
+    model_version: str | None = None
+    model_score: float | None = None
+    # 1 for the first decision, +1 per reroute. A silo alarm: departments kept declining
+    # and customer_service must sort it out.
+    attempt: int = 1
+    silo_alarm: bool = False
 
 
 register(ISSUE_ROUTED_V1, IssueRouted)

@@ -19,6 +19,8 @@ ISSUES_OWNERSHIP = "issues.ownership"
 DEPARTMENTS = "departments"
 # DeliveryFailed: a person notifications could not reach, for ownership to act on.
 NOTIFICATIONS_DELIVERIES = "notifications.deliveries"
+# RerouteRequested: a request *to* routing (issues.routed carries its answers).
+ISSUES_REROUTE = "issues.reroute"
 TOPICS = (
     ISSUES_INBOUND,
     ISSUES_REPORTED,
@@ -26,6 +28,7 @@ TOPICS = (
     ISSUES_OWNERSHIP,
     DEPARTMENTS,
     NOTIFICATIONS_DELIVERIES,
+    ISSUES_REROUTE,
 )
 
 

@@ -1,30 +1,48 @@
-"""Routing owns the department catalog; it publishes every department on the
-compacted ``departments`` topic at start, so other services (ownership) keep
-their own copy of the liaisons and heads without reading routing's files."""
+"""Routing owns the department catalog and shares it on the compacted
+``departments`` topic, so other services (ownership, notifications) keep their
+own copy of each department's liaisons and head without reading routing's data.
+
+Every catalog version written stages its departments in the outbox, in the
+same transaction; each start publishes the current catalog again, which is
+harmless (consumers upsert; compaction keeps the last)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from baton_shared.events import DepartmentUpdated, Envelope
-from baton_shared.kafka.topics import DEPARTMENTS
 from baton_shared.service import Runtime
 
 from baton_routing.catalog import Catalog
 
+if TYPE_CHECKING:
+    from baton_routing.catalog.store import CatalogStore
+
 SOURCE = "/baton/routing"
 
 
-async def publish_catalog(*, runtime: Runtime, catalog: Catalog) -> None:
-    # Publishing at every start is harmless: consumers upsert, compaction keeps the last.
+def department_events(catalog: Catalog) -> list[Envelope]:
     now = datetime.now(UTC)
-    for department in catalog.departments:
-        event = DepartmentUpdated(
-            department=department.name,
-            liaisons=department.liaisons,
-            head=department.escalation_contact,
-            updated_at=now,
+    return [
+        Envelope.wrap(
+            source=SOURCE,
+            data=DepartmentUpdated(
+                department=d.name,
+                liaisons=d.liaisons,
+                head=d.escalation_contact,
+                updated_at=now,
+            ),
         )
-        await runtime.producer.publish(
-            runtime.settings.topic(DEPARTMENTS), Envelope.wrap(source=SOURCE, data=event)
-        )
+        for d in catalog.departments
+    ]
+
+
+async def publish_catalog(*, runtime: Runtime, catalog: CatalogStore) -> None:
+    async with runtime.db.session() as session:
+        _, current = await catalog.current(session)
+    topic = catalog.departments_topic
+    if topic is None:
+        return
+    for envelope in department_events(current):
+        await runtime.producer.publish(topic, envelope)

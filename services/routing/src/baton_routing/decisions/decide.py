@@ -1,12 +1,14 @@
-"""The routing decision itself: a pure function of the catalog and the issue."""
+"""The routing decision itself: a pure function of the catalog, the model and the issue."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from baton_shared.events import IssueReported
+from baton_shared.events.common import Priority
 
 from baton_routing.catalog import FALLBACK_DEPARTMENT, Catalog
+from baton_routing.learned.model import LearnedRouter
 
 
 @dataclass(frozen=True)
@@ -14,23 +16,139 @@ class Decision:
     department: str
     rule_id: str | None
     reason: str
+    model_version: str | None = None
+    model_score: float | None = None
+    model_scores: dict[str, float] = field(default_factory=dict)
+    priority: Priority | None = None  # set when the deciding rule's action sets it
+    matched_rules: list[str] = field(default_factory=list)
+    silo_alarm: bool = False
 
 
-def decide(catalog: Catalog, issue: IssueReported) -> Decision:
+def decide(
+    catalog: Catalog,
+    issue: IssueReported,
+    *,
+    learned: LearnedRouter | None = None,
+    min_confidence: float = 0.7,
+) -> Decision:
     text = f"{issue.subject}\n{issue.description}"
-    for rule in catalog.rules:
-        keyword = rule.first_match(text)
-        if keyword is not None:
+    matched = [(rule, why) for rule in catalog.rules if (why := rule.matches(issue))]
+    if matched:
+        # Emphasis breaks ties between departments; within one rank, rule order does.
+        rule, why = min(matched, key=lambda m: catalog.rank(m[0].department))
+        reason = (
+            f"Rule {rule.id!r} ({rule.description}) matched {why}, so {rule.department} owns it."
+        )
+        others = sorted({r.department for r, _ in matched} - {rule.department})
+        if others:
+            reason += (
+                f" Rules for {', '.join(others)} matched too; the emphasis "
+                f"({' > '.join(catalog.emphasis) or 'none: rule order'}) put "
+                f"{rule.department} first."
+            )
+        return Decision(
+            department=rule.department,
+            rule_id=rule.id,
+            reason=reason,
+            priority=rule.priority,
+            matched_rules=[r.id for r, _ in matched],
+        )
+    if learned is None:
+        return Decision(
+            department=FALLBACK_DEPARTMENT,
+            rule_id=None,
+            reason=f"No rule matched, so {FALLBACK_DEPARTMENT} triages it.",
+        )
+    proposal = learned.propose(text)
+    known = any(d.name == proposal.department for d in catalog.departments)
+    model = {
+        "model_version": learned.version,
+        "model_score": proposal.confidence,
+        "model_scores": proposal.scores,
+    }
+    if proposal.confidence < min_confidence or not known:
+        why = (
+            f"below the threshold {min_confidence:.2f}"
+            if known
+            else "but that department is not in the catalog"
+        )
+        return Decision(
+            department=FALLBACK_DEPARTMENT,
+            rule_id=None,
+            reason=(
+                f"No rule matched; the learned router ({learned.version}) proposed "
+                f"{proposal.department} with confidence {proposal.confidence:.2f}, {why}, "
+                f"so {FALLBACK_DEPARTMENT} triages it."
+            ),
+            **model,
+        )
+    return Decision(
+        department=proposal.department,
+        rule_id=None,
+        reason=(
+            f"No rule matched; the learned router ({learned.version}) proposed "
+            f"{proposal.department} with confidence {proposal.confidence:.2f} "
+            f"(threshold {min_confidence:.2f}), so {proposal.department} owns it."
+        ),
+        **model,
+    )
+
+
+def reroute(
+    catalog: Catalog,
+    issue: IssueReported,
+    *,
+    tried: list[str],
+    attempt: int,
+    max_attempts: int,
+    learned: LearnedRouter | None = None,
+) -> Decision:
+    """The best department not yet tried, or customer_service with a silo alarm.
+
+    "Best": departments of matching rules in emphasis order, then the model's scores;
+    the model is asked even below its threshold, because the rules already failed.
+    """
+    if attempt > max_attempts:
+        return Decision(
+            department=FALLBACK_DEPARTMENT,
+            rule_id=None,
+            reason=(
+                f"Silo alarm: declined by {', '.join(tried)} after {attempt - 1} routings "
+                f"(limit {max_attempts}), so {FALLBACK_DEPARTMENT} must sort it out."
+            ),
+            silo_alarm=True,
+        )
+    matched = [rule for rule in catalog.rules if rule.matches(issue)]
+    candidates = [r.department for r in sorted(matched, key=lambda r: catalog.rank(r.department))]
+    scores: dict[str, float] = {}
+    if learned is not None:
+        scores = learned.propose(f"{issue.subject}\n{issue.description}").scores
+        candidates += sorted(scores, key=scores.__getitem__, reverse=True)
+    known = {d.name for d in catalog.departments}
+    for department in candidates:
+        if department in known and department not in tried:
+            source = (
+                "a matching rule"
+                if department in {r.department for r in matched}
+                else (f"the learned router ({scores[department]:.2f})")
+            )
             return Decision(
-                department=rule.department,
-                rule_id=rule.id,
+                department=department,
+                rule_id=None,
                 reason=(
-                    f"Rule {rule.id!r} ({rule.description}) matched the keyword "
-                    f"{keyword!r}, so {rule.department} owns it."
+                    f"Rerouted (attempt {attempt}): {', '.join(tried)} declined; "
+                    f"{department} is the best department not yet tried, by {source}."
                 ),
+                model_version=learned.version if learned else None,
+                model_score=scores.get(department),
+                model_scores=scores,
             )
     return Decision(
         department=FALLBACK_DEPARTMENT,
         rule_id=None,
-        reason=f"No rule matched, so {FALLBACK_DEPARTMENT} triages it.",
+        reason=(
+            f"Silo alarm: declined by {', '.join(tried)} and no other department fits, "
+            f"so {FALLBACK_DEPARTMENT} must sort it out."
+        ),
+        silo_alarm=True,
     )

@@ -1,52 +1,137 @@
-"""On ``IssueReported``: decide, record the decision, stage ``IssueRouted``."""
+"""On ``IssueReported`` and ``RerouteRequested``: decide, record the decision, stage
+``IssueRouted``."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from baton_shared.events import Envelope, IssueReported, IssueRouted
+from baton_shared.events import Envelope, IssueReported, IssueRouted, RerouteRequested
 from baton_shared.idempotency import handle_once
 from baton_shared.kafka.topics import ISSUES_ROUTED
 from baton_shared.outbox import add_event
 from baton_shared.service import Runtime
 from opentelemetry import trace
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_routing.catalog import Catalog
-from baton_routing.decisions.decide import decide
-from baton_routing.decisions.models import RoutingDecision
+from baton_routing.catalog.store import CatalogStore
+from baton_routing.decisions.decide import Decision, decide, reroute
+from baton_routing.decisions.models import RoutedIssue, RoutingDecision
+from baton_routing.learned.model import ModelSlot
 
 SOURCE = "/baton/routing"
 
 
-async def on_issue_reported(envelope: Envelope, *, runtime: Runtime, catalog: Catalog) -> None:
+class UnknownIssue(Exception):
+    """A reroute for an issue routing never saw: nothing to decide from (goes to the DLQ)."""
+
+
+async def on_issue_reported(
+    envelope: Envelope,
+    *,
+    runtime: Runtime,
+    catalog: CatalogStore,
+    model: ModelSlot,
+    min_confidence: float,
+) -> None:
     reported = envelope.payload()
     if not isinstance(reported, IssueReported):
         # issues.reported also carries updates and duplicate links: nothing to route.
         trace.get_current_span().set_attribute("baton.outcome", "ignored")
         return
-    decision = decide(catalog, reported)
+    async with runtime.db.session() as session:
+        _, current = await catalog.current(session)
+    decision = decide(current, reported, learned=model.current, min_confidence=min_confidence)
+    await _publish(
+        envelope, runtime=runtime, catalog=current, issue=reported, decision=decision, attempt=1
+    )
+
+
+async def on_reroute_requested(
+    envelope: Envelope,
+    *,
+    runtime: Runtime,
+    catalog: CatalogStore,
+    model: ModelSlot,
+    max_attempts: int,
+) -> None:
+    request = envelope.payload()
+    assert isinstance(request, RerouteRequested)
+    async with runtime.db.session() as session:
+        _, current = await catalog.current(session)
+        stored = await session.get(RoutedIssue, request.issue_id)
+        previous = (
+            await session.exec(
+                select(RoutingDecision.department).where(
+                    RoutingDecision.issue_id == request.issue_id
+                )
+            )
+        ).all()
+    if stored is None:
+        raise UnknownIssue(f"issue {request.issue_id} was never routed")
+    issue = IssueReported.model_validate_json(stored.reported)
+    tried = list(dict.fromkeys([*previous, request.declined_by]))
+    decision = reroute(
+        current,
+        issue,
+        tried=tried,
+        attempt=len(previous) + 1,
+        max_attempts=max_attempts,
+        learned=model.current,
+    )
+    await _publish(
+        envelope,
+        runtime=runtime,
+        catalog=current,
+        issue=issue,
+        decision=decision,
+        attempt=len(previous) + 1,
+    )
+
+
+async def _publish(
+    envelope: Envelope,
+    *,
+    runtime: Runtime,
+    catalog: Catalog,
+    issue: IssueReported,
+    decision: Decision,
+    attempt: int,
+) -> None:
     department = catalog.department(decision.department)
     routed = IssueRouted(
-        issue_id=reported.issue_id,
+        issue_id=issue.issue_id,
         department=decision.department,
         rule_id=decision.rule_id,
         reason=decision.reason,
-        priority=reported.priority,
+        priority=decision.priority or issue.priority,
         liaisons=department.liaisons,
         escalation_contact=department.escalation_contact,
         routed_at=datetime.now(UTC),
+        model_version=decision.model_version,
+        model_score=decision.model_score,
+        attempt=attempt,
+        silo_alarm=decision.silo_alarm,
     )
     out = Envelope.wrap(source=SOURCE, data=routed)
 
     async def effect(session: AsyncSession) -> None:
+        if attempt == 1:
+            # Kept so a reroute can decide again from what was reported.
+            await session.merge(
+                RoutedIssue(issue_id=issue.issue_id, reported=issue.model_dump_json())
+            )
         session.add(
             RoutingDecision(
-                issue_id=reported.issue_id,
+                issue_id=issue.issue_id,
                 event_id=out.id,
                 department=decision.department,
                 rule_id=decision.rule_id,
                 reason=decision.reason,
+                model_version=decision.model_version,
+                model_score=decision.model_score,
+                silo_alarm=decision.silo_alarm,
             )
         )
         add_event(session, topic=runtime.settings.topic(ISSUES_ROUTED), envelope=out)
@@ -54,5 +139,6 @@ async def on_issue_reported(envelope: Envelope, *, runtime: Runtime, catalog: Ca
     span = trace.get_current_span()
     span.set_attribute("baton.department", decision.department)
     span.set_attribute("baton.rule_id", decision.rule_id or "fallback")
+    span.set_attribute("baton.routing_attempt", attempt)
     if await handle_once(runtime.db, envelope.id, effect):
         runtime.relay.notify()

@@ -18,6 +18,9 @@ class RoutingDecision(SQLModel, table=True):
     department: str = Field(max_length=64)
     rule_id: str | None = Field(default=None, max_length=128)
     reason: str = Field(sa_column=Column(Text, nullable=False))
+    model_version: str | None = Field(default=None, max_length=64)
+    model_score: float | None = None
+    silo_alarm: bool = False
     decided_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -26,4 +29,16 @@ class DecisionPublic(BaseModel):
     department: str
     rule_id: str | None
     reason: str
+    model_version: str | None = None
+    model_score: float | None = None
+    silo_alarm: bool = False
     decided_at: datetime
+
+
+class RoutedIssue(SQLModel, table=True):
+    """The issue as reported, so a reroute can decide again without asking intake."""
+
+    __tablename__ = "routed_issues"
+
+    issue_id: str = Field(primary_key=True, max_length=36)
+    reported: str = Field(sa_column=Column(Text, nullable=False))  # IssueReported as JSON

@@ -1,5 +1,6 @@
 """Alembic environment: importing the model modules registers their tables."""
 
+import baton_routing.catalog.models
 import baton_routing.decisions.models
 import baton_shared.idempotency
 import baton_shared.outbox

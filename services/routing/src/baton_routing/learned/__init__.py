@@ -1,0 +1,1 @@
+"""The learned router: proposes a department when no rule matches."""

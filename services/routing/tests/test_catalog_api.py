@@ -1,0 +1,165 @@
+"""Departments, rules and emphasis through the API, over a real (SQLite) database."""
+
+from pathlib import Path
+
+import httpx
+import pytest
+from baton_routing.app import create_app
+from baton_routing.settings import Settings
+from baton_shared import migrations
+
+MIGRATIONS = Path(__file__).parents[1] / "src" / "baton_routing" / "migrations"
+ADMIN = {"X-Baton-Actor": "admin-7"}
+PEOPLE = {
+    "liaisons": [{"id": "l-1", "name": "Lee", "email": "lee@example.com"}],
+    "escalation_contact": {"id": "h-1", "name": "Hal", "email": "hal@example.com"},
+}
+
+
+@pytest.fixture
+async def client(tmp_path: Path):
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/routing.db",
+        topic_prefix="t.",
+        router_enabled=False,  # rules only: these tests are about the catalog
+    )
+    migrations.upgrade(MIGRATIONS, settings.database_url)
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        yield c
+    await app.state.runtime.db.dispose()
+
+
+async def preview(client, subject: str, **extra) -> dict:
+    r = await client.post("/v1/routing/preview", json={"subject": subject, **extra})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_the_shipped_catalog_is_version_one(client):
+    r = await client.get("/v1/rules/versions")
+    assert [(v["version"], v["actor"]) for v in r.json()] == [(1, "seed")]
+    assert (await client.get("/v1/departments")).headers["X-Baton-Catalog-Version"] == "1"
+
+
+async def test_a_new_rule_applies_to_the_next_decision_and_records_who_added_it(client):
+    assert (await preview(client, "The coffee machine is broken"))["department"] == (
+        "customer_service"
+    )
+    rule = {
+        "id": "ops-coffee",
+        "description": "office kit",
+        "department": "operations",
+        "regexes": [r"coffee\s+machine"],
+        "priority": "high",
+    }
+    r = await client.post("/v1/rules", json=rule, headers=ADMIN)
+    assert r.status_code == 201, r.text
+    decision = await preview(client, "The coffee machine is broken")
+    assert (decision["department"], decision["rule_id"], decision["priority"]) == (
+        "operations",
+        "ops-coffee",
+        "high",
+    )
+    assert decision["catalog_version"] == 2
+    assert "regex 'coffee\\\\s+machine'" in decision["reason"]
+    latest = (await client.get("/v1/rules/versions")).json()[0]
+    assert (latest["version"], latest["actor"], latest["change"]) == (
+        2,
+        "admin-7",
+        "add rule ops-coffee",
+    )
+
+
+async def test_a_bad_regex_is_a_422_naming_it(client):
+    rule = {"id": "bad", "department": "it", "regexes": ["printer(("]}
+    r = await client.post("/v1/rules", json=rule, headers=ADMIN)
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "printer((" in r.text
+
+
+async def test_a_rule_without_conditions_or_for_an_unknown_department_is_refused(client):
+    r = await client.post("/v1/rules", json={"id": "empty", "department": "it"}, headers=ADMIN)
+    assert r.status_code == 422
+    rule = {"id": "ghost", "department": "legal", "keywords": ["contract"]}
+    r = await client.post("/v1/rules", json=rule, headers=ADMIN)
+    assert r.status_code == 422
+    assert "legal" in r.json()["detail"]
+
+
+async def test_a_change_without_an_actor_is_refused(client):
+    rule = {"id": "x", "department": "it", "keywords": ["printer"]}
+    assert (await client.post("/v1/rules", json=rule)).status_code == 422
+
+
+async def test_rollback_restores_an_earlier_version_as_a_new_one(client):
+    await client.delete("/v1/rules/finance-refunds-and-billing", headers=ADMIN)
+    assert (await preview(client, "I want a refund"))["department"] == "customer_service"
+    r = await client.post("/v1/rules/versions/1/rollback", headers=ADMIN)
+    assert r.status_code == 200, r.text
+    assert (r.json()["version"], r.json()["change"]) == (3, "rollback to version 1")
+    assert (await preview(client, "I want a refund"))["department"] == "finance"
+
+
+async def test_rollback_to_a_version_that_does_not_exist_is_a_404(client):
+    r = await client.post("/v1/rules/versions/99/rollback", headers=ADMIN)
+    assert r.status_code == 404
+
+
+async def test_emphasis_breaks_ties_between_departments_and_can_change_at_runtime(client):
+    subject = "Cancel order and refund me"  # finance and operations rules both match
+    first = await preview(client, subject)
+    assert first["department"] == "finance"  # no emphasis: rule order
+    assert set(first["matched_rules"]) == {
+        "finance-refunds-and-billing",
+        "operations-orders-and-delivery",
+    }
+    r = await client.put(
+        "/v1/emphasis", json={"ranking": ["operations", "sales", "finance"]}, headers=ADMIN
+    )
+    assert r.status_code == 200
+    second = await preview(client, subject)
+    assert second["department"] == "operations"
+    assert "operations > sales > finance" in second["reason"]
+    assert (await client.get("/v1/rules/versions")).json()[0]["change"].startswith("emphasis")
+
+
+async def test_emphasis_naming_an_unknown_department_is_refused(client):
+    r = await client.put("/v1/emphasis", json={"ranking": ["legal"]}, headers=ADMIN)
+    assert r.status_code == 422
+
+
+async def test_departments_can_be_added_changed_and_deleted(client):
+    body = {"name": "legal", "description": "Contracts", "deadline_hours": 48, **PEOPLE}
+    assert (await client.post("/v1/departments", json=body, headers=ADMIN)).status_code == 201
+    assert (await client.post("/v1/departments", json=body, headers=ADMIN)).status_code == 409
+    changed = body | {"description": "Contracts and disputes"}
+    r = await client.put("/v1/departments/legal", json=changed, headers=ADMIN)
+    assert r.status_code == 200
+    got = (await client.get("/v1/departments/legal")).json()
+    assert got["description"] == "Contracts and disputes"
+    assert (await client.delete("/v1/departments/legal", headers=ADMIN)).status_code == 204
+    assert (await client.get("/v1/departments/legal")).status_code == 404
+
+
+async def test_a_department_a_rule_still_names_cannot_be_deleted(client):
+    r = await client.delete("/v1/departments/finance", headers=ADMIN)
+    assert r.status_code == 422
+    assert "finance" in r.json()["detail"]
+
+
+async def test_rules_match_on_channel_reporter_and_optional_fields(client):
+    rule = {
+        "id": "hr-internal-de",
+        "department": "hr",
+        "reporter_kinds": ["employee"],
+        "languages": ["de"],
+    }
+    assert (await client.post("/v1/rules", json=rule, headers=ADMIN)).status_code == 201
+    employee = {"kind": "employee", "id": "e-1", "department": "sales"}
+    hit = await preview(client, "Frage", reporter=employee, language="de")
+    assert hit["rule_id"] == "hr-internal-de"
+    miss = await preview(client, "Frage", reporter=employee, language="fr")
+    assert miss["rule_id"] is None
