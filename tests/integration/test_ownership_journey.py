@@ -151,3 +151,26 @@ async def test_two_liaisons_accepting_one_hand_off_at_once_exactly_one_wins(stac
         "finance",
         version + 1,
     )
+
+
+async def test_a_decline_naming_no_department_is_rerouted_to_one_not_yet_tried(stack, http):
+    issue_id = await report(stack, http, "My parcel never arrived")
+    ops_owner, handoff_id, version = await hand_to_finance(stack, http, issue_id)
+    await post(
+        stack,
+        http,
+        f"/v1/issues/{issue_id}/handoffs/{handoff_id}/decline",
+        "fin-gita",
+        {"version": version, "reason": "nothing to do with billing"},
+    )
+
+    async def rerouted_handoff():
+        state = (await http.get(f"{stack.url('ownership')}/v1/issues/{issue_id}")).json()
+        return state if state["pending_handoff"] else None
+
+    state = await eventually(rerouted_handoff, what="routing's answer as a new hand-off")
+    assert state["owner_id"] == ops_owner  # still accountable until someone accepts
+    assert state["pending_handoff"]["to_department"] not in {"operations", "finance"}
+    decisions = (await http.get(f"{stack.url('routing')}/v1/decisions/{issue_id}")).json()
+    assert decisions[0]["department"] == "operations"
+    assert decisions[-1]["department"] == state["pending_handoff"]["to_department"]

@@ -1,16 +1,21 @@
 """Every transition of the lifecycle, and every refusal, on a real database."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from baton_ownership.assignment import service as assignment
+from baton_ownership.assignment.handler import rerouted
 from baton_ownership.assignment.models import IssueOwner
+from baton_ownership.directory import service as directory
 from baton_ownership.directory.models import Member
 from baton_ownership.lifecycle import service as lifecycle
-from baton_shared.events import parse_event
+from baton_shared.events import IssueRouted, parse_event
 from baton_shared.outbox import OutboxMessage
 from baton_shared.problems import Problem
 from sqlmodel import select
+
+from .conftest import person
 
 
 @pytest.fixture
@@ -108,7 +113,8 @@ async def test_a_decline_leaves_the_issue_with_its_owner(act, db, issue):
         reason="not a billing matter",
     )
     assert (done.owner_id, done.department, done.version) == ("ops-ana", "operations", 3)
-    assert await events(db) == ["handoff_requested", "handoff_declined"]
+    # Naming no better department, the decline also asks routing again.
+    assert await events(db) == ["handoff_requested", "handoff_declined", "reroute-requested"]
     # Declined: a new hand-off may be asked for.
     await act(
         "ops-ana",
@@ -380,3 +386,87 @@ async def test_held_issues_go_to_a_liaison_coming_on_duty_oldest_first(act, db, 
     assert (await current(db, "h-1")).owner_id == "fin-gita"
     assert (await current(db, "h-2")).owner_id == "fin-head"
     assert await events(db) == ["owner_assigned"]
+
+
+async def outbox_topics(db) -> list[tuple[str, str]]:
+    async with db.session() as session:
+        rows = (await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    return [(r.topic, parse_event(r.payload.encode()).type.split(".")[2]) for r in rows]
+
+
+async def test_a_decline_naming_no_better_department_asks_routing_again(act, db, issue):
+    _, handoff = await act(
+        "ops-ana",
+        lifecycle.request_handoff,
+        issue_id="i-1",
+        version=1,
+        to_department="finance",
+        to_person_id=None,
+        reason="billing?",
+    )
+    await act(
+        "fin-gita",
+        lifecycle.decline_handoff,
+        issue_id="i-1",
+        handoff_id=handoff.id,
+        version=2,
+        reason="not ours",
+    )
+    assert (await outbox_topics(db))[-1] == ("issues.reroute", "reroute-requested")
+
+
+async def test_a_decline_naming_a_better_department_does_not_reroute(act, db, issue):
+    _, handoff = await act(
+        "ops-ana",
+        lifecycle.request_handoff,
+        issue_id="i-1",
+        version=1,
+        to_department="finance",
+        to_person_id=None,
+        reason="billing?",
+    )
+    await act(
+        "fin-gita",
+        lifecycle.decline_handoff,
+        issue_id="i-1",
+        handoff_id=handoff.id,
+        version=2,
+        reason="IT's",
+        suggested_department="it",
+    )
+    assert [t for t, _ in await outbox_topics(db)] == ["issues.ownership", "issues.ownership"]
+
+
+async def test_a_reroute_asks_the_new_department_to_accept_and_the_owner_keeps_it(
+    db, settings, issue
+):
+    async with db.transaction() as session:
+        await directory.upsert_department(
+            session=session,
+            department="customer_service",
+            liaisons=[person("cs-maya")],
+            head=person("cs-head"),
+        )
+    runtime = SimpleNamespace(settings=settings)
+    routed = IssueRouted(
+        issue_id="i-1",
+        department="it",
+        rule_id=None,
+        reason="the model says IT",
+        liaisons=[person("it-kofi")],
+        escalation_contact=person("it-head"),
+        routed_at=datetime.now(UTC),
+        attempt=3,
+        silo_alarm=True,
+    )
+    async with db.transaction() as session:
+        await rerouted(session, routed, runtime=runtime)
+    async with db.session() as session:
+        _, pending, _ = await lifecycle.snapshot(session=session, issue_id="i-1")
+        owner = await session.get(IssueOwner, "i-1")
+    assert (owner.owner_id, pending.to_department, pending.from_owner_id) == (
+        "ops-ana",
+        "it",
+        "ops-ana",
+    )
+    assert [k for _, k in await outbox_topics(db)] == ["escalated", "handoff_requested"]

@@ -6,6 +6,7 @@ from pathlib import Path
 from baton_shared.kafka.topics import (
     DEPARTMENTS,
     ISSUES_OWNERSHIP,
+    ISSUES_REROUTE,
     ISSUES_ROUTED,
     NOTIFICATIONS_DELIVERIES,
 )
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="ownership", settings=settings, migrations_dir=Path(__file__).parent / "migrations"
     )
     runtime.produces(ISSUES_OWNERSHIP)
+    runtime.produces(ISSUES_REROUTE)
     runtime.consume(DEPARTMENTS, partial(on_department_updated, runtime=runtime))
     runtime.consume(ISSUES_ROUTED, partial(on_issue_routed, runtime=runtime))
     runtime.consume(NOTIFICATIONS_DELIVERIES, partial(on_delivery_failed, runtime=runtime))

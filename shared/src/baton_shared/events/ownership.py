@@ -62,6 +62,8 @@ class HandoffDeclined(OwnershipChange):
     handoff_id: int
     to_department: str
     reason: str
+    # Where the decliner says it belongs; None asks routing to reroute the issue.
+    suggested_department: str | None = None
 
 
 class HelpRequested(OwnershipChange):

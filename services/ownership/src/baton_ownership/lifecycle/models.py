@@ -98,6 +98,8 @@ class DecideHandoffIn(_Change):
 
 class DeclineIn(_Change):
     reason: str = PydanticField(min_length=1, max_length=2000)
+    # Where it belongs instead, if the decliner knows; without it, routing is asked again.
+    suggested_department: str | None = PydanticField(default=None, min_length=1, max_length=64)
 
 
 class HelpIn(_Change):

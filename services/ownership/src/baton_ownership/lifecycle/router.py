@@ -132,6 +132,7 @@ async def decline_handoff(
     step = partial(
         service.decline_handoff, issue_id=issue_id, handoff_id=handoff_id,
         version=body.version, reason=body.reason,
+        suggested_department=body.suggested_department,
     )  # fmt: skip
     return await acting.apply(issue_id, step)
 

@@ -25,8 +25,9 @@ from baton_shared.events import (
     IssueResolved,
     OwnerAssigned,
     Person,
+    RerouteRequested,
 )
-from baton_shared.kafka.topics import ISSUES_OWNERSHIP
+from baton_shared.kafka.topics import ISSUES_OWNERSHIP, ISSUES_REROUTE
 from baton_shared.kafka.tracing import context_from_carrier
 from baton_shared.outbox import add_event
 from baton_shared.problems import Problem
@@ -74,10 +75,10 @@ class Ctx:
         assert isinstance(self.settings, Settings)
         return self.settings
 
-    def emit(self, event: BaseModel) -> None:
+    def emit(self, event: BaseModel, *, topic: str | None = None) -> None:
         add_event(
             self.session,
-            topic=self.topic,
+            topic=topic or self.topic,
             envelope=Envelope.wrap(source=SOURCE, data=event),
             trace_context=self.traces.get(event.issue_id),  # type: ignore[attr-defined]
         )
@@ -278,6 +279,23 @@ async def request_handoff(
             "A hand-off within the same department must name another person.",
             title="Nothing to hand off",
         )
+    return await open_handoff(
+        ctx, issue, version=version, to_department=to_department, to_person_id=to_person_id,
+        reason=reason,
+    )  # fmt: skip
+
+
+async def open_handoff(
+    ctx: Ctx,
+    issue: IssueOwner,
+    *,
+    version: int,
+    to_department: str,
+    to_person_id: str | None,
+    reason: str,
+) -> tuple[IssueOwner, Handoff]:
+    """Ask ``to_department`` to take the issue; the owner stays accountable meanwhile."""
+    issue_id = issue.issue_id
     handoff = Handoff(
         issue_id=issue_id,
         from_department=issue.department,
@@ -403,8 +421,16 @@ async def silo_alarm(ctx: Ctx, issue: IssueOwner) -> None:
 
 
 async def decline_handoff(
-    ctx: Ctx, *, issue_id: str, handoff_id: int, version: int, reason: str
+    ctx: Ctx,
+    *,
+    issue_id: str,
+    handoff_id: int,
+    version: int,
+    reason: str,
+    suggested_department: str | None = None,
 ) -> IssueOwner:
+    """Refuse a hand-off; the issue stays with its owner. A decline that names no
+    better department asks routing to route the issue again (``RerouteRequested``)."""
     issue = await load(ctx, issue_id)
     handoff = await _open_handoff_for_receiver(ctx, issue, handoff_id)
     issue = await change(
@@ -419,8 +445,15 @@ async def decline_handoff(
             handoff_id=handoff_id,
             to_department=handoff.to_department,
             reason=reason,
+            suggested_department=suggested_department,
         )
     )
+    if suggested_department is None:
+        ctx.emit(
+            RerouteRequested(issue_id=issue_id, declined_by=handoff.to_department,
+                             reason=reason, requested_at=ctx.clock()),
+            topic=ctx.settings.topic(ISSUES_REROUTE),
+        )  # fmt: skip
     return issue
 
 
