@@ -129,6 +129,17 @@ async def test_routed_handed_off_helped_and_resolved(stack, http):
     ]
     assert history[0]["actor_id"] == ops_owner
 
+    # The scorecards count the journey (other tests share the stack: at least it).
+    def scorecard(department: str):
+        return http.get(f"{stack.url('ownership')}/v1/departments/{department}/scorecard")
+
+    finance = (await scorecard("finance")).json()
+    operations = (await scorecard("operations")).json()
+    assert finance["handoffs_in"] >= 1 and finance["time_to_resolve"]["count"] >= 1
+    assert operations["handoffs_out"] >= 1
+    it = (await scorecard("it")).json()
+    assert it["help_requests_answered"] >= 1
+
 
 async def test_two_liaisons_accepting_one_hand_off_at_once_exactly_one_wins(stack, http):
     issue_id = await report(stack, http, "My shipment went to the wrong address")

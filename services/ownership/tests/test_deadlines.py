@@ -266,3 +266,27 @@ async def test_a_failed_delivery_to_someone_else_or_after_acknowledgement_change
     await delivery_failed_to(db, settings, "ops-ana")
     assert [e for e in await escalations(db) if isinstance(e, Escalated)] == []
     assert (await owner(db)).owner_id == "ops-ana"
+
+
+def test_deadlines_are_per_department_and_priority():
+    from baton_ownership.deadlines.clocks import due_in
+    from baton_ownership.settings import Settings
+
+    settings = Settings(
+        database_url="sqlite+aiosqlite:///unused.db",
+        department_deadlines={"it": {"acknowledge_minutes": {"urgent": 5}}},
+    )
+    assert due_in(settings, "acknowledge", "urgent", "it") == timedelta(minutes=5)
+    assert due_in(settings, "acknowledge", "urgent", "finance") == timedelta(minutes=15)
+    assert due_in(settings, "acknowledge", "high", "it") == timedelta(minutes=60)  # falls back
+    assert due_in(settings, "resolve", "whenever", "it") == timedelta(minutes=4320)
+
+
+def test_department_deadlines_come_from_the_environment(monkeypatch):
+    from baton_ownership.settings import Settings
+
+    monkeypatch.setenv(
+        "BATON_DEPARTMENT_DEADLINES", '{"finance": {"resolve_minutes": {"normal": 1440}}}'
+    )
+    settings = Settings()
+    assert settings.department_deadlines["finance"].resolve_minutes == {"normal": 1440}

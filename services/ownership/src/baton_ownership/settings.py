@@ -13,6 +13,13 @@ class EscalationStep(BaseModel):
     action: Literal["move", "notify"]
 
 
+class DepartmentDeadlines(BaseModel):
+    """A department's own deadlines by priority, in minutes; missing ones fall back."""
+
+    acknowledge_minutes: dict[str, int] = {}
+    resolve_minutes: dict[str, int] = {}
+
+
 class Settings(ServiceSettings):
     service = "ownership"
     port: int = 8003
@@ -22,6 +29,10 @@ class Settings(ServiceSettings):
     resolve_minutes: dict[str, int] = {
         "urgent": 240, "high": 1440, "normal": 4320, "low": 10080,
     }  # fmt: skip
+    # Per-department overrides, e.g. BATON_DEPARTMENT_DEADLINES=
+    #   '{"it": {"acknowledge_minutes": {"urgent": 5}},
+    #     "finance": {"resolve_minutes": {"normal": 1440}}}'
+    department_deadlines: dict[str, DepartmentDeadlines] = {}
     # Each escalation step gives the next person this long before the next step.
     escalation_step_minutes: int = 60
     escalation_chain: list[EscalationStep] = [

@@ -12,9 +12,17 @@ from baton_ownership.deadlines.models import Deadline, Kind
 from baton_ownership.settings import Settings
 
 
-def _due_in(settings: Settings, kind: Kind, priority: str) -> timedelta:
-    table = settings.acknowledge_minutes if kind == "acknowledge" else settings.resolve_minutes
-    return timedelta(minutes=table.get(priority, table["normal"]))
+def due_in(settings: Settings, kind: Kind, priority: str, department: str) -> timedelta:
+    """The department's own deadline for this priority, else the default's."""
+    own = settings.department_deadlines.get(department)
+    for table in (
+        (own.acknowledge_minutes if kind == "acknowledge" else own.resolve_minutes) if own else {},
+        settings.acknowledge_minutes if kind == "acknowledge" else settings.resolve_minutes,
+    ):
+        if priority in table:
+            return timedelta(minutes=table[priority])
+    defaults = settings.acknowledge_minutes if kind == "acknowledge" else settings.resolve_minutes
+    return timedelta(minutes=defaults["normal"])
 
 
 def start(
@@ -26,7 +34,7 @@ def start(
             issue_id=issue.issue_id,
             kind=kind,
             department=issue.department,
-            due_at=now + _due_in(settings, kind, issue.priority),
+            due_at=now + due_in(settings, kind, issue.priority, issue.department),
         )
     )
 
