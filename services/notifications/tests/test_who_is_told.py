@@ -233,3 +233,30 @@ async def test_an_employee_outside_the_catalog_can_register_an_address(runtime):
     assert await told(runtime, change(IssueResolved)) == [("resolved", "emp-7", "email", "pending")]
     [row] = await rows(runtime)
     assert row.address == "pia.lund@example.com"
+
+
+async def test_a_near_deadline_warns_the_owner_with_the_deadline(runtime, smtp_server):
+    from baton_shared.events import DeadlineNear
+
+    due = T0 + timedelta(hours=1)
+    event = change(DeadlineNear, deadline="acknowledge", due_at=due)
+    assert await told(runtime, event) == [("deadline_near", GITA.id, "email", "pending")]
+    assert await dispatch(runtime, Clock()) == 1
+    [mail] = smtp_server.messages
+    assert "Deadline near" in mail["Subject"]
+    assert "acknowledged soon" in text_of(mail)
+
+
+async def test_a_near_help_deadline_warns_the_helping_departments_liaisons(runtime):
+    from baton_shared.events import DeadlineNear
+
+    event = change(
+        DeadlineNear,
+        deadline="help",
+        due_at=T0 + timedelta(hours=1),
+        help_id=3,
+        helping_department="operations",
+    )
+    told_now = await told(runtime, event)
+    assert {r[1] for r in told_now} == {OLGA.id, OMAR.id}
+    assert all(kind == "deadline_near" for kind, *_ in told_now)

@@ -290,3 +290,29 @@ def test_department_deadlines_come_from_the_environment(monkeypatch):
     )
     settings = Settings()
     assert settings.department_deadlines["finance"].resolve_minutes == {"normal": 1440}
+
+
+async def test_the_owner_is_warned_once_when_a_deadline_is_near(db, settings, clock, issue):
+    from baton_shared.events import DeadlineNear
+
+    async def nears():
+        async with db.session() as session:
+            rows = (await session.exec(select(OutboxMessage))).all()
+        return [
+            e.data
+            for e in (parse_event(r.payload.encode()) for r in rows)
+            if isinstance(e.data, DeadlineNear)
+        ]
+
+    clock.advance(hours=3)  # 75 % of the 4-hour acknowledge clock
+    await check(db, settings, clock)
+    assert await nears() == []
+    clock.advance(minutes=15)  # 81 %
+    await check(db, settings, clock)
+    await check(db, settings, clock)
+    [near] = await nears()
+    assert (near.deadline, near.owner_id, near.due_at) == (
+        "acknowledge",
+        "ops-ana",
+        issue.assigned_at + timedelta(hours=4),
+    )

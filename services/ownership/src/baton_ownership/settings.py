@@ -33,6 +33,8 @@ class Settings(ServiceSettings):
     #   '{"it": {"acknowledge_minutes": {"urgent": 5}},
     #     "finance": {"resolve_minutes": {"normal": 1440}}}'
     department_deadlines: dict[str, DepartmentDeadlines] = {}
+    # "Deadline near" is said when this share of a clock has run (0 turns it off).
+    deadline_near_fraction: float = 0.8
     # Each escalation step gives the next person this long before the next step.
     escalation_step_minutes: int = 60
     escalation_chain: list[EscalationStep] = [

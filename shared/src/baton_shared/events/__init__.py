@@ -5,6 +5,7 @@ from baton_shared.events.departments import DEPARTMENT_UPDATED_V1, DepartmentUpd
 from baton_shared.events.envelope import Envelope, EventParseError, parse_event
 from baton_shared.events.notifications import DELIVERY_FAILED_V1, DeliveryFailed
 from baton_shared.events.ownership import (
+    DEADLINE_NEAR_V1,
     ESCALATED_V1,
     HANDOFF_DECLINED_V1,
     HANDOFF_REQUESTED_V1,
@@ -14,6 +15,7 @@ from baton_shared.events.ownership import (
     ISSUE_REOPENED_V1,
     ISSUE_RESOLVED_V1,
     OWNER_ASSIGNED_V1,
+    DeadlineNear,
     Escalated,
     HandoffDeclined,
     HandoffRequested,
@@ -39,6 +41,7 @@ from baton_shared.events.reroute import REROUTE_REQUESTED_V1, RerouteRequested
 from baton_shared.events.routed import ISSUE_ROUTED_V1, IssueRouted
 
 __all__ = [
+    "DEADLINE_NEAR_V1",
     "DELIVERY_FAILED_V1",
     "DEPARTMENT_UPDATED_V1",
     "ESCALATED_V1",
@@ -56,6 +59,7 @@ __all__ = [
     "OWNER_ASSIGNED_V1",
     "REROUTE_REQUESTED_V1",
     "Attachment",
+    "DeadlineNear",
     "DeliveryFailed",
     "DepartmentUpdated",
     "Envelope",

@@ -23,6 +23,7 @@ HELP_ANSWERED_V1 = "baton.issue.help_answered.v1"
 ISSUE_RESOLVED_V1 = "baton.issue.resolved.v1"
 ISSUE_REOPENED_V1 = "baton.issue.reopened.v1"
 ESCALATED_V1 = "baton.issue.escalated.v1"
+DEADLINE_NEAR_V1 = "baton.issue.deadline_near.v1"
 
 
 class OwnerAssigned(BaseModel):
@@ -103,7 +104,18 @@ class Escalated(OwnershipChange):
     help_id: int | None = None
 
 
+class DeadlineNear(OwnershipChange):
+    """A clock is about to run out: the owner (or, for help, the helping
+    department) still has time to act before the issue escalates."""
+
+    deadline: Literal["acknowledge", "resolve", "help"]
+    due_at: datetime
+    help_id: int | None = None
+    helping_department: str | None = None
+
+
 register(OWNER_ASSIGNED_V1, OwnerAssigned)
+register(DEADLINE_NEAR_V1, DeadlineNear)
 register(ESCALATED_V1, Escalated)
 register(ISSUE_ACKNOWLEDGED_V1, IssueAcknowledged)
 register(HANDOFF_REQUESTED_V1, HandoffRequested)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from baton_shared.events import (
+    DeadlineNear,
     Escalated,
     HandoffDeclined,
     HandoffRequested,
@@ -72,6 +73,14 @@ async def notices(event: BaseModel, *, session: AsyncSession) -> list[Notice]:
             return [Notice("help_requested", p.id, p, event.due_at) for p in people]
         case HelpAnswered():
             return [await _person(session, event.owner_id, "help_answered")]
+        case DeadlineNear():
+            # A help clock is the helping department's to beat; the others, the owner's.
+            if event.deadline == "help" and event.helping_department:
+                people = await directory.liaisons(
+                    session=session, department=event.helping_department
+                )
+                return [Notice("deadline_near", p.id, p, event.due_at) for p in people]
+            return [await _person(session, event.owner_id, "deadline_near", due_at=event.due_at)]
         case Escalated():
             return [Notice("escalated", event.to.id, event.to, event.due_at)]
         case IssueResolved():

@@ -24,6 +24,7 @@ Kind = Literal[
     "help_requested",
     "help_answered",
     "escalated",
+    "deadline_near",
     "resolved",
 ]
 KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]

@@ -25,6 +25,12 @@ def due_in(settings: Settings, kind: Kind, priority: str, department: str) -> ti
     return timedelta(minutes=defaults["normal"])
 
 
+def warn_at(settings: Settings, now: datetime, due_at: datetime) -> datetime | None:
+    if settings.deadline_near_fraction <= 0:
+        return None
+    return now + (due_at - now) * settings.deadline_near_fraction
+
+
 def start(
     session: AsyncSession, issue: IssueOwner, kind: Kind, *, settings: Settings, now: datetime
 ) -> None:
@@ -35,16 +41,31 @@ def start(
             kind=kind,
             department=issue.department,
             due_at=now + due_in(settings, kind, issue.priority, issue.department),
+            warn_at=warn_at(
+                settings, now, now + due_in(settings, kind, issue.priority, issue.department)
+            ),
         )
     )
 
 
 def start_help(
-    session: AsyncSession, issue_id: str, help_id: int, department: str, due_at: datetime
+    session: AsyncSession,
+    issue_id: str,
+    help_id: int,
+    department: str,
+    due_at: datetime,
+    *,
+    settings: Settings,
+    now: datetime,
 ) -> None:
     session.add(
         Deadline(
-            issue_id=issue_id, kind="help", help_id=help_id, department=department, due_at=due_at
+            issue_id=issue_id,
+            kind="help",
+            help_id=help_id,
+            department=department,
+            due_at=due_at,
+            warn_at=warn_at(settings, now, due_at),
         )
     )
 

@@ -22,3 +22,6 @@ class Deadline(SQLModel, table=True):
     # open: running; met: done in time or late; exhausted: the chain has no step left.
     status: str = Field(default="open", max_length=16, index=True)
     level: int = 0  # escalation steps taken so far
+    # When to say the deadline is near (DeadlineNear), and whether it was said.
+    warn_at: datetime | None = Field(default=None, index=True)
+    warned: bool = False

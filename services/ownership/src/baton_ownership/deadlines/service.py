@@ -13,7 +13,7 @@ import logging
 from datetime import timedelta
 
 from baton_shared.db import Database
-from baton_shared.events import Escalated, Person
+from baton_shared.events import DeadlineNear, Escalated, Person
 from baton_shared.problems import Problem
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -107,8 +107,36 @@ async def escalate(
     return False
 
 
+async def warn(*, db: Database, settings: Settings, clock=utcnow, limit: int = 100) -> int:  # type: ignore[no-untyped-def]
+    """Say ``DeadlineNear`` once for each clock past its warning time but not yet due."""
+    warned = 0
+    async with db.transaction() as session:
+        near = (await session.exec(
+            select(Deadline)
+            .where(Deadline.status == "open", Deadline.warned == False,  # noqa: E712
+                   Deadline.warn_at <= clock(), Deadline.due_at > clock())  # type: ignore[operator]
+            .order_by(Deadline.due_at)  # type: ignore[arg-type]
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )).all()  # fmt: skip
+        ctx = lifecycle.Ctx(session=session, settings=settings, actor_id=CHECKER, clock=clock)
+        for deadline in near:
+            deadline.warned = True
+            session.add(deadline)
+            issue = await lifecycle.load(ctx, deadline.issue_id)
+            ctx.emit(DeadlineNear(
+                **lifecycle.change_fields(ctx, issue), deadline=deadline.kind,  # type: ignore[arg-type]
+                due_at=deadline.due_at, help_id=deadline.help_id,
+                helping_department=deadline.department if deadline.kind == "help" else None,
+            ))  # fmt: skip
+            warned += 1
+    return warned
+
+
 async def check(*, db: Database, settings: Settings, clock=utcnow, limit: int = 100) -> int:  # type: ignore[no-untyped-def]
-    """Escalate every passed deadline once. Safe to run in several replicas at once."""
+    """Escalate every passed deadline once, and say which are near. Safe to run in
+    several replicas at once."""
+    await warn(db=db, settings=settings, clock=clock, limit=limit)
     escalated = 0
     async with db.transaction() as session:
         due = (

@@ -502,7 +502,15 @@ async def ask_help(
             due_at=help_request.due_at,
         )
     )
-    clocks.start_help(ctx.session, issue_id, help_request.id, department, help_request.due_at)
+    clocks.start_help(
+        ctx.session,
+        issue_id,
+        help_request.id,
+        department,
+        help_request.due_at,
+        settings=ctx.policy,
+        now=ctx.clock(),
+    )
     return issue, help_request
 
 
