@@ -18,17 +18,29 @@ async def test_an_issue_is_one_trace_across_the_four_services(stack, http):
     def spans_of_issue():
         return [s for s in stack.otlp.snapshot() if s.attributes.get("baton.issue_id") == issue_id]
 
+    # Notifications reads issues.reported too (to learn internal reporters), and
+    # routing reads issues.ownership (resolutions label its training history).
+    expected = [
+        ("baton-notifications", "issues.ownership"),
+        ("baton-notifications", "issues.reported"),
+        ("baton-ownership", "issues.routed"),
+        ("baton-routing", "issues.ownership"),
+        ("baton-routing", "issues.reported"),
+    ]
+
+    def handled_by(spans):
+        return sorted(
+            (s.service, s.attributes["messaging.destination.name"].split(".", 1)[1])
+            for s in spans
+            if s.kind == "CONSUMER"
+        )
+
     async def all_consumers_exported():
         spans = spans_of_issue()
-        consumers = {s.service for s in spans if s.kind == "CONSUMER"}
         sent = any(s.name == "deliver email" for s in spans)
-        return (
-            sent and consumers >= {"baton-routing", "baton-ownership", "baton-notifications"}
-        ) or None
+        return (sent and handled_by(spans) == expected) or None
 
-    await eventually(
-        all_consumers_exported, what="consumer spans from three services, and the send"
-    )
+    await eventually(all_consumers_exported, what="five consumer spans, and the send")
 
     issue_spans = spans_of_issue()
     trace_ids = {s.trace_id for s in issue_spans}
@@ -39,16 +51,7 @@ async def test_an_issue_is_one_trace_across_the_four_services(stack, http):
 
     by_id = {s.span_id: s for s in trace}
     consumers = [s for s in trace if s.kind == "CONSUMER"]
-    # Notifications reads issues.reported too (to learn internal reporters).
-    handled = sorted(
-        (s.service, s.attributes["messaging.destination.name"].split(".", 1)[1]) for s in consumers
-    )
-    assert handled == [
-        ("baton-notifications", "issues.ownership"),
-        ("baton-notifications", "issues.reported"),
-        ("baton-ownership", "issues.routed"),
-        ("baton-routing", "issues.reported"),
-    ]
+    assert handled_by(consumers) == expected
     for consumer in consumers:
         parent = by_id.get(consumer.parent_span_id)
         assert parent is not None, f"{consumer.name} in {consumer.service} has no parent here"

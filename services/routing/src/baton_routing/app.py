@@ -3,7 +3,13 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from baton_shared.kafka.topics import DEPARTMENTS, ISSUES_REPORTED, ISSUES_REROUTE, ISSUES_ROUTED
+from baton_shared.kafka.topics import (
+    DEPARTMENTS,
+    ISSUES_OWNERSHIP,
+    ISSUES_REPORTED,
+    ISSUES_REROUTE,
+    ISSUES_ROUTED,
+)
 from baton_shared.service import Runtime
 from fastapi import FastAPI
 
@@ -13,6 +19,7 @@ from baton_routing.catalog.router import router as catalog_router
 from baton_routing.catalog.store import CatalogStore
 from baton_routing.decisions.handler import on_issue_reported, on_reroute_requested
 from baton_routing.decisions.router import router as decisions_router
+from baton_routing.learned import history
 from baton_routing.learned.model import ModelSlot
 from baton_routing.learned.router import router as learned_router
 from baton_routing.settings import Settings
@@ -58,6 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_attempts=settings.max_routing_attempts,
         ),
     )
+    # Resolutions label the company's own history for retraining.
+    runtime.consume(ISSUES_OWNERSHIP, partial(history.on_ownership_event, runtime=runtime))
     app = runtime.app(title="Baton routing", routers=routers)
     app.state.catalog_store = catalog
     app.state.min_confidence = settings.router_min_confidence

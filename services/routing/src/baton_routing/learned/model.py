@@ -113,10 +113,12 @@ class LearnedRouter:
         return [str(d) for d in self._pipeline.predict([normalize(t) for t in texts])]
 
 
-def sample_version(path: Path = SAMPLE_HISTORY, *, generation: int = 1) -> str:
-    """A model's version: the algorithm, a digest of its training data, a generation."""
+def sample_version(path: Path = SAMPLE_HISTORY, *, generation: int = 1, history: int = 0) -> str:
+    """A model's version: the algorithm, a digest of the shipped sample, how many of
+    the company's own resolved issues it learned from, and a generation."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:8]
-    return f"tfidf-lr-{digest}-g{generation}"
+    own = f"-h{history}" if history else ""
+    return f"tfidf-lr-{digest}{own}-g{generation}"
 
 
 class ModelSlot:
@@ -130,9 +132,11 @@ class ModelSlot:
         self.current = router
         self.generation += 1
 
-    def retrain(self, path: Path = SAMPLE_HISTORY) -> LearnedRouter:
-        router = LearnedRouter.train(
-            load_examples(path), version=sample_version(path, generation=self.generation + 1)
-        )
+    def retrain(
+        self, path: Path = SAMPLE_HISTORY, history: Sequence[Example] = ()
+    ) -> LearnedRouter:
+        """Train on the shipped sample plus the company's own labeled history."""
+        version = sample_version(path, generation=self.generation + 1, history=len(history))
+        router = LearnedRouter.train([*load_examples(path), *history], version=version)
         self.swap(router)
         return router
