@@ -45,7 +45,7 @@ async def test_two_checkers_never_escalate_the_same_deadline_twice(infra):
             owner = await assignment.assign(
                 session=session, issue_id=f"i-{n}", department="operations"
             )
-            clocks.start(session, owner, "acknowledge", settings=settings, now=start)
+            await clocks.start(session, owner, "acknowledge", settings=settings, now=start)
     await setup.dispose()
 
     later = start + timedelta(hours=5)

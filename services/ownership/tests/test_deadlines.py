@@ -34,7 +34,7 @@ async def issue(db, settings, clock):
             session=session, issue_id="i-1", department="operations", now=clock()
         )
         for kind in ("acknowledge", "resolve"):
-            clocks.start(session, owner, kind, settings=settings, now=clock())
+            await clocks.start(session, owner, kind, settings=settings, now=clock())
         stays.begin(session, owner, via="routing", at=clock())
     return owner
 
@@ -315,4 +315,47 @@ async def test_the_owner_is_warned_once_when_a_deadline_is_near(db, settings, cl
         "acknowledge",
         "ops-ana",
         issue.assigned_at + timedelta(hours=4),
+    )
+
+
+def test_the_catalogs_time_to_resolve_sits_between_the_env_override_and_the_defaults():
+    from baton_ownership.deadlines.clocks import due_in
+    from baton_ownership.settings import Settings
+
+    settings = Settings(
+        database_url="sqlite+aiosqlite:///unused.db",
+        department_deadlines={"it": {"resolve_minutes": {"urgent": 30}}},
+    )
+    assert due_in(settings, "resolve", "normal", "it", 8) == timedelta(hours=8)  # the catalog
+    assert due_in(settings, "resolve", "urgent", "it", 8) == timedelta(minutes=30)  # env wins
+    assert due_in(settings, "resolve", "normal", "it", None) == timedelta(minutes=4320)
+    assert due_in(settings, "acknowledge", "normal", "it", 8) == timedelta(minutes=240)
+
+
+async def test_a_department_updated_event_sets_its_time_to_resolve(db, settings, clock):
+    from types import SimpleNamespace
+
+    from baton_ownership.directory.handler import on_department_updated
+    from baton_shared.events import DepartmentUpdated, Envelope
+
+    event = Envelope.wrap(
+        source="/baton/routing",
+        data=DepartmentUpdated(
+            department="finance",
+            liaisons=[person("fin-gita"), person("fin-hugo")],
+            head=person("fin-head"),
+            updated_at=clock(),
+            resolve_hours=6,
+        ),
+    )
+    await on_department_updated(event, runtime=SimpleNamespace(db=db))
+    async with db.transaction() as session:
+        owner = await assignment.assign(
+            session=session, issue_id="i-9", department="finance", now=clock()
+        )
+        await clocks.start(session, owner, "resolve", settings=settings, now=clock())
+    async with db.session() as session:
+        deadline = (await session.exec(select(Deadline).where(Deadline.issue_id == "i-9"))).one()
+    assert deadline.due_at.replace(tzinfo=None) == (clock() + timedelta(hours=6)).replace(
+        tzinfo=None
     )

@@ -21,6 +21,9 @@ class DepartmentUpdated(BaseModel):
     liaisons: list[Person]
     head: Person  # the department's escalation contact
     updated_at: datetime
+    # The department's own time to resolve, in hours (routing's deadline_hours);
+    # None: ownership's defaults by priority apply.
+    resolve_hours: float | None = None
 
     @property
     def issue_id(self) -> str:

@@ -45,7 +45,7 @@ async def on_issue_routed(envelope: Envelope, *, runtime: Runtime) -> None:
         owner.trace_context = carrier_from_current()  # this handler's span is in the issue's trace
         ctx = Ctx(session=session, settings=runtime.settings, actor_id="baton-routing")
         for kind in ("acknowledge", "resolve"):
-            clocks.start(session, owner, kind, settings=ctx.policy, now=ctx.clock())
+            await clocks.start(session, owner, kind, settings=ctx.policy, now=ctx.clock())
         stays.begin(session, owner, via="routing", at=owner.assigned_at)
         ctx.emit(owner_assigned(owner, via="routing", previous_owner_id=None))
 

@@ -9,20 +9,29 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_ownership.assignment.models import IssueOwner
 from baton_ownership.deadlines.models import Deadline, Kind
+from baton_ownership.directory import service as directory
 from baton_ownership.settings import Settings
 
 
-def due_in(settings: Settings, kind: Kind, priority: str, department: str) -> timedelta:
-    """The department's own deadline for this priority, else the default's."""
+def due_in(
+    settings: Settings,
+    kind: Kind,
+    priority: str,
+    department: str,
+    catalog_resolve_hours: float | None = None,
+) -> timedelta:
+    """The department's own deadline for this priority (BATON_DEPARTMENT_DEADLINES),
+    else the catalog's time to resolve for the department, else the default's."""
     own = settings.department_deadlines.get(department)
-    for table in (
-        (own.acknowledge_minutes if kind == "acknowledge" else own.resolve_minutes) if own else {},
-        settings.acknowledge_minutes if kind == "acknowledge" else settings.resolve_minutes,
-    ):
-        if priority in table:
-            return timedelta(minutes=table[priority])
+    own_table = (
+        (own.acknowledge_minutes if kind == "acknowledge" else own.resolve_minutes) if own else {}
+    )
+    if priority in own_table:
+        return timedelta(minutes=own_table[priority])
+    if kind == "resolve" and catalog_resolve_hours:
+        return timedelta(hours=catalog_resolve_hours)
     defaults = settings.acknowledge_minutes if kind == "acknowledge" else settings.resolve_minutes
-    return timedelta(minutes=defaults["normal"])
+    return timedelta(minutes=defaults.get(priority, defaults["normal"]))
 
 
 def warn_at(settings: Settings, now: datetime, due_at: datetime) -> datetime | None:
@@ -31,19 +40,19 @@ def warn_at(settings: Settings, now: datetime, due_at: datetime) -> datetime | N
     return now + (due_at - now) * settings.deadline_near_fraction
 
 
-def start(
+async def start(
     session: AsyncSession, issue: IssueOwner, kind: Kind, *, settings: Settings, now: datetime
 ) -> None:
     """Start the acknowledge or resolve clock for the issue's current department."""
+    hours = await directory.resolve_hours(session=session, department=issue.department)
+    due_at = now + due_in(settings, kind, issue.priority, issue.department, hours)
     session.add(
         Deadline(
             issue_id=issue.issue_id,
             kind=kind,
             department=issue.department,
-            due_at=now + due_in(settings, kind, issue.priority, issue.department),
-            warn_at=warn_at(
-                settings, now, now + due_in(settings, kind, issue.priority, issue.department)
-            ),
+            due_at=due_at,
+            warn_at=warn_at(settings, now, due_at),
         )
     )
 

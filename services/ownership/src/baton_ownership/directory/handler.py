@@ -19,5 +19,8 @@ async def on_department_updated(envelope: Envelope, *, runtime: Runtime) -> None
         await directory.upsert_department(
             session=session, department=event.department, liaisons=event.liaisons, head=event.head
         )
+        await directory.set_policy(
+            session=session, department=event.department, resolve_hours=event.resolve_hours
+        )
 
     await handle_once(runtime.db, envelope.id, effect)

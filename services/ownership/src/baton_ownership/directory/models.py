@@ -26,6 +26,15 @@ class Member(SQLModel, table=True):
     capacity: int = 25
 
 
+class DepartmentPolicy(SQLModel, table=True):
+    """What the catalog says of a department as a whole."""
+
+    __tablename__ = "department_policies"
+
+    department: str = Field(primary_key=True, max_length=64)
+    resolve_hours: float | None = None  # its own time to resolve, else the defaults
+
+
 class AvailabilityUpdate(BaseModel):
     on_duty: bool | None = None
     capacity: int | None = PydanticField(default=None, ge=0, le=10_000)

@@ -8,7 +8,23 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_ownership.assignment.models import IssueOwner
-from baton_ownership.directory.models import Member
+from baton_ownership.directory.models import DepartmentPolicy, Member
+
+
+async def set_policy(
+    *, session: AsyncSession, department: str, resolve_hours: float | None
+) -> None:
+    """The catalog's word on the department as a whole (only DepartmentUpdated has it)."""
+    policy = await session.get(DepartmentPolicy, department) or DepartmentPolicy(
+        department=department
+    )
+    policy.resolve_hours = resolve_hours
+    session.add(policy)
+
+
+async def resolve_hours(*, session: AsyncSession, department: str) -> float | None:
+    policy = await session.get(DepartmentPolicy, department)
+    return policy.resolve_hours if policy is not None else None
 
 
 async def upsert_department(

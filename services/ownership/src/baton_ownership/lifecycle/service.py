@@ -389,7 +389,7 @@ async def accept_handoff(ctx: Ctx, *, issue_id: str, handoff_id: int, version: i
     ctx.session.add(handoff)
     # The receiver has taken it: their own resolve clock starts now.
     await clocks.meet(ctx.session, issue_id, "acknowledge", "resolve")
-    clocks.start(ctx.session, issue, "resolve", settings=ctx.policy, now=ctx.clock())
+    await clocks.start(ctx.session, issue, "resolve", settings=ctx.policy, now=ctx.clock())
     if moved:
         stays.begin(ctx.session, issue, via="handoff", at=ctx.clock(), acknowledged=True)
     ctx.emit(owner_assigned(issue, via="handoff", previous_owner_id=previous_owner))
@@ -605,7 +605,7 @@ async def reopen(ctx: Ctx, *, issue_id: str, version: int, reason: str) -> Issue
         ctx, issue, version, "reopen", {"reason": reason}, state="acknowledged",
         resolved_at=None, department_since=ctx.clock(),
     )  # fmt: skip
-    clocks.start(ctx.session, issue, "resolve", settings=ctx.policy, now=ctx.clock())
+    await clocks.start(ctx.session, issue, "resolve", settings=ctx.policy, now=ctx.clock())
     stays.begin(ctx.session, issue, via="reopen", at=ctx.clock(), acknowledged=True)
     ctx.emit(IssueReopened(**change_fields(ctx, issue)))
     return issue

@@ -32,6 +32,7 @@ def department_events(catalog: Catalog) -> list[Envelope]:
                 liaisons=d.liaisons,
                 head=d.escalation_contact,
                 updated_at=now,
+                resolve_hours=d.deadline_hours,
             ),
         )
         for d in catalog.departments
