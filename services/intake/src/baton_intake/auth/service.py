@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import UTC, datetime
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,3 +33,17 @@ async def verify(*, session: AsyncSession, plain: str) -> ApiKey | None:
     if not plain.startswith(PREFIX) or len(plain) > 200:
         return None
     return (await session.exec(select(ApiKey).where(ApiKey.key_hash == hash_key(plain)))).first()
+
+
+async def all_keys(*, session: AsyncSession) -> list[ApiKey]:
+    return list((await session.exec(select(ApiKey).order_by(ApiKey.created_at))).all())
+
+
+async def revoke(*, session: AsyncSession, key_id: str) -> ApiKey | None:
+    """Refuse the key from now on (its row stays, for the record); None if unknown."""
+    api_key = await session.get(ApiKey, key_id)
+    if api_key is not None and api_key.revoked_at is None:
+        api_key.revoked_at = datetime.now(UTC)
+        session.add(api_key)
+        await session.flush()
+    return api_key
