@@ -80,7 +80,7 @@ postgres-stop:
 	@deploy/local/postgres.sh stop
 
 topics: install
-	$(PY) -m baton_shared.kafka.topics --bootstrap-servers $${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092} --prefix "$${BATON_TOPIC_PREFIX:-}"
+	$(PY) -m baton_shared.kafka.topics --prefix "$${BATON_TOPIC_PREFIX:-}"
 
 clean:
 	-deploy/local/kafka.sh stop

@@ -156,7 +156,8 @@ def test_network_policies_admit_only_what_each_service_needs(production):
     policies = of_kind(production, "NetworkPolicy")
     for name, policy in policies.items():
         assert policy["spec"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": "http"}]
-        expected = {53, 9092, 5432, 4318} | ({25, 587} if name == "notifications" else set())
+        # Production reaches Kafka's SASL_SSL listener, on 9093.
+        expected = {53, 9093, 5432, 4318} | ({25, 587} if name == "notifications" else set())
         assert egress_ports(policy) == expected, name
 
 
@@ -174,3 +175,9 @@ def test_plain_manifests_keep_the_hook_jobs_apart_to_be_applied_first():
 def test_plain_manifests_have_not_drifted_from_the_chart():
     stale = render.drift()
     assert not stale, f"run `make manifests`: {stale}"
+
+
+def test_notifications_reads_its_webhook_signing_secret_from_an_optional_secret(rendered):
+    env = env_of(of_kind(render.objects(rendered[1]), "Deployment")["notifications"])
+    ref = env["BATON_WEBHOOK_SECRET"]["valueFrom"]["secretKeyRef"]
+    assert ref == {"name": "baton-webhook", "key": "secret", "optional": True}

@@ -88,6 +88,70 @@ class Infra:
 
 
 @dataclass
+class SecureKafka:
+    """A second broker with the secured listeners deploy/local/kafka.sh offers:
+    SASL (PLAIN, SCRAM-SHA-512) over TLS, and TLS with client certificates.
+    Separate from ``Infra``'s so that every other test runs as it always has."""
+
+    base_port: int = field(
+        default_factory=lambda: int(os.environ.get("BATON_TEST_KAFKA_PORT", "19092")) + 10
+    )
+    state: Path = STATE / "secure"
+    _started: bool = False
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "BATON_STATE_DIR": str(self.state),
+            "BATON_KAFKA_PORT": str(self.base_port),
+            "BATON_KAFKA_CONTROLLER_PORT": str(self.base_port + 1),
+            "BATON_KAFKA_SASL_SSL_PORT": str(self.base_port + 2),
+            "BATON_KAFKA_SSL_PORT": str(self.base_port + 3),
+        }
+
+    @property
+    def tls(self) -> Path:
+        return self.state / "kafka" / "tls"
+
+    def sasl_env(self, mechanism: str = "SCRAM-SHA-512") -> dict[str, str]:
+        """What a service sets to use the SASL_SSL listener."""
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{self.base_port + 2}",
+            "BATON_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+            "BATON_KAFKA_SASL_MECHANISM": mechanism,
+            "BATON_KAFKA_SASL_USERNAME": "baton",
+            "BATON_KAFKA_SASL_PASSWORD": (self.tls / "sasl-password").read_text().strip(),
+            "BATON_KAFKA_SSL_CAFILE": str(self.tls / "ca.pem"),
+        }
+
+    def mtls_env(self) -> dict[str, str]:
+        """What a service sets to use the mutual-TLS listener."""
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{self.base_port + 3}",
+            "BATON_KAFKA_SECURITY_PROTOCOL": "SSL",
+            "BATON_KAFKA_SSL_CAFILE": str(self.tls / "ca.pem"),
+            "BATON_KAFKA_SSL_CERTFILE": str(self.tls / "client.pem"),
+            "BATON_KAFKA_SSL_KEYFILE": str(self.tls / "client-key.pem"),
+        }
+
+    def start(self) -> None:
+        # The secured broker is always this suite's own, even when the tests use
+        # another cluster for everything else.
+        env = self.env | {"KAFKA_BOOTSTRAP_SERVERS": ""}
+        running = subprocess.run(
+            ["bash", str(REPO / "deploy/local/kafka.sh"), "status"],
+            env={**os.environ, **env},
+            capture_output=True,
+        )
+        _script("kafka.sh", "start", env)
+        self._started = running.returncode != 0
+
+    def stop(self) -> None:
+        if self._started:
+            _script("kafka.sh", "stop", self.env)
+
+
+@dataclass
 class Service:
     name: str
     port: int

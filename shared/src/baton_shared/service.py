@@ -38,7 +38,7 @@ class Runtime:
         self.settings = settings
         self.migrations_dir = migrations_dir
         self.db = Database(settings.database_url, schema=settings.database_schema)
-        self.producer = EventProducer(settings.kafka_bootstrap_servers, client_id=f"baton-{name}")
+        self.producer = EventProducer(settings.kafka(), client_id=f"baton-{name}")
         self.relay = OutboxRelay(
             self.db, self.producer, poll_interval_s=settings.outbox_poll_interval_s
         )
@@ -85,7 +85,7 @@ class Runtime:
         consumed = [t for t, _ in self._handlers] + [t for t, _ in self._raw_handlers]
         names = consumed + [dlq(t) for t in consumed] + self._produces
         await ensure_topics(
-            self.settings.kafka_bootstrap_servers,
+            self.settings.kafka(),
             names,
             partitions=self.settings.topic_partitions,
             replication_factor=self.settings.topic_replication_factor,
@@ -112,7 +112,7 @@ class Runtime:
                 group_id=s.group_id(),
                 **handler,  # type: ignore[arg-type]
                 producer=self.producer,
-                bootstrap_servers=s.kafka_bootstrap_servers,
+                kafka=s.kafka(),
                 service=self.name,
                 max_attempts=s.handler_max_attempts,
                 retry_backoff_s=s.handler_retry_backoff_s,

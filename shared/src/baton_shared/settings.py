@@ -10,18 +10,19 @@ from __future__ import annotations
 from typing import ClassVar
 
 from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from baton_shared.kafka.connection import KafkaSettings
 
 
-class ServiceSettings(BaseSettings):
+class ServiceSettings(KafkaSettings):
+    """The Kafka cluster (``KafkaSettings``: bootstrap servers, TLS and SASL) and
+    what else every service reads."""
+
     model_config = SettingsConfigDict(env_prefix="BATON_", extra="ignore")
 
     service: ClassVar[str] = "service"  # each service's subclass names itself
 
-    kafka_bootstrap_servers: str = Field(
-        default="127.0.0.1:9092",
-        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "BATON_KAFKA_BOOTSTRAP_SERVERS"),
-    )
     # Empty means the embedded default: a SQLite file per service in ``state_dir``.
     database_url: str = Field(
         default="", validation_alias=AliasChoices("DATABASE_URL", "BATON_DATABASE_URL")

@@ -26,18 +26,109 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 {{- printf "%s:%s" $repo ($img.tag | default .root.Chart.AppVersion) -}}
 {{- end -}}
 
-{{/* Env every Baton container gets (service pods and hook jobs alike). */}}
-{{- define "baton.commonEnv" -}}
-{{- $v := .root.Values -}}
+{{/* Where the Kafka TLS files are mounted (see baton.kafkaVolumes). */}}
+{{- define "baton.kafkaTlsDir" -}}/etc/baton/kafka-tls{{- end -}}
+
+{{/* The Kafka cluster and how to reach it: every Baton container, the topics job too. */}}
+{{- define "baton.kafkaEnv" -}}
+{{- $k := .root.Values.kafka -}}
+{{- $protocol := $k.securityProtocol | default "PLAINTEXT" -}}
+{{- if not (has $protocol (list "PLAINTEXT" "SSL" "SASL_PLAINTEXT" "SASL_SSL")) -}}
+{{- fail (printf "kafka.securityProtocol %q: use PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL" $protocol) -}}
+{{- end -}}
 - name: KAFKA_BOOTSTRAP_SERVERS
-  value: {{ $v.kafka.bootstrapServers | quote }}
+{{- with $k.bootstrapServersSecret }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "kafka.bootstrapServersSecret.name" .name }}
+      key: {{ required "kafka.bootstrapServersSecret.key" .key }}
+{{- else }}
+  value: {{ required "kafka.bootstrapServers (or kafka.bootstrapServersSecret)" $k.bootstrapServers | quote }}
+{{- end }}
 - name: BATON_TOPIC_PREFIX
-  value: {{ $v.kafka.topicPrefix | quote }}
+  value: {{ $k.topicPrefix | quote }}
+- name: BATON_KAFKA_SECURITY_PROTOCOL
+  value: {{ $protocol }}
+{{- if hasPrefix "SASL_" $protocol }}
+- name: BATON_KAFKA_SASL_MECHANISM
+  value: {{ required "kafka.sasl.mechanism" $k.sasl.mechanism | quote }}
+- name: BATON_KAFKA_SASL_USERNAME
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "kafka.sasl.secretName" $k.sasl.secretName }}
+      key: {{ $k.sasl.usernameKey }}
+- name: BATON_KAFKA_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $k.sasl.secretName }}
+      key: {{ $k.sasl.passwordKey }}
+{{- end }}
+{{- if hasSuffix "SSL" $protocol }}
+{{- if $k.tls.caSecretName }}
+- name: BATON_KAFKA_SSL_CAFILE
+  value: {{ include "baton.kafkaTlsDir" . }}/ca/ca.crt
+{{- end }}
+{{- if $k.tls.clientSecretName }}
+- name: BATON_KAFKA_SSL_CERTFILE
+  value: {{ include "baton.kafkaTlsDir" . }}/client/tls.crt
+- name: BATON_KAFKA_SSL_KEYFILE
+  value: {{ include "baton.kafkaTlsDir" . }}/client/tls.key
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* The Secrets with Kafka's TLS files, as volumes and their mounts (none without TLS). */}}
+{{- define "baton.kafkaVolumes" -}}
+{{- $k := .root.Values.kafka -}}
+{{- if hasSuffix "SSL" ($k.securityProtocol | default "PLAINTEXT") }}
+{{- with $k.tls.caSecretName }}
+- name: kafka-ca
+  secret:
+    secretName: {{ . }}
+    items:
+      - key: {{ $k.tls.caKey }}
+        path: ca.crt
+    defaultMode: 0444
+{{- end }}
+{{- with $k.tls.clientSecretName }}
+- name: kafka-client
+  secret:
+    secretName: {{ . }}
+    items:
+      - key: tls.crt
+        path: tls.crt
+      - key: tls.key
+        path: tls.key
+    # The pod's fsGroup may read the key; nobody else.
+    defaultMode: 0440
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "baton.kafkaVolumeMounts" -}}
+{{- $k := .root.Values.kafka -}}
+{{- if hasSuffix "SSL" ($k.securityProtocol | default "PLAINTEXT") }}
+{{- if $k.tls.caSecretName }}
+- name: kafka-ca
+  mountPath: {{ include "baton.kafkaTlsDir" . }}/ca
+  readOnly: true
+{{- end }}
+{{- if $k.tls.clientSecretName }}
+- name: kafka-client
+  mountPath: {{ include "baton.kafkaTlsDir" . }}/client
+  readOnly: true
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Env every Baton service and migration job gets: Kafka and the database. */}}
+{{- define "baton.commonEnv" -}}
+{{ include "baton.kafkaEnv" . }}
 - name: DATABASE_URL
   valueFrom:
     secretKeyRef:
-      name: {{ $v.database.secretName }}
-      key: {{ $v.database.secretKey }}
+      name: {{ .root.Values.database.secretName }}
+      key: {{ .root.Values.database.secretKey }}
 {{- end -}}
 
 {{/* A NetworkPolicy egress rule per dependency: to the given peers (any, if none) on its ports. */}}

@@ -27,6 +27,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 
 from baton_shared.events import Envelope, EventParseError, parse_event
+from baton_shared.kafka.connection import KafkaConnection, start_client
 from baton_shared.kafka.producer import EventProducer
 from baton_shared.kafka.topics import dlq
 from baton_shared.kafka.tracing import extract_context, messaging_attributes
@@ -50,7 +51,7 @@ class ConsumerRunner:
         group_id: str,
         handler: Handler | None = None,
         producer: EventProducer,
-        bootstrap_servers: str,
+        kafka: KafkaConnection | str,
         service: str,
         max_attempts: int = 3,
         retry_backoff_s: float = 0.2,
@@ -68,8 +69,9 @@ class ConsumerRunner:
         self._max_attempts = max_attempts
         self._backoff = retry_backoff_s
         self._group_id = group_id
+        self._kafka = KafkaConnection.of(kafka)
         self._consumer_options = dict(
-            bootstrap_servers=bootstrap_servers,
+            **self._kafka.client_options(),
             group_id=group_id,
             client_id=f"{service}-{topic}",
             enable_auto_commit=False,
@@ -88,7 +90,7 @@ class ConsumerRunner:
     async def start(self) -> None:
         # Created here because aiokafka binds clients to the running loop.
         self._consumer = AIOKafkaConsumer(self.topic, **self._consumer_options)
-        await self._consumer.start()
+        await start_client(self._consumer, self._kafka)
         self._task = asyncio.create_task(self._run(), name=f"consume {self.topic}")
 
     async def stop(self) -> None:

@@ -7,26 +7,27 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 
 from baton_shared.events import Envelope
+from baton_shared.kafka.connection import KafkaConnection, start_client
 from baton_shared.kafka.tracing import Headers, inject_headers, messaging_attributes
 from baton_shared.telemetry import tracer
 
 
 class EventProducer:
-    def __init__(self, bootstrap_servers: str, *, client_id: str) -> None:
-        self._bootstrap_servers = bootstrap_servers
+    def __init__(self, kafka: KafkaConnection | str, *, client_id: str) -> None:
+        self._kafka = KafkaConnection.of(kafka)
         self._client_id = client_id
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
         # aiokafka binds its clients to the running loop: create them here, not earlier.
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=self._bootstrap_servers,
+            **self._kafka.client_options(),
             client_id=self._client_id,
             acks="all",
             enable_idempotence=True,
             linger_ms=5,
         )
-        await self._producer.start()
+        await start_client(self._producer, self._kafka)
 
     @property
     def _client(self) -> AIOKafkaProducer:

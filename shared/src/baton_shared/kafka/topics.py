@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
+
+from baton_shared.kafka.connection import KafkaConnection, KafkaSettings, start_client
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +49,7 @@ def dlq(topic: str) -> str:
 
 
 async def ensure_topics(
-    bootstrap_servers: str,
+    kafka: KafkaConnection | str,
     names: list[str],
     *,
     partitions: int = 3,
@@ -55,8 +58,9 @@ async def ensure_topics(
 ) -> None:
     """Create the missing topics; ``config`` (say ``retention.ms``) applies to
     those created here only: an existing topic is left as it is."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="baton-topics")
-    await admin.start()
+    kafka = KafkaConnection.of(kafka)
+    admin = AIOKafkaAdminClient(**kafka.client_options(), client_id="baton-topics")
+    await start_client(admin, kafka)
     try:
         existing = set(await admin.list_topics())
         missing = [n for n in dict.fromkeys(names) if n not in existing]
@@ -86,8 +90,12 @@ def all_topics(prefix: str = "") -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Create Baton's topics and their DLQs.")
-    parser.add_argument("--bootstrap-servers", default="127.0.0.1:9092")
+    parser = argparse.ArgumentParser(
+        description="Create Baton's topics and their DLQs. The cluster, and TLS and SASL "
+        "to reach it, come from the environment as for the services: "
+        "KAFKA_BOOTSTRAP_SERVERS and BATON_KAFKA_*."
+    )
+    parser.add_argument("--bootstrap-servers", help="instead of KAFKA_BOOTSTRAP_SERVERS")
     parser.add_argument("--prefix", default="")
     parser.add_argument("--partitions", type=int, default=3)
     parser.add_argument("--replication-factor", type=int, default=1)
@@ -95,6 +103,9 @@ def main() -> None:
     parser.add_argument("--dlq-retention-ms", type=int, help="DLQs' retention (broker default)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
+    kafka = KafkaSettings().kafka()
+    if args.bootstrap_servers:
+        kafka = dataclasses.replace(kafka, bootstrap_servers=args.bootstrap_servers)
 
     async def create() -> None:
         topics = all_topics(args.prefix)
@@ -103,7 +114,7 @@ def main() -> None:
             ([t for t in topics if t.endswith(".dlq")], args.dlq_retention_ms),
         ):
             await ensure_topics(
-                args.bootstrap_servers,
+                kafka,
                 names,
                 partitions=args.partitions,
                 replication_factor=args.replication_factor,
