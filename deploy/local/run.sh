@@ -77,6 +77,7 @@ Try it (in another terminal):
   curl -s http://127.0.0.1:8003/v1/issues/\$id/owner     # its one accountable owner
   curl -s "http://127.0.0.1:8004/v1/deliveries?issue_id=\$id"   # the email to that owner
   ls $state/mail/
+  curl -s http://127.0.0.1:8002/metrics | grep ^baton_   # what each service counted
 
 Press Ctrl-C to stop.
 EOT

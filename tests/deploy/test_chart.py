@@ -181,3 +181,19 @@ def test_notifications_reads_its_webhook_signing_secret_from_an_optional_secret(
     env = env_of(of_kind(render.objects(rendered[1]), "Deployment")["notifications"])
     ref = env["BATON_WEBHOOK_SECRET"]["valueFrom"]["secretKeyRef"]
     assert ref == {"name": "baton-webhook", "key": "secret", "optional": True}
+
+
+def test_pods_are_annotated_for_scraping_and_monitoring_may_reach_them(production):
+    policies = of_kind(production, "NetworkPolicy")
+    for name, deployment in of_kind(production, "Deployment").items():
+        pod = deployment["spec"]["template"]
+        annotations = pod["metadata"]["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true"
+        assert annotations["prometheus.io/path"] == "/metrics"
+        assert annotations["prometheus.io/port"] == str(
+            container(deployment)["ports"][0]["containerPort"]
+        )
+        assert env_of(deployment)["OTEL_METRICS_EXPORTER"]["value"] == "prometheus,otlp"
+        peers = policies[name]["spec"]["ingress"][0]["from"]
+        monitoring = {"kubernetes.io/metadata.name": "monitoring"}
+        assert {"namespaceSelector": {"matchLabels": monitoring}} in peers, name

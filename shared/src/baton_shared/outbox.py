@@ -17,6 +17,7 @@ from sqlalchemy import JSON, Column, Text, func
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_shared import metrics
 from baton_shared.db import Database, is_postgres
 from baton_shared.events import Envelope, parse_event
 from baton_shared.kafka.producer import EventProducer
@@ -117,12 +118,37 @@ class OutboxRelay:
                     .limit(batch)
                 )
             ).all()
+            published = []
             for row in rows:
+                envelope = parse_event(row.payload.encode())
                 await self._producer.publish(
-                    row.topic,
-                    parse_event(row.payload.encode()),
-                    parent=context_from_carrier(row.trace_context),
+                    row.topic, envelope, parent=context_from_carrier(row.trace_context)
                 )
                 row.published_at = datetime.now(UTC)
                 session.add(row)
-            return len(rows)
+                published.append((row.topic, envelope))
+        # Counted once the rows are marked published, so a failed pass counts nothing.
+        for topic, envelope in published:
+            labels = {metrics.TOPIC: topic, metrics.EVENT_TYPE: envelope.type}
+            department = getattr(envelope.data, "department", None)
+            if isinstance(department, str):
+                labels[metrics.DEPARTMENT] = department
+            metrics.events_published.add(1, labels)
+        return len(published)
+
+    async def measure_pending(self, service: str) -> None:
+        """Refresh the outbox gauges: how many events wait, and for how long."""
+        async with self._db.session() as session:
+            pending, oldest = (
+                await session.exec(
+                    select(func.count(), func.min(OutboxMessage.created_at)).where(
+                        OutboxMessage.published_at.is_(None)  # type: ignore[union-attr]
+                    )
+                )
+            ).one()
+        age = 0.0
+        if oldest is not None:
+            # SQLite gives naive datetimes back: they were written in UTC.
+            oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
+            age = max((datetime.now(UTC) - oldest).total_seconds(), 0.0)
+        metrics.gauges.outbox[service] = (int(pending), age)

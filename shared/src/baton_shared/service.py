@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_shared import migrations
@@ -27,9 +28,12 @@ from baton_shared.kafka.consumer import RawHandler
 from baton_shared.outbox import OutboxRelay
 from baton_shared.problems import install_problem_handlers
 from baton_shared.settings import ServiceSettings
-from baton_shared.telemetry import setup_telemetry, shutdown_telemetry
+from baton_shared.telemetry import prometheus_enabled, setup_telemetry, shutdown_telemetry
 
 log = logging.getLogger(__name__)
+
+# How often gauges that need a query (the outbox's backlog) are refreshed.
+GAUGE_INTERVAL_S = 15.0
 
 
 class Runtime:
@@ -49,6 +53,7 @@ class Runtime:
         self._periodic: list[tuple[str, float, Callable[[], Awaitable[object]]]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.consumers: list[ConsumerRunner] = []
+        self.every(GAUGE_INTERVAL_S, "outbox gauges", lambda: self.relay.measure_pending(self.name))
 
     def consume(self, topic: str, handler: Handler) -> None:
         self._handlers.append((self.settings.topic(topic), handler))
@@ -161,9 +166,11 @@ class Runtime:
         app.state.runtime = self
         install_problem_handlers(app)
         app.include_router(health_router)
+        if prometheus_enabled():
+            app.include_router(metrics_router)
         for router in routers:
             app.include_router(router)
-        FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+        FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
         return app
 
 
@@ -184,6 +191,15 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse(
         {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
     )
+
+
+metrics_router = APIRouter(tags=["health"])
+
+
+@metrics_router.get("/metrics", response_class=PlainTextResponse)
+async def prometheus_metrics() -> Response:
+    """Metrics in Prometheus' text format (``OTEL_METRICS_EXPORTER=prometheus``)."""
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
 def get_runtime(request: Request) -> Runtime:

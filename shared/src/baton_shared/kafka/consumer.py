@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -26,6 +27,7 @@ from aiokafka.structs import OffsetAndMetadata
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 
+from baton_shared import metrics
 from baton_shared.events import Envelope, EventParseError, parse_event
 from baton_shared.kafka.connection import KafkaConnection, start_client
 from baton_shared.kafka.producer import EventProducer
@@ -34,6 +36,10 @@ from baton_shared.kafka.tracing import extract_context, messaging_attributes
 from baton_shared.telemetry import tracer
 
 log = logging.getLogger(__name__)
+
+# What became of a message (span attribute and metric label).
+HANDLED = "handled"
+DEAD_LETTERED = "dead_lettered"
 
 Handler = Callable[[Envelope], Awaitable[None]]
 RawHandler = Callable[[ConsumerRecord[bytes, bytes]], Awaitable[None]]
@@ -98,14 +104,18 @@ class ConsumerRunner:
         if self._task is not None:
             await self._task
             await self._consumer.stop()
+        # Partitions this consumer no longer reads have no lag to report here.
+        for key in [k for k in metrics.gauges.lag if k[:2] == (self._group_id, self.topic)]:
+            metrics.gauges.lag.pop(key, None)
 
     async def _run(self) -> None:
         while not self._stopping.is_set():
             batches = await self._consumer.getmany(timeout_ms=500, max_records=50)
             for tp, records in batches.items():
                 for record in records:
+                    started = time.monotonic()
                     try:
-                        await self._process(record)
+                        outcome = await self._process(record)
                     except Exception:
                         # Only a failed dead-lettering lands here (Kafka unreachable):
                         # rewind so the message is neither lost nor skipped.
@@ -119,13 +129,24 @@ class ConsumerRunner:
                         await asyncio.sleep(1.0)
                         break
                     await self._commit(tp, record.offset + 1)
+                    self._measure(tp, record.offset, outcome, time.monotonic() - started)
                     if self._stopping.is_set():
                         return
+
+    def _measure(self, tp: TopicPartition, offset: int, outcome: str, seconds: float) -> None:
+        labels = {metrics.TOPIC: tp.topic}
+        metrics.messages_handled.add(1, labels | {metrics.OUTCOME: outcome})
+        metrics.handling_duration.record(seconds, labels)
+        highwater = self._consumer.highwater(tp)
+        if highwater is not None:
+            lag = max(highwater - (offset + 1), 0)
+            metrics.gauges.lag[(self._group_id, tp.topic, tp.partition)] = lag
 
     async def _commit(self, tp: TopicPartition, offset: int) -> None:
         await self._consumer.commit({tp: OffsetAndMetadata(offset, "")})
 
-    async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
+    async def _process(self, record: ConsumerRecord[bytes, bytes]) -> str:
+        """Handle one record, retrying, or dead-letter it; says which it did."""
         key = record.key.decode(errors="replace") if record.key else None
         attrs = messaging_attributes(
             topic=record.topic, operation="process", event_id=None, issue_id=key
@@ -151,9 +172,9 @@ class ConsumerRunner:
                     envelope = parse_event(record.value)
                 except EventParseError as exc:
                     await self._dead_letter(record, exc, attempts=0)
-                    span.set_attribute("baton.outcome", "dead_lettered")
+                    span.set_attribute("baton.outcome", DEAD_LETTERED)
                     span.set_status(Status(StatusCode.ERROR, "unparseable message"))
-                    return
+                    return DEAD_LETTERED
                 span.set_attribute("messaging.message.id", envelope.id)
                 span.set_attribute("baton.event_type", envelope.type)
                 handler = self._handler
@@ -166,15 +187,15 @@ class ConsumerRunner:
             for attempt in range(1, self._max_attempts + 1):
                 try:
                     await handle()
-                    span.set_attribute("baton.outcome", "handled")
+                    span.set_attribute("baton.outcome", HANDLED)
                     span.set_attribute("baton.attempts", attempt)
-                    return
+                    return HANDLED
                 except EventParseError as exc:
                     # Only a raw handler raises this: the message itself is wrong.
                     await self._dead_letter(record, exc, attempts=attempt)
-                    span.set_attribute("baton.outcome", "dead_lettered")
+                    span.set_attribute("baton.outcome", DEAD_LETTERED)
                     span.set_status(Status(StatusCode.ERROR, "unprocessable message"))
-                    return
+                    return DEAD_LETTERED
                 except Exception as exc:
                     span.record_exception(exc)
                     log.warning(
@@ -186,9 +207,10 @@ class ConsumerRunner:
                     )
                     if attempt == self._max_attempts:
                         await self._dead_letter(record, exc, attempts=attempt)
-                        span.set_attribute("baton.outcome", "dead_lettered")
+                        span.set_attribute("baton.outcome", DEAD_LETTERED)
                         span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
-                        return
+                        return DEAD_LETTERED
+                    metrics.handler_retries.add(1, {metrics.TOPIC: record.topic})
                     delay = self._backoff * 2 ** (attempt - 1)
                     await asyncio.sleep(delay + random.uniform(0, delay / 2))
 

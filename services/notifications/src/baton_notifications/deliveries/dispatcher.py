@@ -15,8 +15,10 @@ import random
 from collections.abc import Callable
 from datetime import timedelta
 
+from baton_shared import metrics
 from baton_shared.db import Database
 from baton_shared.kafka.tracing import context_from_carrier
+from opentelemetry import metrics as otel_metrics
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlmodel import col, select
@@ -30,6 +32,13 @@ from baton_notifications.recipients import service as recipients
 from baton_notifications.settings import Settings
 
 log = logging.getLogger(__name__)
+
+attempts = otel_metrics.get_meter("baton").create_counter(
+    "baton.delivery.attempts",
+    unit="{attempt}",
+    description="Delivery attempts by channel and outcome: sent, retrying, failed "
+    "(for good: DeliveryFailed follows), superseded (another replica's lease).",
+)
 tracer = trace.get_tracer("baton.notifications")
 
 
@@ -126,9 +135,12 @@ async def dispatch_due(
     )
     failed = False
     for row, outcome in zip(due, outcomes, strict=True):
-        failed |= await _settle(
+        settled = await _settle(
             db, row.id or 0, row.attempts, outcome, settings=settings, clock=clock, rand=rand
         )
+        # Counted after the commit, so each attempt is counted once.
+        attempts.add(1, {"baton.channel": row.channel, metrics.OUTCOME: settled})
+        failed |= settled == "failed"
     if failed:
         on_failed()
     return len(due)
@@ -143,18 +155,19 @@ async def _settle(
     settings: Settings,
     clock: Clock,
     rand: Callable[[], float],
-) -> bool:
-    """Record one attempt's outcome; True when the delivery has now failed for good."""
+) -> str:
+    """Record one attempt's outcome: sent, retrying, failed (for good), or
+    superseded (another replica owns the delivery now)."""
     now = clock()
     async with db.transaction() as session:
         row = await session.get(Delivery, delivery_id)
         # Another replica took it again after our lease ran out: its outcome counts.
         if row is None or row.status != "pending" or row.attempts != attempt:
-            return False
+            return "superseded"
         if outcome is None:
             row.status, row.sent_at, row.next_attempt_at, row.last_error = "sent", now, None, None
             session.add(row)
-            return False
+            return "sent"
         if not isinstance(outcome, DeliveryError):
             # No traceback: its messages may hold an address or a webhook's token.
             log.error("delivery %s: unexpected %s", delivery_id, type(outcome).__name__)
@@ -169,10 +182,10 @@ async def _settle(
             service.fail(session, row, reason=outcome.reason, now=now)
             await session.flush()
             service.publish_failed(session, row, settings=settings)
-            return True
+            return "failed"
         row.last_error = outcome.reason[:1000]
         row.next_attempt_at = now + timedelta(
             seconds=backoff_s(row.attempts, settings=settings, rand=rand)
         )
         session.add(row)
-        return False
+        return "retrying"
