@@ -18,9 +18,11 @@ async def test_an_issue_is_one_trace_across_the_four_services(stack, http):
     def spans_of_issue():
         return [s for s in stack.otlp.snapshot() if s.attributes.get("baton.issue_id") == issue_id]
 
-    # Notifications reads issues.reported too (to learn internal reporters), and
-    # routing reads issues.ownership (resolutions label its training history).
+    # Notifications reads issues.reported too (to learn internal reporters),
+    # routing reads issues.ownership (resolutions label its training history), and
+    # so does intake (a resolved issue takes no more near-duplicates).
     expected = [
+        ("baton-intake", "issues.ownership"),
         ("baton-notifications", "issues.ownership"),
         ("baton-notifications", "issues.reported"),
         ("baton-ownership", "issues.routed"),
@@ -40,7 +42,7 @@ async def test_an_issue_is_one_trace_across_the_four_services(stack, http):
         sent = any(s.name == "deliver email" for s in spans)
         return (sent and handled_by(spans) == expected) or None
 
-    await eventually(all_consumers_exported, what="five consumer spans, and the send")
+    await eventually(all_consumers_exported, what="six consumer spans, and the send")
 
     issue_spans = spans_of_issue()
     trace_ids = {s.trace_id for s in issue_spans}

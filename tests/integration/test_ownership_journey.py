@@ -1,6 +1,7 @@
 """An issue's journey across departments over real Kafka and PostgreSQL: routed
 to operations, handed to finance, help asked of IT, resolved; and two liaisons
-accepting the same hand-off at once, of whom exactly one wins."""
+accepting the same hand-off at once, of whom exactly one wins. Intake hears of
+the resolution, so the same complaint again is a new issue."""
 
 import asyncio
 
@@ -139,6 +140,25 @@ async def test_routed_handed_off_helped_and_resolved(stack, http):
     assert operations["handoffs_out"] >= 1
     it = (await scorecard("it")).json()
     assert it["help_requests_answered"] >= 1
+
+    # Intake learns of the resolution: the same complaint again is a new issue,
+    # not a near-duplicate of the resolved one.
+    async def resolved_in_intake():
+        r = await http.get(f"{stack.url('intake')}/v1/issues/{issue_id}", headers=stack.auth)
+        return r.json() if r.json()["resolved_at"] else None
+
+    taken = await eventually(resolved_in_intake, what="intake to learn of the resolution")
+    again = await http.post(
+        f"{stack.url('intake')}/v1/issues",
+        json={
+            "channel": "agent",
+            "reporter": {k: taken["reporter"][k] for k in ("kind", "id")},
+            "subject": taken["subject"],
+            "description": "It is stuck again.",
+        },
+        headers=stack.auth,
+    )
+    assert again.json()["outcome"] == "created", again.text
 
 
 async def test_two_liaisons_accepting_one_hand_off_at_once_exactly_one_wins(stack, http):

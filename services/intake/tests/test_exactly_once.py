@@ -1,10 +1,17 @@
 """One real issue, one IssueReported: retries with an Idempotency-Key, a second
 submission of the same (source system, external_ref), and near-duplicates."""
 
+from datetime import UTC, datetime
+
+from baton_intake.issues.resolutions import on_ownership_event
 from baton_shared.events import (
     ISSUE_DUPLICATE_LINKED_V1,
     ISSUE_REPORTED_V1,
+    Envelope,
+    IssueAcknowledged,
     IssueDuplicateLinked,
+    IssueReopened,
+    IssueResolved,
 )
 
 ISSUE = {
@@ -101,3 +108,49 @@ async def test_outside_the_window_the_same_subject_is_a_new_issue(client):
     r = await client.post("/v1/issues", json=ISSUE)
     assert r.json()["outcome"] == "created"
     assert [e.type for e in await client.outbox()] == [ISSUE_REPORTED_V1, ISSUE_REPORTED_V1]
+
+
+async def ownership_says(client, data) -> None:
+    """Deliver an ownership event to intake's handler, as its consumer would."""
+    await on_ownership_event(
+        Envelope.wrap(source="/baton/ownership", data=data), runtime=client.runtime
+    )
+
+
+def change(cls, issue_id: str, version: int):
+    return cls(
+        issue_id=issue_id,
+        department="finance",
+        owner_id="fin-gita",
+        actor_id="fin-gita",
+        version=version,
+        at=datetime(2026, 11, 23, 12, tzinfo=UTC),
+    )
+
+
+async def test_once_resolved_the_same_complaint_again_is_a_new_issue_not_a_duplicate(client):
+    first = (await client.post("/v1/issues", json=ISSUE)).json()
+    await ownership_says(client, change(IssueResolved, first["issue_id"], 3))
+    shown = (await client.get(f"/v1/issues/{first['issue_id']}")).json()
+    assert shown["resolved_at"].startswith("2026-11-23T12:00")
+
+    again = await client.post("/v1/issues", json=ISSUE)
+    assert again.json()["outcome"] == "created"
+    assert [e.type for e in await client.outbox()] == [ISSUE_REPORTED_V1, ISSUE_REPORTED_V1]
+
+
+async def test_a_reopened_issue_is_open_again_for_near_duplicates(client):
+    first = (await client.post("/v1/issues", json=ISSUE)).json()
+    await ownership_says(client, change(IssueResolved, first["issue_id"], 3))
+    await ownership_says(client, change(IssueReopened, first["issue_id"], 4))
+    assert (await client.get(f"/v1/issues/{first['issue_id']}")).json()["resolved_at"] is None
+
+    again = await client.post("/v1/issues", json=ISSUE)
+    assert again.json()["duplicate_of"] == first["issue_id"]
+
+
+async def test_other_ownership_events_and_unknown_issues_change_nothing(client):
+    first = (await client.post("/v1/issues", json=ISSUE)).json()
+    await ownership_says(client, change(IssueAcknowledged, first["issue_id"], 2))
+    await ownership_says(client, change(IssueResolved, "not-taken-in-here", 3))
+    assert (await client.get(f"/v1/issues/{first['issue_id']}")).json()["resolved_at"] is None

@@ -134,6 +134,8 @@ class Issue(SQLModel, table=True):
     reference: str | None = Field(default=None, max_length=16)
     normalized_subject: str | None = Field(default=None, max_length=200, index=True)
     duplicate_of: str | None = Field(default=None, max_length=36)
+    # When ownership last resolved it (IssueResolved); None while open or reopened.
+    resolved_at: datetime | None = None
 
 
 class Thread(SQLModel, table=True):
@@ -188,6 +190,7 @@ class IssuePublic(BaseModel):
                     "duplicate_of": None,
                     "internal": False,
                     "reported_at": "2026-11-23T10:00:00Z",
+                    "resolved_at": None,
                 }
             ]
         }
@@ -205,6 +208,8 @@ class IssuePublic(BaseModel):
     duplicate_of: str | None = None
     internal: bool
     reported_at: datetime
+    # Set once its owner resolved it; None while it is open (or was reopened).
+    resolved_at: datetime | None = None
 
     @classmethod
     def of(cls, issue: Issue) -> IssuePublic:
@@ -225,4 +230,5 @@ class IssuePublic(BaseModel):
             duplicate_of=issue.duplicate_of,
             internal=issue.internal,
             reported_at=issue.reported_at,
+            resolved_at=issue.resolved_at,
         )

@@ -2,9 +2,11 @@
 
 - ``(source_system, external_ref)`` is unique: a second submission finds the
   issue already taken in and publishes nothing.
-- A near-duplicate (same reporter, same normalized subject, within the window)
-  is stored, linked to the open issue and announced as ``IssueDuplicateLinked``,
-  so routing does not route it again.
+- A near-duplicate (same reporter, same normalized subject, within the window,
+  and the earlier issue not resolved) is stored, linked to the open issue and
+  announced as ``IssueDuplicateLinked``, so routing does not route it again.
+  Once ownership resolves an issue, the same complaint again is a new issue:
+  the first fix did not hold.
 - Anything else is stored and ``IssueReported`` staged in the same transaction.
 """
 
@@ -70,6 +72,7 @@ async def find_open_duplicate(
                 Issue.reporter_id == draft.reporter.id,
                 Issue.normalized_subject == subject_key,
                 col(Issue.duplicate_of).is_(None),
+                col(Issue.resolved_at).is_(None),
                 Issue.reported_at >= since,
             )
             .order_by(col(Issue.reported_at).desc())
