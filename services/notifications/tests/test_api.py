@@ -63,6 +63,22 @@ async def test_deliveries_filter_by_recipient(app, client):
     assert (await client.get("/v1/deliveries", params={"recipient_id": "other"})).json() == []
 
 
+GITA_ACTS = {"X-Baton-Actor": "fin-gita"}
+
+
+async def test_only_the_person_may_change_their_preferences(client):
+    body = {"channels": {"assigned": ["email"]}}
+    anyone = await client.put("/v1/recipients/fin-gita/preferences", json=body)
+    assert anyone.status_code == 401
+    other = await client.put(
+        "/v1/recipients/fin-gita/preferences", json=body, headers={"X-Baton-Actor": "ops-ana"}
+    )
+    assert other.status_code == 403
+    assert other.headers["content-type"] == "application/problem+json"
+    own = await client.put("/v1/recipients/fin-gita/preferences", json=body, headers=GITA_ACTS)
+    assert own.status_code == 200
+
+
 async def test_preferences_default_to_email_and_never_show_the_secret(client):
     put = await client.put(
         "/v1/recipients/fin-gita/preferences",
@@ -71,6 +87,7 @@ async def test_preferences_default_to_email_and_never_show_the_secret(client):
             "webhook_url": "https://hooks.example.com/gita",
             "webhook_secret": "s3cret-value",
         },
+        headers=GITA_ACTS,
     )
     assert put.status_code == 200
     body = put.json()
@@ -86,18 +103,22 @@ async def test_preferences_default_to_email_and_never_show_the_secret(client):
 async def test_a_slack_webhook_url_is_never_shown_back_whole(client):
     url = "https://hooks.slack.com/services/T000/B000/XXXXSECRET"
     body = {"channels": {"assigned": ["slack"]}, "slack_webhook_url": url}
-    put = await client.put("/v1/recipients/fin-gita/preferences", json=body)
+    put = await client.put("/v1/recipients/fin-gita/preferences", json=body, headers=GITA_ACTS)
     assert put.json()["slack_webhook_url"] == "https://hooks.slack.com/…"
     assert "XXXXSECRET" not in (await client.get("/v1/recipients/fin-gita/preferences")).text
 
 
 async def test_choosing_a_channel_without_its_address_is_a_422_problem(client):
     answer = await client.put(
-        "/v1/recipients/fin-gita/preferences", json={"channels": {"assigned": ["slack"]}}
+        "/v1/recipients/fin-gita/preferences",
+        json={"channels": {"assigned": ["slack"]}},
+        headers=GITA_ACTS,
     )
     assert answer.status_code == 422
     assert "slack_webhook_url" in answer.json()["detail"]
     unknown = await client.put(
-        "/v1/recipients/fin-gita/preferences", json={"channels": {"assigned": ["pigeon"]}}
+        "/v1/recipients/fin-gita/preferences",
+        json={"channels": {"assigned": ["pigeon"]}},
+        headers=GITA_ACTS,
     )
     assert unknown.status_code == 422

@@ -7,6 +7,8 @@ from baton_ownership.app import create_app
 from baton_ownership.assignment import service as assignment
 from baton_ownership.settings import Settings
 
+from tests.identity_provider import jwt_settings, running_idp, token
+
 from .conftest import MIGRATIONS, seed
 
 
@@ -152,3 +154,40 @@ async def test_availability_changes_hand_held_issues_to_a_liaison(client):
         headers=as_("ops-head"),
     )
     assert r.status_code == 200
+
+
+async def test_with_tokens_the_person_acting_is_whom_the_token_names(tmp_path, clock):
+    """BATON_AUTH_MODE=jwt: X-Baton-Actor claims nothing; the owner's token acts."""
+    from baton_shared import migrations
+
+    with running_idp() as idp:
+        settings = Settings(
+            database_url=f"sqlite+aiosqlite:///{tmp_path}/o.db", **jwt_settings(idp)
+        )
+        migrations.upgrade(MIGRATIONS, settings.database_url)
+        app = create_app(settings)
+        app.state.clock = clock
+        db = app.state.runtime.db
+        await seed(db)
+        async with db.transaction() as session:
+            await assignment.assign(session=session, issue_id="i-1", department="operations")
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            ack = "/v1/issues/i-1/acknowledge"
+            claimed = await http.post(ack, json={"version": 1}, headers=as_("ops-ana"))
+            someone = await http.post(
+                ack, json={"version": 1}, headers=bearer(token(idp, sub="fin-gita"))
+            )
+            owner = await http.post(
+                ack, json={"version": 1}, headers=bearer(token(idp, sub="ops-ana"))
+            )
+            history = (await http.get("/v1/issues/i-1/history", headers=bearer(token(idp)))).json()
+        await db.dispose()
+    assert claimed.status_code == 401
+    assert someone.status_code == 403
+    assert owner.status_code == 200
+    assert history[-1]["actor_id"] == "ops-ana"
+
+
+def bearer(t: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {t}"}

@@ -91,7 +91,9 @@ async def test_a_rule_without_conditions_or_for_an_unknown_department_is_refused
 
 async def test_a_change_without_an_actor_is_refused(client):
     rule = {"id": "x", "department": "it", "keywords": ["printer"]}
-    assert (await client.post("/v1/rules", json=rule)).status_code == 422
+    r = await client.post("/v1/rules", json=rule)
+    assert r.status_code == 401
+    assert "X-Baton-Actor" in r.json()["detail"]
 
 
 async def test_rollback_restores_an_earlier_version_as_a_new_one(client):

@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_shared import migrations
 from baton_shared.db import Database
+from baton_shared.identity import TokenVerifier, identify
 from baton_shared.kafka import ConsumerRunner, EventProducer, Handler, dlq, ensure_topics
 from baton_shared.kafka.consumer import RawHandler
 from baton_shared.outbox import OutboxRelay
@@ -160,7 +161,17 @@ class Runtime:
         checks["consumers"] = "ok" if not stopped else "stopped: " + ", ".join(stopped)
         return checks
 
-    def app(self, *, title: str, routers: list[APIRouter], version: str = "0.1.0") -> FastAPI:
+    def app(
+        self,
+        *,
+        title: str,
+        routers: list[APIRouter],
+        version: str = "0.1.0",
+        identify_people: bool = True,
+    ) -> FastAPI:
+        """The service's FastAPI app. ``identify_people``: its routers serve
+        people, identified as ``BATON_AUTH_MODE`` says (intake's callers are
+        systems with API keys instead)."""
         setup_telemetry(f"baton-{self.name}")
         app = FastAPI(title=title, version=version, lifespan=self.lifespan)
         app.state.runtime = self
@@ -168,8 +179,12 @@ class Runtime:
         app.include_router(health_router)
         if prometheus_enabled():
             app.include_router(metrics_router)
+        dependencies = []
+        if identify_people and self.settings.auth_mode == "jwt":
+            app.state.token_verifier = TokenVerifier(self.settings)
+            dependencies = [Depends(identify)]
         for router in routers:
-            app.include_router(router)
+            app.include_router(router, dependencies=dependencies)
         FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
         return app
 

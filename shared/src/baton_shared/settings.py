@@ -12,12 +12,13 @@ from typing import ClassVar
 from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
+from baton_shared.identity import AuthSettings
 from baton_shared.kafka.connection import KafkaSettings
 
 
-class ServiceSettings(KafkaSettings):
-    """The Kafka cluster (``KafkaSettings``: bootstrap servers, TLS and SASL) and
-    what else every service reads."""
+class ServiceSettings(KafkaSettings, AuthSettings):
+    """The Kafka cluster (``KafkaSettings``: bootstrap servers, TLS and SASL), who
+    is calling (``AuthSettings``) and what else every service reads."""
 
     model_config = SettingsConfigDict(env_prefix="BATON_", extra="ignore")
 

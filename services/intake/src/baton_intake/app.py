@@ -23,6 +23,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime.produces(ISSUES_REPORTED)
     runtime.consume_raw(ISSUES_INBOUND, partial(on_inbound, runtime=runtime))
     runtime.consume(ISSUES_OWNERSHIP, partial(on_ownership_event, runtime=runtime))
-    app = runtime.app(title="Baton intake", routers=[issues_router, channels_router])
+    app = runtime.app(
+        title="Baton intake",
+        routers=[issues_router, channels_router],
+        identify_people=False,  # its callers are systems and agents' tools, with API keys
+    )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

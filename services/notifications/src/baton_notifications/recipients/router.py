@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from baton_shared.identity import ActorDep
+from baton_shared.problems import Problem
 from baton_shared.service import SessionDep
 from fastapi import APIRouter, Path
 
@@ -22,9 +24,12 @@ async def get_preferences(person_id: PersonId, session: SessionDep) -> Preferenc
 
 @router.put("/{person_id}/preferences", response_model=PreferencesPublic)
 async def put_preferences(
-    person_id: PersonId, body: PreferencesUpdate, session: SessionDep
+    person_id: PersonId, body: PreferencesUpdate, session: SessionDep, actor: ActorDep
 ) -> PreferencesPublic:
-    """Replace a person's channels per kind; escalations always go out by email too."""
+    """Replace your channels per kind; escalations always go out by email too.
+    Only the person themselves may: where their notices go is theirs to say."""
+    if actor != person_id:
+        raise Problem(403, "You may change only your own preferences.", title="Forbidden")
     async with session.begin():
         row = await recipients.set_preferences(session=session, person_id=person_id, update=body)
     return PreferencesPublic.of(person_id, row)

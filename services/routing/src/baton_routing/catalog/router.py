@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
+from baton_shared.identity import ActorDep
 from baton_shared.problems import Problem
 from baton_shared.service import SessionDep
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,8 +18,8 @@ from baton_routing.catalog.store import CatalogStore
 
 router = APIRouter(tags=["catalog"])
 
-# Who made a change; recorded with each version.
-Actor = Annotated[str, Header(alias="X-Baton-Actor", min_length=1, max_length=200)]
+# Who made a change (X-Baton-Actor, or a verified token's person); recorded with each version.
+Actor = ActorDep
 
 
 class Emphasis(BaseModel):

@@ -1,5 +1,6 @@
-"""The chart's Kafka security: SASL credentials and TLS files reach every
-service and hook job from Secrets, at the paths the settings name."""
+"""The chart's security settings: Kafka's SASL credentials and TLS files reach
+every service and hook job from Secrets, at the paths the settings name; and
+in jwt mode every service knows its identity provider and may reach it."""
 
 from __future__ import annotations
 
@@ -107,3 +108,32 @@ def test_a_kafka_setting_that_cannot_work_fails_the_render_naming_it(tmp_path, v
     with pytest.raises(subprocess.CalledProcessError) as failed:
         template_with(tmp_path, values)
     assert message in failed.value.stderr
+
+
+def test_jwt_mode_gives_every_service_its_identity_provider_and_a_way_out_to_it(tmp_path):
+    auth = {
+        "mode": "jwt",
+        "jwksUrl": "https://login.example.com/.well-known/jwks.json",
+        "issuer": "https://login.example.com/",
+        "audience": "baton",
+    }
+    objs = template_with(tmp_path, {"auth": auth})
+    deployments = {o["metadata"]["name"]: o for o in objs if o["kind"] == "Deployment"}
+    policies = {
+        o["metadata"]["name"]: o
+        for o in objs
+        if o["kind"] == "NetworkPolicy" and not render.is_hook(o)
+    }
+    for name, deployment in deployments.items():
+        e = env(deployment["spec"]["template"]["spec"])
+        assert e["BATON_AUTH_MODE"]["value"] == "jwt"
+        assert e["BATON_AUTH_JWKS_URL"]["value"] == auth["jwksUrl"]
+        assert e["BATON_AUTH_ACTOR_CLAIM"]["value"] == "sub"
+        ports = {p["port"] for r in policies[name]["spec"]["egress"] for p in r["ports"]}
+        assert 443 in ports, name
+
+
+def test_jwt_mode_without_its_provider_fails_the_render(tmp_path):
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        template_with(tmp_path, {"auth": {"mode": "jwt"}})
+    assert "auth.jwksUrl" in failed.value.stderr
