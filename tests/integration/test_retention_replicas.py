@@ -10,12 +10,14 @@ from pathlib import Path
 import baton_intake
 import baton_routing
 import pytest
+from alembic import command
 from baton_intake.issues.models import IdempotencyRecord
 from baton_shared import migrations, retention
-from baton_shared.db import Database
+from baton_shared.db import Database, async_url
 from baton_shared.idempotency import ProcessedEvent
 from baton_shared.outbox import OutboxMessage
-from sqlalchemy import func, insert
+from sqlalchemy import func, insert, text
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import select
 
 pytestmark = pytest.mark.integration
@@ -119,3 +121,30 @@ async def test_two_replicas_purge_idempotency_keys_by_their_two_column_key(postg
     assert sum(d["idempotency_keys"] for d in done) == 700
     assert await count(db, IdempotencyRecord) == 30
     await db.dispose()
+
+
+async def test_an_index_built_beforehand_concurrently_does_not_fail_the_migration(postgres):
+    """The runbook's advice for a large processed_events table."""
+    schema = f"retention_prebuilt_{uuid.uuid4().hex[:8]}"
+    path = Path(baton_routing.__file__).parent / "migrations"
+    config = migrations.alembic_config(path, postgres.database_url, schema)
+    await asyncio.to_thread(command.upgrade, config, "0005")
+    engine = create_async_engine(async_url(postgres.database_url), isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(
+            text(
+                "CREATE INDEX CONCURRENTLY ix_processed_events_processed_at "
+                f"ON {schema}.processed_events (processed_at)"
+            )
+        )
+
+    await asyncio.to_thread(migrations.upgrade, path, postgres.database_url, schema)
+
+    async with engine.connect() as conn:
+        version = await conn.execute(text(f"SELECT version_num FROM {schema}.alembic_version"))
+        indexes = await conn.execute(
+            text("SELECT count(*) FROM pg_indexes WHERE schemaname = :s AND indexname = :i"),
+            {"s": schema, "i": "ix_processed_events_processed_at"},
+        )
+        assert (version.scalar_one(), indexes.scalar_one()) == ("0006", 1)
+    await engine.dispose()

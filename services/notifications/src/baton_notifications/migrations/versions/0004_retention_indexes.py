@@ -14,20 +14,30 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("processed_events", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_processed_events_processed_at"), ["processed_at"], unique=False
-        )
-
-    with op.batch_alter_table("deliveries", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_deliveries_sent_at"), ["sent_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_deliveries_failed_at"), ["failed_at"], unique=False)
+    # IF NOT EXISTS: on a large table an operator may have built the index
+    # beforehand, CONCURRENTLY (docs/runbook.md, Retention).
+    op.create_index(
+        op.f("ix_processed_events_processed_at"),
+        "processed_events",
+        ["processed_at"],
+        unique=False,
+        if_not_exists=True,
+    )
+    op.create_index(
+        op.f("ix_deliveries_sent_at"), "deliveries", ["sent_at"], unique=False, if_not_exists=True
+    )
+    op.create_index(
+        op.f("ix_deliveries_failed_at"),
+        "deliveries",
+        ["failed_at"],
+        unique=False,
+        if_not_exists=True,
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("deliveries", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_deliveries_failed_at"))
-        batch_op.drop_index(batch_op.f("ix_deliveries_sent_at"))
-
-    with op.batch_alter_table("processed_events", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_processed_events_processed_at"))
+    op.drop_index(op.f("ix_deliveries_failed_at"), table_name="deliveries", if_exists=True)
+    op.drop_index(op.f("ix_deliveries_sent_at"), table_name="deliveries", if_exists=True)
+    op.drop_index(
+        op.f("ix_processed_events_processed_at"), table_name="processed_events", if_exists=True
+    )
