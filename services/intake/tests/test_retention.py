@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from baton_intake.channels.email import IgnoredMail
 from baton_intake.issues.models import IdempotencyRecord, Issue
+from prometheus_client import REGISTRY
 from sqlalchemy import func, update
 from sqlmodel import col, select
 
@@ -15,6 +16,17 @@ ISSUE = {
     "subject": "Parcel lost",
     "description": "Order 77 never came.",
 }
+
+
+def purged_metric(purge: str) -> float:
+    """baton_retention_deleted_total on /metrics (create_app installed the exporter)."""
+    return sum(
+        sample.value
+        for family in REGISTRY.collect()
+        for sample in family.samples
+        if sample.name == "baton_retention_deleted_total"
+        and sample.labels.get("baton_retention_purge") == purge
+    )
 
 
 async def backdate_key(client, key: str, days: float) -> None:
@@ -54,9 +66,12 @@ async def test_ignored_mail_is_kept_for_the_retention_days(client):
         session.add(IgnoredMail(message_id="<a@x>", reason="auto", received_at=now - timedelta(31)))
         session.add(IgnoredMail(message_id="<b@x>", reason="auto", received_at=now - timedelta(29)))
 
+    deleted_before = purged_metric("ignored_mail")
+
     counts = await client.runtime.purge()
 
     assert counts["ignored_mail"] == 1 and counts["idempotency_keys"] == 0
+    assert purged_metric("ignored_mail") == deleted_before + 1
     async with client.runtime.db.session() as session:
         kept = (await session.exec(select(IgnoredMail.message_id))).all()
     assert kept == ["<b@x>"]

@@ -22,6 +22,7 @@ from opentelemetry.trace import Status, StatusCode
 from sqlalchemy import ColumnElement, delete, select, tuple_
 from sqlmodel import SQLModel, col
 
+from baton_shared import metrics
 from baton_shared.db import Database
 from baton_shared.idempotency import ProcessedEvent
 from baton_shared.outbox import OutboxMessage
@@ -112,9 +113,11 @@ async def purge_all(
                 except Exception as exc:
                     span.record_exception(exc)
                     span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+                    metrics.retention_failures.add(1, {metrics.PURGE: what.name})
                     log.exception("retention: purging %s failed; it runs again later", what.name)
                     continue
                 span.set_attribute("baton.retention.deleted", counts[what.name])
+                metrics.retention_deleted.add(counts[what.name], {metrics.PURGE: what.name})
         run.set_attribute("baton.retention.deleted", sum(counts.values()))
     if any(counts.values()):
         log.info(
