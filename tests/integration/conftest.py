@@ -58,10 +58,21 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def infra() -> Iterator[Infra]:
-    infra = Infra()
+def postgres() -> Iterator[Infra]:
+    """PostgreSQL alone: tests of the database need no broker (nor its start-up)."""
+    pg = Infra()
     try:
-        infra.start()
+        pg.start_postgres()
+        yield pg
+    finally:
+        pg.stop()
+
+
+@pytest.fixture(scope="session")
+def infra(postgres: Infra) -> Iterator[Infra]:
+    infra = Infra(database_url=postgres.database_url)
+    try:
+        infra.start_kafka()
         yield infra
     finally:
         infra.stop()

@@ -47,21 +47,18 @@ class Infra:
     database_url: str = ""
     _started: list[tuple[str, dict[str, str]]] = field(default_factory=list)
 
-    def start(self) -> None:
-        STATE.mkdir(parents=True, exist_ok=True)
-        base = {"BATON_STATE_DIR": str(STATE)}
+    def start_kafka(self) -> None:
         self.kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
         if not self.kafka:
             port = os.environ.get("BATON_TEST_KAFKA_PORT", "19092")
-            env = base | {
-                "BATON_KAFKA_PORT": port,
-                "BATON_KAFKA_CONTROLLER_PORT": str(int(port) + 1),
-            }
+            env = {"BATON_KAFKA_PORT": port, "BATON_KAFKA_CONTROLLER_PORT": str(int(port) + 1)}
             self._start("kafka.sh", env)
             self.kafka = f"127.0.0.1:{port}"
+
+    def start_postgres(self) -> None:
         self.database_url = os.environ.get("DATABASE_URL", "")
         if not self.database_url.startswith("postgres"):
-            env = base | {"BATON_PG_PORT": os.environ.get("BATON_TEST_PG_PORT", "55433")}
+            env = {"BATON_PG_PORT": os.environ.get("BATON_TEST_PG_PORT", "55433")}
             out = self._start("postgres.sh", env)
             found = re.search(r"DATABASE_URL=(\S+)", out)
             if not found:
@@ -69,6 +66,8 @@ class Infra:
             self.database_url = found.group(1)
 
     def _start(self, script: str, env: dict[str, str]) -> str:
+        STATE.mkdir(parents=True, exist_ok=True)
+        env = {"BATON_STATE_DIR": str(STATE)} | env
         already = (
             subprocess.run(
                 ["bash", str(REPO / "deploy/local" / script), "status"],

@@ -16,7 +16,8 @@ class ProcessedEvent(SQLModel, table=True):
     __tablename__ = "processed_events"
 
     event_id: str = Field(primary_key=True, max_length=64)
-    processed_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    # Indexed for retention (baton_shared.retention), which deletes old ids.
+    processed_at: datetime = Field(default_factory=lambda: datetime.now(UTC), index=True)
 
 
 async def claim(session: AsyncSession, event_id: str) -> bool:

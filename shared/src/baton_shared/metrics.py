@@ -21,6 +21,7 @@ OUTCOME = "baton.outcome"
 EVENT_TYPE = "baton.event_type"
 DEPARTMENT = "baton.department"
 SERVICE = "baton.service"
+PURGE = "baton.retention.purge"
 
 _meter = metrics.get_meter("baton")
 
@@ -44,6 +45,17 @@ events_published = _meter.create_counter(
     unit="{event}",
     description="Events the outbox relay published (after their transaction committed), "
     "by topic, type and, when the event names one, department.",
+)
+
+retention_deleted = _meter.create_counter(
+    "baton.retention.deleted",
+    unit="{row}",
+    description="Bookkeeping rows deleted as past their retention, by purge (table).",
+)
+retention_failures = _meter.create_counter(
+    "baton.retention.failures",
+    unit="{run}",
+    description="Purges that failed; the table is tried again next run.",
 )
 
 

@@ -21,7 +21,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_shared import migrations
+from baton_shared import migrations, retention
 from baton_shared.db import Database
 from baton_shared.identity import TokenVerifier, identify
 from baton_shared.kafka import ConsumerRunner, EventProducer, Handler, dlq, ensure_topics
@@ -55,6 +55,9 @@ class Runtime:
         self._tasks: list[asyncio.Task[None]] = []
         self.consumers: list[ConsumerRunner] = []
         self.every(GAUGE_INTERVAL_S, "outbox gauges", lambda: self.relay.measure_pending(self.name))
+        # Every service has an outbox; what else it keeps, it says (``keep``).
+        self.purges: list[retention.Purge] = [retention.outbox(settings.retention_days)]
+        self.every(settings.retention_interval_s, "retention", self.purge)
 
     def consume(self, topic: str, handler: Handler) -> None:
         self._handlers.append((self.settings.topic(topic), handler))
@@ -77,6 +80,13 @@ class Runtime:
             except Exception:
                 log.exception("periodic job %s failed; it runs again in %ss", name, seconds)
             await asyncio.sleep(seconds)
+
+    def keep(self, purge: retention.Purge) -> None:
+        """Delete rows past their retention periodically, as ``purge`` says."""
+        self.purges.append(purge)
+
+    async def purge(self) -> dict[str, int]:
+        return await retention.purge_all(self.db, self.purges)
 
     def consume_raw(self, topic: str, handler: RawHandler) -> None:
         """Consume records that are not Baton envelopes (see ``ConsumerRunner``)."""

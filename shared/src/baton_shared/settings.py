@@ -51,6 +51,15 @@ class ServiceSettings(KafkaSettings, AuthSettings):
 
     outbox_poll_interval_s: float = 1.0
 
+    # Retention of bookkeeping rows (baton_shared.retention), in days; 0 keeps them.
+    # Published outbox rows and the like: kept a while to answer "was it sent?".
+    retention_days: int = Field(default=30, ge=0)
+    # A consumed event's id is what drops a redelivery, so it must outlive every
+    # chance of one: Kafka keeps a topic 7 days and a DLQ 30 (the chart's defaults),
+    # and a DLQ message may be replayed until it expires. 35 days covers both.
+    processed_events_retention_days: int = Field(default=35, ge=0)
+    retention_interval_s: float = Field(default=3600.0, gt=0)
+
     def model_post_init(self, _context: object) -> None:
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{self.state_dir}/{self.service}.db"

@@ -131,6 +131,20 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
       key: {{ .root.Values.database.secretKey }}
 {{- end -}}
 
+{{/* How long bookkeeping rows are kept. Processed event ids must outlive every
+redelivery Kafka can make: the longer of the topics' and the DLQs' retention. */}}
+{{- define "baton.retentionEnv" -}}
+{{- $r := .Values.retention -}}
+{{- $kafkaMs := max (int64 (.Values.topics.retentionMs | default 0)) (int64 (.Values.topics.dlqRetentionMs | default 0)) -}}
+{{- if and $r.processedEventsDays (le (mul (int64 $r.processedEventsDays) 86400000) $kafkaMs) -}}
+{{- fail (printf "retention.processedEventsDays (%d) must exceed what Kafka keeps (topics.retentionMs, topics.dlqRetentionMs: %d days), or a redelivered event would be handled twice" (int64 $r.processedEventsDays) (div $kafkaMs 86400000)) -}}
+{{- end -}}
+- name: BATON_RETENTION_DAYS
+  value: {{ $r.days | int64 | quote }}
+- name: BATON_PROCESSED_EVENTS_RETENTION_DAYS
+  value: {{ $r.processedEventsDays | int64 | quote }}
+{{- end -}}
+
 {{/* A NetworkPolicy egress rule per dependency: to the given peers (any, if none) on its ports. */}}
 {{- define "baton.egressRule" -}}
 - ports:

@@ -3,12 +3,15 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+from baton_shared import retention
 from baton_shared.kafka.topics import ISSUES_INBOUND, ISSUES_OWNERSHIP, ISSUES_REPORTED
 from baton_shared.service import Runtime
 from fastapi import FastAPI
 
+from baton_intake.channels.email import IgnoredMail
 from baton_intake.channels.router import router as channels_router
 from baton_intake.inbound.handler import on_inbound
+from baton_intake.issues.models import IdempotencyRecord
 from baton_intake.issues.resolutions import on_ownership_event
 from baton_intake.issues.router import router as issues_router
 from baton_intake.limits import BodyLimit
@@ -23,6 +26,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime.produces(ISSUES_REPORTED)
     runtime.consume_raw(ISSUES_INBOUND, partial(on_inbound, runtime=runtime))
     runtime.consume(ISSUES_OWNERSHIP, partial(on_ownership_event, runtime=runtime))
+    runtime.keep(retention.processed_events(settings.processed_events_retention_days))
+    runtime.keep(
+        retention.Purge(
+            "idempotency_keys",
+            IdempotencyRecord,
+            IdempotencyRecord.created_at,
+            settings.idempotency_key_days,
+        )
+    )
+    runtime.keep(
+        retention.Purge(
+            "ignored_mail", IgnoredMail, IgnoredMail.received_at, settings.retention_days
+        )
+    )
     app = runtime.app(
         title="Baton intake",
         routers=[issues_router, channels_router],

@@ -3,6 +3,7 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+from baton_shared import retention
 from baton_shared.kafka.topics import (
     DEPARTMENTS,
     ISSUES_OWNERSHIP,
@@ -13,6 +14,7 @@ from baton_shared.service import Runtime
 from fastapi import FastAPI
 
 from baton_notifications.deliveries import dispatcher
+from baton_notifications.deliveries import service as deliveries
 from baton_notifications.deliveries.handler import on_ownership_event
 from baton_notifications.deliveries.router import router as deliveries_router
 from baton_notifications.directory.handler import on_department_updated
@@ -30,6 +32,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime.consume(DEPARTMENTS, partial(on_department_updated, runtime=runtime))
     runtime.consume(ISSUES_REPORTED, partial(on_issue_reported, runtime=runtime))
     runtime.consume(ISSUES_OWNERSHIP, partial(on_ownership_event, runtime=runtime))
+    runtime.keep(retention.processed_events(settings.processed_events_retention_days))
+    for purge in deliveries.finished(settings.delivery_retention_days):
+        runtime.keep(purge)
     runtime.every(
         settings.delivery_poll_interval_s,
         "delivery dispatcher",

@@ -1,5 +1,5 @@
 from baton_shared.settings import ServiceSettings
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 
 class Settings(ServiceSettings):
@@ -33,3 +33,9 @@ class Settings(ServiceSettings):
     # mid-send leaves it to be tried again after that.
     delivery_lease_s: float = 120.0
     delivery_batch: int = 50
+
+    # A sent or finally failed delivery is deleted this many days after it finished
+    # (0 keeps them). It says who was told what and when, and holds the rendered
+    # message and the address: kept long enough to answer "was I told?" and to retry
+    # a failure by hand, not forever. Pending deliveries are never deleted.
+    delivery_retention_days: int = Field(default=90, ge=0)

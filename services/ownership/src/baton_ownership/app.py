@@ -3,6 +3,7 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+from baton_shared import retention
 from baton_shared.kafka.topics import (
     DEPARTMENTS,
     ISSUES_OWNERSHIP,
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime.consume(DEPARTMENTS, partial(on_department_updated, runtime=runtime))
     runtime.consume(ISSUES_ROUTED, partial(on_issue_routed, runtime=runtime))
     runtime.consume(NOTIFICATIONS_DELIVERIES, partial(on_delivery_failed, runtime=runtime))
+    runtime.keep(retention.processed_events(settings.processed_events_retention_days))
     runtime.every(
         settings.deadline_check_interval_s,
         "deadline checker",

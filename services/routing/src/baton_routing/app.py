@@ -3,6 +3,7 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+from baton_shared import retention
 from baton_shared.kafka.topics import (
     DEPARTMENTS,
     ISSUES_OWNERSHIP,
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Resolutions label the company's own history for retraining.
     runtime.consume(ISSUES_OWNERSHIP, partial(history.on_ownership_event, runtime=runtime))
+    runtime.keep(retention.processed_events(settings.processed_events_retention_days))
     app = runtime.app(title="Baton routing", routers=routers)
     app.state.catalog_store = catalog
     app.state.min_confidence = settings.router_min_confidence

@@ -49,7 +49,8 @@ class IgnoredMail(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     message_id: str | None = Field(default=None, max_length=255)
     reason: str = Field(sa_column=Column(Text, nullable=False))
-    received_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    # Indexed for retention: kept BATON_RETENTION_DAYS, to tell why mail was dropped.
+    received_at: datetime = Field(default_factory=lambda: datetime.now(UTC), index=True)
 
 
 @dataclass

@@ -170,7 +170,8 @@ class IdempotencyRecord(SQLModel, table=True):
     fingerprint: str = Field(max_length=64)
     status_code: int
     response: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    # Indexed for retention: a record older than BATON_IDEMPOTENCY_KEY_DAYS is deleted.
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC), index=True)
 
 
 class IssuePublic(BaseModel):

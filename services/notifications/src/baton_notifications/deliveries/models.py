@@ -44,8 +44,10 @@ class Delivery(SQLModel, table=True):
     # When the dispatcher may next try it; None once sent or failed.
     next_attempt_at: datetime | None = Field(default=None, index=True)
     created_at: datetime = Field(default_factory=utcnow)
-    sent_at: datetime | None = None
-    failed_at: datetime | None = None
+    # Indexed for retention: a finished delivery is deleted BATON_DELIVERY_RETENTION_DAYS
+    # after it was sent or finally failed.
+    sent_at: datetime | None = Field(default=None, index=True)
+    failed_at: datetime | None = Field(default=None, index=True)
 
 
 class DeliveryPublic(BaseModel):

@@ -16,7 +16,9 @@ from baton_shared.kafka.topics import NOTIFICATIONS_DELIVERIES
 from baton_shared.kafka.tracing import carrier_from_current
 from baton_shared.outbox import add_event
 from baton_shared.problems import Problem
+from baton_shared.retention import Purge
 from pydantic import BaseModel
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_notifications.deliveries import content
@@ -141,3 +143,20 @@ async def retry(*, session: AsyncSession, delivery_id: int, clock: Clock = utcno
     session.add(row)
     await session.flush()
     return row
+
+
+def finished(days: int) -> list[Purge]:
+    """Retention of deliveries: each is deleted ``days`` after it was sent or
+    finally failed. A pending one (a retry by hand included) is never deleted."""
+    return [
+        Purge(
+            "deliveries_sent", Delivery, Delivery.sent_at, days, (col(Delivery.status) == "sent",)
+        ),
+        Purge(
+            "deliveries_failed",
+            Delivery,
+            Delivery.failed_at,
+            days,
+            (col(Delivery.status) == "failed",),
+        ),
+    ]
