@@ -71,7 +71,9 @@ Try it (in another terminal):
     -H "authorization: Bearer \$BATON_API_KEY" \\
     -d '{"channel": "agent", "reporter": {"kind": "customer", "id": "cust-42"},
          "subject": "Charged twice", "description": "I want a refund for order 1234."}' \\
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["issue_id"])')
+    | python3 -c 'import json,sys; a=json.load(sys.stdin); print(a["duplicate_of"] or a["issue_id"])')
+  # The same reporter and subject again within a day is linked to the first
+  # issue (a near-duplicate): \$id is then that first issue, the one being worked.
   sleep 2
   curl -s http://127.0.0.1:8002/v1/decisions/\$id        # which department, by which rule, why
   curl -s http://127.0.0.1:8003/v1/issues/\$id/owner     # its one accountable owner

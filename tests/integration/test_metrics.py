@@ -58,6 +58,14 @@ async def test_an_issues_journey_shows_in_every_services_metrics(stack, http):
 
     routing = await eventually(routing_counted, what="routing's counters to move")
     assert total(routing, "baton_message_handling_duration_seconds_count", **reported) >= 1
+    # Buckets in seconds: a handling that takes milliseconds lands below 1 s.
+    buckets = {
+        s.labels["le"]: s.value
+        for s in routing
+        if s.name == "baton_message_handling_duration_seconds_bucket"
+        and s.labels["messaging_destination_name"] == reported["messaging_destination_name"]
+    }
+    assert buckets["1.0"] >= 1 and "0.05" in buckets
 
     ownership = await samples(http, stack.url("ownership"))
     lag = [

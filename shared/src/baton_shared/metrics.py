@@ -25,6 +25,9 @@ PURGE = "baton.retention.purge"
 
 _meter = metrics.get_meter("baton")
 
+# For durations in seconds (the SDK's default buckets are meant for milliseconds).
+SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
 messages_handled = _meter.create_counter(
     "baton.messages.handled",
     unit="{message}",
@@ -34,6 +37,7 @@ handling_duration = _meter.create_histogram(
     "baton.message.handling.duration",
     unit="s",
     description="Time from taking a message to being done with it, retries included.",
+    explicit_bucket_boundaries_advisory=SECONDS_BUCKETS,
 )
 handler_retries = _meter.create_counter(
     "baton.message.retries",

@@ -17,7 +17,9 @@ async def read_owner(issue_id: str, session: SessionDep) -> OwnerPublic:
     if owner is None:
         raise Problem(
             404,
-            f"Issue {issue_id!r} has no owner yet: it may still be on its way through routing.",
+            f"Issue {issue_id!r} has no owner yet: it may still be on its way through "
+            "routing. If intake linked it to an earlier issue as a near-duplicate (its "
+            "answer's duplicate_of), that issue's owner holds it.",
             title="No owner yet",
         )
     return OwnerPublic.of(owner)
