@@ -36,6 +36,13 @@ if [[ -z "${BATON_SMTP_HOST:-}" ]]; then
 fi
 # A development key for intake's API (only its hash is stored); scripts read BATON_API_KEY.
 export BATON_API_KEY="$(BATON_STATE_DIR="$state" "$py" -m baton_intake.auth create --name development)"
+# Notifications seals recipients' webhook secrets with a key kept in the state dir.
+if [[ -z "${BATON_ENCRYPTION_KEYS:-}" ]]; then
+  [[ -s "$state/encryption-key" ]] ||
+    (umask 077 && "$py" -m baton_notifications.sealing new-key >"$state/encryption-key")
+  BATON_ENCRYPTION_KEYS="$(cat "$state/encryption-key")"
+  export BATON_ENCRYPTION_KEYS
+fi
 for svc in "${services[@]}"; do
   BATON_PORT="${ports[$svc]}" BATON_STATE_DIR="$state" OTEL_SERVICE_NAME="baton-$svc" \
     "$py" -m "baton_$svc" >"$state/logs/$svc.log" 2>&1 &

@@ -8,11 +8,13 @@ from pathlib import Path
 
 from baton_notifications.deliveries.dispatcher import dispatch_due
 from baton_notifications.deliveries.models import Delivery
+from baton_notifications.sealing import Sealer, sealer_for
 from baton_notifications.settings import Settings
 from baton_shared import migrations
 from baton_shared.events import DepartmentUpdated, Envelope, Person
 from baton_shared.outbox import OutboxMessage
 from baton_shared.service import Runtime
+from cryptography.fernet import Fernet
 from sqlmodel import select
 
 MIGRATIONS = Path(__file__).parents[1] / "src" / "baton_notifications" / "migrations"
@@ -36,7 +38,16 @@ class Clock:
         self.now += timedelta(seconds=seconds)
 
 
+# Every test runtime seals recipients' secrets, as production should.
+TEST_KEY = Fernet.generate_key().decode()
+
+
+def sealer(runtime: Runtime) -> Sealer:
+    return sealer_for(runtime.settings.encryption_keys.get_secret_value())  # type: ignore[attr-defined]
+
+
 def make_runtime(tmp_path: Path, **overrides: object) -> Runtime:
+    overrides.setdefault("encryption_keys", TEST_KEY)
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path}/n.db",
         public_base_url="http://baton.example.com",

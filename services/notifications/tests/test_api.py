@@ -94,6 +94,7 @@ async def test_preferences_default_to_email_and_never_show_the_secret(client):
     assert body["channels"]["assigned"] == ["webhook"]
     assert body["channels"]["help_requested"] == ["email"]
     assert body["webhook_secret_set"] is True
+    assert body["webhook_url"] == "https://hooks.example.com/…"
     assert "s3cret-value" not in put.text
     assert (await client.get("/v1/recipients/fin-gita/preferences")).json() == body
     fresh = (await client.get("/v1/recipients/new-person/preferences")).json()

@@ -26,6 +26,7 @@ from .helpers import (
     make_runtime,
     operations,
     rows,
+    sealer,
     staged_events,
     wrap,
 )
@@ -50,6 +51,7 @@ async def wants_webhook(runtime, url, person=GITA, secret=None):
     async with runtime.db.transaction() as session:
         await recipients.set_preferences(
             session=session,
+            sealer=sealer(runtime),
             person_id=person.id,
             update=PreferencesUpdate(
                 channels={"assigned": ["webhook"]}, webhook_url=url, webhook_secret=secret
@@ -191,6 +193,7 @@ async def test_a_slack_webhook_gets_text_and_blocks(runtime, http_receiver):
     async with runtime.db.transaction() as session:
         await recipients.set_preferences(
             session=session,
+            sealer=sealer(runtime),
             person_id=GITA.id,
             update=PreferencesUpdate(
                 channels={"assigned": ["slack"]}, slack_webhook_url=http_receiver.url

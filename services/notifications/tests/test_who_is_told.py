@@ -34,6 +34,7 @@ from .helpers import (
     make_runtime,
     operations,
     rows,
+    sealer,
     staged_events,
     wrap,
 )
@@ -141,6 +142,7 @@ async def test_an_escalation_is_emailed_even_to_someone_who_chose_only_slack(run
     async with runtime.db.transaction() as session:
         await recipients.set_preferences(
             session=session,
+            sealer=sealer(runtime),
             person_id=HEAD.id,
             update=PreferencesUpdate(
                 channels={"escalated": ["slack"], "assigned": ["slack"]},
@@ -158,6 +160,7 @@ async def test_preferences_choose_the_channels_and_may_silence_a_kind(runtime):
     async with runtime.db.transaction() as session:
         await recipients.set_preferences(
             session=session,
+            sealer=sealer(runtime),
             person_id=GITA.id,
             update=PreferencesUpdate(
                 channels={"assigned": ["webhook", "email"], "help_answered": []},
@@ -226,6 +229,7 @@ async def test_an_employee_outside_the_catalog_can_register_an_address(runtime):
     async with runtime.db.transaction() as session:
         await recipients.set_preferences(
             session=session,
+            sealer=sealer(runtime),
             person_id="emp-7",
             update=PreferencesUpdate(name="Pia Lund", email="pia.lund@example.com"),
         )

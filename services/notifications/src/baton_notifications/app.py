@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from functools import partial
 from pathlib import Path
 
@@ -22,9 +23,16 @@ from baton_notifications.recipients.router import router as recipients_router
 from baton_notifications.reporters.handler import on_issue_reported
 from baton_notifications.settings import Settings
 
+log = logging.getLogger(__name__)
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    if not settings.encryption_keys.get_secret_value():
+        log.warning(
+            "BATON_ENCRYPTION_KEYS is not set: recipients' webhook secrets and URLs are "
+            "stored unsealed (python -m baton_notifications.sealing new-key makes a key)"
+        )
     runtime = Runtime(
         name="notifications", settings=settings, migrations_dir=Path(__file__).parent / "migrations"
     )

@@ -1,5 +1,7 @@
 from baton_shared.settings import ServiceSettings
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
+
+from baton_notifications.sealing import parse_keys
 
 
 class Settings(ServiceSettings):
@@ -22,6 +24,15 @@ class Settings(ServiceSettings):
     webhook_timeout_s: float = 10.0
     # Signs generic webhooks of recipients who set no secret of their own.
     webhook_secret: SecretStr | None = None
+    # Fernet keys, comma-separated, sealing recipients' webhook secrets and URLs at
+    # rest: the first seals, all open (baton_notifications.sealing). Empty: stored as given.
+    encryption_keys: SecretStr = SecretStr("")
+
+    @field_validator("encryption_keys")
+    @classmethod
+    def _fernet_keys(cls, keys: SecretStr) -> SecretStr:
+        parse_keys(keys.get_secret_value())  # ValueError names the bad key's position
+        return keys
 
     # Delivery: a dispatcher in every replica sends what is due; failures are retried
     # with exponential backoff and jitter, then marked failed.

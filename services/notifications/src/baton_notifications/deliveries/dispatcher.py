@@ -14,6 +14,7 @@ import logging
 import random
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from baton_shared import metrics
 from baton_shared.db import Database
@@ -29,6 +30,7 @@ from baton_notifications.deliveries import service
 from baton_notifications.deliveries.models import Delivery, utcnow
 from baton_notifications.deliveries.service import Clock
 from baton_notifications.recipients import service as recipients
+from baton_notifications.sealing import SealingError, sealer_for
 from baton_notifications.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,7 +53,7 @@ def backoff_s(attempts: int, *, settings: Settings, rand: Callable[[], float]) -
     return delay / 2 + rand() * delay / 2
 
 
-async def _attempt(row: Delivery, *, settings: Settings, secret: str | None) -> None:
+async def _attempt(row: Delivery, *, settings: Settings, secret: str | SealingError | None) -> None:
     """One send, as a span in the issue's trace (ids only, never addresses)."""
     with tracer.start_as_current_span(
         f"deliver {row.channel}",
@@ -77,18 +79,32 @@ async def _attempt(row: Delivery, *, settings: Settings, secret: str | None) -> 
         span.set_attribute("baton.outcome", "sent")
 
 
-async def _send(row: Delivery, *, settings: Settings, secret: str | None) -> None:
+def _url(content: dict[str, Any], settings: Settings) -> str:
+    """The webhook URL, as the recipient's preferences held it (sealed, if keys are set)."""
+    try:
+        url = sealer_for(settings.encryption_keys.get_secret_value()).open(content["url"])
+    except SealingError as exc:
+        raise DeliveryError(str(exc), permanent=True) from exc
+    assert url is not None
+    return url
+
+
+async def _send(row: Delivery, *, settings: Settings, secret: str | SealingError | None) -> None:
     content = json.loads(row.content)
     if row.channel == "email":
         await email.send(content, settings=settings)
     elif row.channel == "slack":
-        await webhooks.post(content["url"], content["body"], settings=settings)
+        await webhooks.post(_url(content, settings), content["body"], settings=settings)
     elif row.channel == "webhook":
+        if isinstance(secret, SealingError):
+            raise DeliveryError(f"the recipient's webhook secret: {secret}", permanent=True)
         if secret is None:
             raise DeliveryError(
                 "no webhook secret: set the recipient's or BATON_WEBHOOK_SECRET", permanent=True
             )
-        await webhooks.post(content["url"], content["body"], settings=settings, secret=secret)
+        await webhooks.post(
+            _url(content, settings), content["body"], settings=settings, secret=secret
+        )
     else:
         raise DeliveryError(f"unknown channel {row.channel!r}", permanent=True)
 
@@ -106,7 +122,8 @@ async def dispatch_due(
     ``delivery_lease_s``) before sending, so no other replica takes them meanwhile.
     Returns how many were attempted."""
     now = clock()
-    secrets: dict[int, str | None] = {}
+    sealer = sealer_for(settings.encryption_keys.get_secret_value())
+    secrets: dict[int, str | SealingError | None] = {}
     async with db.transaction() as session:
         due = (
             await session.exec(
@@ -123,11 +140,15 @@ async def dispatch_due(
             session.add(row)
             if row.channel == "webhook":
                 prefs = await recipients.preferences(session=session, person_id=row.recipient_id)
-                own = prefs.webhook_secret if prefs else None
                 glob = (
                     settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
                 )
-                secrets[row.id or 0] = own or glob
+                try:
+                    own = sealer.open(prefs.webhook_secret) if prefs else None
+                    secrets[row.id or 0] = own or glob
+                except SealingError as exc:
+                    secrets[row.id or 0] = exc  # this delivery fails, saying why
+
     # Concurrently: one slow receiver does not hold up the others.
     outcomes = await asyncio.gather(
         *(_attempt(row, settings=settings, secret=secrets.get(row.id or 0)) for row in due),

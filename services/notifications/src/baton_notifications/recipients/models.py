@@ -8,8 +8,10 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, HttpUrl, SecretStr, StringConstraints, model_validator
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, SQLModel
+
+from baton_notifications.sealing import Sealer
 
 # A plain check, not full RFC 5322: enough to catch a name typed in the wrong field.
 EmailAddress = Annotated[
@@ -40,11 +42,16 @@ class RecipientPreferences(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=320)
     # kind -> channels; a kind not listed goes by email.
     channels: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    slack_webhook_url: str | None = Field(default=None, max_length=2000)
-    webhook_url: str | None = Field(default=None, max_length=2000)
+    # The next three are sealed at rest (baton_notifications.sealing): read them
+    # through a Sealer's open().
+    slack_webhook_url: str | None = Field(default=None, sa_column=Column(Text))
+    webhook_url: str | None = Field(default=None, sa_column=Column(Text))
     # Signs this person's generic webhooks; else the service-wide BATON_WEBHOOK_SECRET.
-    webhook_secret: str | None = Field(default=None, max_length=200)
+    webhook_secret: str | None = Field(default=None, sa_column=Column(Text))
     updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+SEALED_FIELDS = ("slack_webhook_url", "webhook_url", "webhook_secret")
 
 
 class PreferencesUpdate(BaseModel):
@@ -78,20 +85,23 @@ class PreferencesPublic(BaseModel):
     name: str | None
     email: str | None
     channels: dict[str, list[str]]  # every kind, with its channels (defaults filled in)
-    # A Slack webhook URL is itself a credential: only its host is shown.
+    # A webhook URL often carries a token (a Slack one is itself a credential):
+    # only its host is shown.
     slack_webhook_url: str | None
     webhook_url: str | None
     webhook_secret_set: bool  # the secret itself is never shown
 
     @classmethod
-    def of(cls, person_id: str, row: RecipientPreferences | None) -> PreferencesPublic:
+    def of(
+        cls, person_id: str, row: RecipientPreferences | None, sealer: Sealer
+    ) -> PreferencesPublic:
         chosen = row.channels if row else {}
         return cls(
             person_id=person_id,
             name=row.name if row else None,
             email=row.email if row else None,
             channels={k: list(chosen.get(k, DEFAULT_CHANNELS)) for k in KINDS},
-            slack_webhook_url=_host_only(row.slack_webhook_url) if row else None,
-            webhook_url=row.webhook_url if row else None,
+            slack_webhook_url=_host_only(sealer.open(row.slack_webhook_url)) if row else None,
+            webhook_url=_host_only(sealer.open(row.webhook_url)) if row else None,
             webhook_secret_set=bool(row and row.webhook_secret),
         )

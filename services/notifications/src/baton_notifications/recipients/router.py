@@ -4,32 +4,44 @@ from typing import Annotated
 
 from baton_shared.identity import ActorDep
 from baton_shared.problems import Problem
-from baton_shared.service import SessionDep
+from baton_shared.service import Runtime, RuntimeDep, SessionDep
 from fastapi import APIRouter, Path
 
 from baton_notifications.recipients import service as recipients
 from baton_notifications.recipients.models import PreferencesPublic, PreferencesUpdate
+from baton_notifications.sealing import Sealer, sealer_for
 
 router = APIRouter(prefix="/v1/recipients", tags=["recipients"])
 PersonId = Annotated[str, Path(max_length=128)]
 
 
 @router.get("/{person_id}/preferences", response_model=PreferencesPublic)
-async def get_preferences(person_id: PersonId, session: SessionDep) -> PreferencesPublic:
+async def get_preferences(
+    person_id: PersonId, session: SessionDep, runtime: RuntimeDep
+) -> PreferencesPublic:
     """Which channels each kind of notice goes to (email when never set)."""
-    return PreferencesPublic.of(
-        person_id, await recipients.preferences(session=session, person_id=person_id)
-    )
+    row = await recipients.preferences(session=session, person_id=person_id)
+    return PreferencesPublic.of(person_id, row, _sealer(runtime))
 
 
 @router.put("/{person_id}/preferences", response_model=PreferencesPublic)
 async def put_preferences(
-    person_id: PersonId, body: PreferencesUpdate, session: SessionDep, actor: ActorDep
+    person_id: PersonId,
+    body: PreferencesUpdate,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor: ActorDep,
 ) -> PreferencesPublic:
     """Replace your channels per kind; escalations always go out by email too.
     Only the person themselves may: where their notices go is theirs to say."""
     if actor != person_id:
         raise Problem(403, "You may change only your own preferences.", title="Forbidden")
     async with session.begin():
-        row = await recipients.set_preferences(session=session, person_id=person_id, update=body)
-    return PreferencesPublic.of(person_id, row)
+        row = await recipients.set_preferences(
+            session=session, person_id=person_id, update=body, sealer=_sealer(runtime)
+        )
+    return PreferencesPublic.of(person_id, row, _sealer(runtime))
+
+
+def _sealer(runtime: Runtime) -> Sealer:
+    return sealer_for(runtime.settings.encryption_keys.get_secret_value())  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ from baton_notifications.recipients.models import (
     PreferencesUpdate,
     RecipientPreferences,
 )
+from baton_notifications.sealing import Sealer
 
 ALWAYS_DELIVERED = {"escalated"}
 
@@ -18,17 +19,19 @@ async def preferences(*, session: AsyncSession, person_id: str) -> RecipientPref
 
 
 async def set_preferences(
-    *, session: AsyncSession, person_id: str, update: PreferencesUpdate
+    *, session: AsyncSession, person_id: str, update: PreferencesUpdate, sealer: Sealer
 ) -> RecipientPreferences:
+    """Replace a person's preferences; their webhook secret and URLs are sealed."""
     row = await session.get(RecipientPreferences, person_id) or RecipientPreferences(
         person_id=person_id
     )
     row.name, row.email = update.name, update.email
     row.channels = {kind: list(dict.fromkeys(chs)) for kind, chs in update.channels.items()}
-    row.slack_webhook_url = str(update.slack_webhook_url) if update.slack_webhook_url else None
-    row.webhook_url = str(update.webhook_url) if update.webhook_url else None
+    slack = str(update.slack_webhook_url) if update.slack_webhook_url else None
+    row.slack_webhook_url = sealer.seal(slack)
+    row.webhook_url = sealer.seal(str(update.webhook_url) if update.webhook_url else None)
     if update.webhook_secret is not None:
-        row.webhook_secret = update.webhook_secret.get_secret_value() or None
+        row.webhook_secret = sealer.seal(update.webhook_secret.get_secret_value() or None)
     row.updated_at = datetime.now(UTC)
     session.add(row)
     await session.flush()
