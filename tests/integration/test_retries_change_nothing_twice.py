@@ -5,7 +5,7 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 
-import baton_ownership.lifecycle.service as ownership_events
+import baton_ownership.lifecycle.steps as ownership_events
 import pytest
 from baton_ownership.app import create_app as create_ownership
 from baton_ownership.assignment.models import IssueOwner

@@ -4,7 +4,7 @@ until the deadline passes; it escalates at once."""
 from __future__ import annotations
 
 from baton_shared.events import DeliveryFailed, Envelope
-from baton_shared.idempotency import handle_once
+from baton_shared.idempotency import claim
 from baton_shared.service import Runtime
 from opentelemetry import trace
 from sqlmodel import select
@@ -23,28 +23,33 @@ async def on_delivery_failed(envelope: Envelope, *, runtime: Runtime) -> None:
         return
     settings = runtime.settings
     assert isinstance(settings, Settings)
-    span = trace.get_current_span()
-    ctx_holder: list[lifecycle.Ctx] = []
-
-    async def effect(session: AsyncSession) -> None:
-        issue = await session.get(IssueOwner, failed.issue_id)
-        # Only an owner who has not acknowledged is in doubt: one who has, was reached.
-        if issue is None or issue.owner_id != failed.recipient_id or issue.state != "assigned":
-            span.set_attribute("baton.outcome", "no_escalation_needed")
-            return
-        deadline = (await session.exec(select(Deadline).where(
-            Deadline.issue_id == issue.issue_id, Deadline.kind == "acknowledge",
-            Deadline.status == "open",
-        ))).first()  # fmt: skip
-        if deadline is None:
-            return
-        ctx = lifecycle.Ctx(session=session, settings=settings, actor_id=deadlines.CHECKER)
-        ctx_holder.append(ctx)
-        await lifecycle.load(ctx, issue.issue_id)  # joins the issue's trace
-        await deadlines.escalate(ctx, deadline, settings=settings, reason="owner_unreachable")
-        span.set_attribute("baton.outcome", "escalated")
-
-    if await handle_once(runtime.db, envelope.id, effect):
-        for ctx in ctx_holder:
-            ctx.committed()
+    async with runtime.db.transaction() as session:
+        if not await claim(session, envelope.id):
+            return  # handled before
+        ctx = await _escalate_if_unreached(session, failed, settings=settings)
+    if ctx is not None:
+        ctx.committed()  # the department spans end once the change is durable
         runtime.relay.notify()
+
+
+async def _escalate_if_unreached(
+    session: AsyncSession, failed: DeliveryFailed, *, settings: Settings
+) -> lifecycle.Ctx | None:
+    """Escalate the issue when the one who failed to hear is its unacknowledged owner."""
+    span = trace.get_current_span()
+    issue = await session.get(IssueOwner, failed.issue_id)
+    # Only an owner who has not acknowledged is in doubt: one who has, was reached.
+    if issue is None or issue.owner_id != failed.recipient_id or issue.state != "assigned":
+        span.set_attribute("baton.outcome", "no_escalation_needed")
+        return None
+    deadline = (await session.exec(select(Deadline).where(
+        Deadline.issue_id == issue.issue_id, Deadline.kind == "acknowledge",
+        Deadline.status == "open",
+    ))).first()  # fmt: skip
+    if deadline is None:
+        return None
+    ctx = lifecycle.Ctx(session=session, settings=settings, actor_id=deadlines.CHECKER)
+    await lifecycle.load(ctx, issue.issue_id)  # joins the issue's trace
+    await deadlines.escalate(ctx, deadline, settings=settings, reason="owner_unreachable")
+    span.set_attribute("baton.outcome", "escalated")
+    return ctx
