@@ -30,19 +30,17 @@ async def test_each_service_purges_its_bookkeeping_on_its_own_schema(
     )
     migrations.upgrade(Path(package.__file__).parent / "migrations", settings.database_url)
     runtime = importlib.import_module(f"baton_{service}.app").create_app(settings).state.runtime
-    consumes = "processed_events" in PURGES[service]
-    if consumes:  # the default 35 days, on either side
-        now = datetime.now(UTC)
-        async with runtime.db.transaction() as session:
-            session.add(ProcessedEvent(event_id="old", processed_at=now - timedelta(days=35.1)))
-            session.add(ProcessedEvent(event_id="young", processed_at=now - timedelta(days=34.9)))
+    # Every service consumes events, so every one keeps processed ids 35 days.
+    now = datetime.now(UTC)
+    async with runtime.db.transaction() as session:
+        session.add(ProcessedEvent(event_id="old", processed_at=now - timedelta(days=35.1)))
+        session.add(ProcessedEvent(event_id="young", processed_at=now - timedelta(days=34.9)))
 
     counts = await runtime.purge()
 
     assert "failed" not in caplog.text
     assert set(counts) == PURGES[service]
-    if consumes:
-        async with runtime.db.session() as session:
-            kept = (await session.exec(select(ProcessedEvent.event_id))).all()
-        assert (counts["processed_events"], kept) == (1, ["young"])
+    async with runtime.db.session() as session:
+        kept = (await session.exec(select(ProcessedEvent.event_id))).all()
+    assert (counts["processed_events"], kept) == (1, ["young"])
     await runtime.db.dispose()

@@ -87,8 +87,12 @@ async def test_dead_letters_are_listed_and_replayed_once(stack, http, producer):
 
     assert (await eventually(owner, what="the replayed issue's owner"))["owner"]["id"] == GITA.id
     assert (await http.get(f"{stack.url('ownership')}/v1/issues/{theirs}/owner")).status_code == 404
-    again = await tool(stack, "replay", topic)
-    assert ours not in again and theirs not in again  # passed over before: not offered again
+    again = await tool(stack, "replay", topic, "--service", "ownership")
+    assert ours not in again  # replayed once
+    # Another service's dead letters wait for their own replay.
+    other = await tool(stack, "replay", topic, "--service", "another-service", "--dry-run")
+    assert theirs in other and ours not in other
+    assert ours in await tool(stack, "replay", topic, "--from-beginning", "--dry-run")
 
 
 async def test_a_message_that_cannot_be_parsed_is_passed_over_unless_asked(stack, producer):
@@ -107,5 +111,8 @@ async def test_a_message_that_cannot_be_parsed_is_passed_over_unless_asked(stack
     )
     passed_over = await tool(stack, "replay", topic, "--dry-run")
     assert key not in passed_over and "passed over: they cannot be parsed" in passed_over
-    forced = await tool(stack, "replay", topic, "--dry-run", "--include-unparseable")
+    assert key not in await tool(stack, "replay", topic)  # passed over, and remembered
+    forced = await tool(
+        stack, "replay", topic, "--from-beginning", "--include-unparseable", "--dry-run"
+    )
     assert key in forced

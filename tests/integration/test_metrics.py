@@ -34,7 +34,10 @@ async def test_an_issues_journey_shows_in_every_services_metrics(stack, http):
     owner = await owner_of(stack, http, issue_id)
     await mails_about(stack, issue_id, owner["owner"]["email"])
 
+    # A caller's Host header must not become a label: nobody may mint series.
+    await http.get(f"{stack.url('intake')}/v1/issues/nope", headers={"Host": "evil-7.example"})
     intake = await samples(http, stack.url("intake"))
+    assert not [s for s in intake if "evil-7" in str(s.labels)]
     reported = {"messaging_destination_name": stack.topic(ISSUES_REPORTED)}
     assert total(intake, "baton_events_published_total", **reported) >= 1
     assert (

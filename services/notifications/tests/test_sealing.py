@@ -13,7 +13,12 @@ from baton_notifications.channels import signing
 from baton_notifications.deliveries.handler import on_ownership_event
 from baton_notifications.directory.handler import on_department_updated
 from baton_notifications.recipients import service as recipients
-from baton_notifications.recipients.models import PreferencesUpdate, RecipientPreferences
+from baton_notifications.recipients.models import (
+    UNREADABLE,
+    PreferencesPublic,
+    PreferencesUpdate,
+    RecipientPreferences,
+)
 from baton_notifications.sealing import PREFIX, Sealer, SealingError, reseal_all
 from baton_notifications.settings import Settings
 from baton_shared.events import OwnerAssigned
@@ -146,3 +151,15 @@ def test_the_operator_commands_make_a_key_and_refuse_to_reseal_without_one(tmp_p
     Fernet(made.stdout.strip())  # a usable key
     refused = run("reseal")
     assert refused.returncode != 0 and "set BATON_ENCRYPTION_KEYS first" in refused.stderr
+
+
+async def test_preferences_sealed_with_a_lost_key_read_as_unreadable_not_an_error(
+    tmp_path, http_receiver
+):
+    runtime = make_runtime(tmp_path, encryption_keys=Fernet.generate_key().decode())
+    await prefer_webhook(runtime, http_receiver.url)
+    row = await stored(runtime)
+    await runtime.db.dispose()
+    shown = PreferencesPublic.of(GITA.id, row, Sealer(Fernet.generate_key().decode()))
+    assert shown.webhook_url == shown.slack_webhook_url == UNREADABLE
+    assert shown.webhook_secret_set is True

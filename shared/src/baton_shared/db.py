@@ -39,7 +39,7 @@ def make_engine(url: str, *, schema: str | None = None) -> AsyncEngine:
         path = make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -51,8 +51,15 @@ def make_engine(url: str, *, schema: str | None = None) -> AsyncEngine:
 
         return engine
     connect_args = {"server_settings": {"search_path": schema}} if schema else {}
+    # hide_parameters: a database error's message (logged, and put in a DLQ record's
+    # baton.dlq.reason) must not carry the row's values, which may be personal data.
     return create_async_engine(
-        url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=connect_args
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=5,
+        connect_args=connect_args,
+        hide_parameters=True,
     )
 
 

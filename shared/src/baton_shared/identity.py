@@ -121,10 +121,8 @@ async def identify(
 ) -> str | None:
     """The caller's person id (None in header mode without the header).
 
-    In jwt mode a missing or bad token is a 401, whatever the endpoint; it is
-    checked once per request."""
-    if hasattr(request.state, "actor"):
-        return request.state.actor  # type: ignore[no-any-return]
+    In jwt mode a missing or bad token is a 401, whatever the endpoint. FastAPI
+    runs this once per request, however many dependencies ask for it."""
     verifier: TokenVerifier | None = getattr(request.app.state, "token_verifier", None)
     if verifier is None:
         person = x_baton_actor or None
@@ -138,7 +136,6 @@ async def identify(
                 headers=_CHALLENGE,
             )
         person = await verifier.person(token.strip())
-    request.state.actor = person
     return person
 
 

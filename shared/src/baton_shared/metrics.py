@@ -20,6 +20,7 @@ GROUP = "messaging.consumer.group.name"
 OUTCOME = "baton.outcome"
 EVENT_TYPE = "baton.event_type"
 DEPARTMENT = "baton.department"
+CHANNEL = "baton.channel"
 SERVICE = "baton.service"
 PURGE = "baton.retention.purge"
 
@@ -43,6 +44,12 @@ handler_retries = _meter.create_counter(
     "baton.message.retries",
     unit="{attempt}",
     description="Handler attempts that failed and were tried again.",
+)
+delivery_attempts = _meter.create_counter(
+    "baton.delivery.attempts",
+    unit="{attempt}",
+    description="Notifications: delivery attempts by channel and outcome: sent, retrying, "
+    "failed (for good: DeliveryFailed follows), superseded (another replica's lease).",
 )
 events_published = _meter.create_counter(
     "baton.events.published",
@@ -93,8 +100,7 @@ _meter.create_observable_gauge(
     "baton.consumer.lag",
     callbacks=[_observe_lag],
     unit="{message}",
-    description="Messages on a partition after the last one this consumer handled "
-    "(as of that message).",
+    description="Messages on a partition this consumer has yet to handle (refreshed every 15 s).",
 )
 _meter.create_observable_gauge(
     "baton.outbox.pending",

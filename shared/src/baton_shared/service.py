@@ -29,7 +29,12 @@ from baton_shared.kafka.consumer import RawHandler
 from baton_shared.outbox import OutboxRelay
 from baton_shared.problems import install_problem_handlers
 from baton_shared.settings import ServiceSettings
-from baton_shared.telemetry import prometheus_enabled, setup_telemetry, shutdown_telemetry
+from baton_shared.telemetry import (
+    metrics_enabled,
+    prometheus_enabled,
+    setup_telemetry,
+    shutdown_telemetry,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +59,8 @@ class Runtime:
         self._periodic: list[tuple[str, float, Callable[[], Awaitable[object]]]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.consumers: list[ConsumerRunner] = []
-        self.every(GAUGE_INTERVAL_S, "outbox gauges", lambda: self.relay.measure_pending(self.name))
+        if metrics_enabled():
+            self.every(GAUGE_INTERVAL_S, "metric gauges", self._measure)
         # Every service has an outbox; what else it keeps, it says (``keep``).
         self.purges: list[retention.Purge] = [retention.outbox(settings.retention_days)]
         self.every(settings.retention_interval_s, "retention", self.purge)
@@ -80,6 +86,12 @@ class Runtime:
             except Exception:
                 log.exception("periodic job %s failed; it runs again in %ss", name, seconds)
             await asyncio.sleep(seconds)
+
+    async def _measure(self) -> None:
+        """Refresh the gauges that need a query: the outbox's backlog, consumer lag."""
+        await self.relay.measure_pending(self.name)
+        for runner in self.consumers:
+            await runner.measure_lag()
 
     def keep(self, purge: retention.Purge) -> None:
         """Delete rows past their retention periodically, as ``purge`` says."""

@@ -19,6 +19,7 @@ from opentelemetry.sdk.metrics.export import (
     MetricReader,
     PeriodicExportingMetricReader,
 )
+from opentelemetry.sdk.metrics.view import View
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
@@ -40,6 +41,24 @@ def _otlp_protocol(signal: str) -> None:
         raise ValueError(
             f"OTEL_EXPORTER_OTLP_PROTOCOL={protocol!r} is not supported: use http/protobuf"
         )
+
+
+# The FastAPI instrumentation labels its HTTP metrics with the request's Host
+# header, among others: anyone could then mint new series. Keep only the method,
+# the route template and the status.
+_BOUNDED_HTTP_LABELS = [
+    View(
+        instrument_name="http.server.*",
+        attribute_keys={
+            "http.method", "http.target", "http.status_code",  # the old conventions
+            "http.request.method", "http.route", "http.response.status_code",  # the new
+        },
+    )
+]  # fmt: skip
+
+
+def metrics_enabled() -> bool:
+    return any(n not in ("none", "") for n in _names("OTEL_METRICS_EXPORTER", "prometheus"))
 
 
 def prometheus_enabled() -> bool:
@@ -97,7 +116,9 @@ def setup_telemetry(default_service_name: str) -> TracerProvider:
     for exporter in _exporters():
         provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
-    _meter_provider = MeterProvider(resource=resource, metric_readers=_metric_readers())
+    _meter_provider = MeterProvider(
+        resource=resource, metric_readers=_metric_readers(), views=_BOUNDED_HTTP_LABELS
+    )
     metrics.set_meter_provider(_meter_provider)
     _provider = provider
     return provider

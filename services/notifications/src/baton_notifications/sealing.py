@@ -82,13 +82,15 @@ def sealer_for(keys: str) -> Sealer:
 
 async def reseal_all(db, sealer: Sealer) -> int:  # type: ignore[no-untyped-def]
     """Reseal every stored preference secret and URL, and the URL of every delivery
-    still to be tried, with the first key. Returns how many rows changed."""
+    still to be tried, with the first key. Returns how many rows held a value."""
     from baton_notifications.deliveries.models import Delivery
     from baton_notifications.recipients.models import SEALED_FIELDS, RecipientPreferences
 
     changed = 0
     async with db.transaction() as session:
         for prefs in (await session.exec(select(RecipientPreferences))).all():
+            if not any(getattr(prefs, name) for name in SEALED_FIELDS):
+                continue
             for name in SEALED_FIELDS:
                 setattr(prefs, name, sealer.reseal(getattr(prefs, name)))
             session.add(prefs)

@@ -137,10 +137,22 @@ class ConsumerRunner:
         labels = {metrics.TOPIC: tp.topic}
         metrics.messages_handled.add(1, labels | {metrics.OUTCOME: outcome})
         metrics.handling_duration.record(seconds, labels)
-        highwater = self._consumer.highwater(tp)
-        if highwater is not None:
-            lag = max(highwater - (offset + 1), 0)
-            metrics.gauges.lag[(self._group_id, tp.topic, tp.partition)] = lag
+
+    async def measure_lag(self) -> None:
+        """Refresh this consumer's lag gauge: per partition it holds now, the log's
+        end (asked of the broker) minus the next offset it will handle. A stuck
+        handler shows as growing lag; partitions moved away drop out."""
+        if not self.running:
+            return
+        tps = list(self._consumer.assignment())
+        ends = await self._consumer.end_offsets(tps) if tps else {}
+        lag = {}
+        for tp in tps:
+            position = await self._consumer.position(tp)
+            lag[(self._group_id, tp.topic, tp.partition)] = max(ends[tp] - position, 0)
+        mine = (self._group_id, self.topic)
+        others = {k: v for k, v in metrics.gauges.lag.items() if k[:2] != mine}
+        metrics.gauges.lag = others | lag  # swapped whole: exporters may read it meanwhile
 
     async def _commit(self, tp: TopicPartition, offset: int) -> None:
         await self._consumer.commit({tp: OffsetAndMetadata(offset, "")})

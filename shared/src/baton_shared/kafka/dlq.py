@@ -6,12 +6,13 @@
 ``list`` shows where each message came from and why it was given up on, never
 its content (it may hold personal data). ``replay`` sends each message back to
 the topic it came from (``baton.dlq.topic``), with its key, value and original
-headers, in the issue's trace. Replays are tracked by the consumer group
-``<prefix>baton-dlq-replay``: a message is replayed once, and a second run
-replays only what has arrived since. Every consumer is idempotent, so a replayed
-message that another service had handled changes nothing there. A message that
-could not be parsed (``baton.dlq.attempts`` 0) would only fail again: it is
-passed over unless ``--include-unparseable`` (fix its producer instead).
+headers, in the issue's trace. Replays are tracked by a consumer group per
+``--service`` (``<prefix>baton-dlq-replay-<service>``, or ``-all``): a message
+is replayed once, and a second run replays only what has arrived since;
+``--from-beginning`` goes over the whole DLQ again. Every consumer is
+idempotent, so a replayed message that was handled already changes nothing. A
+message that could not be parsed (``baton.dlq.attempts`` 0) would only fail
+again: it is passed over unless ``--include-unparseable`` (fix its producer).
 
 The cluster, TLS and SASL come from the environment, as for the services
 (``KAFKA_BOOTSTRAP_SERVERS``, ``BATON_KAFKA_*``); ``--prefix`` or
@@ -67,8 +68,10 @@ class DeadLetter:
         )
 
 
-def replay_group(prefix: str) -> str:
-    return f"{prefix}baton-dlq-replay"
+def replay_group(prefix: str, service: str | None) -> str:
+    """Each service's dead letters are tracked apart: replaying one service's
+    leaves the others' to be replayed later."""
+    return f"{prefix}baton-dlq-replay-{service or 'all'}"
 
 
 async def _records(
@@ -114,6 +117,7 @@ async def replay(
     service: str | None = None,
     dry_run: bool = False,
     include_unparseable: bool = False,
+    from_beginning: bool = False,
 ) -> tuple[list[DeadLetter], list[DeadLetter]]:
     """Send the DLQ's messages not replayed yet back to their topics. Returns
     (replayed, passed over because they cannot be parsed).
@@ -121,7 +125,9 @@ async def replay(
     With ``service``, only that service's dead letters are sent; the others are
     passed over (and not offered again)."""
     consumer = AIOKafkaConsumer(
-        **kafka.client_options(), group_id=replay_group(prefix), enable_auto_commit=False
+        **kafka.client_options(),
+        group_id=replay_group(prefix, service),
+        enable_auto_commit=False,
     )
     await start_client(consumer, kafka)
     producer = EventProducer(kafka, client_id="baton-dlq-replay")
@@ -129,7 +135,8 @@ async def replay(
     replayed: list[DeadLetter] = []
     unparseable: list[DeadLetter] = []
     try:
-        for record in await _records(consumer, dlq_topic, from_committed=True):
+        records = await _records(consumer, dlq_topic, from_committed=not from_beginning)
+        for record in records:
             letter = DeadLetter.of(record)
             if not letter.topic:
                 raise SystemExit(
@@ -185,6 +192,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             command.add_argument("--service", help="only what this service gave up on")
             command.add_argument("--dry-run", action="store_true", help="show, send nothing")
             command.add_argument(
+                "--from-beginning",
+                action="store_true",
+                help="the whole DLQ again, not only what arrived since the last replay",
+            )
+            command.add_argument(
                 "--include-unparseable",
                 action="store_true",
                 help="also messages that could not be parsed (they will fail again)",
@@ -205,13 +217,14 @@ def main(argv: Sequence[str] | None = None) -> None:
                 service=args.service,
                 dry_run=args.dry_run,
                 include_unparseable=args.include_unparseable,
+                from_beginning=args.from_beginning,
             )
         )
         _print(letters, "would be replayed (dry run)" if args.dry_run else "replayed")
         if unparseable:
             print(
                 f"{len(unparseable)} passed over: they cannot be parsed, so they would fail "
-                "again (fix their producer; --include-unparseable sends them anyway)"
+                "again (fix their producer; --from-beginning --include-unparseable sends them)"
             )
 
 

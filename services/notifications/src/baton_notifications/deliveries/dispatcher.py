@@ -19,7 +19,6 @@ from typing import Any
 from baton_shared import metrics
 from baton_shared.db import Database
 from baton_shared.kafka.tracing import context_from_carrier
-from opentelemetry import metrics as otel_metrics
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlmodel import col, select
@@ -34,13 +33,6 @@ from baton_notifications.sealing import SealingError, sealer_for
 from baton_notifications.settings import Settings
 
 log = logging.getLogger(__name__)
-
-attempts = otel_metrics.get_meter("baton").create_counter(
-    "baton.delivery.attempts",
-    unit="{attempt}",
-    description="Delivery attempts by channel and outcome: sent, retrying, failed "
-    "(for good: DeliveryFailed follows), superseded (another replica's lease).",
-)
 tracer = trace.get_tracer("baton.notifications")
 
 
@@ -160,7 +152,7 @@ async def dispatch_due(
             db, row.id or 0, row.attempts, outcome, settings=settings, clock=clock, rand=rand
         )
         # Counted after the commit, so each attempt is counted once.
-        attempts.add(1, {"baton.channel": row.channel, metrics.OUTCOME: settled})
+        metrics.delivery_attempts.add(1, {metrics.CHANNEL: row.channel, metrics.OUTCOME: settled})
         failed |= settled == "failed"
     if failed:
         on_failed()

@@ -11,7 +11,7 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, SQLModel
 
-from baton_notifications.sealing import Sealer
+from baton_notifications.sealing import Sealer, SealingError
 
 # A plain check, not full RFC 5322: enough to catch a name typed in the wrong field.
 EmailAddress = Annotated[
@@ -80,6 +80,17 @@ def _host_only(url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc}/…"
 
 
+UNREADABLE = "(sealed with a key no longer configured: set the URL again)"
+
+
+def _shown(sealer: Sealer, stored: str | None) -> str | None:
+    """A stored URL as shown: its host only, or a note if no key opens it."""
+    try:
+        return _host_only(sealer.open(stored))
+    except SealingError:
+        return UNREADABLE
+
+
 class PreferencesPublic(BaseModel):
     person_id: str
     name: str | None
@@ -101,7 +112,7 @@ class PreferencesPublic(BaseModel):
             name=row.name if row else None,
             email=row.email if row else None,
             channels={k: list(chosen.get(k, DEFAULT_CHANNELS)) for k in KINDS},
-            slack_webhook_url=_host_only(sealer.open(row.slack_webhook_url)) if row else None,
-            webhook_url=_host_only(sealer.open(row.webhook_url)) if row else None,
+            slack_webhook_url=_shown(sealer, row.slack_webhook_url) if row else None,
+            webhook_url=_shown(sealer, row.webhook_url) if row else None,
             webhook_secret_set=bool(row and row.webhook_secret),
         )
