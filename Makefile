@@ -65,7 +65,7 @@ lint: install
 
 # The AsyncAPI document is generated from the event models (a test keeps it current).
 asyncapi: install
-	$(PY) -m baton_shared.events.asyncapi > docs/asyncapi.json
+	$(PY) -m baton_contracts.asyncapi > docs/asyncapi.json
 
 bench-routing: install
 	$(PY) bench/routing/evaluate.py
@@ -80,7 +80,7 @@ postgres-stop:
 	@deploy/local/postgres.sh stop
 
 topics: install
-	$(PY) -m baton_shared.kafka.topics --prefix "$${BATON_TOPIC_PREFIX:-}"
+	$(PY) -m baton_runtime.kafka.topics --prefix "$${BATON_TOPIC_PREFIX:-}"
 
 clean:
 	-deploy/local/kafka.sh stop

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from baton_shared import migrations
-from baton_shared.db import Database
+from baton_runtime import migrations
+from baton_runtime.db import Database
 
 
 def free_port() -> int:

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from baton_shared import migrations
+from baton_runtime import migrations
 from sqlmodel import SQLModel
 
 SERVICES = ["intake", "routing", "ownership", "notifications"]

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from baton_shared import migrations
-from baton_shared.idempotency import ProcessedEvent
+from baton_runtime import migrations
+from baton_runtime.idempotency import ProcessedEvent
 from sqlmodel import select
 
 PURGES = {

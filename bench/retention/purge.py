@@ -28,9 +28,9 @@ sys.path.insert(0, str(REPO))
 
 import baton_ownership  # noqa: E402
 from alembic import command  # noqa: E402
-from baton_shared import migrations, retention  # noqa: E402
-from baton_shared.db import Database  # noqa: E402
-from baton_shared.idempotency import ProcessedEvent  # noqa: E402
+from baton_runtime import migrations, retention  # noqa: E402
+from baton_runtime.db import Database  # noqa: E402
+from baton_runtime.idempotency import ProcessedEvent  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from tests.integration.stack import Infra  # noqa: E402

@@ -123,9 +123,9 @@ def test_the_services_leave_migrations_and_topics_to_the_hook_jobs(rendered):
         assert "pre-upgrade" in job["metadata"]["annotations"]["helm.sh/hook"]
     for service in SERVICES:
         command = container(jobs[f"baton-migrate-{service}"])["command"]
-        assert command == ["python", "-m", "baton_shared.migrations", f"baton_{service}"]
+        assert command == ["python", "-m", "baton_runtime.migrations", f"baton_{service}"]
     topics = container(jobs["baton-topics"])["command"]
-    assert topics[:3] == ["python", "-m", "baton_shared.kafka.topics"]
+    assert topics[:3] == ["python", "-m", "baton_runtime.kafka.topics"]
     assert any(a.startswith("--partitions=") for a in topics)
     assert any(a.startswith("--replication-factor=") for a in topics)
     assert "--retention-ms=604800000" in topics

@@ -9,7 +9,7 @@ import re
 import opentelemetry.environment_variables as otel_api_env
 import opentelemetry.sdk.environment_variables as otel_sdk_env
 import pytest
-from baton_shared import telemetry
+from baton_runtime import telemetry
 from pydantic import AliasChoices
 
 from tests.deploy.conftest import SERVICES, container, of_kind, render

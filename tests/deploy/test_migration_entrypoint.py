@@ -18,7 +18,7 @@ def test_migrate_entrypoint_creates_the_service_tables_from_database_url(service
     db = tmp_path / f"{service}.db"
     env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{db}"}
     subprocess.run(
-        [sys.executable, "-m", "baton_shared.migrations", f"baton_{service}"],
+        [sys.executable, "-m", "baton_runtime.migrations", f"baton_{service}"],
         env=env,
         check=True,
         cwd=tmp_path,
@@ -32,7 +32,7 @@ def test_migrate_entrypoint_creates_the_service_tables_from_database_url(service
 
 def test_migrate_entrypoint_refuses_to_run_without_a_service(tmp_path: Path):
     result = subprocess.run(
-        [sys.executable, "-m", "baton_shared.migrations"],
+        [sys.executable, "-m", "baton_runtime.migrations"],
         capture_output=True,
         text=True,
         cwd=tmp_path,

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 import yaml
-from baton_shared.settings import ServiceSettings
+from baton_runtime.settings import ServiceSettings
 
 from tests.deploy.conftest import SERVICES, VALUES, container, of_kind, render
 

@@ -14,7 +14,7 @@ from typing import TypeVar
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from baton_shared.kafka import EventProducer
+from baton_runtime.kafka import EventProducer
 
 from conftest import Inbox, free_port, running_smtp_server
 from tests.integration.otlp_receiver import OtlpReceiver

@@ -5,8 +5,8 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from baton_shared.events import Envelope, IssueRouted, OwnerAssigned, Person
-from baton_shared.kafka.topics import ISSUES_OWNERSHIP, ISSUES_REPORTED, ISSUES_ROUTED, dlq
+from baton_contracts import Envelope, IssueRouted, OwnerAssigned, Person
+from baton_contracts.topics import ISSUES_OWNERSHIP, ISSUES_REPORTED, ISSUES_ROUTED, dlq
 
 from tests.integration.conftest import eventually, read_topic
 from tests.integration.test_issue_journey import mails_about, owner_of, report

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import baton_ownership
 import pytest
+from baton_contracts import Escalated, Person, parse_event
 from baton_ownership.assignment import service as assignment
 from baton_ownership.deadlines import clocks
 from baton_ownership.deadlines import service as deadlines
 from baton_ownership.directory import service as directory
 from baton_ownership.settings import Settings
-from baton_shared import migrations
-from baton_shared.db import Database
-from baton_shared.events import Escalated, Person, parse_event
-from baton_shared.outbox import OutboxMessage
+from baton_runtime import migrations
+from baton_runtime.db import Database
+from baton_runtime.outbox import OutboxMessage
 from sqlmodel import select
 
 pytestmark = pytest.mark.integration

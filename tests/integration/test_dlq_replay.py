@@ -12,8 +12,8 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from baton_shared.events import Envelope, IssueRouted, Person
-from baton_shared.kafka.topics import ISSUES_ROUTED, dlq
+from baton_contracts import Envelope, IssueRouted, Person
+from baton_contracts.topics import ISSUES_ROUTED, dlq
 
 from tests.integration.conftest import eventually
 from tests.integration.stack import REPO
@@ -55,7 +55,7 @@ async def tool(stack, *args: str) -> str:
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": stack.kafka, "BATON_TOPIC_PREFIX": stack.prefix}
     done = await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "baton_shared.kafka.dlq", *args],
+        [sys.executable, "-m", "baton_runtime.kafka.dlq", *args],
         env=env, capture_output=True, text=True, timeout=120, cwd=REPO,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -7,8 +7,8 @@ import uuid
 from email.message import EmailMessage
 
 import pytest
-from baton_shared.events import ISSUE_REPORTED_V1, ISSUE_UPDATED_V1, parse_event
-from baton_shared.kafka.topics import ISSUES_REPORTED, dlq
+from baton_contracts import ISSUE_REPORTED_V1, ISSUE_UPDATED_V1, parse_event
+from baton_contracts.topics import ISSUES_REPORTED, dlq
 
 from tests.integration.conftest import eventually, read_topic
 from tests.integration.test_issue_journey import owner_of

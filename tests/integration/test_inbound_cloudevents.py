@@ -5,8 +5,8 @@ issues.inbound.dlq with the reason."""
 import uuid
 
 import pytest
-from baton_shared.events import ISSUE_REPORTED_V1, EventParseError, parse_event
-from baton_shared.kafka.topics import ISSUES_INBOUND, ISSUES_REPORTED, dlq
+from baton_contracts import ISSUE_REPORTED_V1, EventParseError, parse_event
+from baton_contracts.topics import ISSUES_INBOUND, ISSUES_REPORTED, dlq
 from cloudevents.core.bindings import kafka
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent

@@ -15,9 +15,9 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
-from baton_shared.kafka import EventProducer
-from baton_shared.kafka.connection import KafkaSettings
-from baton_shared.kafka.topics import all_topics
+from baton_contracts.topics import all_topics
+from baton_runtime.kafka import EventProducer
+from baton_runtime.kafka.connection import KafkaSettings
 
 from conftest import free_port, running_smtp_server, text_of
 from tests.integration.conftest import eventually, service_env
@@ -108,7 +108,7 @@ async def test_the_topics_job_producer_and_consumer_work_over_each_secured_liste
     # The Helm hook's command: the connection comes from the environment alone.
     await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "baton_shared.kafka.topics", f"--prefix={prefix}"],
+        [sys.executable, "-m", "baton_runtime.kafka.topics", f"--prefix={prefix}"],
         env={**os.environ, **env},
         check=True,
         timeout=120,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from baton_shared.kafka.topics import ISSUES_REPORTED, ISSUES_ROUTED
+from baton_contracts.topics import ISSUES_REPORTED, ISSUES_ROUTED
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.conftest import eventually

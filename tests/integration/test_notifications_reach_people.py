@@ -7,14 +7,14 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from baton_contracts import Envelope, HandoffRequested, OwnerAssigned, Person, parse_event
+from baton_contracts.topics import ISSUES_OWNERSHIP, NOTIFICATIONS_DELIVERIES
 from baton_notifications.channels import signing
 from baton_notifications.deliveries import dispatcher
 from baton_notifications.deliveries.models import Delivery
 from baton_notifications.settings import Settings
-from baton_shared import migrations
-from baton_shared.db import Database
-from baton_shared.events import Envelope, HandoffRequested, OwnerAssigned, Person, parse_event
-from baton_shared.kafka.topics import ISSUES_OWNERSHIP, NOTIFICATIONS_DELIVERIES
+from baton_runtime import migrations
+from baton_runtime.db import Database
 from sqlmodel import select
 
 from conftest import running_http_receiver, running_smtp_server, text_of

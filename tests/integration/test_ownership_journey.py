@@ -6,8 +6,8 @@ the resolution, so the same complaint again is a new issue."""
 import asyncio
 
 import pytest
-from baton_shared.events import parse_event
-from baton_shared.kafka.topics import ISSUES_OWNERSHIP
+from baton_contracts import parse_event
+from baton_contracts.topics import ISSUES_OWNERSHIP
 
 from tests.integration.conftest import eventually, read_topic
 from tests.integration.test_issue_journey import mails_about, owner_of, report

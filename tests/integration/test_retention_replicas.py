@@ -12,10 +12,10 @@ import baton_routing
 import pytest
 from alembic import command
 from baton_intake.issues.models import IdempotencyRecord
-from baton_shared import migrations, retention
-from baton_shared.db import Database, async_url
-from baton_shared.idempotency import ProcessedEvent
-from baton_shared.outbox import OutboxMessage
+from baton_runtime import migrations, retention
+from baton_runtime.db import Database, async_url
+from baton_runtime.idempotency import ProcessedEvent
+from baton_runtime.outbox import OutboxMessage
 from sqlalchemy import func, insert, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import select

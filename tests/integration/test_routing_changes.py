@@ -4,8 +4,8 @@ with no restart. And when no rule matches, the learned router decides and says s
 from datetime import UTC, datetime
 
 import pytest
-from baton_shared.events import Envelope, RerouteRequested
-from baton_shared.kafka.topics import ISSUES_REROUTE
+from baton_contracts import Envelope, RerouteRequested
+from baton_contracts.topics import ISSUES_REROUTE
 
 from tests.integration.conftest import eventually
 from tests.integration.test_issue_journey import owner_of, report

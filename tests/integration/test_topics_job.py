@@ -11,7 +11,7 @@ import uuid
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from baton_shared.kafka.topics import all_topics
+from baton_contracts.topics import all_topics
 
 from tests.integration.stack import Infra
 
@@ -22,7 +22,7 @@ async def test_topics_job_creates_every_topic_and_dlq_with_partitions_and_retent
     infra: Infra,
 ):
     prefix = f"job{uuid.uuid4().hex[:8]}."
-    command = [sys.executable, "-m", "baton_shared.kafka.topics"]
+    command = [sys.executable, "-m", "baton_runtime.kafka.topics"]
     command += [f"--bootstrap-servers={infra.kafka}", f"--prefix={prefix}"]
     command += ["--partitions=2", "--replication-factor=1"]
     command += ["--retention-ms=3600000", "--dlq-retention-ms=7200000"]

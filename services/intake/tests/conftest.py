@@ -7,12 +7,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from baton_contracts import Envelope, parse_event
 from baton_intake.app import create_app
 from baton_intake.auth import service as keys
 from baton_intake.settings import Settings
-from baton_shared import migrations
-from baton_shared.events import Envelope, parse_event
-from baton_shared.outbox import OutboxMessage
+from baton_runtime import migrations
+from baton_runtime.outbox import OutboxMessage
 from sqlmodel import select
 
 MIGRATIONS = Path(__file__).parents[1] / "src" / "baton_intake" / "migrations"

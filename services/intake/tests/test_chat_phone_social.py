@@ -1,7 +1,7 @@
 """Chat transcripts, phone call records and social posts: realistic samples,
 each taken in once; a chat conversation later is an update."""
 
-from baton_shared.events import ISSUE_REPORTED_V1, IssueReported, IssueUpdated
+from baton_contracts import ISSUE_REPORTED_V1, IssueReported, IssueUpdated
 
 TRANSCRIPT = {
     "conversation_id": "conv-881",

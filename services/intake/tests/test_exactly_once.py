@@ -3,8 +3,7 @@ submission of the same (source system, external_ref), and near-duplicates."""
 
 from datetime import UTC, datetime
 
-from baton_intake.issues.resolutions import on_ownership_event
-from baton_shared.events import (
+from baton_contracts import (
     ISSUE_DUPLICATE_LINKED_V1,
     ISSUE_REPORTED_V1,
     Envelope,
@@ -13,6 +12,7 @@ from baton_shared.events import (
     IssueReopened,
     IssueResolved,
 )
+from baton_intake.issues.resolutions import on_ownership_event
 
 ISSUE = {
     "channel": "agent",

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 from aiokafka import ConsumerRecord
+from baton_contracts import ISSUE_REPORTED_V1, ISSUE_UPDATED_V1, EventParseError
 from baton_intake.inbound.handler import on_inbound, source_system_of
-from baton_shared.events import ISSUE_REPORTED_V1, ISSUE_UPDATED_V1, EventParseError
-from baton_shared.telemetry import tracer
+from baton_runtime.telemetry import tracer
 from cloudevents.core.bindings import kafka
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent

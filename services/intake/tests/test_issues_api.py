@@ -2,8 +2,8 @@
 API promises is that the event is durable in the outbox when it answers 202."""
 
 import pytest
-from baton_shared.events import ISSUE_REPORTED_V1, IssueReported, parse_event
-from baton_shared.outbox import OutboxMessage
+from baton_contracts import ISSUE_REPORTED_V1, IssueReported, parse_event
+from baton_runtime.outbox import OutboxMessage
 from sqlmodel import select
 
 VALID = {

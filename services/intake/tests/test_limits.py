@@ -2,7 +2,7 @@
 characters and markup never reach the normalized text."""
 
 import pytest
-from baton_shared.events import IssueReported
+from baton_contracts import IssueReported
 
 
 async def test_a_body_over_the_limit_is_a_413_problem(issue, client):

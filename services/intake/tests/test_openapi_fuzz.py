@@ -12,8 +12,8 @@ import schemathesis
 from baton_intake.app import create_app
 from baton_intake.auth import service as keys
 from baton_intake.settings import Settings
-from baton_shared import migrations
-from baton_shared.db import Database
+from baton_runtime import migrations
+from baton_runtime.db import Database
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 

@@ -3,8 +3,8 @@ visitor's address stays in intake, the event carries a contact id."""
 
 from urllib.parse import urlencode
 
+from baton_contracts import IssueReported
 from baton_intake.contacts.models import Contact
-from baton_shared.events import IssueReported
 from sqlmodel import select
 
 FORM = {

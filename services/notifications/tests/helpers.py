@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from baton_contracts import DepartmentUpdated, Envelope, Person
 from baton_notifications.deliveries.dispatcher import dispatch_due
 from baton_notifications.deliveries.models import Delivery
 from baton_notifications.sealing import Sealer, sealer_for
 from baton_notifications.settings import Settings
-from baton_shared import migrations
-from baton_shared.events import DepartmentUpdated, Envelope, Person
-from baton_shared.outbox import OutboxMessage
-from baton_shared.service import Runtime
+from baton_runtime import migrations
+from baton_runtime.outbox import OutboxMessage
+from baton_runtime.service import Runtime
 from cryptography.fernet import Fernet
 from sqlmodel import select
 

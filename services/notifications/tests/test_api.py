@@ -1,10 +1,10 @@
 import httpx
 import pytest
+from baton_contracts import OwnerAssigned
 from baton_notifications.app import create_app
 from baton_notifications.deliveries.handler import on_ownership_event
 from baton_notifications.settings import Settings
-from baton_shared import migrations
-from baton_shared.events import OwnerAssigned
+from baton_runtime import migrations
 
 from .helpers import GITA, ISSUE, MIGRATIONS, T0, Clock, dispatch, wrap
 

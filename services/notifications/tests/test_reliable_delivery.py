@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from baton_contracts import OwnerAssigned, parse_event
 from baton_notifications.channels import signing
 from baton_notifications.deliveries.dispatcher import backoff_s
 from baton_notifications.deliveries.handler import on_ownership_event
@@ -13,7 +14,6 @@ from baton_notifications.directory.handler import on_department_updated
 from baton_notifications.recipients import service as recipients
 from baton_notifications.recipients.models import PreferencesUpdate
 from baton_notifications.settings import Settings
-from baton_shared.events import OwnerAssigned, parse_event
 
 from .helpers import (
     GITA,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from baton_notifications.app import create_app
 from baton_notifications.deliveries.models import Delivery
 from baton_notifications.settings import Settings
-from baton_shared import migrations
+from baton_runtime import migrations
 from sqlmodel import select
 
 from .helpers import ISSUE, MIGRATIONS

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from baton_contracts import OwnerAssigned
 from baton_notifications.channels import signing
 from baton_notifications.deliveries.handler import on_ownership_event
 from baton_notifications.directory.handler import on_department_updated
@@ -21,7 +22,6 @@ from baton_notifications.recipients.models import (
 )
 from baton_notifications.sealing import PREFIX, Sealer, SealingError, reseal_all
 from baton_notifications.settings import Settings
-from baton_shared.events import OwnerAssigned
 from cryptography.fernet import Fernet
 from pydantic import ValidationError
 

@@ -1,12 +1,7 @@
 from datetime import timedelta
 
 import pytest
-from baton_notifications.deliveries.handler import on_ownership_event
-from baton_notifications.directory.handler import on_department_updated
-from baton_notifications.recipients import service as recipients
-from baton_notifications.recipients.models import PreferencesUpdate
-from baton_notifications.reporters.handler import on_issue_reported
-from baton_shared.events import (
+from baton_contracts import (
     Escalated,
     HandoffDeclined,
     HandoffRequested,
@@ -18,6 +13,11 @@ from baton_shared.events import (
     OwnerAssigned,
     Reporter,
 )
+from baton_notifications.deliveries.handler import on_ownership_event
+from baton_notifications.directory.handler import on_department_updated
+from baton_notifications.recipients import service as recipients
+from baton_notifications.recipients.models import PreferencesUpdate
+from baton_notifications.reporters.handler import on_issue_reported
 
 from conftest import text_of
 
@@ -240,7 +240,7 @@ async def test_an_employee_outside_the_catalog_can_register_an_address(runtime):
 
 
 async def test_a_near_deadline_warns_the_owner_with_the_deadline(runtime, smtp_server):
-    from baton_shared.events import DeadlineNear
+    from baton_contracts import DeadlineNear
 
     due = T0 + timedelta(hours=1)
     event = change(DeadlineNear, deadline="acknowledge", due_at=due)
@@ -252,7 +252,7 @@ async def test_a_near_deadline_warns_the_owner_with_the_deadline(runtime, smtp_s
 
 
 async def test_a_near_help_deadline_warns_the_helping_departments_liaisons(runtime):
-    from baton_shared.events import DeadlineNear
+    from baton_contracts import DeadlineNear
 
     event = change(
         DeadlineNear,

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from baton_contracts import Person
 from baton_ownership.directory import service as directory
 from baton_ownership.lifecycle.service import Ctx
 from baton_ownership.settings import Settings
-from baton_shared.events import Person
-from baton_shared.settings import ServiceSettings
+from baton_runtime.settings import ServiceSettings
 
 MIGRATIONS = Path(__file__).parents[1] / "src" / "baton_ownership" / "migrations"
 DEPARTMENTS = {

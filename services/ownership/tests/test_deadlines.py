@@ -4,6 +4,7 @@ tests move the clock."""
 from datetime import timedelta
 
 import pytest
+from baton_contracts import Escalated, OwnerAssigned, parse_event
 from baton_ownership.assignment import service as assignment
 from baton_ownership.assignment.models import IssueOwner
 from baton_ownership.deadlines import clocks
@@ -12,8 +13,7 @@ from baton_ownership.deadlines.models import Deadline
 from baton_ownership.directory import service as directory
 from baton_ownership.insights import stays
 from baton_ownership.lifecycle import service as lifecycle
-from baton_shared.events import Escalated, OwnerAssigned, parse_event
-from baton_shared.outbox import OutboxMessage
+from baton_runtime.outbox import OutboxMessage
 from sqlmodel import select
 
 from .conftest import MIGRATIONS, person
@@ -224,9 +224,9 @@ async def test_stalls_and_the_scorecard_show_where_issues_wait(act, db, settings
 async def delivery_failed_to(db, settings, recipient_id: str, *, times: int = 1):
     from datetime import UTC, datetime
 
+    from baton_contracts import DeliveryFailed, Envelope
     from baton_ownership.deadlines.handler import on_delivery_failed
-    from baton_shared.events import DeliveryFailed, Envelope
-    from baton_shared.service import Runtime
+    from baton_runtime.service import Runtime
 
     runtime = Runtime(name="ownership", settings=settings, migrations_dir=MIGRATIONS)
     runtime.db = db  # the test's migrated database; nothing else of the runtime is used
@@ -293,7 +293,7 @@ def test_department_deadlines_come_from_the_environment(monkeypatch):
 
 
 async def test_the_owner_is_warned_once_when_a_deadline_is_near(db, settings, clock, issue):
-    from baton_shared.events import DeadlineNear
+    from baton_contracts import DeadlineNear
 
     async def nears():
         async with db.session() as session:
@@ -335,8 +335,8 @@ def test_the_catalogs_time_to_resolve_sits_between_the_env_override_and_the_defa
 async def test_a_department_updated_event_sets_its_time_to_resolve(db, settings, clock):
     from types import SimpleNamespace
 
+    from baton_contracts import DepartmentUpdated, Envelope
     from baton_ownership.directory.handler import on_department_updated
-    from baton_shared.events import DepartmentUpdated, Envelope
 
     event = Envelope.wrap(
         source="/baton/routing",

@@ -4,15 +4,15 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+from baton_contracts import IssueRouted, parse_event
 from baton_ownership.assignment import service as assignment
 from baton_ownership.assignment.handler import rerouted
 from baton_ownership.assignment.models import IssueOwner
 from baton_ownership.directory import service as directory
 from baton_ownership.directory.models import Member
 from baton_ownership.lifecycle import service as lifecycle
-from baton_shared.events import IssueRouted, parse_event
-from baton_shared.outbox import OutboxMessage
-from baton_shared.problems import Problem
+from baton_runtime.outbox import OutboxMessage
+from baton_runtime.problems import Problem
 from sqlmodel import select
 
 from .conftest import person

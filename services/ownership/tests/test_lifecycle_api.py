@@ -14,7 +14,7 @@ from .conftest import MIGRATIONS, seed
 
 @pytest.fixture
 async def client(tmp_path, clock):
-    from baton_shared import migrations
+    from baton_runtime import migrations
 
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/o.db")
     migrations.upgrade(MIGRATIONS, settings.database_url)
@@ -158,7 +158,7 @@ async def test_availability_changes_hand_held_issues_to_a_liaison(client):
 
 async def test_with_tokens_the_person_acting_is_whom_the_token_names(tmp_path, clock):
     """BATON_AUTH_MODE=jwt: X-Baton-Actor claims nothing; the owner's token acts."""
-    from baton_shared import migrations
+    from baton_runtime import migrations
 
     with running_idp() as idp:
         settings = Settings(

@@ -17,9 +17,9 @@ from baton_ownership.directory.models import Member
 from baton_ownership.lifecycle import service as lifecycle
 from baton_ownership.lifecycle.models import Handoff, HelpRequest, HistoryEntry
 from baton_ownership.settings import Settings
-from baton_shared import migrations
-from baton_shared.db import Database
-from baton_shared.problems import Problem
+from baton_runtime import migrations
+from baton_runtime.db import Database
+from baton_runtime.problems import Problem
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule

@@ -2,7 +2,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from baton_shared.events import IssueReported, Reporter
+from baton_contracts import IssueReported, Reporter
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from baton_routing.app import create_app
 from baton_routing.settings import Settings
-from baton_shared import migrations
+from baton_runtime import migrations
 
 MIGRATIONS = Path(__file__).parents[1] / "src" / "baton_routing" / "migrations"
 ADMIN = {"X-Baton-Actor": "admin-7"}

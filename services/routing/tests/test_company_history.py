@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
+from baton_contracts import Envelope, IssueReported, IssueResolved, Reporter
 from baton_routing.decisions.models import RoutedIssue
 from baton_routing.learned import history
 from baton_routing.learned.model import Example, ModelSlot
-from baton_shared.events import Envelope, IssueReported, IssueResolved, Reporter
 
 MIGRATIONS = Path(__file__).parents[1] / "src" / "baton_routing" / "migrations"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

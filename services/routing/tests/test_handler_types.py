@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
+from baton_contracts import Envelope, IssueDuplicateLinked, IssueUpdated
 from baton_routing.catalog import load_catalog
 from baton_routing.decisions.handler import on_issue_reported
 from baton_routing.settings import DEFAULT_CATALOG
-from baton_shared.events import Envelope, IssueDuplicateLinked, IssueUpdated
 
 
 class ExplodingDb:

@@ -1,4 +1,4 @@
-from baton_shared.service import serve
+from baton_runtime.service import serve
 
 from baton_intake.app import create_app
 from baton_intake.settings import Settings

@@ -10,8 +10,8 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from baton_shared.problems import Problem
-from baton_shared.service import Runtime
+from baton_runtime.problems import Problem
+from baton_runtime.service import Runtime
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_intake.issues.models import IdempotencyRecord, IssueAccepted
 from baton_intake.issues.service import Taken
+from baton_intake.settings import Settings
 
 Work = Callable[[AsyncSession], Awaitable[Taken | IssueAccepted]]
 STATUS = {"created": 202, "duplicate_linked": 202, "updated": 202, "ignored": 202, "existing": 200}
@@ -44,7 +45,7 @@ def answer(taken: Taken | IssueAccepted) -> IssueAccepted:
 
 async def accept(
     *,
-    runtime: Runtime,
+    runtime: Runtime[Settings],
     principal: str,
     idempotency_key: str | None,
     request_fingerprint: str,

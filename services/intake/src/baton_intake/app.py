@@ -3,9 +3,9 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from baton_shared import retention
-from baton_shared.kafka.topics import ISSUES_INBOUND, ISSUES_OWNERSHIP, ISSUES_REPORTED
-from baton_shared.service import Runtime
+from baton_contracts.topics import ISSUES_INBOUND, ISSUES_OWNERSHIP, ISSUES_REPORTED
+from baton_runtime import retention
+from baton_runtime.service import Runtime
 from fastapi import FastAPI
 
 from baton_intake.channels.email import IgnoredMail

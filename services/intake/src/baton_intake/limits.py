@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, TypeVar
 
-from baton_shared.problems import PROBLEM_JSON, Problem
+from baton_runtime.problems import PROBLEM_JSON, Problem
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError

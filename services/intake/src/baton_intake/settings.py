@@ -1,4 +1,4 @@
-from baton_shared.settings import ServiceSettings
+from baton_runtime.settings import ServiceSettings
 from pydantic import Field
 
 

@@ -1,4 +1,4 @@
-from baton_shared.service import serve
+from baton_runtime.service import serve
 
 from baton_notifications.app import create_app
 from baton_notifications.settings import Settings

@@ -4,14 +4,14 @@ import logging
 from functools import partial
 from pathlib import Path
 
-from baton_shared import retention
-from baton_shared.kafka.topics import (
+from baton_contracts.topics import (
     DEPARTMENTS,
     ISSUES_OWNERSHIP,
     ISSUES_REPORTED,
     NOTIFICATIONS_DELIVERIES,
 )
-from baton_shared.service import Runtime
+from baton_runtime import retention
+from baton_runtime.service import Runtime
 from fastapi import FastAPI
 
 from baton_notifications.deliveries import dispatcher

@@ -119,7 +119,7 @@ def main() -> None:
         print(Fernet.generate_key().decode())
         return
 
-    from baton_shared.db import Database
+    from baton_runtime.db import Database
 
     from baton_notifications.settings import Settings
 

@@ -3,15 +3,15 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from baton_shared import retention
-from baton_shared.kafka.topics import (
+from baton_contracts.topics import (
     DEPARTMENTS,
     ISSUES_OWNERSHIP,
     ISSUES_REROUTE,
     ISSUES_ROUTED,
     NOTIFICATIONS_DELIVERIES,
 )
-from baton_shared.service import Runtime
+from baton_runtime import retention
+from baton_runtime.service import Runtime
 from fastapi import FastAPI
 
 from baton_ownership.assignment.handler import on_issue_routed

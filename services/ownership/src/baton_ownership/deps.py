@@ -6,10 +6,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
-from baton_shared import identity
+from baton_runtime import identity
+from baton_runtime.service import Runtime, get_runtime
 from fastapi import Depends, Request
 
 from baton_ownership.assignment.models import utcnow
+from baton_ownership.settings import Settings
 
 
 def clock(request: Request) -> Callable[[], datetime]:
@@ -20,3 +22,5 @@ def clock(request: Request) -> Callable[[], datetime]:
 # Who is acting: X-Baton-Actor, or the person a verified token names (BATON_AUTH_MODE).
 ActorDep = identity.ActorDep
 ClockDep = Annotated[Callable[[], datetime], Depends(clock)]
+# The running service, its settings typed as ownership's own.
+RuntimeDep = Annotated[Runtime[Settings], Depends(get_runtime)]

@@ -1,6 +1,6 @@
 from typing import Literal
 
-from baton_shared.settings import ServiceSettings
+from baton_runtime.settings import ServiceSettings
 from pydantic import BaseModel
 
 

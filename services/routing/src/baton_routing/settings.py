@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from baton_shared.settings import ServiceSettings
+from baton_runtime.settings import ServiceSettings
 from pydantic import Field
 
 DEFAULT_CATALOG = Path(__file__).parent / "catalog" / "default.yaml"

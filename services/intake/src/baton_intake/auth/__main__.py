@@ -20,8 +20,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
-from baton_shared import migrations
-from baton_shared.db import Database
+from baton_runtime import migrations
+from baton_runtime.db import Database
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_intake.auth import service

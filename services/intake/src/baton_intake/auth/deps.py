@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from baton_shared.problems import Problem
-from baton_shared.service import RuntimeDep
+from baton_runtime.problems import Problem
 from fastapi import Depends, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from baton_intake.auth import service
 from baton_intake.auth.models import ApiKey
+from baton_intake.deps import RuntimeDep
 
 _bearer = HTTPBearer(auto_error=False, description="An intake API key (`baton_...`).")
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="baton-intake"'}

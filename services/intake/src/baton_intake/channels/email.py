@@ -21,8 +21,8 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import parseaddr
 
-from baton_shared.events import Attachment
-from baton_shared.problems import Problem
+from baton_contracts import Attachment
+from baton_runtime.problems import Problem
 from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession

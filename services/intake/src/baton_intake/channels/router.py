@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from baton_shared.service import RuntimeDep
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
@@ -14,6 +13,7 @@ from baton_intake.accept import Work, accept, fingerprint
 from baton_intake.auth.deps import Writer
 from baton_intake.auth.models import ApiKey
 from baton_intake.channels import chat, email, phone, social
+from baton_intake.deps import RuntimeDep
 from baton_intake.issues.models import IssueAccepted
 from baton_intake.issues.router import ANSWERS, IdempotencyKey
 from baton_intake.limits import require_media_type

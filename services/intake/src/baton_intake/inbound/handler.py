@@ -17,9 +17,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiokafka import ConsumerRecord
-from baton_shared.events import EventParseError
-from baton_shared.service import Runtime
-from baton_shared.telemetry import tracer
+from baton_contracts import EventParseError
+from baton_runtime.service import Runtime
+from baton_runtime.telemetry import tracer
 from cloudevents.core.base import BaseCloudEvent
 from cloudevents.core.bindings.kafka import KafkaMessage, from_kafka
 from cloudevents.core.formats.json import JSONFormat
@@ -95,9 +95,8 @@ def _summary(exc: ValidationError) -> str:
     )[:500]
 
 
-async def on_inbound(record: ConsumerRecord[bytes, bytes], *, runtime: Runtime) -> None:
+async def on_inbound(record: ConsumerRecord[bytes, bytes], *, runtime: Runtime[Settings]) -> None:
     settings = runtime.settings
-    assert isinstance(settings, Settings)
     event = parse(record)
     kind = settings.inbound_types.get(event.get_type())
     if kind is None or kind not in ADAPTERS:

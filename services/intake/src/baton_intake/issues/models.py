@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 import pydantic
-from baton_shared.events import Attachment, Priority
+from baton_contracts import Attachment, Priority
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel

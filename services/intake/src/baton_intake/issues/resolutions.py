@@ -3,15 +3,16 @@ resolved. A near-duplicate links only to an issue still open."""
 
 from __future__ import annotations
 
-from baton_shared.events import Envelope, IssueReopened, IssueResolved
-from baton_shared.idempotency import handle_once
-from baton_shared.service import Runtime
+from baton_contracts import Envelope, IssueReopened, IssueResolved
+from baton_runtime.idempotency import handle_once
+from baton_runtime.service import Runtime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_intake.issues.models import Issue
+from baton_intake.settings import Settings
 
 
-async def on_ownership_event(envelope: Envelope, *, runtime: Runtime) -> None:
+async def on_ownership_event(envelope: Envelope, *, runtime: Runtime[Settings]) -> None:
     """``IssueResolved`` marks the issue resolved, ``IssueReopened`` open again.
     Both come on the issue's partition, so in the order they happened."""
     change = envelope.payload()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from baton_shared.problems import Problem
-from baton_shared.service import RuntimeDep, SessionDep
+from baton_runtime.problems import Problem
+from baton_runtime.service import SessionDep
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from baton_intake.accept import accept, fingerprint
 from baton_intake.auth.deps import Reader, Writer
 from baton_intake.channels import webform
+from baton_intake.deps import RuntimeDep
 from baton_intake.issues import service
 from baton_intake.issues.models import Draft, IssueAccepted, IssueCreate, IssuePublic
 from baton_intake.limits import require_media_type, validated

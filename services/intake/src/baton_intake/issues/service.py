@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from baton_shared.events import (
+from baton_contracts import (
     Attachment,
     Envelope,
     IssueDuplicateLinked,
@@ -24,8 +24,8 @@ from baton_shared.events import (
     IssueUpdated,
     Reporter,
 )
-from baton_shared.kafka.topics import ISSUES_REPORTED
-from baton_shared.outbox import add_event
+from baton_contracts.topics import ISSUES_REPORTED
+from baton_runtime.outbox import add_event
 from opentelemetry import trace
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession

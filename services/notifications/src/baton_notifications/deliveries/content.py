@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from baton_shared.events import Envelope
+from baton_contracts import Envelope
 from pydantic import BaseModel
 
 from baton_notifications.channels import webhooks

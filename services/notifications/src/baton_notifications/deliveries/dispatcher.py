@@ -16,13 +16,14 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from baton_shared import metrics
-from baton_shared.db import Database
-from baton_shared.kafka.tracing import context_from_carrier
+from baton_runtime import metrics
+from baton_runtime.db import Database
+from baton_runtime.kafka.tracing import context_from_carrier
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlmodel import col, select
 
+from baton_notifications import metrics as notification_metrics
 from baton_notifications.channels import email, webhooks
 from baton_notifications.channels.errors import DeliveryError
 from baton_notifications.deliveries import service
@@ -152,7 +153,9 @@ async def dispatch_due(
             db, row.id or 0, row.attempts, outcome, settings=settings, clock=clock, rand=rand
         )
         # Counted after the commit, so each attempt is counted once.
-        metrics.delivery_attempts.add(1, {metrics.CHANNEL: row.channel, metrics.OUTCOME: settled})
+        notification_metrics.delivery_attempts.add(
+            1, {metrics.CHANNEL: row.channel, metrics.OUTCOME: settled}
+        )
         failed |= settled == "failed"
     if failed:
         on_failed()

@@ -7,9 +7,9 @@ sends. Nothing here waits on a mail server or a webhook.
 
 from __future__ import annotations
 
-from baton_shared.events import Envelope
-from baton_shared.idempotency import handle_once
-from baton_shared.service import Runtime
+from baton_contracts import Envelope
+from baton_runtime.idempotency import handle_once
+from baton_runtime.service import Runtime
 from opentelemetry import trace
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,11 +20,10 @@ from baton_notifications.settings import Settings
 
 
 async def on_ownership_event(
-    envelope: Envelope, *, runtime: Runtime, clock: deliveries.Clock = utcnow
+    envelope: Envelope, *, runtime: Runtime[Settings], clock: deliveries.Clock = utcnow
 ) -> None:
     event = envelope.payload()
     settings = runtime.settings
-    assert isinstance(settings, Settings)
     span = trace.get_current_span()
     recorded: list[int] = []
 

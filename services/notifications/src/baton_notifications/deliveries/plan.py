@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from baton_shared.events import (
+from baton_contracts import (
     DeadlineNear,
     Escalated,
     HandoffDeclined,

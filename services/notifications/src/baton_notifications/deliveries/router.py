@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from baton_shared.service import SessionDep
+from baton_runtime.service import SessionDep
 from fastapi import APIRouter, Query
 from sqlmodel import col, select
 

@@ -11,12 +11,12 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from baton_shared.events import DeliveryFailed, Envelope
-from baton_shared.kafka.topics import NOTIFICATIONS_DELIVERIES
-from baton_shared.kafka.tracing import carrier_from_current
-from baton_shared.outbox import add_event
-from baton_shared.problems import Problem
-from baton_shared.retention import Purge
+from baton_contracts import DeliveryFailed, Envelope
+from baton_contracts.topics import NOTIFICATIONS_DELIVERIES
+from baton_runtime.kafka.tracing import carrier_from_current
+from baton_runtime.outbox import add_event
+from baton_runtime.problems import Problem
+from baton_runtime.retention import Purge
 from pydantic import BaseModel
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession

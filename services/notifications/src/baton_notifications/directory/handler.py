@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from baton_shared.events import DepartmentUpdated, Envelope
-from baton_shared.idempotency import handle_once
-from baton_shared.service import Runtime
+from baton_contracts import DepartmentUpdated, Envelope
+from baton_runtime.idempotency import handle_once
+from baton_runtime.service import Runtime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_notifications.directory import service as directory
+from baton_notifications.settings import Settings
 
 
-async def on_department_updated(envelope: Envelope, *, runtime: Runtime) -> None:
+async def on_department_updated(envelope: Envelope, *, runtime: Runtime[Settings]) -> None:
     event = envelope.payload()
     if not isinstance(event, DepartmentUpdated):
         return

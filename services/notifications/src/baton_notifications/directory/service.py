@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from baton_shared.events import Person
+from baton_contracts import Person
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 

@@ -2,14 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from baton_shared.identity import ActorDep
-from baton_shared.problems import Problem
-from baton_shared.service import Runtime, RuntimeDep, SessionDep
+from baton_runtime.identity import ActorDep
+from baton_runtime.problems import Problem
+from baton_runtime.service import Runtime, SessionDep
 from fastapi import APIRouter, Path
 
+from baton_notifications.deps import RuntimeDep
 from baton_notifications.recipients import service as recipients
 from baton_notifications.recipients.models import PreferencesPublic, PreferencesUpdate
 from baton_notifications.sealing import Sealer, sealer_for
+from baton_notifications.settings import Settings
 
 router = APIRouter(prefix="/v1/recipients", tags=["recipients"])
 PersonId = Annotated[str, Path(max_length=128)]
@@ -43,5 +45,5 @@ async def put_preferences(
     return PreferencesPublic.of(person_id, row, _sealer(runtime))
 
 
-def _sealer(runtime: Runtime) -> Sealer:
+def _sealer(runtime: Runtime[Settings]) -> Sealer:
     return sealer_for(runtime.settings.encryption_keys.get_secret_value())  # type: ignore[attr-defined]

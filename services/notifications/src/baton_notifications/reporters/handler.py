@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from baton_shared.events import Envelope, IssueReported
-from baton_shared.idempotency import handle_once
-from baton_shared.service import Runtime
+from baton_contracts import Envelope, IssueReported
+from baton_runtime.idempotency import handle_once
+from baton_runtime.service import Runtime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_notifications.reporters.models import InternalReporter
+from baton_notifications.settings import Settings
 
 
-async def on_issue_reported(envelope: Envelope, *, runtime: Runtime) -> None:
+async def on_issue_reported(envelope: Envelope, *, runtime: Runtime[Settings]) -> None:
     event = envelope.payload()
     if not isinstance(event, IssueReported) or event.reporter.kind != "employee":
         return

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from baton_shared.events import Envelope, IssueRouted
-from baton_shared.idempotency import handle_once
-from baton_shared.kafka.tracing import carrier_from_current
-from baton_shared.service import Runtime
+from baton_contracts import Envelope, IssueRouted
+from baton_runtime.idempotency import handle_once
+from baton_runtime.kafka.tracing import carrier_from_current
+from baton_runtime.service import Runtime
 from opentelemetry import trace
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,9 +15,10 @@ from baton_ownership.directory import service as directory
 from baton_ownership.insights import stays
 from baton_ownership.lifecycle import service as lifecycle
 from baton_ownership.lifecycle.service import Ctx, owner_assigned
+from baton_ownership.settings import Settings
 
 
-async def on_issue_routed(envelope: Envelope, *, runtime: Runtime) -> None:
+async def on_issue_routed(envelope: Envelope, *, runtime: Runtime[Settings]) -> None:
     routed = envelope.payload()
     if not isinstance(routed, IssueRouted):
         return
@@ -53,7 +54,9 @@ async def on_issue_routed(envelope: Envelope, *, runtime: Runtime) -> None:
         runtime.relay.notify()
 
 
-async def rerouted(session: AsyncSession, routed: IssueRouted, *, runtime: Runtime) -> None:
+async def rerouted(
+    session: AsyncSession, routed: IssueRouted, *, runtime: Runtime[Settings]
+) -> None:
     """Routing answered a reroute for an issue that already has an owner. The
     baton only changes hands when the next runner takes it: the owner keeps the
     issue, and the new department is asked to accept it (a hand-off)."""

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from baton_shared.problems import Problem
-from baton_shared.service import SessionDep
+from baton_runtime.problems import Problem
+from baton_runtime.service import SessionDep
 from fastapi import APIRouter
 
 from baton_ownership.assignment import service

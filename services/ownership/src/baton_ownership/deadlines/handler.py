@@ -3,9 +3,9 @@ until the deadline passes; it escalates at once."""
 
 from __future__ import annotations
 
-from baton_shared.events import DeliveryFailed, Envelope
-from baton_shared.idempotency import claim
-from baton_shared.service import Runtime
+from baton_contracts import DeliveryFailed, Envelope
+from baton_runtime.idempotency import claim
+from baton_runtime.service import Runtime
 from opentelemetry import trace
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,12 +17,11 @@ from baton_ownership.lifecycle import service as lifecycle
 from baton_ownership.settings import Settings
 
 
-async def on_delivery_failed(envelope: Envelope, *, runtime: Runtime) -> None:
+async def on_delivery_failed(envelope: Envelope, *, runtime: Runtime[Settings]) -> None:
     failed = envelope.payload()
     if not isinstance(failed, DeliveryFailed):
         return
     settings = runtime.settings
-    assert isinstance(settings, Settings)
     async with runtime.db.transaction() as session:
         if not await claim(session, envelope.id):
             return  # handled before

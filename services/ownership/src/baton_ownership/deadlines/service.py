@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from baton_shared.db import Database
-from baton_shared.events import DeadlineNear, Escalated, Person
-from baton_shared.problems import Problem
+from baton_contracts import DeadlineNear, Escalated, Person
+from baton_runtime.db import Database
+from baton_runtime.problems import Problem
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from baton_shared.problems import Problem
-from baton_shared.service import RuntimeDep, SessionDep
+from baton_runtime.problems import Problem
+from baton_runtime.service import SessionDep
 from fastapi import APIRouter
 
-from baton_ownership.deps import ActorDep, ClockDep
+from baton_ownership.deps import ActorDep, ClockDep, RuntimeDep
 from baton_ownership.directory import service as directory
 from baton_ownership.directory.models import AvailabilityUpdate, MemberPublic
 from baton_ownership.lifecycle import service as lifecycle

@@ -3,7 +3,7 @@ member's availability and capacity, which only ownership knows."""
 
 from __future__ import annotations
 
-from baton_shared.events import Person
+from baton_contracts import Person
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 

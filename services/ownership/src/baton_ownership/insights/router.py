@@ -3,8 +3,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from baton_shared.problems import Problem
-from baton_shared.service import SessionDep
+from baton_runtime.problems import Problem
+from baton_runtime.service import SessionDep
 from fastapi import APIRouter, Query
 
 from baton_ownership.deps import ClockDep

@@ -5,15 +5,15 @@ Too many hops raises a silo alarm to the head of customer service."""
 
 from __future__ import annotations
 
-from baton_shared.events import (
+from baton_contracts import (
     Escalated,
     HandoffDeclined,
     HandoffRequested,
     Person,
     RerouteRequested,
 )
-from baton_shared.kafka.topics import ISSUES_REROUTE
-from baton_shared.problems import Problem
+from baton_contracts.topics import ISSUES_REROUTE
+from baton_runtime.problems import Problem
 
 from baton_ownership.assignment.models import IssueOwner
 from baton_ownership.deadlines import clocks

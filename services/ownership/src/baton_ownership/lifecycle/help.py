@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from baton_shared.events import HelpAnswered, HelpRequested
-from baton_shared.problems import Problem
+from baton_contracts import HelpAnswered, HelpRequested
+from baton_runtime.problems import Problem
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 

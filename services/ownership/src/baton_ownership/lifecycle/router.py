@@ -8,12 +8,12 @@ from datetime import timedelta
 from functools import partial
 from typing import Annotated, Any
 
-from baton_shared.problems import Problem
-from baton_shared.service import RuntimeDep, SessionDep
+from baton_runtime.problems import Problem
+from baton_runtime.service import SessionDep
 from fastapi import APIRouter, Depends
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_ownership.deps import ActorDep, ClockDep
+from baton_ownership.deps import ActorDep, ClockDep, RuntimeDep
 from baton_ownership.lifecycle import service
 from baton_ownership.lifecycle.models import (
     AcknowledgeIn,

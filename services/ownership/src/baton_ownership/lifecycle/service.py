@@ -9,7 +9,7 @@ not exist, 409 for a stale version or a change the issue's state does not allow,
 
 from __future__ import annotations
 
-from baton_shared.events import IssueAcknowledged, IssueReopened, IssueResolved
+from baton_contracts import IssueAcknowledged, IssueReopened, IssueResolved
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 

@@ -9,13 +9,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from baton_shared.events import Envelope, OwnerAssigned, Person
-from baton_shared.kafka.topics import ISSUES_OWNERSHIP
-from baton_shared.kafka.tracing import context_from_carrier
-from baton_shared.outbox import add_event
-from baton_shared.problems import Problem
-from baton_shared.settings import ServiceSettings
-from baton_shared.telemetry import tracer
+from baton_contracts import Envelope, OwnerAssigned, Person
+from baton_contracts.topics import ISSUES_OWNERSHIP
+from baton_runtime.kafka.tracing import context_from_carrier
+from baton_runtime.outbox import add_event
+from baton_runtime.problems import Problem
+from baton_runtime.settings import ServiceSettings
+from baton_runtime.telemetry import tracer
 from pydantic import BaseModel
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession

@@ -7,8 +7,8 @@ from functools import cached_property
 from pathlib import Path
 
 import yaml
-from baton_shared.events import IssueReported, Person
-from baton_shared.events.common import Priority
+from baton_contracts import IssueReported, Person
+from baton_contracts.common import Priority
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 FALLBACK_DEPARTMENT = "customer_service"

@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from baton_shared.events import DepartmentUpdated, Envelope
-from baton_shared.service import Runtime
+from baton_contracts import DepartmentUpdated, Envelope
+from baton_runtime.service import Runtime
 
 from baton_routing.catalog import Catalog
+from baton_routing.settings import Settings
 
 if TYPE_CHECKING:
     from baton_routing.catalog.store import CatalogStore
@@ -39,7 +40,7 @@ def department_events(catalog: Catalog) -> list[Envelope]:
     ]
 
 
-async def publish_catalog(*, runtime: Runtime, catalog: CatalogStore) -> None:
+async def publish_catalog(*, runtime: Runtime[Settings], catalog: CatalogStore) -> None:
     async with runtime.db.session() as session:
         _, current = await catalog.current(session)
     topic = catalog.departments_topic

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from baton_shared.identity import ActorDep
-from baton_shared.problems import Problem
-from baton_shared.service import SessionDep
+from baton_runtime.identity import ActorDep
+from baton_runtime.problems import Problem
+from baton_runtime.service import SessionDep
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from baton_shared.outbox import add_event
-from baton_shared.problems import Problem
+from baton_runtime.outbox import add_event
+from baton_runtime.problems import Problem
 from pydantic import ValidationError
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from baton_shared.events import IssueReported
-from baton_shared.events.common import Priority
+from baton_contracts import IssueReported
+from baton_contracts.common import Priority
 
 from baton_routing.catalog import FALLBACK_DEPARTMENT, Catalog
 from baton_routing.learned.model import LearnedRouter

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from baton_shared.events import Envelope, IssueReported, IssueRouted, RerouteRequested
-from baton_shared.idempotency import handle_once
-from baton_shared.kafka.topics import ISSUES_ROUTED
-from baton_shared.outbox import add_event
-from baton_shared.service import Runtime
+from baton_contracts import Envelope, IssueReported, IssueRouted, RerouteRequested
+from baton_contracts.topics import ISSUES_ROUTED
+from baton_runtime.idempotency import handle_once
+from baton_runtime.outbox import add_event
+from baton_runtime.service import Runtime
 from opentelemetry import trace
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,6 +19,7 @@ from baton_routing.catalog.store import CatalogStore
 from baton_routing.decisions.decide import Decision, decide, reroute
 from baton_routing.decisions.models import RoutedIssue, RoutingDecision
 from baton_routing.learned.model import ModelSlot
+from baton_routing.settings import Settings
 
 SOURCE = "/baton/routing"
 
@@ -30,7 +31,7 @@ class UnknownIssue(Exception):
 async def on_issue_reported(
     envelope: Envelope,
     *,
-    runtime: Runtime,
+    runtime: Runtime[Settings],
     catalog: CatalogStore,
     model: ModelSlot,
     min_confidence: float,
@@ -51,7 +52,7 @@ async def on_issue_reported(
 async def on_reroute_requested(
     envelope: Envelope,
     *,
-    runtime: Runtime,
+    runtime: Runtime[Settings],
     catalog: CatalogStore,
     model: ModelSlot,
     max_attempts: int,
@@ -93,7 +94,7 @@ async def on_reroute_requested(
 async def _publish(
     envelope: Envelope,
     *,
-    runtime: Runtime,
+    runtime: Runtime[Settings],
     catalog: Catalog,
     issue: IssueReported,
     decision: Decision,

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from baton_shared.events import IssueReported, Reporter
-from baton_shared.events.common import Priority
-from baton_shared.problems import Problem
-from baton_shared.service import SessionDep
+from baton_contracts import IssueReported, Reporter
+from baton_contracts.common import Priority
+from baton_runtime.problems import Problem
+from baton_runtime.service import SessionDep
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlmodel import select

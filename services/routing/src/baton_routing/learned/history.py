@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from baton_shared.events import Envelope, IssueReported, IssueResolved
-from baton_shared.idempotency import handle_once
-from baton_shared.service import Runtime
+from baton_contracts import Envelope, IssueReported, IssueResolved
+from baton_runtime.idempotency import handle_once
+from baton_runtime.service import Runtime
 from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_routing.decisions.models import RoutedIssue
 from baton_routing.learned.model import Example
+from baton_routing.settings import Settings
 
 
 class ResolvedLabel(SQLModel, table=True):
@@ -25,7 +26,7 @@ class ResolvedLabel(SQLModel, table=True):
     resolved_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
-async def on_ownership_event(envelope: Envelope, *, runtime: Runtime) -> None:
+async def on_ownership_event(envelope: Envelope, *, runtime: Runtime[Settings]) -> None:
     """On ``IssueResolved``: label the issue, as reported, with its final department."""
     resolved = envelope.payload()
     if not isinstance(resolved, IssueResolved):

@@ -1,0 +1,126 @@
+"""Topic family ``issues.ownership``: who holds an issue, and every change to that.
+
+Every event names the issue, the acting person's id and the issue's version
+after the change, so a consumer can order and de-duplicate them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from baton_contracts.common import Person
+from baton_contracts.envelope import register
+
+OWNER_ASSIGNED_V1 = "baton.issue.owner_assigned.v1"
+ISSUE_ACKNOWLEDGED_V1 = "baton.issue.acknowledged.v1"
+HANDOFF_REQUESTED_V1 = "baton.issue.handoff_requested.v1"
+HANDOFF_DECLINED_V1 = "baton.issue.handoff_declined.v1"
+HELP_REQUESTED_V1 = "baton.issue.help_requested.v1"
+HELP_ANSWERED_V1 = "baton.issue.help_answered.v1"
+ISSUE_RESOLVED_V1 = "baton.issue.resolved.v1"
+ISSUE_REOPENED_V1 = "baton.issue.reopened.v1"
+ESCALATED_V1 = "baton.issue.escalated.v1"
+DEADLINE_NEAR_V1 = "baton.issue.deadline_near.v1"
+
+
+class OwnerAssigned(BaseModel):
+    """An issue has a new accountable owner: first assignment or an accepted hand-off."""
+
+    issue_id: str
+    department: str
+    owner: Person
+    assigned_at: datetime
+    via: Literal["routing", "handoff", "rebalance", "escalation"] = "routing"
+    previous_owner_id: str | None = None
+    hop: int = 1  # how many departments have held the issue, this one included
+    version: int = 1
+
+
+class OwnershipChange(BaseModel):
+    issue_id: str
+    department: str
+    owner_id: str
+    actor_id: str
+    version: int
+    at: datetime
+
+
+class IssueAcknowledged(OwnershipChange):
+    pass
+
+
+class HandoffRequested(OwnershipChange):
+    handoff_id: int
+    to_department: str
+    to_person_id: str | None = None
+    reason: str
+
+
+class HandoffDeclined(OwnershipChange):
+    handoff_id: int
+    to_department: str
+    reason: str
+    # Where the decliner says it belongs; None asks routing to reroute the issue.
+    suggested_department: str | None = None
+
+
+class HelpRequested(OwnershipChange):
+    help_id: int
+    helping_department: str
+    due_at: datetime
+
+
+class HelpAnswered(OwnershipChange):
+    help_id: int
+    helping_department: str
+    on_time: bool
+
+
+class IssueResolved(OwnershipChange):
+    pass
+
+
+class IssueReopened(OwnershipChange):
+    pass
+
+
+class Escalated(OwnershipChange):
+    """A deadline passed, or an issue bounced through too many departments.
+
+    ``to`` is the next person in the department's chain; ``moved`` says whether
+    ownership moved to them (else they are only told).
+    """
+
+    reason: Literal[
+        "acknowledge_overdue", "resolve_overdue", "help_overdue", "silo_alarm", "owner_unreachable"
+    ]
+    level: int  # the step of the chain reached, 1 = first
+    to: Person
+    moved: bool
+    due_at: datetime | None = None
+    help_id: int | None = None
+
+
+class DeadlineNear(OwnershipChange):
+    """A clock is about to run out: the owner (or, for help, the helping
+    department) still has time to act before the issue escalates."""
+
+    deadline: Literal["acknowledge", "resolve", "help"]
+    due_at: datetime
+    help_id: int | None = None
+    helping_department: str | None = None
+
+
+register(OWNER_ASSIGNED_V1, OwnerAssigned)
+register(DEADLINE_NEAR_V1, DeadlineNear)
+register(ESCALATED_V1, Escalated)
+register(ISSUE_ACKNOWLEDGED_V1, IssueAcknowledged)
+register(HANDOFF_REQUESTED_V1, HandoffRequested)
+register(HANDOFF_DECLINED_V1, HandoffDeclined)
+register(HELP_REQUESTED_V1, HelpRequested)
+register(HELP_ANSWERED_V1, HelpAnswered)
+register(ISSUE_RESOLVED_V1, IssueResolved)
+register(ISSUE_REOPENED_V1, IssueReopened)

@@ -1,0 +1,77 @@
+import json
+from datetime import UTC, datetime
+
+import pytest
+from baton_contracts import (
+    ISSUE_REPORTED_V1,
+    Envelope,
+    EventParseError,
+    IssueReported,
+    Reporter,
+    parse_event,
+)
+
+
+def reported() -> IssueReported:
+    return IssueReported(
+        issue_id="7b0d5a52-3a55-4b8e-9f3c-1d2f61c0c001",
+        channel="agent",
+        reporter=Reporter(kind="customer", id="cust-42"),
+        subject="Refund",
+        description="I was charged twice",
+        reported_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+    )
+
+
+def test_wrap_sets_type_and_subject_from_the_payload():
+    env = Envelope.wrap(source="/baton/intake", data=reported())
+    assert env.type == ISSUE_REPORTED_V1
+    assert env.subject == "7b0d5a52-3a55-4b8e-9f3c-1d2f61c0c001"
+    assert env.specversion == "1.0"
+
+
+def test_envelope_round_trips_as_cloudevents_structured_json():
+    env = Envelope.wrap(source="/baton/intake", data=reported())
+    raw = json.loads(env.to_json())
+    assert set(raw) >= {"specversion", "id", "source", "type", "subject", "time", "data"}
+    assert raw["datacontenttype"] == "application/json"
+    back = parse_event(env.to_json())
+    assert back.id == env.id
+    assert isinstance(back.data, IssueReported)
+    assert back.data == reported()
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"", "empty"),
+        (b"not json", "not a CloudEvents envelope"),
+        (b'{"specversion": "1.0"}', "not a CloudEvents envelope"),
+        (
+            b'{"specversion":"1.0","id":"1","source":"s","type":"x.unknown.v9","subject":"i","data":{}}',
+            "unknown event type",
+        ),
+        (
+            b'{"specversion":"1.0","id":"1","source":"s","type":"baton.issue.reported.v1",'
+            b'"subject":"i","data":{"issue_id":"i"}}',
+            "invalid baton.issue.reported.v1 payload",
+        ),
+        (
+            b'{"specversion":"0.3","id":"1","source":"s","type":"baton.issue.reported.v1",'
+            b'"subject":"i","data":{}}',
+            "unsupported specversion",
+        ),
+    ],
+)
+def test_parse_event_rejects_what_it_cannot_read_with_a_reason(raw, reason):
+    with pytest.raises(EventParseError, match=reason):
+        parse_event(raw)
+
+
+def test_parse_error_does_not_echo_field_values():
+    env = json.loads(Envelope.wrap(source="/s", data=reported()).to_json())
+    env["data"]["reporter"]["kind"] = "secret-value-xyz"
+    with pytest.raises(EventParseError) as caught:
+        parse_event(json.dumps(env).encode())
+    assert "reporter.kind" in str(caught.value)
+    assert "secret-value-xyz" not in str(caught.value)

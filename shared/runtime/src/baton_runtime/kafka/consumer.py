@@ -1,0 +1,254 @@
+"""Consumer runner: at-least-once delivery into idempotent handlers.
+
+- Offsets are committed only after the handler returned, i.e. after its effect
+  is durable (handlers commit their own database transaction).
+- A handler that raises is retried with exponential backoff; after the last
+  attempt the message goes to ``<topic>.dlq`` with the reason in headers and the
+  runner moves on. A message that cannot be parsed goes there at once: retrying
+  cannot fix it.
+- ``stop()`` lets the message in hand finish, commits it, then leaves the group.
+- A raw handler (``raw_handler=``) gets the record itself, for topics whose
+  messages are not Baton envelopes (other systems' CloudEvents). It raises
+  ``EventParseError`` for a message no retry can fix: dead-lettered at once.
+- Each message is handled in a CONSUMER span whose parent is the producer's span
+  (from the ``traceparent`` header), so one issue stays one trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
+from baton_contracts import Envelope, EventParseError, parse_event
+from baton_contracts.topics import dlq
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
+
+from baton_runtime import metrics
+from baton_runtime.kafka.connection import KafkaConnection, start_client
+from baton_runtime.kafka.producer import EventProducer
+from baton_runtime.kafka.tracing import extract_context, messaging_attributes
+from baton_runtime.telemetry import tracer
+
+log = logging.getLogger(__name__)
+
+# What became of a message (span attribute and metric label).
+HANDLED = "handled"
+DEAD_LETTERED = "dead_lettered"
+
+Handler = Callable[[Envelope], Awaitable[None]]
+RawHandler = Callable[[ConsumerRecord[bytes, bytes]], Awaitable[None]]
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:1000]
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        *,
+        topic: str,
+        group_id: str,
+        handler: Handler | None = None,
+        producer: EventProducer,
+        kafka: KafkaConnection | str,
+        service: str,
+        max_attempts: int = 3,
+        retry_backoff_s: float = 0.2,
+        session_timeout_ms: int = 10_000,
+        heartbeat_interval_ms: int = 3_000,
+        raw_handler: RawHandler | None = None,
+    ) -> None:
+        if (handler is None) == (raw_handler is None):
+            raise ValueError("give exactly one of handler and raw_handler")
+        self.topic = topic
+        self._handler = handler
+        self._raw_handler = raw_handler
+        self._producer = producer
+        self._service = service
+        self._max_attempts = max_attempts
+        self._backoff = retry_backoff_s
+        self._group_id = group_id
+        self._kafka = KafkaConnection.of(kafka)
+        self._consumer_options = dict(
+            **self._kafka.client_options(),
+            group_id=group_id,
+            client_id=f"{service}-{topic}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=session_timeout_ms,
+            heartbeat_interval_ms=heartbeat_interval_ms,
+        )
+        self._consumer: AIOKafkaConsumer
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def start(self) -> None:
+        # Created here because aiokafka binds clients to the running loop.
+        self._consumer = AIOKafkaConsumer(self.topic, **self._consumer_options)
+        await start_client(self._consumer, self._kafka)
+        self._task = asyncio.create_task(self._run(), name=f"consume {self.topic}")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            await self._task
+            await self._consumer.stop()
+        # Partitions this consumer no longer reads have no lag to report here.
+        for key in [k for k in metrics.gauges.lag if k[:2] == (self._group_id, self.topic)]:
+            metrics.gauges.lag.pop(key, None)
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            batches = await self._consumer.getmany(timeout_ms=500, max_records=50)
+            for tp, records in batches.items():
+                for record in records:
+                    started = time.monotonic()
+                    try:
+                        outcome = await self._process(record)
+                    except Exception:
+                        # Only a failed dead-lettering lands here (Kafka unreachable):
+                        # rewind so the message is neither lost nor skipped.
+                        log.exception(
+                            "cannot dead-letter %s[%d]@%d; will retry",
+                            tp.topic,
+                            tp.partition,
+                            record.offset,
+                        )
+                        self._consumer.seek(tp, record.offset)
+                        await asyncio.sleep(1.0)
+                        break
+                    await self._commit(tp, record.offset + 1)
+                    self._measure(tp, record.offset, outcome, time.monotonic() - started)
+                    if self._stopping.is_set():
+                        return
+
+    def _measure(self, tp: TopicPartition, offset: int, outcome: str, seconds: float) -> None:
+        labels = {metrics.TOPIC: tp.topic}
+        metrics.messages_handled.add(1, labels | {metrics.OUTCOME: outcome})
+        metrics.handling_duration.record(seconds, labels)
+
+    async def measure_lag(self) -> None:
+        """Refresh this consumer's lag gauge: per partition it holds now, the log's
+        end (asked of the broker) minus the next offset it will handle. A stuck
+        handler shows as growing lag; partitions moved away drop out."""
+        if not self.running:
+            return
+        tps = list(self._consumer.assignment())
+        ends = await self._consumer.end_offsets(tps) if tps else {}
+        lag = {}
+        for tp in tps:
+            position = await self._consumer.position(tp)
+            lag[(self._group_id, tp.topic, tp.partition)] = max(ends[tp] - position, 0)
+        mine = (self._group_id, self.topic)
+        others = {k: v for k, v in metrics.gauges.lag.items() if k[:2] != mine}
+        metrics.gauges.lag = others | lag  # swapped whole: exporters may read it meanwhile
+
+    async def _commit(self, tp: TopicPartition, offset: int) -> None:
+        await self._consumer.commit({tp: OffsetAndMetadata(offset, "")})
+
+    async def _process(self, record: ConsumerRecord[bytes, bytes]) -> str:
+        """Handle one record, retrying, or dead-letter it; says which it did."""
+        key = record.key.decode(errors="replace") if record.key else None
+        attrs = messaging_attributes(
+            topic=record.topic, operation="process", event_id=None, issue_id=key
+        )
+        attrs["messaging.consumer.group.name"] = self._group_id
+        attrs["messaging.destination.partition.id"] = str(record.partition)
+        attrs["messaging.kafka.offset"] = record.offset
+        with tracer().start_as_current_span(
+            f"process {record.topic}",
+            context=extract_context(record.headers),
+            kind=trace.SpanKind.CONSUMER,
+            attributes=attrs,
+        ) as span:
+            if self._raw_handler is not None:
+                raw_handler = self._raw_handler
+
+                async def handle() -> None:
+                    await raw_handler(record)
+
+                label = f"{record.topic}[{record.partition}]@{record.offset}"
+            else:
+                try:
+                    envelope = parse_event(record.value)
+                except EventParseError as exc:
+                    await self._dead_letter(record, exc, attempts=0)
+                    span.set_attribute("baton.outcome", DEAD_LETTERED)
+                    span.set_status(Status(StatusCode.ERROR, "unparseable message"))
+                    return DEAD_LETTERED
+                span.set_attribute("messaging.message.id", envelope.id)
+                span.set_attribute("baton.event_type", envelope.type)
+                handler = self._handler
+                assert handler is not None
+
+                async def handle() -> None:
+                    await handler(envelope)
+
+                label = f"event {envelope.id} ({envelope.type})"
+            for attempt in range(1, self._max_attempts + 1):
+                try:
+                    await handle()
+                    span.set_attribute("baton.outcome", HANDLED)
+                    span.set_attribute("baton.attempts", attempt)
+                    return HANDLED
+                except EventParseError as exc:
+                    # Only a raw handler raises this: the message itself is wrong.
+                    await self._dead_letter(record, exc, attempts=attempt)
+                    span.set_attribute("baton.outcome", DEAD_LETTERED)
+                    span.set_status(Status(StatusCode.ERROR, "unprocessable message"))
+                    return DEAD_LETTERED
+                except Exception as exc:
+                    span.record_exception(exc)
+                    log.warning(
+                        "handler failed on %s, attempt %d of %d: %s",
+                        label,
+                        attempt,
+                        self._max_attempts,
+                        type(exc).__name__,
+                    )
+                    if attempt == self._max_attempts:
+                        await self._dead_letter(record, exc, attempts=attempt)
+                        span.set_attribute("baton.outcome", DEAD_LETTERED)
+                        span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+                        return DEAD_LETTERED
+                    metrics.handler_retries.add(1, {metrics.TOPIC: record.topic})
+                    delay = self._backoff * 2 ** (attempt - 1)
+                    await asyncio.sleep(delay + random.uniform(0, delay / 2))
+
+    async def _dead_letter(
+        self, record: ConsumerRecord[bytes, bytes], exc: BaseException, *, attempts: int
+    ) -> None:
+        log.error(
+            "dead-lettering %s[%d]@%d after %d attempt(s): %s",
+            record.topic,
+            record.partition,
+            record.offset,
+            attempts,
+            type(exc).__name__,
+        )
+        error_headers = [
+            ("baton.dlq.reason", _reason(exc).encode()),
+            ("baton.dlq.error_type", type(exc).__name__.encode()),
+            ("baton.dlq.topic", record.topic.encode()),
+            ("baton.dlq.partition", str(record.partition).encode()),
+            ("baton.dlq.offset", str(record.offset).encode()),
+            ("baton.dlq.attempts", str(attempts).encode()),
+            ("baton.dlq.service", self._service.encode()),
+        ]
+        await self._producer.send_raw(
+            dlq(record.topic),
+            key=record.key.decode(errors="replace") if record.key else None,
+            value=record.value,
+            headers=list(record.headers or []) + error_headers,
+        )

@@ -1,0 +1,88 @@
+"""The one way Baton publishes: acks=all, idempotent, traced."""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaProducer
+from baton_contracts import Envelope
+from opentelemetry import trace
+from opentelemetry.context import Context
+
+from baton_runtime.kafka.connection import KafkaConnection, start_client
+from baton_runtime.kafka.tracing import Headers, inject_headers, messaging_attributes
+from baton_runtime.telemetry import tracer
+
+
+class EventProducer:
+    def __init__(self, kafka: KafkaConnection | str, *, client_id: str) -> None:
+        self._kafka = KafkaConnection.of(kafka)
+        self._client_id = client_id
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        # aiokafka binds its clients to the running loop: create them here, not earlier.
+        self._producer = AIOKafkaProducer(
+            **self._kafka.client_options(),
+            client_id=self._client_id,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+        )
+        await start_client(self._producer, self._kafka)
+
+    @property
+    def _client(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            raise RuntimeError("EventProducer.start() was not awaited")
+        return self._producer
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+
+    async def ping(self) -> None:
+        """Raise unless the cluster answers a metadata request."""
+        await self._client.client.fetch_all_metadata()
+
+    async def publish(
+        self, topic: str, envelope: Envelope, *, parent: Context | None = None
+    ) -> None:
+        """Publish and wait for the broker's acknowledgement.
+
+        ``parent`` is the context the event was created in (an outbox row keeps
+        it), so the PRODUCER span sits in the issue's trace even when a relay
+        publishes later.
+        """
+        await self.send_raw(
+            topic,
+            key=envelope.subject,
+            value=envelope.to_json(),
+            parent=parent,
+            event_id=envelope.id,
+            event_type=envelope.type,
+        )
+
+    async def send_raw(
+        self,
+        topic: str,
+        *,
+        key: str | None,
+        value: bytes | None,
+        headers: Headers | None = None,
+        parent: Context | None = None,
+        event_id: str | None = None,
+        event_type: str | None = None,
+    ) -> None:
+        attrs = messaging_attributes(topic=topic, operation="send", event_id=event_id, issue_id=key)
+        if event_type:
+            attrs["baton.event_type"] = event_type
+        with tracer().start_as_current_span(
+            f"send {topic}", context=parent, kind=trace.SpanKind.PRODUCER, attributes=attrs
+        ):
+            # Strip any trace headers the message already had: this span is its parent now.
+            base = [(k, v) for k, v in headers or [] if k not in ("traceparent", "tracestate")]
+            await self._client.send_and_wait(
+                topic,
+                key=key.encode() if key is not None else None,
+                value=value,
+                headers=inject_headers(base),
+            )

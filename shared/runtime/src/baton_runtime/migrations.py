@@ -1,0 +1,84 @@
+"""Alembic, shared by every service: each keeps its own migration scripts and
+calls ``run_env`` from its ``env.py``; ``upgrade`` applies them (the prestart step).
+
+``python -m baton_runtime.migrations baton_<service>`` migrates one service's
+database with that service's own settings: the Kubernetes migration job runs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData, text
+from sqlalchemy.engine import Connection
+
+from baton_runtime.db import async_url, make_engine
+
+
+def alembic_config(script_location: Path, database_url: str, schema: str | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_location))
+    cfg.set_main_option("sqlalchemy.url", async_url(database_url).replace("%", "%%"))
+    cfg.attributes["schema"] = schema
+    return cfg
+
+
+def upgrade(script_location: Path, database_url: str, schema: str | None = None) -> None:
+    """Migrate to head. Synchronous: call it in a thread from async code."""
+    command.upgrade(alembic_config(script_location, database_url, schema), "head")
+
+
+def run_env(metadata: MetaData) -> None:
+    """The body of a service's ``env.py``."""
+    url = context.config.get_main_option("sqlalchemy.url")
+    assert url is not None
+    schema = context.config.attributes.get("schema")
+    if context.is_offline_mode():
+        context.configure(url=url, target_metadata=metadata, literal_binds=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+
+    def migrate(connection: Connection) -> None:
+        context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def run() -> None:
+        engine = make_engine(url, schema=schema)
+        async with engine.connect() as connection:
+            if schema and engine.dialect.name == "postgresql":
+                await connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+                await connection.commit()
+            await connection.run_sync(migrate)
+            await connection.commit()
+        await engine.dispose()
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(run())
+        return
+    # Called from async code (a test, a prestart hook): migrate on a thread of its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, run()).result()
+
+
+def upgrade_service(package: str) -> None:
+    """Migrate ``package`` (say ``baton_ownership``) to head, configured like the
+    service itself: its ``Settings`` read DATABASE_URL and BATON_DATABASE_SCHEMA."""
+    settings = importlib.import_module(f"{package}.settings").Settings()
+    root = Path(importlib.import_module(package).__file__ or "").parent
+    upgrade(root / "migrations", settings.database_url, settings.database_schema)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m baton_runtime.migrations baton_<service>")
+    upgrade_service(sys.argv[1])

@@ -1,0 +1,154 @@
+"""Transactional outbox: an event is written in the same transaction as the state
+change that caused it, and a relay publishes it afterwards. No dual writes.
+
+The relay keeps per-issue order: rows are published in insertion order, and on
+PostgreSQL only one replica's relay runs a pass at a time (an advisory lock).
+A crash between publishing and marking re-publishes; consumers are idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from baton_contracts import Envelope, parse_event
+from sqlalchemy import JSON, Column, Text, func
+from sqlmodel import Field, SQLModel, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from baton_runtime import metrics
+from baton_runtime.db import Database, is_postgres
+from baton_runtime.kafka.producer import EventProducer
+from baton_runtime.kafka.tracing import carrier_from_current, context_from_carrier
+
+log = logging.getLogger(__name__)
+
+# Any constant works; it only has to be the same for every replica of a service
+# (each service has its own database).
+_RELAY_LOCK_KEY = 0x0BA7_0001
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(unique=True, max_length=64)
+    topic: str = Field(max_length=255)
+    key: str = Field(max_length=255)
+    event_type: str = Field(max_length=255)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    trace_context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    published_at: datetime | None = Field(default=None, index=True)
+
+
+def add_event(
+    session: AsyncSession,
+    *,
+    topic: str,
+    envelope: Envelope,
+    trace_context: dict[str, str] | None = None,
+) -> None:
+    """Stage an event in the caller's transaction, with the current trace context
+    (or ``trace_context``: say, the issue's own trace, kept since it arrived)."""
+    session.add(
+        OutboxMessage(
+            event_id=envelope.id,
+            topic=topic,
+            key=envelope.subject,
+            event_type=envelope.type,
+            payload=envelope.model_dump_json(),
+            trace_context=trace_context or carrier_from_current(),
+        )
+    )
+
+
+class OutboxRelay:
+    def __init__(
+        self, db: Database, producer: EventProducer, *, poll_interval_s: float = 1.0
+    ) -> None:
+        self._db = db
+        self._producer = producer
+        self._poll = poll_interval_s
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    def notify(self) -> None:
+        """Something was committed: publish now rather than at the next poll."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox relay")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+        await self.publish_pending()  # a last pass so nothing committed waits for a restart
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                while await self.publish_pending():
+                    pass
+            except Exception:
+                log.exception("outbox relay pass failed; retrying")
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def publish_pending(self, batch: int = 100) -> int:
+        async with self._db.transaction() as session:
+            if is_postgres(self._db.engine):
+                lock = select(func.pg_try_advisory_xact_lock(_RELAY_LOCK_KEY))
+                locked = (await session.exec(lock)).one()
+                if not locked:
+                    return 0
+            rows = (
+                await session.exec(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.published_at.is_(None))  # type: ignore[union-attr]
+                    .order_by(OutboxMessage.id)  # type: ignore[arg-type]
+                    .limit(batch)
+                )
+            ).all()
+            published = []
+            for row in rows:
+                envelope = parse_event(row.payload.encode())
+                await self._producer.publish(
+                    row.topic, envelope, parent=context_from_carrier(row.trace_context)
+                )
+                row.published_at = datetime.now(UTC)
+                session.add(row)
+                published.append((row.topic, envelope))
+        # Counted once the rows are marked published, so a failed pass counts nothing.
+        for topic, envelope in published:
+            labels = {metrics.TOPIC: topic, metrics.EVENT_TYPE: envelope.type}
+            department = getattr(envelope.data, "department", None)
+            if isinstance(department, str):
+                labels[metrics.DEPARTMENT] = department
+            metrics.events_published.add(1, labels)
+        return len(published)
+
+    async def measure_pending(self, service: str) -> None:
+        """Refresh the outbox gauges: how many events wait, and for how long."""
+        async with self._db.session() as session:
+            pending, oldest = (
+                await session.exec(
+                    select(func.count(), func.min(OutboxMessage.created_at)).where(
+                        OutboxMessage.published_at.is_(None)  # type: ignore[union-attr]
+                    )
+                )
+            ).one()
+        age = 0.0
+        if oldest is not None:
+            # SQLite gives naive datetimes back: they were written in UTC.
+            oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
+            age = max((datetime.now(UTC) - oldest).total_seconds(), 0.0)
+        metrics.gauges.outbox[service] = (int(pending), age)

@@ -1,0 +1,277 @@
+"""What every Baton service is made of, wired once: database, producer, outbox
+relay, consumers, telemetry, problem details and health endpoints.
+
+A service declares its topics and handlers; the lifespan starts them in order
+and stops them in reverse, so SIGTERM (uvicorn's graceful shutdown) lets the
+message in hand finish, commits it, flushes the outbox and exports the spans.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any, Generic, TypeVar
+
+from baton_contracts.topics import dlq
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from baton_runtime import migrations, retention
+from baton_runtime.db import Database
+from baton_runtime.identity import TokenVerifier, identify
+from baton_runtime.kafka import ConsumerRunner, EventProducer, Handler, ensure_topics
+from baton_runtime.kafka.consumer import RawHandler
+from baton_runtime.outbox import OutboxRelay
+from baton_runtime.problems import install_problem_handlers
+from baton_runtime.settings import ServiceSettings
+from baton_runtime.telemetry import (
+    metrics_enabled,
+    prometheus_enabled,
+    setup_telemetry,
+    shutdown_telemetry,
+)
+
+log = logging.getLogger(__name__)
+
+# How often gauges that need a query (the outbox's backlog) are refreshed.
+GAUGE_INTERVAL_S = 15.0
+
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+class Runtime(Generic[S]):
+    """One service's running parts. Generic over the service's own settings type,
+    so ``runtime.settings`` is that type wherever a service uses it."""
+
+    def __init__(self, *, name: str, settings: S, migrations_dir: Path) -> None:
+        self.name = name
+        self.settings = settings
+        self.migrations_dir = migrations_dir
+        self.db = Database(settings.database_url, schema=settings.database_schema)
+        self.producer = EventProducer(settings.kafka(), client_id=f"baton-{name}")
+        self.relay = OutboxRelay(
+            self.db, self.producer, poll_interval_s=settings.outbox_poll_interval_s
+        )
+        self._handlers: list[tuple[str, Handler]] = []
+        self._raw_handlers: list[tuple[str, RawHandler]] = []
+        self._produces: list[str] = []
+        self._on_start: list[Callable[[], Awaitable[None]]] = []
+        self._periodic: list[tuple[str, float, Callable[[], Awaitable[object]]]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self.consumers: list[ConsumerRunner] = []
+        if metrics_enabled():
+            self.every(GAUGE_INTERVAL_S, "metric gauges", self._measure)
+        # Every service has an outbox; what else it keeps, it says (``keep``).
+        self.purges: list[retention.Purge] = [retention.outbox(settings.retention_days)]
+        self.every(settings.retention_interval_s, "retention", self.purge)
+
+    def consume(self, topic: str, handler: Handler) -> None:
+        self._handlers.append((self.settings.topic(topic), handler))
+
+    def on_start(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Run ``hook`` once the producer and relay are up, before consuming."""
+        self._on_start.append(hook)
+
+    def every(self, seconds: float, name: str, job: Callable[[], Awaitable[object]]) -> None:
+        """Run ``job`` every ``seconds`` while the service runs (in every replica:
+        the job itself must be safe to run concurrently)."""
+        self._periodic.append((name, seconds, job))
+
+    async def _repeat(
+        self, name: str, seconds: float, job: Callable[[], Awaitable[object]]
+    ) -> None:
+        while True:
+            try:
+                await job()
+            except Exception:
+                log.exception("periodic job %s failed; it runs again in %ss", name, seconds)
+            await asyncio.sleep(seconds)
+
+    async def _measure(self) -> None:
+        """Refresh the gauges that need a query: the outbox's backlog, consumer lag."""
+        await self.relay.measure_pending(self.name)
+        for runner in self.consumers:
+            await runner.measure_lag()
+
+    def keep(self, purge: retention.Purge) -> None:
+        """Delete rows past their retention periodically, as ``purge`` says."""
+        self.purges.append(purge)
+
+    async def purge(self) -> dict[str, int]:
+        return await retention.purge_all(self.db, self.purges)
+
+    def consume_raw(self, topic: str, handler: RawHandler) -> None:
+        """Consume records that are not Baton envelopes (see ``ConsumerRunner``)."""
+        self._raw_handlers.append((self.settings.topic(topic), handler))
+
+    def produces(self, topic: str) -> str:
+        name = self.settings.topic(topic)
+        self._produces.append(name)
+        return name
+
+    async def _ensure_topics(self) -> None:
+        consumed = [t for t, _ in self._handlers] + [t for t, _ in self._raw_handlers]
+        names = consumed + [dlq(t) for t in consumed] + self._produces
+        await ensure_topics(
+            self.settings.kafka(),
+            names,
+            partitions=self.settings.topic_partitions,
+            replication_factor=self.settings.topic_replication_factor,
+        )
+
+    @asynccontextmanager
+    async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        s = self.settings
+        if s.migrate_on_start:
+            await asyncio.to_thread(
+                migrations.upgrade, self.migrations_dir, s.database_url, s.database_schema
+            )
+        if s.create_topics:
+            await self._ensure_topics()
+        await self.producer.start()
+        await self.relay.start()
+        handlers = [(t, {"handler": h}) for t, h in self._handlers]
+        handlers += [(t, {"raw_handler": h}) for t, h in self._raw_handlers]
+        for hook in self._on_start:
+            await hook()
+        for topic, handler in handlers:
+            runner = ConsumerRunner(
+                topic=topic,
+                group_id=s.group_id(),
+                **handler,  # type: ignore[arg-type]
+                producer=self.producer,
+                kafka=s.kafka(),
+                service=self.name,
+                max_attempts=s.handler_max_attempts,
+                retry_backoff_s=s.handler_retry_backoff_s,
+                session_timeout_ms=s.consumer_session_timeout_ms,
+                heartbeat_interval_ms=s.consumer_heartbeat_interval_ms,
+            )
+            await runner.start()
+            self.consumers.append(runner)
+        for name, seconds, job in self._periodic:
+            self._tasks.append(asyncio.create_task(self._repeat(name, seconds, job), name=name))
+        log.info("%s started", self.name)
+        try:
+            yield
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            for runner in self.consumers:
+                await runner.stop()
+            await self.relay.stop()
+            await self.producer.stop()
+            await self.db.dispose()
+            shutdown_telemetry()
+            log.info("%s stopped", self.name)
+
+    async def ready(self) -> dict[str, str]:
+        """What /readyz reports: each dependency 'ok' or what is wrong."""
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(self.db.ping(), timeout=2)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = type(exc).__name__
+        try:
+            await asyncio.wait_for(self.producer.ping(), timeout=2)
+            checks["kafka"] = "ok"
+        except Exception as exc:
+            checks["kafka"] = type(exc).__name__
+        stopped = [c.topic for c in self.consumers if not c.running]
+        checks["consumers"] = "ok" if not stopped else "stopped: " + ", ".join(stopped)
+        return checks
+
+    def app(
+        self,
+        *,
+        title: str,
+        routers: list[APIRouter],
+        version: str = "0.1.0",
+        identify_people: bool = True,
+    ) -> FastAPI:
+        """The service's FastAPI app. ``identify_people``: its routers serve
+        people, identified as ``BATON_AUTH_MODE`` says (intake's callers are
+        systems with API keys instead)."""
+        setup_telemetry(f"baton-{self.name}")
+        app = FastAPI(title=title, version=version, lifespan=self.lifespan)
+        app.state.runtime = self
+        install_problem_handlers(app)
+        app.include_router(health_router)
+        if prometheus_enabled():
+            app.include_router(metrics_router)
+        dependencies = []
+        if identify_people and self.settings.auth_mode == "jwt":
+            app.state.token_verifier = TokenVerifier(self.settings)
+            dependencies = [Depends(identify)]
+        for router in routers:
+            app.include_router(router, dependencies=dependencies)
+        FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+        return app
+
+
+health_router = APIRouter(tags=["health"])
+
+
+@health_router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@health_router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    """Readiness: false while the database or Kafka is unreachable."""
+    checks = await request.app.state.runtime.ready()
+    ok = all(v == "ok" for v in checks.values())
+    return JSONResponse(
+        {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
+    )
+
+
+metrics_router = APIRouter(tags=["health"])
+
+
+@metrics_router.get("/metrics", response_class=PlainTextResponse)
+async def prometheus_metrics() -> Response:
+    """Metrics in Prometheus' text format (``OTEL_METRICS_EXPORTER=prometheus``)."""
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+def get_runtime(request: Request) -> Runtime[Any]:
+    """The running service's ``Runtime``; a service's own ``deps`` narrows its type."""
+    runtime: Runtime[Any] = request.app.state.runtime
+    return runtime
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with get_runtime(request).db.session() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def serve(factory: Callable[[], FastAPI], settings: ServiceSettings) -> None:
+    """Run a service with uvicorn (SIGTERM/SIGINT shut it down gracefully)."""
+    import uvicorn
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    uvicorn.run(
+        factory,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        timeout_graceful_shutdown=20,
+    )

@@ -1,0 +1,37 @@
+import pytest
+from baton_runtime.db import async_url
+from baton_runtime.settings import ServiceSettings
+from pydantic import ValidationError
+
+
+class DemoSettings(ServiceSettings):
+    service = "demo"
+
+
+def test_defaults_to_an_embedded_sqlite_file_and_a_schema_named_after_the_service(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    s = DemoSettings()
+    assert s.database_url == "sqlite+aiosqlite:///.run/demo.db"
+    assert s.database_schema == "demo"
+
+
+def test_conventional_variables_and_topic_prefix(monkeypatch):
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/baton")
+    monkeypatch.setenv("BATON_TOPIC_PREFIX", "staging.")
+    s = DemoSettings()
+    assert s.kafka_bootstrap_servers == "kafka:9092"
+    assert s.topic("issues.reported") == "staging.issues.reported"
+    assert s.group_id() == "staging.baton-demo"
+
+
+def test_schema_must_be_a_plain_identifier(monkeypatch):
+    monkeypatch.setenv("BATON_DATABASE_SCHEMA", 'x"; drop table y; --')
+    with pytest.raises(ValidationError):
+        DemoSettings()
+
+
+def test_plain_database_urls_get_their_async_driver():
+    assert async_url("postgresql://u@h/db") == "postgresql+asyncpg://u@h/db"
+    assert async_url("sqlite:///x.db") == "sqlite+aiosqlite:///x.db"
+    assert async_url("postgresql+asyncpg://u@h/db") == "postgresql+asyncpg://u@h/db"
