@@ -149,3 +149,12 @@ def running_http_receiver() -> Iterator[Receiver]:
 def http_receiver() -> Iterator[Receiver]:
     with running_http_receiver() as receiver:
         yield receiver
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """Say where the end-to-end tests get Kafka and PostgreSQL (tests/integration/provider.py)."""
+    if not any("integration" in str(a) or a in ("tests", ".") for a in config.args or ["."]):
+        return None
+    from tests.integration.stack import infrastructure
+
+    return infrastructure().describe()

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from baton_runtime import migrations
 from sqlmodel import SQLModel
 
@@ -59,3 +61,30 @@ def _table_of(diff) -> str | None:
         if isinstance(part, sqlalchemy.Table):
             return name
     return item[2] if len(item) > 2 and isinstance(item[2], str) else None
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_database_from_before_the_kernel_owned_its_tables_upgrades_in_place(service, tmp_path):
+    """Such a database already has the outbox and processed events (its service's
+    old scripts built them) and is at the revision the baseline now carries: the
+    kernel's branch leaves those tables as they are and records its own head."""
+    url = f"sqlite:///{tmp_path}/{service}.db"
+    package = Path(importlib.import_module(f"baton_{service}").__file__).parent
+    engine = sqlalchemy.create_engine(url)
+    tables = [SQLModel.metadata.tables[t] for t in service_tables(service)]
+    SQLModel.metadata.create_all(engine, tables=tables)
+    with engine.begin() as conn:
+        conn.execute(sqlalchemy.text("INSERT INTO processed_events VALUES ('e1', '2026-01-01')"))
+    config = migrations.alembic_config(package / "migrations", url)
+    baseline = ScriptDirectory.from_config(config).get_heads()
+    service_head = [h for h in baseline if not h.startswith("k")]
+    command.stamp(config, service_head)
+
+    migrations.upgrade(package / "migrations", url)
+
+    with engine.connect() as conn:
+        versions = {r[0] for r in conn.execute(sqlalchemy.text("SELECT * FROM alembic_version"))}
+        kept = conn.execute(sqlalchemy.text("SELECT event_id FROM processed_events")).all()
+    engine.dispose()
+    assert versions == set(baseline) and "k0001" in versions
+    assert kept == [("e1",)]

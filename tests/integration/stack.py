@@ -1,7 +1,8 @@
 """Starts what the end-to-end tests run against: a real Kafka broker and a
-throwaway PostgreSQL cluster (through deploy/local's scripts, or the ones named
-by ``KAFKA_BOOTSTRAP_SERVERS`` and ``DATABASE_URL``), and the four services as
-separate processes, configured only through their environment."""
+throwaway PostgreSQL cluster (from testcontainers when a Docker engine answers,
+else through deploy/local's scripts, or the ones named by
+``KAFKA_BOOTSTRAP_SERVERS`` and ``DATABASE_URL``: see ``provider``), and the
+services as separate processes, configured only through their environment."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+
+from tests.integration.provider import Choice, choose, docker_engine_answers
 
 REPO = Path(__file__).resolve().parents[2]
 STATE = REPO / ".run" / "test"
@@ -39,6 +43,16 @@ def _script(name: str, action: str, env: dict[str, str]) -> str:
     return proc.stdout
 
 
+_choice: list[Choice] = []
+
+
+def infrastructure() -> Choice:
+    """Where this test session gets Kafka and PostgreSQL (decided once)."""
+    if not _choice:
+        _choice.append(choose(os.environ, docker_engine_answers))
+    return _choice[0]
+
+
 @dataclass
 class Infra:
     """A Kafka broker and a PostgreSQL server; stops only what it started."""
@@ -46,24 +60,51 @@ class Infra:
     kafka: str = ""
     database_url: str = ""
     _started: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    _containers: list[Any] = field(default_factory=list)
 
     def start_kafka(self) -> None:
-        self.kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
-        if not self.kafka:
+        choice = infrastructure()
+        if choice.kafka == "external":
+            self.kafka = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+        elif choice.kafka == "testcontainers":
+            from testcontainers.community.kafka import KafkaContainer
+
+            # As the local broker: a group join costs no initial rebalance delay.
+            kafka = KafkaContainer(choice.kafka_image).with_kraft()
+            kafka.with_env("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0")
+            self.kafka = self._run(kafka).get_bootstrap_server()
+        else:
             port = os.environ.get("BATON_TEST_KAFKA_PORT", "19092")
             env = {"BATON_KAFKA_PORT": port, "BATON_KAFKA_CONTROLLER_PORT": str(int(port) + 1)}
             self._start("kafka.sh", env)
             self.kafka = f"127.0.0.1:{port}"
 
     def start_postgres(self) -> None:
-        self.database_url = os.environ.get("DATABASE_URL", "")
-        if not self.database_url.startswith("postgres"):
+        choice = infrastructure()
+        if choice.postgres == "external":
+            self.database_url = os.environ["DATABASE_URL"]
+        elif choice.postgres == "testcontainers":
+            from testcontainers.community.postgres import PostgresContainer
+
+            pg = PostgresContainer(
+                choice.postgres_image, username="baton", password="baton", dbname="baton"
+            )
+            self.database_url = self._run(pg).get_connection_url(driver=None)
+        else:
             env = {"BATON_PG_PORT": os.environ.get("BATON_TEST_PG_PORT", "55433")}
             out = self._start("postgres.sh", env)
             found = re.search(r"DATABASE_URL=(\S+)", out)
             if not found:
                 raise StackError(f"postgres.sh printed no DATABASE_URL:\n{out}")
             self.database_url = found.group(1)
+
+    def _run(self, container: Any) -> Any:
+        try:
+            container.start()
+        except Exception as exc:
+            raise StackError(f"{type(container).__name__} did not start: {exc}") from exc
+        self._containers.append(container)
+        return container
 
     def _start(self, script: str, env: dict[str, str]) -> str:
         STATE.mkdir(parents=True, exist_ok=True)
@@ -84,6 +125,8 @@ class Infra:
     def stop(self) -> None:
         for script, env in reversed(self._started):
             _script(script, "stop", env)
+        for container in reversed(self._containers):
+            container.stop()
 
 
 @dataclass

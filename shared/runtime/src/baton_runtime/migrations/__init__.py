@@ -1,6 +1,10 @@
 """Alembic, shared by every service: each keeps its own migration scripts and
 calls ``run_env`` from its ``env.py``; ``upgrade`` applies them (the prestart step).
 
+The kernel's own tables (the outbox, processed event ids) are migrated once, here:
+``kernel/`` is an Alembic branch (label ``kernel``) that every service's scripts
+include beside their own, so a service's database holds both branches' heads.
+
 ``python -m baton_runtime.migrations baton_<service>`` migrates one service's
 database with that service's own settings: the Kubernetes migration job runs it.
 """
@@ -9,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import sys
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,18 +24,28 @@ from sqlalchemy.engine import Connection
 
 from baton_runtime.db import async_url, make_engine
 
+# The kernel's branch of revisions, included in every service's script directory.
+KERNEL_VERSIONS = Path(__file__).parent / "kernel"
 
-def alembic_config(script_location: Path, database_url: str, schema: str | None = None) -> Config:
+
+def alembic_config(
+    script_location: Path | str, database_url: str, schema: str | None = None
+) -> Config:
+    script_location = Path(script_location)
     cfg = Config()
     cfg.set_main_option("script_location", str(script_location))
+    cfg.set_main_option("path_separator", "os")
+    locations = [script_location / "versions", KERNEL_VERSIONS]
+    cfg.set_main_option("version_locations", os.pathsep.join(str(p) for p in locations))
     cfg.set_main_option("sqlalchemy.url", async_url(database_url).replace("%", "%%"))
     cfg.attributes["schema"] = schema
     return cfg
 
 
 def upgrade(script_location: Path, database_url: str, schema: str | None = None) -> None:
-    """Migrate to head. Synchronous: call it in a thread from async code."""
-    command.upgrade(alembic_config(script_location, database_url, schema), "head")
+    """Migrate both branches (the service's and the kernel's) to their heads.
+    Synchronous: call it in a thread from async code."""
+    command.upgrade(alembic_config(script_location, database_url, schema), "heads")
 
 
 def run_env(metadata: MetaData) -> None:
@@ -76,9 +90,3 @@ def upgrade_service(package: str) -> None:
     settings = importlib.import_module(f"{package}.settings").Settings()
     root = Path(importlib.import_module(package).__file__ or "").parent
     upgrade(root / "migrations", settings.database_url, settings.database_schema)
-
-
-if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: python -m baton_runtime.migrations baton_<service>")
-    upgrade_service(sys.argv[1])
