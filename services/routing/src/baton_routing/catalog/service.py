@@ -4,8 +4,9 @@ returns it; a change that would leave the catalog invalid is refused as a whole.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel
@@ -17,6 +18,20 @@ from baton_routing.catalog.schemas import Catalog, Department, Rule
 from baton_routing.catalog.store import CatalogStore
 
 Document = dict[str, Any]
+Entry = TypeVar("Entry", Department, Rule)
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """Departments and rules are edited alike: a list in the document, a naming field."""
+
+    field: str  # the catalog's list
+    key: str  # what names one entry
+    what: str  # for messages: "department", "rule"
+
+
+DEPARTMENTS = _Kind(field="departments", key="name", what="department")
+RULES = _Kind(field="rules", key="id", what="rule")
 
 
 def load_catalog(path: Path) -> Catalog:
@@ -26,57 +41,31 @@ def load_catalog(path: Path) -> Catalog:
 
 async def department(*, session: AsyncSession, catalog: CatalogStore, name: str) -> Department:
     _, current = await catalog.current(session)
-    found = next((d for d in current.departments if d.name == name), None)
-    if found is None:
-        raise NotFound(f"Department {name!r} does not exist.")
-    return found
+    return _find(current.departments, DEPARTMENTS, name)
 
 
 async def rule(*, session: AsyncSession, catalog: CatalogStore, rule_id: str) -> Rule:
     _, current = await catalog.current(session)
-    found = next((r for r in current.rules if r.id == rule_id), None)
-    if found is None:
-        raise NotFound(f"Rule {rule_id!r} does not exist.")
-    return found
+    return _find(current.rules, RULES, rule_id)
 
 
 async def add_department(
     *, session: AsyncSession, catalog: CatalogStore, department: Department, actor: str
 ) -> CatalogVersion:
-    return await _change(
-        session,
-        catalog,
-        actor=actor,
-        change=f"add department {department.name}",
-        edit=lambda doc: _add(doc["departments"], "name", department, "Department"),
-    )
+    return await _add(session, catalog, DEPARTMENTS, department, actor=actor)
 
 
 async def replace_department(
     *, session: AsyncSession, catalog: CatalogStore, name: str, department: Department, actor: str
 ) -> CatalogVersion:
-    if department.name != name:
-        raise InvalidChange("A department's name cannot change; create a new one.")
-    return await _change(
-        session,
-        catalog,
-        actor=actor,
-        change=f"replace department {name}",
-        edit=lambda doc: _replace(doc["departments"], "name", department, "Department"),
-    )
+    return await _replace(session, catalog, DEPARTMENTS, name, department, actor=actor)
 
 
 async def delete_department(
     *, session: AsyncSession, catalog: CatalogStore, name: str, actor: str
 ) -> CatalogVersion:
     """Refused while a rule or the emphasis names it, and for customer_service."""
-    return await _change(
-        session,
-        catalog,
-        actor=actor,
-        change=f"delete department {name}",
-        edit=lambda doc: _delete(doc["departments"], "name", name, "Department"),
-    )
+    return await _delete(session, catalog, DEPARTMENTS, name, actor=actor)
 
 
 async def add_rule(
@@ -88,39 +77,19 @@ async def add_rule(
     position: int | None = None,
 ) -> CatalogVersion:
     """Last, or at ``position`` (0 is tried first)."""
-    return await _change(
-        session,
-        catalog,
-        actor=actor,
-        change=f"add rule {rule.id}",
-        edit=lambda doc: _add(doc["rules"], "id", rule, "Rule", at=position),
-    )
+    return await _add(session, catalog, RULES, rule, actor=actor, at=position)
 
 
 async def replace_rule(
     *, session: AsyncSession, catalog: CatalogStore, rule_id: str, rule: Rule, actor: str
 ) -> CatalogVersion:
-    if rule.id != rule_id:
-        raise InvalidChange("A rule's id cannot change; create a new one.")
-    return await _change(
-        session,
-        catalog,
-        actor=actor,
-        change=f"replace rule {rule_id}",
-        edit=lambda doc: _replace(doc["rules"], "id", rule, "Rule"),
-    )
+    return await _replace(session, catalog, RULES, rule_id, rule, actor=actor)
 
 
 async def delete_rule(
     *, session: AsyncSession, catalog: CatalogStore, rule_id: str, actor: str
 ) -> CatalogVersion:
-    return await _change(
-        session,
-        catalog,
-        actor=actor,
-        change=f"delete rule {rule_id}",
-        edit=lambda doc: _delete(doc["rules"], "id", rule_id, "Rule"),
-    )
+    return await _delete(session, catalog, RULES, rule_id, actor=actor)
 
 
 async def set_emphasis(
@@ -166,25 +135,65 @@ async def _change(
     return await catalog.write(session, document, after=version, actor=actor, change=change)
 
 
-def _position(items: list[Document], key: str, value: str, what: str) -> int:
-    for i, item in enumerate(items):
-        if item[key] == value:
+def _find(entries: list[Entry], kind: _Kind, value: str) -> Entry:
+    found = next((e for e in entries if getattr(e, kind.key) == value), None)
+    if found is None:
+        raise NotFound(f"{kind.what.capitalize()} {value!r} does not exist.")
+    return found
+
+
+def _position(entries: list[Document], kind: _Kind, value: str) -> int:
+    for i, entry in enumerate(entries):
+        if entry[kind.key] == value:
             return i
-    raise NotFound(f"{what} {value!r} does not exist.")
+    raise NotFound(f"{kind.what.capitalize()} {value!r} does not exist.")
 
 
-def _add(
-    items: list[Document], key: str, new: BaseModel, what: str, *, at: int | None = None
-) -> None:
-    value = getattr(new, key)
-    if any(item[key] == value for item in items):
-        raise Conflict(f"{what} {value!r} already exists.")
-    items.insert(len(items) if at is None else max(0, at), new.model_dump(mode="json"))
+async def _add(
+    session: AsyncSession,
+    catalog: CatalogStore,
+    kind: _Kind,
+    new: BaseModel,
+    *,
+    actor: str,
+    at: int | None = None,
+) -> CatalogVersion:
+    value = getattr(new, kind.key)
+
+    def edit(doc: Document) -> None:
+        entries = doc[kind.field]
+        if any(entry[kind.key] == value for entry in entries):
+            raise Conflict(f"{kind.what.capitalize()} {value!r} already exists.")
+        entries.insert(len(entries) if at is None else max(0, at), new.model_dump(mode="json"))
+
+    change = f"add {kind.what} {value}"
+    return await _change(session, catalog, actor=actor, change=change, edit=edit)
 
 
-def _replace(items: list[Document], key: str, new: BaseModel, what: str) -> None:
-    items[_position(items, key, getattr(new, key), what)] = new.model_dump(mode="json")
+async def _replace(
+    session: AsyncSession,
+    catalog: CatalogStore,
+    kind: _Kind,
+    value: str,
+    new: BaseModel,
+    *,
+    actor: str,
+) -> CatalogVersion:
+    if getattr(new, kind.key) != value:
+        raise InvalidChange(f"A {kind.what}'s {kind.key} cannot change; create a new one.")
+
+    def edit(doc: Document) -> None:
+        doc[kind.field][_position(doc[kind.field], kind, value)] = new.model_dump(mode="json")
+
+    change = f"replace {kind.what} {value}"
+    return await _change(session, catalog, actor=actor, change=change, edit=edit)
 
 
-def _delete(items: list[Document], key: str, value: str, what: str) -> None:
-    del items[_position(items, key, value, what)]
+async def _delete(
+    session: AsyncSession, catalog: CatalogStore, kind: _Kind, value: str, *, actor: str
+) -> CatalogVersion:
+    def edit(doc: Document) -> None:
+        del doc[kind.field][_position(doc[kind.field], kind, value)]
+
+    change = f"delete {kind.what} {value}"
+    return await _change(session, catalog, actor=actor, change=change, edit=edit)
