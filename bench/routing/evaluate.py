@@ -26,7 +26,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from baton_routing.learned.model import Example, LearnedRouter, load_examples
+from baton_routing.classifier.schemas import Example
+from baton_routing.classifier.service import Classifier, load_examples
 from sklearn.metrics import accuracy_score, f1_score, recall_score
 
 HERE = Path(__file__).parent
@@ -47,13 +48,13 @@ class Variant:
 
 def tfidf(chars: bool) -> Callable[[Sequence[Example]], object]:
     def train(examples: Sequence[Example]) -> object:
-        router = LearnedRouter.train(examples, version="bench", chars=chars)
+        classifier = Classifier.train(examples, version="bench", chars=chars)
 
         def propose(text: str) -> tuple[str, float]:
-            p = router.propose(text)
+            p = classifier.propose(text)
             return p.department, p.confidence
 
-        return propose, router
+        return propose, classifier
 
     return train
 

@@ -1,7 +1,8 @@
 from pathlib import Path
 
 import pytest
-from baton_routing.catalog import Catalog, load_catalog
+from baton_routing.catalog.schemas import Catalog
+from baton_routing.catalog.service import load_catalog
 from baton_routing.settings import DEFAULT_CATALOG
 from pydantic import ValidationError
 

@@ -6,9 +6,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from baton_contracts import Envelope, IssueReported, IssueResolved, Reporter
-from baton_routing.decisions.models import RoutedIssue
-from baton_routing.learned import history
-from baton_routing.learned.model import Example, ModelSlot
+from baton_routing.classifier import handler, service
+from baton_routing.classifier.schemas import Example
+from baton_routing.classifier.service import ClassifierSlot
+from baton_routing.issues.models import RoutedIssue
 
 MIGRATIONS = Path(__file__).parents[1] / "src" / "baton_routing" / "migrations"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -36,17 +37,17 @@ async def test_a_resolution_labels_the_reported_issue_with_its_final_department(
     async with db.transaction() as session:
         session.add(RoutedIssue(issue_id="i-1", reported=reported.model_dump_json()))
     runtime = SimpleNamespace(db=db)
-    await history.on_ownership_event(resolved("i-1", "it"), runtime=runtime)
-    await history.on_ownership_event(resolved("i-unknown", "it"), runtime=runtime)
+    await handler.on_ownership_event(resolved("i-1", "it"), runtime=runtime)
+    await handler.on_ownership_event(resolved("i-unknown", "it"), runtime=runtime)
     async with db.session() as session:
-        examples = await history.examples(session)
+        examples = await service.examples(session=session)
     assert [(e.department, e.text) for e in examples] == [
         ("it", "Quantum flux capacitor\nIt hums.")
     ]
 
 
 def test_retraining_learns_from_the_company_history_and_says_so_in_its_version():
-    slot = ModelSlot()
+    slot = ClassifierSlot()
     slot.retrain()
     before = slot.current.propose("zorblax grommet quantum flux capacitor hums")
     own = [

@@ -1,5 +1,5 @@
 import pytest
-from baton_routing.catalog import load_catalog
+from baton_routing.catalog.service import load_catalog
 from baton_routing.decisions.decide import decide
 from baton_routing.settings import DEFAULT_CATALOG
 

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 from baton_contracts import Envelope, IssueDuplicateLinked, IssueUpdated
-from baton_routing.catalog import load_catalog
+from baton_routing.catalog.service import load_catalog
 from baton_routing.decisions.handler import on_issue_reported
 from baton_routing.settings import DEFAULT_CATALOG
 
@@ -36,6 +36,6 @@ async def test_other_issues_reported_types_are_ignored_without_error(payload):
         envelope,
         runtime=runtime,
         catalog=load_catalog(DEFAULT_CATALOG),
-        model=None,
+        classifier=None,
         min_confidence=0.7,
     )

@@ -14,24 +14,26 @@ from baton_runtime import retention
 from baton_runtime.service import Runtime
 from fastapi import FastAPI
 
-from baton_routing.catalog import load_catalog
+from baton_routing.catalog.errors import CatalogError
 from baton_routing.catalog.publish import publish_catalog
+from baton_routing.catalog.router import catalog_problem
 from baton_routing.catalog.router import router as catalog_router
+from baton_routing.catalog.service import load_catalog
 from baton_routing.catalog.store import CatalogStore
+from baton_routing.classifier.handler import on_ownership_event
+from baton_routing.classifier.router import router as classifier_router
+from baton_routing.classifier.service import ClassifierSlot
 from baton_routing.decisions.handler import on_issue_reported, on_reroute_requested
 from baton_routing.decisions.router import router as decisions_router
-from baton_routing.learned import history
-from baton_routing.learned.model import ModelSlot
-from baton_routing.learned.router import router as learned_router
 from baton_routing.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     # Trained from the shipped sample history at start (about a second); see bench/routing.
-    model = ModelSlot()
+    classifier = ClassifierSlot()
     if settings.router_enabled:
-        model.retrain()
+        classifier.retrain()
     runtime = Runtime(
         name="routing", settings=settings, migrations_dir=Path(__file__).parent / "migrations"
     )
@@ -51,26 +53,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             on_issue_reported,
             runtime=runtime,
             catalog=catalog,
-            model=model,
+            classifier=classifier,
             min_confidence=settings.router_min_confidence,
         ),
     )
-    routers = [catalog_router, decisions_router, learned_router]
     runtime.consume(
         ISSUES_REROUTE,
         partial(
             on_reroute_requested,
             runtime=runtime,
             catalog=catalog,
-            model=model,
+            classifier=classifier,
             max_attempts=settings.max_routing_attempts,
         ),
     )
     # Resolutions label the company's own history for retraining.
-    runtime.consume(ISSUES_OWNERSHIP, partial(history.on_ownership_event, runtime=runtime))
+    runtime.consume(ISSUES_OWNERSHIP, partial(on_ownership_event, runtime=runtime))
     runtime.keep(retention.processed_events(settings.processed_events_retention_days))
-    app = runtime.app(title="Baton routing", routers=routers)
-    app.state.catalog_store = catalog
-    app.state.min_confidence = settings.router_min_confidence
-    app.state.model = model
+    app = runtime.app(
+        title="Baton routing", routers=[catalog_router, decisions_router, classifier_router]
+    )
+    app.add_exception_handler(CatalogError, catalog_problem)
+    # What catalog.deps and classifier.deps hand the routers: the same objects the
+    # handlers above were given.
+    app.state.catalog = catalog
+    app.state.classifier = classifier
     return app

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import BaseModel
 from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
@@ -21,10 +20,3 @@ class CatalogVersion(SQLModel, table=True):
     actor: str = Field(max_length=200)
     change: str = Field(max_length=500)
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
-
-
-class VersionPublic(BaseModel):
-    version: int
-    actor: str
-    change: str
-    created_at: datetime

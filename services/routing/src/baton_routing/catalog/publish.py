@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from baton_contracts import DepartmentUpdated, Envelope
 from baton_runtime.service import Runtime
 
-from baton_routing.catalog import Catalog
+from baton_routing.catalog.schemas import Catalog
 from baton_routing.settings import Settings
 
 if TYPE_CHECKING:

@@ -1,0 +1,1 @@
+"""Decisions: which department must fix an issue, and why; each one is recorded."""

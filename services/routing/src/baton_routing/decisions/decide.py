@@ -1,4 +1,4 @@
-"""The routing decision itself: a pure function of the catalog, the model and the issue."""
+"""The routing decision itself: a pure function of the catalog, the classifier and the issue."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from baton_contracts import IssueReported
 from baton_contracts.common import Priority
 
-from baton_routing.catalog import FALLBACK_DEPARTMENT, Catalog
-from baton_routing.learned.model import LearnedRouter
+from baton_routing.catalog.schemas import FALLBACK_DEPARTMENT, Catalog
+from baton_routing.classifier.service import Classifier
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ def decide(
     catalog: Catalog,
     issue: IssueReported,
     *,
-    learned: LearnedRouter | None = None,
+    classifier: Classifier | None = None,
     min_confidence: float = 0.7,
 ) -> Decision:
     text = f"{issue.subject}\n{issue.description}"
@@ -53,16 +53,16 @@ def decide(
             priority=rule.priority,
             matched_rules=[r.id for r, _ in matched],
         )
-    if learned is None:
+    if classifier is None:
         return Decision(
             department=FALLBACK_DEPARTMENT,
             rule_id=None,
             reason=f"No rule matched, so {FALLBACK_DEPARTMENT} triages it.",
         )
-    proposal = learned.propose(text)
+    proposal = classifier.propose(text)
     known = any(d.name == proposal.department for d in catalog.departments)
     model = {
-        "model_version": learned.version,
+        "model_version": classifier.version,
         "model_score": proposal.confidence,
         "model_scores": proposal.scores,
     }
@@ -76,7 +76,7 @@ def decide(
             department=FALLBACK_DEPARTMENT,
             rule_id=None,
             reason=(
-                f"No rule matched; the learned router ({learned.version}) proposed "
+                f"No rule matched; the learned router ({classifier.version}) proposed "
                 f"{proposal.department} with confidence {proposal.confidence:.2f}, {why}, "
                 f"so {FALLBACK_DEPARTMENT} triages it."
             ),
@@ -86,7 +86,7 @@ def decide(
         department=proposal.department,
         rule_id=None,
         reason=(
-            f"No rule matched; the learned router ({learned.version}) proposed "
+            f"No rule matched; the learned router ({classifier.version}) proposed "
             f"{proposal.department} with confidence {proposal.confidence:.2f} "
             f"(threshold {min_confidence:.2f}), so {proposal.department} owns it."
         ),
@@ -101,7 +101,7 @@ def reroute(
     tried: list[str],
     attempt: int,
     max_attempts: int,
-    learned: LearnedRouter | None = None,
+    classifier: Classifier | None = None,
 ) -> Decision:
     """The best department not yet tried, or customer_service with a silo alarm.
 
@@ -121,8 +121,8 @@ def reroute(
     matched = [rule for rule in catalog.rules if rule.matches(issue)]
     candidates = [r.department for r in sorted(matched, key=lambda r: catalog.rank(r.department))]
     scores: dict[str, float] = {}
-    if learned is not None:
-        scores = learned.propose(f"{issue.subject}\n{issue.description}").scores
+    if classifier is not None:
+        scores = classifier.propose(f"{issue.subject}\n{issue.description}").scores
         candidates += sorted(scores, key=scores.__getitem__, reverse=True)
     known = {d.name for d in catalog.departments}
     for department in candidates:
@@ -139,7 +139,7 @@ def reroute(
                     f"Rerouted (attempt {attempt}): {', '.join(tried)} declined; "
                     f"{department} is the best department not yet tried, by {source}."
                 ),
-                model_version=learned.version if learned else None,
+                model_version=classifier.version if classifier else None,
                 model_score=scores.get(department),
                 model_scores=scores,
             )

@@ -11,14 +11,14 @@ from baton_runtime.idempotency import handle_once
 from baton_runtime.outbox import add_event
 from baton_runtime.service import Runtime
 from opentelemetry import trace
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_routing.catalog import Catalog
+from baton_routing.catalog.schemas import Catalog
 from baton_routing.catalog.store import CatalogStore
+from baton_routing.classifier.service import ClassifierSlot
+from baton_routing.decisions import service
 from baton_routing.decisions.decide import Decision, decide, reroute
-from baton_routing.decisions.models import RoutedIssue, RoutingDecision
-from baton_routing.learned.model import ModelSlot
+from baton_routing.issues import service as issues
 from baton_routing.settings import Settings
 
 SOURCE = "/baton/routing"
@@ -33,7 +33,7 @@ async def on_issue_reported(
     *,
     runtime: Runtime[Settings],
     catalog: CatalogStore,
-    model: ModelSlot,
+    classifier: ClassifierSlot,
     min_confidence: float,
 ) -> None:
     reported = envelope.payload()
@@ -43,7 +43,9 @@ async def on_issue_reported(
         return
     async with runtime.db.session() as session:
         _, current = await catalog.current(session)
-    decision = decide(current, reported, learned=model.current, min_confidence=min_confidence)
+    decision = decide(
+        current, reported, classifier=classifier.current, min_confidence=min_confidence
+    )
     await _publish(
         envelope, runtime=runtime, catalog=current, issue=reported, decision=decision, attempt=1
     )
@@ -54,24 +56,17 @@ async def on_reroute_requested(
     *,
     runtime: Runtime[Settings],
     catalog: CatalogStore,
-    model: ModelSlot,
+    classifier: ClassifierSlot,
     max_attempts: int,
 ) -> None:
     request = envelope.payload()
     assert isinstance(request, RerouteRequested)
     async with runtime.db.session() as session:
         _, current = await catalog.current(session)
-        stored = await session.get(RoutedIssue, request.issue_id)
-        previous = (
-            await session.exec(
-                select(RoutingDecision.department).where(
-                    RoutingDecision.issue_id == request.issue_id
-                )
-            )
-        ).all()
-    if stored is None:
+        issue = await issues.reported(session=session, issue_id=request.issue_id)
+        previous = await service.departments_tried(session=session, issue_id=request.issue_id)
+    if issue is None:
         raise UnknownIssue(f"issue {request.issue_id} was never routed")
-    issue = IssueReported.model_validate_json(stored.reported)
     tried = list(dict.fromkeys([*previous, request.declined_by]))
     decision = reroute(
         current,
@@ -79,7 +74,7 @@ async def on_reroute_requested(
         tried=tried,
         attempt=len(previous) + 1,
         max_attempts=max_attempts,
-        learned=model.current,
+        classifier=classifier.current,
     )
     await _publish(
         envelope,
@@ -118,22 +113,8 @@ async def _publish(
     out = Envelope.wrap(source=SOURCE, data=routed)
 
     async def effect(session: AsyncSession) -> None:
-        if attempt == 1:
-            # Kept so a reroute can decide again from what was reported.
-            await session.merge(
-                RoutedIssue(issue_id=issue.issue_id, reported=issue.model_dump_json())
-            )
-        session.add(
-            RoutingDecision(
-                issue_id=issue.issue_id,
-                event_id=out.id,
-                department=decision.department,
-                rule_id=decision.rule_id,
-                reason=decision.reason,
-                model_version=decision.model_version,
-                model_score=decision.model_score,
-                silo_alarm=decision.silo_alarm,
-            )
+        await service.record(
+            session=session, issue=issue, decision=decision, event_id=out.id, attempt=attempt
         )
         add_event(session, topic=runtime.settings.topic(ISSUES_ROUTED), envelope=out)
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import BaseModel
 from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
@@ -22,23 +21,3 @@ class RoutingDecision(SQLModel, table=True):
     model_score: float | None = None
     silo_alarm: bool = False
     decided_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
-
-
-class DecisionPublic(BaseModel):
-    issue_id: str
-    department: str
-    rule_id: str | None
-    reason: str
-    model_version: str | None = None
-    model_score: float | None = None
-    silo_alarm: bool = False
-    decided_at: datetime
-
-
-class RoutedIssue(SQLModel, table=True):
-    """The issue as reported, so a reroute can decide again without asking intake."""
-
-    __tablename__ = "routed_issues"
-
-    issue_id: str = Field(primary_key=True, max_length=36)
-    reported: str = Field(sa_column=Column(Text, nullable=False))  # IssueReported as JSON

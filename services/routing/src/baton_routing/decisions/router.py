@@ -2,16 +2,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from baton_contracts import IssueReported, Reporter
-from baton_contracts.common import Priority
+from baton_contracts import IssueReported
 from baton_runtime.problems import Problem
 from baton_runtime.service import SessionDep
-from fastapi import APIRouter, Request
-from pydantic import BaseModel
-from sqlmodel import select
+from fastapi import APIRouter
 
-from baton_routing.decisions.decide import decide
-from baton_routing.decisions.models import DecisionPublic, RoutingDecision
+from baton_routing.catalog.deps import CatalogDep
+from baton_routing.classifier.deps import ClassifierDep
+from baton_routing.decisions import service
+from baton_routing.decisions.schemas import DecisionPublic, PreviewDecision, PreviewIssue
+from baton_routing.deps import RuntimeDep
 
 router = APIRouter(tags=["routing"])
 
@@ -19,54 +19,28 @@ router = APIRouter(tags=["routing"])
 @router.get("/v1/decisions/{issue_id}", response_model=list[DecisionPublic])
 async def decisions_for_issue(issue_id: str, session: SessionDep) -> list[DecisionPublic]:
     """Every routing decision made for an issue, oldest first, with its reason."""
-    rows = (
-        await session.exec(
-            select(RoutingDecision)
-            .where(RoutingDecision.issue_id == issue_id)
-            .order_by(RoutingDecision.id)  # type: ignore[arg-type]
-        )
-    ).all()
+    rows = await service.for_issue(session=session, issue_id=issue_id)
     if not rows:
         raise Problem(404, f"Issue {issue_id!r} has not been routed (yet).", title="Not routed")
     return [DecisionPublic.model_validate(r, from_attributes=True) for r in rows]
 
 
-class PreviewIssue(BaseModel):
-    """An issue as intake would report it; nothing is stored or published."""
-
-    channel: str = "agent"
-    reporter: Reporter = Reporter(kind="customer", id="preview")
-    subject: str
-    description: str = ""
-    priority: Priority = "normal"
-    internal: bool = False
-    customer_tier: str | None = None
-    product: str | None = None
-    language: str | None = None
-
-
-class PreviewDecision(BaseModel):
-    department: str
-    priority: Priority
-    rule_id: str | None
-    matched_rules: list[str]
-    model_version: str | None
-    model_score: float | None
-    model_scores: dict[str, float]
-    reason: str
-    catalog_version: int
-
-
 @router.post("/v1/routing/preview", response_model=PreviewDecision)
-async def preview(body: PreviewIssue, request: Request, session: SessionDep) -> PreviewDecision:
+async def preview(
+    body: PreviewIssue,
+    catalog: CatalogDep,
+    classifier: ClassifierDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+) -> PreviewDecision:
     """The decision routing would make for this issue now, and why, without publishing."""
-    version, catalog = await request.app.state.catalog_store.current(session)
     issue = IssueReported(issue_id="preview", reported_at=datetime.now(UTC), **body.model_dump())
-    decision = decide(
-        catalog,
-        issue,
-        learned=request.app.state.model.current,
-        min_confidence=request.app.state.min_confidence,
+    version, decision = await service.preview(
+        session=session,
+        catalog=catalog,
+        classifier=classifier.current,
+        min_confidence=runtime.settings.router_min_confidence,
+        issue=issue,
     )
     return PreviewDecision(
         department=decision.department,

@@ -1,4 +1,4 @@
-"""The learned router: a text classifier that proposes a department with a confidence.
+"""The classifier: proposes a department for a message, with a confidence.
 
 TF-IDF over word and character n-grams with a linear classifier (see bench/routing for
 why this beat the alternatives). Numbers (order ids, amounts) are folded into one token
@@ -7,17 +7,24 @@ so the model learns the wording, not the ids of the sample it was trained on.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from baton_contracts import IssueResolved
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from baton_routing.classifier.models import ResolvedLabel
+from baton_routing.classifier.schemas import Example, Proposal
+from baton_routing.issues import service as issues
 
 SAMPLE_HISTORY = Path(__file__).parent / "data" / "bitext-dev.jsonl"
 _NUMBER = re.compile(r"\d+")
@@ -28,19 +35,6 @@ _PLACEHOLDER = re.compile(r"\{\{[^}]*\}\}")
 def normalize(text: str) -> str:
     text = _PLACEHOLDER.sub(" slot ", text.lower())
     return _NUMBER.sub(" 0 ", text)
-
-
-@dataclass(frozen=True)
-class Example:
-    text: str
-    department: str
-
-
-@dataclass(frozen=True)
-class Proposal:
-    department: str
-    confidence: float
-    scores: dict[str, float]  # every department the model knows, by probability
 
 
 def load_examples(path: Path = SAMPLE_HISTORY) -> list[Example]:
@@ -69,8 +63,8 @@ def build_pipeline(*, chars: bool = True) -> Pipeline:
     )
 
 
-class LearnedRouter:
-    """A trained classifier and the version it was trained as."""
+class Classifier:
+    """A trained model and the version it was trained as."""
 
     def __init__(self, pipeline: Pipeline, *, version: str) -> None:
         self._pipeline = pipeline
@@ -88,9 +82,7 @@ class LearnedRouter:
             start += width
 
     @classmethod
-    def train(
-        cls, examples: Sequence[Example], *, version: str, chars: bool = True
-    ) -> LearnedRouter:
+    def train(cls, examples: Sequence[Example], *, version: str, chars: bool = True) -> Classifier:
         pipeline = build_pipeline(chars=chars)
         pipeline.fit([normalize(e.text) for e in examples], [e.department for e in examples])
         return cls(pipeline, version=version)
@@ -121,22 +113,48 @@ def sample_version(path: Path = SAMPLE_HISTORY, *, generation: int = 1, history:
     return f"tfidf-lr-{digest}{own}-g{generation}"
 
 
-class ModelSlot:
-    """The model decisions use now; ``swap`` replaces it atomically (one reference)."""
+class ClassifierSlot:
+    """The classifier decisions use now (None: turned off); ``swap`` replaces it
+    atomically (one reference)."""
 
-    def __init__(self, router: LearnedRouter | None = None) -> None:
-        self.current = router
-        self.generation = 1 if router else 0
+    def __init__(self, classifier: Classifier | None = None) -> None:
+        self.current = classifier
+        self.generation = 1 if classifier else 0
 
-    def swap(self, router: LearnedRouter) -> None:
-        self.current = router
+    def swap(self, classifier: Classifier) -> None:
+        self.current = classifier
         self.generation += 1
 
-    def retrain(
-        self, path: Path = SAMPLE_HISTORY, history: Sequence[Example] = ()
-    ) -> LearnedRouter:
+    def retrain(self, path: Path = SAMPLE_HISTORY, history: Sequence[Example] = ()) -> Classifier:
         """Train on the shipped sample plus the company's own labeled history."""
         version = sample_version(path, generation=self.generation + 1, history=len(history))
-        router = LearnedRouter.train([*load_examples(path), *history], version=version)
-        self.swap(router)
-        return router
+        classifier = Classifier.train([*load_examples(path), *history], version=version)
+        self.swap(classifier)
+        return classifier
+
+
+async def examples(*, session: AsyncSession) -> list[Example]:
+    """The company's own history: every resolved issue, labeled."""
+    rows = (await session.exec(select(ResolvedLabel))).all()
+    return [Example(text=r.text, department=r.department) for r in rows]
+
+
+async def retrain(*, session: AsyncSession, slot: ClassifierSlot) -> Classifier:
+    """Retrain on the sample and the company's history, and swap the result in."""
+    own = await examples(session=session)
+    # About a second of CPU: off the event loop.
+    return await asyncio.to_thread(slot.retrain, history=own)
+
+
+async def label(*, session: AsyncSession, resolved: IssueResolved) -> None:
+    """Label the resolved issue, as reported, with the department that resolved it."""
+    issue = await issues.reported(session=session, issue_id=resolved.issue_id)
+    if issue is None:
+        return  # never routed here (another environment): nothing to learn from
+    row = await session.get(ResolvedLabel, resolved.issue_id) or ResolvedLabel(
+        issue_id=resolved.issue_id, department=resolved.department, text=""
+    )
+    # A reopened and resolved-again issue keeps its latest department.
+    row.department, row.resolved_at = resolved.department, resolved.at
+    row.text = f"{issue.subject}\n{issue.description}"
+    session.add(row)

@@ -1,0 +1,169 @@
+"""The catalog as documents: departments, rules, emphasis, and the API bodies about them."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from functools import cached_property
+
+from baton_contracts import IssueReported, Person
+from baton_contracts.common import Priority
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+FALLBACK_DEPARTMENT = "customer_service"
+
+
+class Department(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str
+    liaisons: list[Person] = Field(min_length=1)
+    escalation_contact: Person
+    # How long the department has to take an issue on, in hours (None: the default).
+    deadline_hours: float | None = Field(default=None, gt=0)
+
+
+class Rule(BaseModel):
+    """Conditions (all given ones must hold) and an action (department, optional priority).
+
+    Empty condition lists mean "any". Keywords are whole words or phrases, any case;
+    regexes are searched in the subject and description, case-insensitive.
+    """
+
+    model_config = ConfigDict(extra="forbid", ignored_types=(cached_property,))
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=128)
+    description: str = ""
+    department: str
+    priority: Priority | None = None  # the action may also set the issue's priority
+    keywords: list[str] = []
+    regexes: list[str] = []
+    channels: list[str] = []
+    reporter_kinds: list[str] = []
+    reporter_departments: list[str] = []
+    priorities: list[Priority] = []
+    customer_tiers: list[str] = []
+    products: list[str] = []
+    languages: list[str] = []
+
+    @field_validator("regexes")
+    @classmethod
+    def _compiles(cls, regexes: list[str]) -> list[str]:
+        for r in regexes:
+            try:
+                re.compile(r)
+            except re.error as e:
+                raise ValueError(f"regex {r!r} does not compile: {e}") from None
+        return regexes
+
+    @model_validator(mode="after")
+    def _has_a_condition(self) -> Rule:
+        conditions = [
+            self.keywords, self.regexes, self.channels, self.reporter_kinds,
+            self.reporter_departments, self.priorities, self.customer_tiers,
+            self.products, self.languages,
+        ]  # fmt: skip
+        if not any(conditions):
+            raise ValueError(f"rule {self.id!r} needs at least one condition")
+        return self
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str] | None:
+        # Whole words or phrases, case-insensitive; the longest alternatives first
+        # so "cancel order" is reported rather than "order".
+        if not self.keywords:
+            return None
+        words = sorted((k.strip().lower() for k in self.keywords), key=len, reverse=True)
+        alternatives = "|".join(r"\s+".join(map(re.escape, w.split())) for w in words)
+        return re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE)
+
+    @cached_property
+    def compiled(self) -> list[re.Pattern[str]]:
+        return [re.compile(r, re.IGNORECASE) for r in self.regexes]
+
+    def first_match(self, text: str) -> str | None:
+        found = self.pattern.search(text) if self.pattern else None
+        return " ".join(found.group(0).lower().split()) if found else None
+
+    def matches(self, issue: IssueReported) -> str | None:
+        """Why the rule matches (words), or None when it does not."""
+        fields = [
+            ("channel", self.channels, issue.channel),
+            ("reporter kind", self.reporter_kinds, issue.reporter.kind),
+            ("reporter department", self.reporter_departments, issue.reporter.department),
+            ("priority", self.priorities, issue.priority),
+            ("customer tier", self.customer_tiers, issue.customer_tier),
+            ("product", self.products, issue.product),
+            ("language", self.languages, issue.language),
+        ]
+        why: list[str] = []
+        for label, wanted, value in fields:
+            if wanted:
+                if value not in wanted:
+                    return None
+                why.append(f"{label} {value!r}")
+        text = f"{issue.subject}\n{issue.description}"
+        if self.keywords:
+            keyword = self.first_match(text)
+            if keyword is None:
+                return None
+            why.append(f"the keyword {keyword!r}")
+        if self.regexes:
+            hit = next((p.pattern for p in self.compiled if p.search(text)), None)
+            if hit is None:
+                return None
+            why.append(f"the regex {hit!r}")
+        return " and ".join(why)
+
+
+class Catalog(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    departments: list[Department]
+    rules: list[Rule]
+    # Ranked departments: when rules for several departments match, the highest wins.
+    emphasis: list[str] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Catalog:
+        names = [d.name for d in self.departments]
+        if len(set(names)) != len(names):
+            raise ValueError("department names must be unique")
+        if FALLBACK_DEPARTMENT not in names:
+            raise ValueError(
+                f"the catalog needs a {FALLBACK_DEPARTMENT!r} department (the fallback)"
+            )
+        rule_ids = [r.id for r in self.rules]
+        if len(set(rule_ids)) != len(rule_ids):
+            raise ValueError("rule ids must be unique")
+        for rule in self.rules:
+            if rule.department not in names:
+                raise ValueError(f"rule {rule.id!r} names unknown department {rule.department!r}")
+        if len(set(self.emphasis)) != len(self.emphasis):
+            raise ValueError("emphasis lists a department twice")
+        for name in self.emphasis:
+            if name not in names:
+                raise ValueError(f"emphasis names unknown department {name!r}")
+        return self
+
+    def department(self, name: str) -> Department:
+        return next(d for d in self.departments if d.name == name)
+
+    def rank(self, department: str) -> int:
+        """Emphasis rank: lower wins; departments not in the emphasis come after, tied."""
+        try:
+            return self.emphasis.index(department)
+        except ValueError:
+            return len(self.emphasis)
+
+
+class Emphasis(BaseModel):
+    ranking: list[str]
+
+
+class VersionPublic(BaseModel):
+    version: int
+    actor: str
+    change: str
+    created_at: datetime

@@ -1,0 +1,199 @@
+"""Reading and changing the catalog. Every change writes the next version whole and
+returns it; a change that would leave the catalog invalid is refused as a whole."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from baton_routing.catalog.errors import Conflict, InvalidChange, NotFound, UnknownVersion
+from baton_routing.catalog.models import CatalogVersion
+from baton_routing.catalog.schemas import Catalog, Department, Rule
+from baton_routing.catalog.store import CatalogStore
+
+Document = dict[str, Any]
+Entry = TypeVar("Entry", Department, Rule)
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """Departments and rules are edited alike: a list in the document, a naming field."""
+
+    field: str  # the catalog's list
+    key: str  # what names one entry
+    what: str  # for messages: "department", "rule"
+
+
+DEPARTMENTS = _Kind(field="departments", key="name", what="department")
+RULES = _Kind(field="rules", key="id", what="rule")
+
+
+def load_catalog(path: Path) -> Catalog:
+    with path.open(encoding="utf-8") as f:
+        return Catalog.model_validate(yaml.safe_load(f))
+
+
+async def department(*, session: AsyncSession, catalog: CatalogStore, name: str) -> Department:
+    _, current = await catalog.current(session)
+    return _find(current.departments, DEPARTMENTS, name)
+
+
+async def rule(*, session: AsyncSession, catalog: CatalogStore, rule_id: str) -> Rule:
+    _, current = await catalog.current(session)
+    return _find(current.rules, RULES, rule_id)
+
+
+async def add_department(
+    *, session: AsyncSession, catalog: CatalogStore, department: Department, actor: str
+) -> CatalogVersion:
+    return await _add(session, catalog, DEPARTMENTS, department, actor=actor)
+
+
+async def replace_department(
+    *, session: AsyncSession, catalog: CatalogStore, name: str, department: Department, actor: str
+) -> CatalogVersion:
+    return await _replace(session, catalog, DEPARTMENTS, name, department, actor=actor)
+
+
+async def delete_department(
+    *, session: AsyncSession, catalog: CatalogStore, name: str, actor: str
+) -> CatalogVersion:
+    """Refused while a rule or the emphasis names it, and for customer_service."""
+    return await _delete(session, catalog, DEPARTMENTS, name, actor=actor)
+
+
+async def add_rule(
+    *,
+    session: AsyncSession,
+    catalog: CatalogStore,
+    rule: Rule,
+    actor: str,
+    position: int | None = None,
+) -> CatalogVersion:
+    """Last, or at ``position`` (0 is tried first)."""
+    return await _add(session, catalog, RULES, rule, actor=actor, at=position)
+
+
+async def replace_rule(
+    *, session: AsyncSession, catalog: CatalogStore, rule_id: str, rule: Rule, actor: str
+) -> CatalogVersion:
+    return await _replace(session, catalog, RULES, rule_id, rule, actor=actor)
+
+
+async def delete_rule(
+    *, session: AsyncSession, catalog: CatalogStore, rule_id: str, actor: str
+) -> CatalogVersion:
+    return await _delete(session, catalog, RULES, rule_id, actor=actor)
+
+
+async def set_emphasis(
+    *, session: AsyncSession, catalog: CatalogStore, ranking: list[str], actor: str
+) -> CatalogVersion:
+    return await _change(
+        session,
+        catalog,
+        actor=actor,
+        change=f"emphasis {' > '.join(ranking)}",
+        edit=lambda doc: doc.update(emphasis=list(ranking)),
+    )
+
+
+async def rollback(
+    *, session: AsyncSession, catalog: CatalogStore, to: int, actor: str
+) -> CatalogVersion:
+    """Make an earlier version current again, as a new version (history is kept)."""
+    target = await catalog.version(session, to)
+    if target is None:
+        raise UnknownVersion(f"Catalog version {to} does not exist.")
+    return await _change(
+        session,
+        catalog,
+        actor=actor,
+        change=f"rollback to version {to}",
+        edit=lambda doc: doc.update(target.model_dump(mode="json")),
+    )
+
+
+async def _change(
+    session: AsyncSession,
+    catalog: CatalogStore,
+    *,
+    actor: str,
+    change: str,
+    edit: Callable[[Document], None],
+) -> CatalogVersion:
+    # Edits work on the JSON document, so that validation names the culprit by its path.
+    version, current = await catalog.current(session)
+    document = current.model_dump(mode="json")
+    edit(document)
+    return await catalog.write(session, document, after=version, actor=actor, change=change)
+
+
+def _find(entries: list[Entry], kind: _Kind, value: str) -> Entry:
+    found = next((e for e in entries if getattr(e, kind.key) == value), None)
+    if found is None:
+        raise NotFound(f"{kind.what.capitalize()} {value!r} does not exist.")
+    return found
+
+
+def _position(entries: list[Document], kind: _Kind, value: str) -> int:
+    for i, entry in enumerate(entries):
+        if entry[kind.key] == value:
+            return i
+    raise NotFound(f"{kind.what.capitalize()} {value!r} does not exist.")
+
+
+async def _add(
+    session: AsyncSession,
+    catalog: CatalogStore,
+    kind: _Kind,
+    new: BaseModel,
+    *,
+    actor: str,
+    at: int | None = None,
+) -> CatalogVersion:
+    value = getattr(new, kind.key)
+
+    def edit(doc: Document) -> None:
+        entries = doc[kind.field]
+        if any(entry[kind.key] == value for entry in entries):
+            raise Conflict(f"{kind.what.capitalize()} {value!r} already exists.")
+        entries.insert(len(entries) if at is None else max(0, at), new.model_dump(mode="json"))
+
+    change = f"add {kind.what} {value}"
+    return await _change(session, catalog, actor=actor, change=change, edit=edit)
+
+
+async def _replace(
+    session: AsyncSession,
+    catalog: CatalogStore,
+    kind: _Kind,
+    value: str,
+    new: BaseModel,
+    *,
+    actor: str,
+) -> CatalogVersion:
+    if getattr(new, kind.key) != value:
+        raise InvalidChange(f"A {kind.what}'s {kind.key} cannot change; create a new one.")
+
+    def edit(doc: Document) -> None:
+        doc[kind.field][_position(doc[kind.field], kind, value)] = new.model_dump(mode="json")
+
+    change = f"replace {kind.what} {value}"
+    return await _change(session, catalog, actor=actor, change=change, edit=edit)
+
+
+async def _delete(
+    session: AsyncSession, catalog: CatalogStore, kind: _Kind, value: str, *, actor: str
+) -> CatalogVersion:
+    def edit(doc: Document) -> None:
+        del doc[kind.field][_position(doc[kind.field], kind, value)]
+
+    change = f"delete {kind.what} {value}"
+    return await _change(session, catalog, actor=actor, change=change, edit=edit)

@@ -1,1 +1,0 @@
-"""The learned router: proposes a department when no rule matches."""
