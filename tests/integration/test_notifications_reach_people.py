@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from baton_contracts import Envelope, HandoffRequested, OwnerAssigned, Person, parse_event
 from baton_contracts.topics import ISSUES_OWNERSHIP, NOTIFICATIONS_DELIVERIES
-from baton_notifications.channels import signing
 from baton_notifications.deliveries import dispatcher
 from baton_notifications.deliveries.models import Delivery
+from baton_notifications.senders import signing
 from baton_notifications.settings import Settings
 from baton_runtime import migrations
 from baton_runtime.db import Database

@@ -10,7 +10,7 @@ from pathlib import Path
 import baton_intake
 import baton_routing
 import pytest
-from baton_intake.issues.models import IdempotencyRecord
+from baton_intake.sources.models import IdempotencyRecord
 from baton_runtime import migrations, retention
 from baton_runtime.db import Database, async_url
 from baton_runtime.idempotency import ProcessedEvent

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 from baton_contracts import ISSUE_REPORTED_V1, ISSUE_UPDATED_V1, IssueReported, IssueUpdated
-from baton_intake.channels.email import IgnoredMail, without_quote
 from baton_intake.contacts.models import Contact
+from baton_intake.sources.email import without_quote
+from baton_intake.sources.models import IgnoredMail
 from sqlmodel import select
 
 MAIL = Path(__file__).parent / "mail"

@@ -12,7 +12,7 @@ from baton_contracts import (
     IssueReopened,
     IssueResolved,
 )
-from baton_intake.issues.resolutions import on_ownership_event
+from baton_intake.issues.handler import on_ownership_event
 
 ISSUE = {
     "channel": "agent",

@@ -4,8 +4,8 @@ BATON_RETENTION_DAYS. Issues themselves are never purged."""
 
 from datetime import UTC, datetime, timedelta
 
-from baton_intake.channels.email import IgnoredMail
-from baton_intake.issues.models import IdempotencyRecord, Issue
+from baton_intake.issues.models import Issue
+from baton_intake.sources.models import IdempotencyRecord, IgnoredMail
 from prometheus_client import REGISTRY
 from sqlalchemy import func, update
 from sqlmodel import col, select

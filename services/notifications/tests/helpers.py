@@ -9,7 +9,7 @@ from pathlib import Path
 from baton_contracts import DepartmentUpdated, Envelope, Person
 from baton_notifications.deliveries.dispatcher import dispatch_due
 from baton_notifications.deliveries.models import Delivery
-from baton_notifications.sealing import Sealer, sealer_for
+from baton_notifications.sealer import Sealer, sealer_for
 from baton_notifications.settings import Settings
 from baton_runtime import migrations
 from baton_runtime.outbox import OutboxMessage

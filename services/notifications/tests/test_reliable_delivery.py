@@ -7,12 +7,12 @@ from datetime import timedelta
 
 import pytest
 from baton_contracts import OwnerAssigned, parse_event
-from baton_notifications.channels import signing
 from baton_notifications.deliveries.dispatcher import backoff_s
 from baton_notifications.deliveries.handler import on_ownership_event
 from baton_notifications.directory.handler import on_department_updated
 from baton_notifications.recipients import service as recipients
-from baton_notifications.recipients.models import PreferencesUpdate
+from baton_notifications.recipients.schemas import PreferencesUpdate
+from baton_notifications.senders import signing
 from baton_notifications.settings import Settings
 
 from .helpers import (

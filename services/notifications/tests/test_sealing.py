@@ -10,17 +10,14 @@ import sys
 
 import pytest
 from baton_contracts import OwnerAssigned
-from baton_notifications.channels import signing
 from baton_notifications.deliveries.handler import on_ownership_event
 from baton_notifications.directory.handler import on_department_updated
 from baton_notifications.recipients import service as recipients
-from baton_notifications.recipients.models import (
-    UNREADABLE,
-    PreferencesPublic,
-    PreferencesUpdate,
-    RecipientPreferences,
-)
-from baton_notifications.sealing import PREFIX, Sealer, SealingError, reseal_all
+from baton_notifications.recipients.models import RecipientPreferences
+from baton_notifications.recipients.schemas import UNREADABLE, PreferencesPublic, PreferencesUpdate
+from baton_notifications.sealer import PREFIX, Sealer, SealingError
+from baton_notifications.sealing import reseal_all
+from baton_notifications.senders import signing
 from baton_notifications.settings import Settings
 from cryptography.fernet import Fernet
 from pydantic import ValidationError

@@ -6,8 +6,8 @@ import subprocess
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from baton_notifications.channels import email
-from baton_notifications.channels.errors import DeliveryError
+from baton_notifications.senders import email
+from baton_notifications.senders.errors import DeliveryError
 from baton_notifications.settings import Settings
 from pydantic import SecretStr
 

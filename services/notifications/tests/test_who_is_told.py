@@ -16,7 +16,7 @@ from baton_contracts import (
 from baton_notifications.deliveries.handler import on_ownership_event
 from baton_notifications.directory.handler import on_department_updated
 from baton_notifications.recipients import service as recipients
-from baton_notifications.recipients.models import PreferencesUpdate
+from baton_notifications.recipients.schemas import PreferencesUpdate
 from baton_notifications.reporters.handler import on_issue_reported
 
 from conftest import text_of

@@ -8,14 +8,13 @@ from baton_runtime import retention
 from baton_runtime.service import Runtime
 from fastapi import FastAPI
 
-from baton_intake.channels.email import IgnoredMail
-from baton_intake.channels.router import router as channels_router
 from baton_intake.inbound.handler import on_inbound
-from baton_intake.issues.models import IdempotencyRecord
-from baton_intake.issues.resolutions import on_ownership_event
+from baton_intake.issues.handler import on_ownership_event
 from baton_intake.issues.router import router as issues_router
 from baton_intake.limits import BodyLimit
 from baton_intake.settings import Settings
+from baton_intake.sources.models import IdempotencyRecord, IgnoredMail
+from baton_intake.sources.router import router as doors_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -42,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app = runtime.app(
         title="Baton intake",
-        routers=[issues_router, channels_router],
+        routers=[doors_router, issues_router],
         identify_people=False,  # its callers are systems and agents' tools, with API keys
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -7,7 +7,16 @@ from typing import Annotated
 from baton_runtime.service import Runtime, get_runtime
 from fastapi import Depends
 
+from baton_notifications.sealer import Sealer, sealer_for
 from baton_notifications.settings import Settings
 
 # The running service, its settings typed as notifications's own.
 RuntimeDep = Annotated[Runtime[Settings], Depends(get_runtime)]
+
+
+def get_sealer(runtime: RuntimeDep) -> Sealer:
+    return sealer_for(runtime.settings.encryption_keys.get_secret_value())
+
+
+# Seals and opens recipients' webhook secrets and URLs with the configured keys.
+SealerDep = Annotated[Sealer, Depends(get_sealer)]

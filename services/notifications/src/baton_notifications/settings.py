@@ -1,7 +1,20 @@
 from baton_runtime.settings import ServiceSettings
+from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, field_validator
 
-from baton_notifications.sealing import parse_keys
+
+def parse_keys(keys: str) -> list[Fernet]:
+    """The Fernet keys in ``keys`` (comma-separated); ValueError naming a bad one."""
+    fernets = []
+    for n, key in enumerate((k.strip() for k in keys.split(",") if k.strip()), start=1):
+        try:
+            fernets.append(Fernet(key))
+        except ValueError:
+            raise ValueError(
+                f"BATON_ENCRYPTION_KEYS: key {n} is not a Fernet key (32 url-safe base64 "
+                "bytes); make one with: python -m baton_notifications.sealing new-key"
+            ) from None
+    return fernets
 
 
 class Settings(ServiceSettings):
@@ -25,7 +38,7 @@ class Settings(ServiceSettings):
     # Signs generic webhooks of recipients who set no secret of their own.
     webhook_secret: SecretStr | None = None
     # Fernet keys, comma-separated, sealing recipients' webhook secrets and URLs at
-    # rest: the first seals, all open (baton_notifications.sealing). Empty: stored as given.
+    # rest: the first seals, all open (baton_notifications.sealer). Empty: stored as given.
     encryption_keys: SecretStr = SecretStr("")
 
     @field_validator("encryption_keys")

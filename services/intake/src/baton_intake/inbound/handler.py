@@ -27,10 +27,10 @@ from opentelemetry import propagate, trace
 from pydantic import BaseModel, ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_intake.channels import chat, phone, social
 from baton_intake.issues import service
-from baton_intake.issues.models import Channel, Draft, IssueCreate
+from baton_intake.issues.schemas import Channel, Draft, IssueCreate
 from baton_intake.settings import Settings
+from baton_intake.sources import chat, phone, social
 
 Adapter = Callable[[AsyncSession, Settings, BaseCloudEvent, Any], Awaitable[object]]
 

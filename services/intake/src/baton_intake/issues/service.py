@@ -30,7 +30,8 @@ from opentelemetry import trace
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_intake.issues.models import Draft, Issue, IssueUpdate, Outcome, Thread
+from baton_intake.issues.models import Issue, IssueUpdate, Thread
+from baton_intake.issues.schemas import Draft, Outcome
 from baton_intake.settings import Settings
 from baton_intake.text import normalized_subject
 

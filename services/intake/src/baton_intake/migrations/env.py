@@ -1,9 +1,9 @@
 """Alembic environment: importing the model modules registers their tables."""
 
 import baton_intake.auth.models
-import baton_intake.channels.email
 import baton_intake.contacts.models
 import baton_intake.issues.models
+import baton_intake.sources.models
 import baton_runtime.idempotency
 import baton_runtime.outbox
 from baton_runtime.migrations import run_env

@@ -8,9 +8,9 @@ from typing import Any
 from baton_contracts import Envelope
 from pydantic import BaseModel
 
-from baton_notifications.channels import webhooks
 from baton_notifications.deliveries.plan import Notice
 from baton_notifications.deliveries.templates import render
+from baton_notifications.senders import webhooks
 from baton_notifications.settings import Settings
 
 

@@ -24,13 +24,13 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlmodel import col, select
 
 from baton_notifications import metrics as notification_metrics
-from baton_notifications.channels import email, webhooks
-from baton_notifications.channels.errors import DeliveryError
 from baton_notifications.deliveries import service
 from baton_notifications.deliveries.models import Delivery, utcnow
 from baton_notifications.deliveries.service import Clock
 from baton_notifications.recipients import service as recipients
-from baton_notifications.sealing import SealingError, sealer_for
+from baton_notifications.sealer import SealingError, sealer_for
+from baton_notifications.senders import email, webhooks
+from baton_notifications.senders.errors import DeliveryError
 from baton_notifications.settings import Settings
 
 log = logging.getLogger(__name__)

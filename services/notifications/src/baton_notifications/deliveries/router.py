@@ -7,7 +7,8 @@ from fastapi import APIRouter, Query
 from sqlmodel import col, select
 
 from baton_notifications.deliveries import service as deliveries
-from baton_notifications.deliveries.models import Delivery, DeliveryPublic, DeliveryStatus
+from baton_notifications.deliveries.models import Delivery, DeliveryStatus
+from baton_notifications.deliveries.schemas import DeliveryPublic
 
 router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
 

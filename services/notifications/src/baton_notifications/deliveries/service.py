@@ -18,13 +18,14 @@ from baton_runtime.outbox import add_event
 from baton_runtime.problems import Problem
 from baton_runtime.retention import Purge
 from pydantic import BaseModel
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_notifications.deliveries import content
 from baton_notifications.deliveries.models import Delivery, utcnow
 from baton_notifications.deliveries.plan import Notice
 from baton_notifications.recipients import service as recipients
+from baton_notifications.sealer import Sealer
 from baton_notifications.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,24 @@ async def retry(*, session: AsyncSession, delivery_id: int, clock: Clock = utcno
     session.add(row)
     await session.flush()
     return row
+
+
+async def reseal_urls(*, session: AsyncSession, sealer: Sealer) -> int:
+    """Reseal the webhook URL of every delivery that may still be tried (a failed
+    one can be retried by hand) with the first key; returns how many held one."""
+    changed = 0
+    may_retry = select(Delivery).where(
+        col(Delivery.status).in_(["pending", "failed"]),
+        col(Delivery.channel).in_(["slack", "webhook"]),
+    )
+    for delivery in (await session.exec(may_retry)).all():
+        content = json.loads(delivery.content)
+        if "url" in content:
+            content["url"] = sealer.reseal(content["url"])
+            delivery.content = json.dumps(content)
+            session.add(delivery)
+            changed += 1
+    return changed
 
 
 def finished(days: int) -> list[Purge]:

@@ -4,14 +4,12 @@ from typing import Annotated
 
 from baton_runtime.identity import ActorDep
 from baton_runtime.problems import Problem
-from baton_runtime.service import Runtime, SessionDep
+from baton_runtime.service import SessionDep
 from fastapi import APIRouter, Path
 
-from baton_notifications.deps import RuntimeDep
+from baton_notifications.deps import SealerDep
 from baton_notifications.recipients import service as recipients
-from baton_notifications.recipients.models import PreferencesPublic, PreferencesUpdate
-from baton_notifications.sealing import Sealer, sealer_for
-from baton_notifications.settings import Settings
+from baton_notifications.recipients.schemas import PreferencesPublic, PreferencesUpdate
 
 router = APIRouter(prefix="/v1/recipients", tags=["recipients"])
 PersonId = Annotated[str, Path(max_length=128)]
@@ -19,11 +17,11 @@ PersonId = Annotated[str, Path(max_length=128)]
 
 @router.get("/{person_id}/preferences", response_model=PreferencesPublic)
 async def get_preferences(
-    person_id: PersonId, session: SessionDep, runtime: RuntimeDep
+    person_id: PersonId, session: SessionDep, sealer: SealerDep
 ) -> PreferencesPublic:
     """Which channels each kind of notice goes to (email when never set)."""
     row = await recipients.preferences(session=session, person_id=person_id)
-    return PreferencesPublic.of(person_id, row, _sealer(runtime))
+    return PreferencesPublic.of(person_id, row, sealer)
 
 
 @router.put("/{person_id}/preferences", response_model=PreferencesPublic)
@@ -31,7 +29,7 @@ async def put_preferences(
     person_id: PersonId,
     body: PreferencesUpdate,
     session: SessionDep,
-    runtime: RuntimeDep,
+    sealer: SealerDep,
     actor: ActorDep,
 ) -> PreferencesPublic:
     """Replace your channels per kind; escalations always go out by email too.
@@ -40,10 +38,6 @@ async def put_preferences(
         raise Problem(403, "You may change only your own preferences.", title="Forbidden")
     async with session.begin():
         row = await recipients.set_preferences(
-            session=session, person_id=person_id, update=body, sealer=_sealer(runtime)
+            session=session, person_id=person_id, update=body, sealer=sealer
         )
-    return PreferencesPublic.of(person_id, row, _sealer(runtime))
-
-
-def _sealer(runtime: Runtime[Settings]) -> Sealer:
-    return sealer_for(runtime.settings.encryption_keys.get_secret_value())  # type: ignore[attr-defined]
+    return PreferencesPublic.of(person_id, row, sealer)

@@ -2,14 +2,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_notifications.recipients.models import (
     DEFAULT_CHANNELS,
-    PreferencesUpdate,
+    SEALED_FIELDS,
     RecipientPreferences,
 )
-from baton_notifications.sealing import Sealer
+from baton_notifications.recipients.schemas import PreferencesUpdate
+from baton_notifications.sealer import Sealer
 
 ALWAYS_DELIVERED = {"escalated"}
 
@@ -36,6 +38,20 @@ async def set_preferences(
     session.add(row)
     await session.flush()
     return row
+
+
+async def reseal(*, session: AsyncSession, sealer: Sealer) -> int:
+    """Reseal every stored webhook secret and URL with the first key; returns how
+    many people's preferences held one."""
+    changed = 0
+    for prefs in (await session.exec(select(RecipientPreferences))).all():
+        if not any(getattr(prefs, name) for name in SEALED_FIELDS):
+            continue
+        for name in SEALED_FIELDS:
+            setattr(prefs, name, sealer.reseal(getattr(prefs, name)))
+        session.add(prefs)
+        changed += 1
+    return changed
 
 
 def channels_for(row: RecipientPreferences | None, kind: str) -> list[str]:

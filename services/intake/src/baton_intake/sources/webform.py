@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_intake.contacts.service import reporter_id_for
-from baton_intake.issues.models import Draft, ReporterIn
+from baton_intake.issues.schemas import Draft, ReporterIn
 
 EMAIL_PATTERN = (
     r"^[^@ \t\n\r\f\v<>]+@[^@ \t\n\r\f\v<>]+\.[^@ \t\n\r\f\v<>]+$"  # same in Python and ECMA

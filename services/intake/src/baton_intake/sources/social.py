@@ -8,11 +8,11 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_intake.channels.common import opaque_ref, subject_from
 from baton_intake.contacts.service import reporter_id_for
 from baton_intake.issues import service
-from baton_intake.issues.models import Draft, ReporterIn
+from baton_intake.issues.schemas import Draft, ReporterIn
 from baton_intake.settings import Settings
+from baton_intake.sources.common import opaque_ref, subject_from
 
 SOURCE = "social"
 

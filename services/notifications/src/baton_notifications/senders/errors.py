@@ -1,4 +1,4 @@
-"""How a channel reports a failed send: worth retrying, or not."""
+"""How a sender reports a failed send: worth retrying, or not."""
 
 
 class DeliveryError(Exception):

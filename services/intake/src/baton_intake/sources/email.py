@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -23,15 +22,14 @@ from email.utils import parseaddr
 
 from baton_contracts import Attachment
 from baton_runtime.problems import Problem
-from sqlalchemy import Column, Text
-from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_intake.channels.common import NO_SUBJECT, clip, opaque_ref
 from baton_intake.contacts.service import reporter_id_for
 from baton_intake.issues import service
-from baton_intake.issues.models import Draft, IssueAccepted, ReporterIn
+from baton_intake.issues.schemas import Draft, IssueAccepted, ReporterIn
 from baton_intake.settings import Settings
+from baton_intake.sources.common import NO_SUBJECT, clip, opaque_ref
+from baton_intake.sources.models import IgnoredMail
 from baton_intake.text import find_reference, one_line, safe_text, strip_reply_prefix
 
 SOURCE = "email"
@@ -39,18 +37,6 @@ _MSGID = re.compile(r"<[^<>\s]+>")
 _WROTE = re.compile(r"^\s*(On|Am|Le|El)\b.{0,200}(wrote|schrieb|a écrit|escribió)\s*:\s*$")
 _BULK = {"bulk", "junk", "list", "auto_reply"}
 _DAEMONS = {"mailer-daemon", "postmaster", "mail-daemon"}
-
-
-class IgnoredMail(SQLModel, table=True):
-    """Automated mail that was recorded and not taken in: why, never who."""
-
-    __tablename__ = "ignored_mail"
-
-    id: int | None = Field(default=None, primary_key=True)
-    message_id: str | None = Field(default=None, max_length=255)
-    reason: str = Field(sa_column=Column(Text, nullable=False))
-    # Indexed for retention: kept BATON_RETENTION_DAYS, to tell why mail was dropped.
-    received_at: datetime = Field(default_factory=lambda: datetime.now(UTC), index=True)
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import Any
 
 import aiosmtplib
 
-from baton_notifications.channels.errors import DeliveryError
+from baton_notifications.senders.errors import DeliveryError
 from baton_notifications.settings import Settings
 
 

@@ -18,9 +18,10 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_intake.issues.models import IdempotencyRecord, IssueAccepted
+from baton_intake.issues.schemas import IssueAccepted
 from baton_intake.issues.service import Taken
 from baton_intake.settings import Settings
+from baton_intake.sources.models import IdempotencyRecord
 
 Work = Callable[[AsyncSession], Awaitable[Taken | IssueAccepted]]
 STATUS = {"created": 202, "duplicate_linked": 202, "updated": 202, "ignored": 202, "existing": 200}

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from baton_notifications.channels import signing
-from baton_notifications.channels.errors import DeliveryError
+from baton_notifications.senders import signing
+from baton_notifications.senders.errors import DeliveryError
 from baton_notifications.settings import Settings
 
 

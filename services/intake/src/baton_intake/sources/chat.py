@@ -10,11 +10,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_intake.channels.common import clip, subject_from
-from baton_intake.channels.people import Person, reporter
 from baton_intake.issues import service
-from baton_intake.issues.models import Draft, Thread
+from baton_intake.issues.models import Thread
+from baton_intake.issues.schemas import Draft
 from baton_intake.settings import Settings
+from baton_intake.sources.common import clip, subject_from
+from baton_intake.sources.people import Person, reporter
 
 SOURCE = "chat"
 

@@ -8,9 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_intake.channels.webform import EMAIL_PATTERN
 from baton_intake.contacts.service import reporter_id_for
-from baton_intake.issues.models import ReporterIn
+from baton_intake.issues.schemas import ReporterIn
+from baton_intake.sources.webform import EMAIL_PATTERN
 
 PHONE_PATTERN = r"^[0-9+()./ -]{3,40}$"
 

@@ -1,4 +1,4 @@
-"""What the channel adapters share."""
+"""What the sources share."""
 
 from __future__ import annotations
 

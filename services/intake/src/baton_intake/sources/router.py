@@ -1,0 +1,212 @@
+"""The doors: ``POST /v1/issues`` (agents' JSON, and web forms) and
+``POST /v1/channels/{email,chat,phone,social}``. Thin entrypoints, each parsing
+its door's format and handing it to its source; ``accept`` makes every answer
+idempotent and durable."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any
+
+from baton_runtime.problems import Problem
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from baton_intake.auth.models import ApiKey
+from baton_intake.deps import RuntimeDep, Writer
+from baton_intake.issues import service
+from baton_intake.issues.schemas import Draft, IssueAccepted, IssueCreate
+from baton_intake.limits import require_media_type, validated
+from baton_intake.responses import WRITE_ERRORS
+from baton_intake.sources import chat, email, phone, social, webform
+from baton_intake.sources.accept import Work, accept, fingerprint
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Retries with the same key and body get the same answer and create nothing.",
+        max_length=255,
+    ),
+]
+ANSWERS = WRITE_ERRORS | {
+    200: {"model": IssueAccepted, "description": "Already taken in: the existing issue."},
+    202: {"model": IssueAccepted, "description": "Taken in; its event is durable in the outbox."},
+}
+
+_REF = "#/components/schemas/{model}"
+
+
+def _form_schema() -> dict[str, object]:
+    """A form cannot send null: an optional field is simply left out."""
+    schema = webform.WebForm.model_json_schema(ref_template=_REF)
+    for name, prop in schema["properties"].items():
+        options = [o for o in prop.pop("anyOf", []) if o.get("type") != "null"]
+        if options:
+            prop.update(options[0])
+        if prop.get("default", "") is None:
+            del prop["default"]
+        schema["properties"][name] = prop
+    return schema
+
+
+_ISSUE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": IssueCreate.model_json_schema(ref_template=_REF),
+                "example": IssueCreate.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
+            },
+            "application/x-www-form-urlencoded": {
+                "schema": _form_schema(),
+                "example": webform.FORM_EXAMPLE,
+            },
+        },
+    }
+}
+for _content in _ISSUE_BODY["requestBody"]["content"].values():
+    _content["schema"].pop("$defs", None)
+
+_MAIL_EXAMPLE = """\
+From: Ada Lovelace <ada@example.com>
+To: support@shop.example
+Subject: My parcel never arrived
+Message-ID: <c0ffee@example.com>
+Content-Type: text/plain; charset=utf-8
+
+Order 1234 was due on Monday.
+"""
+
+
+def _json_body(request: Request) -> None:
+    # Runs before the body is validated, so another content type is a 415, not a 422.
+    require_media_type(request, "application/json")
+
+
+issue_doors = APIRouter(prefix="/v1/issues", tags=["issues"])
+channel_doors = APIRouter(prefix="/v1/channels", tags=["channels"])
+DOOR: dict[str, Any] = {"status_code": 202, "response_model": IssueAccepted, "responses": ANSWERS}
+JSON_DOOR = DOOR | {"dependencies": [Depends(_json_body)]}
+
+
+async def _take(
+    runtime: RuntimeDep, api_key: ApiKey, idempotency_key: str | None, print_: str, work: Work
+) -> JSONResponse:
+    return await accept(
+        runtime=runtime,
+        principal=api_key.id,
+        idempotency_key=idempotency_key,
+        request_fingerprint=print_,
+        work=work,
+    )
+
+
+@issue_doors.post("", **DOOR, openapi_extra=_ISSUE_BODY)
+async def report_issue(
+    request: Request, runtime: RuntimeDep, api_key: Writer, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    """Take an issue in, from an agent (JSON) or a web form (urlencoded).
+
+    Answers 202 once its ``IssueReported`` event is durable (in the outbox); 200
+    with the existing issue when ``(source_system, external_ref)`` was seen."""
+    kind = require_media_type(request, "application/json", "application/x-www-form-urlencoded")
+    body = await request.body()
+    if kind == "application/json":
+        issue_in = validated(IssueCreate, _json(body))
+        payload = issue_in.model_dump()
+
+        async def work(session: AsyncSession) -> service.Taken:
+            draft = Draft(**issue_in.model_dump())
+            return await service.report(session=session, settings=runtime.settings, draft=draft)
+
+    else:
+        form = validated(webform.WebForm, webform.parse_form(body))
+        payload = form.model_dump()
+
+        async def work(session: AsyncSession) -> service.Taken:
+            reporter = await webform.reporter_id(session=session, form=form)
+            draft = webform.to_draft(form, reporter_id=reporter)
+            return await service.report(session=session, settings=runtime.settings, draft=draft)
+
+    return await _take(runtime, api_key, idempotency_key, fingerprint(payload), work)
+
+
+def _json(body: bytes) -> object:
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise Problem(422, "The body is not valid JSON.", title="Invalid request") from exc
+
+
+@channel_doors.post(
+    "/email",
+    **DOOR,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"message/rfc822": {"schema": {"type": "string"}, "example": _MAIL_EXAMPLE}},
+        }
+    },
+)
+async def take_email(
+    request: Request, runtime: RuntimeDep, api_key: Writer, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    """A raw RFC 5322 message: a new issue, an update (a reply), or recorded and
+    ignored (auto-replies, bounces, bulk mail: outcome ``ignored``)."""
+    require_media_type(request, "message/rfc822")
+    raw = await request.body()
+    return await _take(
+        runtime, api_key, idempotency_key, hashlib.sha256(raw).hexdigest(),
+        lambda session: email.take_in(session=session, settings=runtime.settings, raw=raw),
+    )  # fmt: skip
+
+
+@channel_doors.post("/chat", **JSON_DOOR)
+async def take_chat(
+    transcript: chat.ChatTranscript,
+    runtime: RuntimeDep,
+    api_key: Writer,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """A chat transcript; the same conversation later is an update."""
+    return await _take(
+        runtime, api_key, idempotency_key, fingerprint(transcript.model_dump()),
+        lambda s: chat.take_in(session=s, settings=runtime.settings, transcript=transcript),
+    )  # fmt: skip
+
+
+@channel_doors.post("/phone", **JSON_DOOR)
+async def take_call(
+    call: phone.CallRecord,
+    runtime: RuntimeDep,
+    api_key: Writer,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """A call record from the phone system; the same call_id twice is one issue."""
+    return await _take(
+        runtime, api_key, idempotency_key, fingerprint(call.model_dump()),
+        lambda s: phone.take_in(session=s, settings=runtime.settings, call=call),
+    )  # fmt: skip
+
+
+@channel_doors.post("/social", **JSON_DOOR)
+async def take_post(
+    post: social.SocialPost,
+    runtime: RuntimeDep,
+    api_key: Writer,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """A social media post; the same post_url twice is one issue."""
+    return await _take(
+        runtime, api_key, idempotency_key, fingerprint(post.model_dump()),
+        lambda s: social.take_in(session=s, settings=runtime.settings, post=post),
+    )  # fmt: skip
+
+
+# Every door, for the app (included once all routes above are defined).
+router = APIRouter()
+router.include_router(issue_doors)
+router.include_router(channel_doors)

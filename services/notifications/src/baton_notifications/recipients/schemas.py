@@ -1,0 +1,93 @@
+"""The preferences API's bodies: what a person sets, and what they are shown."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field, HttpUrl, SecretStr, StringConstraints, model_validator
+
+from baton_notifications.recipients.models import DEFAULT_CHANNELS, RecipientPreferences
+from baton_notifications.sealer import Sealer, SealingError
+
+# A plain check, not full RFC 5322: enough to catch a name typed in the wrong field.
+EmailAddress = Annotated[
+    str, StringConstraints(max_length=320, pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+]
+Channel = Literal["email", "slack", "webhook"]
+Kind = Literal[
+    "assigned",
+    "handoff_requested",
+    "handoff_accepted",
+    "handoff_declined",
+    "help_requested",
+    "help_answered",
+    "escalated",
+    "deadline_near",
+    "resolved",
+]
+KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
+
+
+class PreferencesUpdate(BaseModel):
+    # Only needed for someone the catalog does not list; the catalog's address wins.
+    name: str | None = Field(default=None, max_length=200)
+    email: EmailAddress | None = None
+    channels: dict[Kind, list[Channel]] = {}
+    slack_webhook_url: HttpUrl | None = None
+    webhook_url: HttpUrl | None = None
+    webhook_secret: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _addresses_for_chosen_channels(self) -> PreferencesUpdate:
+        chosen = {c for channels in self.channels.values() for c in channels}
+        if "slack" in chosen and self.slack_webhook_url is None:
+            raise ValueError("a kind goes to slack: give slack_webhook_url")
+        if "webhook" in chosen and self.webhook_url is None:
+            raise ValueError("a kind goes to webhook: give webhook_url")
+        return self
+
+
+def _host_only(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/…"
+
+
+UNREADABLE = "(sealed with a key no longer configured: set the URL again)"
+
+
+def _shown(sealer: Sealer, stored: str | None) -> str | None:
+    """A stored URL as shown: its host only, or a note if no key opens it."""
+    try:
+        return _host_only(sealer.open(stored))
+    except SealingError:
+        return UNREADABLE
+
+
+class PreferencesPublic(BaseModel):
+    person_id: str
+    name: str | None
+    email: str | None
+    channels: dict[str, list[str]]  # every kind, with its channels (defaults filled in)
+    # A webhook URL often carries a token (a Slack one is itself a credential):
+    # only its host is shown.
+    slack_webhook_url: str | None
+    webhook_url: str | None
+    webhook_secret_set: bool  # the secret itself is never shown
+
+    @classmethod
+    def of(
+        cls, person_id: str, row: RecipientPreferences | None, sealer: Sealer
+    ) -> PreferencesPublic:
+        chosen = row.channels if row else {}
+        return cls(
+            person_id=person_id,
+            name=row.name if row else None,
+            email=row.email if row else None,
+            channels={k: list(chosen.get(k, DEFAULT_CHANNELS)) for k in KINDS},
+            slack_webhook_url=_shown(sealer, row.slack_webhook_url) if row else None,
+            webhook_url=_shown(sealer, row.webhook_url) if row else None,
+            webhook_secret_set=bool(row and row.webhook_secret),
+        )
