@@ -29,7 +29,7 @@ async def good_routed(stack, http, producer) -> None:
         rule_id=None,
         reason="test",
         liaisons=[GITA],
-        escalation_contact=GITA,
+        head=GITA,
         routed_at=datetime.now(UTC),
     )
     await producer.publish(stack.topic(ISSUES_ROUTED), Envelope.wrap(source="/tests", data=event))

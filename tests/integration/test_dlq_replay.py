@@ -28,7 +28,7 @@ def routed(issue_id: str) -> Envelope:
         source="/tests",
         data=IssueRouted(
             issue_id=issue_id, department="finance", rule_id=None, reason="test",
-            liaisons=[GITA], escalation_contact=GITA, routed_at=datetime.now(UTC),
+            liaisons=[GITA], head=GITA, routed_at=datetime.now(UTC),
         ),
     )  # fmt: skip
 

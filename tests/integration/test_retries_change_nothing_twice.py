@@ -98,7 +98,7 @@ async def test_ownership_failing_once_then_succeeding_assigns_one_owner(
             rule_id=None,
             reason="test",
             liaisons=[GITA],
-            escalation_contact=GITA,
+            head=GITA,
             routed_at=datetime.now(UTC),
         ),
     )

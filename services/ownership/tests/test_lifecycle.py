@@ -454,7 +454,7 @@ async def test_a_reroute_asks_the_new_department_to_accept_and_the_owner_keeps_i
         rule_id=None,
         reason="the model says IT",
         liaisons=[person("it-kofi")],
-        escalation_contact=person("it-head"),
+        head=person("it-head"),
         routed_at=datetime.now(UTC),
         attempt=3,
         silo_alarm=True,

@@ -13,7 +13,7 @@ def test_default_catalog_has_every_department_with_two_liaisons_and_a_contact():
     assert names == {"operations", "sales", "marketing", "finance", "hr", "it", "customer_service"}
     for department in catalog.departments:
         assert len(department.liaisons) >= 2
-        assert department.escalation_contact.email
+        assert department.head.email
 
 
 def person(pid: str) -> dict[str, str]:
@@ -25,7 +25,7 @@ def department(name: str) -> dict:
         "name": name,
         "description": name,
         "liaisons": [person(f"{name}-1")],
-        "escalation_contact": person(f"{name}-head"),
+        "head": person(f"{name}-head"),
     }
 
 

@@ -12,7 +12,7 @@ MIGRATIONS = Path(__file__).parents[1] / "src" / "baton_routing" / "migrations"
 ADMIN = {"X-Baton-Actor": "admin-7"}
 PEOPLE = {
     "liaisons": [{"id": "l-1", "name": "Lee", "email": "lee@example.com"}],
-    "escalation_contact": {"id": "h-1", "name": "Hal", "email": "hal@example.com"},
+    "head": {"id": "h-1", "name": "Hal", "email": "hal@example.com"},
 }
 
 
@@ -134,7 +134,7 @@ async def test_emphasis_naming_an_unknown_department_is_refused(client):
 
 
 async def test_departments_can_be_added_changed_and_deleted(client):
-    body = {"name": "legal", "description": "Contracts", "deadline_hours": 48, **PEOPLE}
+    body = {"name": "legal", "description": "Contracts", "resolve_hours": 48, **PEOPLE}
     assert (await client.post("/v1/departments", json=body, headers=ADMIN)).status_code == 201
     assert (await client.post("/v1/departments", json=body, headers=ADMIN)).status_code == 409
     changed = body | {"description": "Contracts and disputes"}

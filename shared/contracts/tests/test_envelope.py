@@ -75,3 +75,31 @@ def test_parse_error_does_not_echo_field_values():
         parse_event(json.dumps(env).encode())
     assert "reporter.kind" in str(caught.value)
     assert "secret-value-xyz" not in str(caught.value)
+
+
+def test_a_v1_routed_event_is_read_as_the_current_version():
+    """v2 renamed escalation_contact to head: events published before still parse,
+    and consumers get the current model from payload()."""
+    from baton_contracts import ISSUE_ROUTED_V1, ISSUE_ROUTED_V2, IssueRouted, parse_event
+
+    head = {"id": "h", "name": "Hal", "email": "hal@example.com"}
+    v1 = {
+        "specversion": "1.0",
+        "id": "e1",
+        "source": "/baton/routing",
+        "type": ISSUE_ROUTED_V1,
+        "subject": "i1",
+        "time": "2026-11-30T12:00:00Z",
+        "data": {
+            "issue_id": "i1",
+            "department": "finance",
+            "rule_id": None,
+            "reason": "r",
+            "liaisons": [head],
+            "escalation_contact": head,
+            "routed_at": "2026-11-30T12:00:00Z",
+        },
+    }
+    routed = parse_event(json.dumps(v1).encode()).payload()
+    assert isinstance(routed, IssueRouted) and routed.head.id == "h"
+    assert Envelope.wrap(source="/baton/routing", data=routed).type == ISSUE_ROUTED_V2

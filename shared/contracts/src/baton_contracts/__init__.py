@@ -38,7 +38,7 @@ from baton_contracts.reported import (
     Reporter,
 )
 from baton_contracts.reroute import REROUTE_REQUESTED_V1, RerouteRequested
-from baton_contracts.routed import ISSUE_ROUTED_V1, IssueRouted
+from baton_contracts.routed import ISSUE_ROUTED_V1, ISSUE_ROUTED_V2, IssueRouted, IssueRoutedV1
 
 __all__ = [
     "DEADLINE_NEAR_V1",
@@ -55,6 +55,7 @@ __all__ = [
     "ISSUE_REPORTED_V1",
     "ISSUE_RESOLVED_V1",
     "ISSUE_ROUTED_V1",
+    "ISSUE_ROUTED_V2",
     "ISSUE_UPDATED_V1",
     "OWNER_ASSIGNED_V1",
     "REROUTE_REQUESTED_V1",
@@ -75,6 +76,7 @@ __all__ = [
     "IssueReported",
     "IssueResolved",
     "IssueRouted",
+    "IssueRoutedV1",
     "IssueUpdated",
     "OwnerAssigned",
     "OwnershipChange",

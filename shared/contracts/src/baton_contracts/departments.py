@@ -21,7 +21,7 @@ class DepartmentUpdated(BaseModel):
     liaisons: list[Person]
     head: Person  # the department's escalation contact
     updated_at: datetime
-    # The department's own time to resolve, in hours (routing's deadline_hours);
+    # The department's own time to resolve, in hours (routing's catalog says the same);
     # None: ownership's defaults by priority apply.
     resolve_hours: float | None = None
 

@@ -51,13 +51,17 @@ class Envelope(BaseModel):
         return cls(source=source, type=_TYPES[type(data)], subject=data.issue_id, data=data)
 
     def payload(self) -> BaseModel:
-        """The ``data`` as the model its ``type`` names."""
+        """The ``data`` as the current version's model: the model its ``type``
+        names, upgraded when that type is an older version (its ``upgrade()``)."""
         if isinstance(self.data, BaseModel):
-            return self.data
-        model = payload_model(self.type)
-        if model is None:
-            raise EventParseError(f"unknown event type {self.type!r}")
-        return model.model_validate(self.data)
+            data = self.data
+        else:
+            model = payload_model(self.type)
+            if model is None:
+                raise EventParseError(f"unknown event type {self.type!r}")
+            data = model.model_validate(self.data)
+        upgrade = getattr(data, "upgrade", None)
+        return upgrade() if callable(upgrade) else data
 
     def to_json(self) -> bytes:
         return self.model_dump_json().encode()

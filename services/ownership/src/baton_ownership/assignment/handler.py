@@ -31,7 +31,7 @@ async def on_issue_routed(envelope: Envelope, *, runtime: Runtime[Settings]) -> 
             session=session,
             department=routed.department,
             liaisons=routed.liaisons,
-            head=routed.escalation_contact,
+            head=routed.head,
         )
         owner = await service.assign(
             session=session,

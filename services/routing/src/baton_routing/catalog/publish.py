@@ -31,9 +31,9 @@ def department_events(catalog: Catalog) -> list[Envelope]:
             data=DepartmentUpdated(
                 department=d.name,
                 liaisons=d.liaisons,
-                head=d.escalation_contact,
+                head=d.head,
                 updated_at=now,
-                resolve_hours=d.deadline_hours,
+                resolve_hours=d.resolve_hours,
             ),
         )
         for d in catalog.departments

@@ -8,7 +8,7 @@ from functools import cached_property
 
 from baton_contracts import IssueReported, Person
 from baton_contracts.common import Priority
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 FALLBACK_DEPARTMENT = "customer_service"
 
@@ -19,9 +19,14 @@ class Department(BaseModel):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str
     liaisons: list[Person] = Field(min_length=1)
-    escalation_contact: Person
-    # How long the department has to take an issue on, in hours (None: the default).
-    deadline_hours: float | None = Field(default=None, gt=0)
+    # Who the department's issues escalate to, and who holds them when no liaison is
+    # free. Catalog versions from before 0.2 (and their YAML) say escalation_contact.
+    head: Person = Field(validation_alias=AliasChoices("head", "escalation_contact"))
+    # The department's own time to resolve, in hours (None: ownership's defaults by
+    # priority). Formerly deadline_hours.
+    resolve_hours: float | None = Field(
+        default=None, gt=0, validation_alias=AliasChoices("resolve_hours", "deadline_hours")
+    )
 
 
 class Rule(BaseModel):

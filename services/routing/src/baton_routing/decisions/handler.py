@@ -103,7 +103,7 @@ async def _publish(
         reason=decision.reason,
         priority=decision.priority or issue.priority,
         liaisons=department.liaisons,
-        escalation_contact=department.escalation_contact,
+        head=department.head,
         routed_at=datetime.now(UTC),
         model_version=decision.model_version,
         model_score=decision.model_score,
