@@ -1,9 +1,19 @@
 """Idempotent handling: each consumed event id is recorded in the same transaction
-as its effect, so a redelivered event changes nothing and sends nothing twice."""
+as its effect, so a redelivered event changes nothing and sends nothing twice.
+
+A consumer takes messages in batches, and a batch's effects share one
+transaction (``unit_of_work``): handlers call ``handle_once`` as ever, and it
+joins the batch's transaction when one is open. What must wait for the commit
+(waking the outbox relay, recording a span of work that is now durable) goes
+through ``after_commit``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlmodel import Field, SQLModel
@@ -18,6 +28,62 @@ class ProcessedEvent(SQLModel, table=True):
     event_id: str = Field(primary_key=True, max_length=64)
     # Indexed for retention (baton_runtime.retention), which deletes old ids.
     processed_at: datetime = Field(default_factory=lambda: datetime.now(UTC), index=True)
+
+
+@dataclass
+class UnitOfWork:
+    """A transaction several events' effects share, and what runs once it commits."""
+
+    db: Database
+    session: AsyncSession
+    committed: list[Callable[[], None]] = field(default_factory=list)
+
+
+_unit: ContextVar[UnitOfWork | None] = ContextVar("baton_unit_of_work", default=None)
+
+
+def _joined(db: Database) -> UnitOfWork | None:
+    unit = _unit.get()
+    return unit if unit is not None and unit.db is db else None
+
+
+@asynccontextmanager
+async def unit_of_work(db: Database) -> AsyncIterator[UnitOfWork]:
+    """One transaction for the effects of everything handled inside it.
+
+    An exception rolls all of it back (the caller then takes the events one at a
+    time); on commit, the ``after_commit`` actions run in order.
+    """
+    async with db.transaction() as session:
+        unit = UnitOfWork(db=db, session=session)
+        token = _unit.set(unit)
+        try:
+            yield unit
+        finally:
+            _unit.reset(token)
+    for action in unit.committed:
+        action()
+
+
+@asynccontextmanager
+async def transaction(db: Database) -> AsyncIterator[AsyncSession]:
+    """The open unit of work's session, or a transaction of its own."""
+    unit = _joined(db)
+    if unit is not None:
+        yield unit.session
+        return
+    async with db.transaction() as session:
+        yield session
+
+
+def after_commit(action: Callable[[], None]) -> None:
+    """Run ``action`` once the open unit of work commits, or now when none is open
+    (the caller's own transaction has committed by the time it calls this)."""
+    unit = _unit.get()
+    if unit is None:
+        action()
+    else:
+        unit.committed.append(action)
 
 
 async def claim(session: AsyncSession, event_id: str) -> bool:
@@ -36,11 +102,9 @@ async def claim(session: AsyncSession, event_id: str) -> bool:
 async def handle_once(
     db: Database, event_id: str, effect: Callable[[AsyncSession], Awaitable[None]]
 ) -> bool:
-    """Run ``effect`` and record the event in one transaction; skip a repeat.
-
-    Returns whether the effect ran.
-    """
-    async with db.transaction() as session:
+    """Run ``effect`` and record the event in one transaction (the open unit of
+    work's, if any); skip a repeat. Returns whether the effect ran."""
+    async with transaction(db) as session:
         if not await claim(session, event_id):
             return False
         await effect(session)

@@ -153,6 +153,9 @@ class Runtime(Generic[S]):
                 retry_backoff_s=s.handler_retry_backoff_s,
                 session_timeout_ms=s.consumer_session_timeout_ms,
                 heartbeat_interval_ms=s.consumer_heartbeat_interval_ms,
+                db=self.db,
+                max_batch=s.consumer_max_batch,
+                on_committed=self.relay.notify,
             )
             await runner.start()
             self.consumers.append(runner)

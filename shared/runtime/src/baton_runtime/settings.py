@@ -46,6 +46,8 @@ class ServiceSettings(KafkaSettings, AuthSettings):
     # Consumer tuning: short timeouts make a group join fast in tests.
     consumer_session_timeout_ms: int = 10_000
     consumer_heartbeat_interval_ms: int = 3_000
+    # Messages a consumer takes at once; each partition's share is one transaction.
+    consumer_max_batch: int = Field(default=200, ge=1)
     handler_max_attempts: int = 3
     handler_retry_backoff_s: float = 0.2
 

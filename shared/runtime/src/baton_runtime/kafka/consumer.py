@@ -1,7 +1,13 @@
 """Consumer runner: at-least-once delivery into idempotent handlers.
 
-- Offsets are committed only after the handler returned, i.e. after its effect
-  is durable (handlers commit their own database transaction).
+- Messages come in batches. With a database (``db=``), each partition's batch
+  is one unit of work: every handler's effect, and every event id it records,
+  goes into one transaction, committed once, and the batch's offsets are
+  committed once after it. Partitions are handled concurrently (on PostgreSQL;
+  SQLite has one writer), each in its own transaction, and one partition's
+  messages stay in order. If any message of a batch fails, the whole batch's
+  transaction rolls back and its messages are taken one at a time, as below.
+- Offsets are committed only after the effect is durable.
 - A handler that raises is retried with exponential backoff; after the last
   attempt the message goes to ``<topic>.dlq`` with the reason in headers and the
   runner moves on. A message that cannot be parsed goes there at once: retrying
@@ -21,15 +27,18 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 from baton_contracts import Envelope, EventParseError, parse_event
 from baton_contracts.topics import dlq
 from opentelemetry import trace
-from opentelemetry.trace import Status, StatusCode
+from opentelemetry.trace import Span, Status, StatusCode
 
 from baton_runtime import metrics
+from baton_runtime.db import Database, is_postgres
+from baton_runtime.idempotency import unit_of_work
 from baton_runtime.kafka.connection import KafkaConnection, start_client
 from baton_runtime.kafka.producer import EventProducer
 from baton_runtime.kafka.tracing import extract_context, messaging_attributes
@@ -40,6 +49,13 @@ log = logging.getLogger(__name__)
 # What became of a message (span attribute and metric label).
 HANDLED = "handled"
 DEAD_LETTERED = "dead_lettered"
+# A batch's transaction was rolled back; the message is then handled on its own.
+BATCH_GIVEN_UP = "batch_given_up"
+
+
+class _TakeOneByOne(Exception):
+    """A message of a batch failed: roll the batch back, take its messages alone."""
+
 
 Handler = Callable[[Envelope], Awaitable[None]]
 RawHandler = Callable[[ConsumerRecord[bytes, bytes]], Awaitable[None]]
@@ -64,6 +80,9 @@ class ConsumerRunner:
         session_timeout_ms: int = 10_000,
         heartbeat_interval_ms: int = 3_000,
         raw_handler: RawHandler | None = None,
+        db: Database | None = None,
+        max_batch: int = 200,
+        on_committed: Callable[[], None] | None = None,
     ) -> None:
         if (handler is None) == (raw_handler is None):
             raise ValueError("give exactly one of handler and raw_handler")
@@ -75,6 +94,9 @@ class ConsumerRunner:
         self._max_attempts = max_attempts
         self._backoff = retry_backoff_s
         self._group_id = group_id
+        self._db = db
+        self._max_batch = max_batch
+        self._on_committed = on_committed
         self._kafka = KafkaConnection.of(kafka)
         self._consumer_options = dict(
             **self._kafka.client_options(),
@@ -110,28 +132,89 @@ class ConsumerRunner:
 
     async def _run(self) -> None:
         while not self._stopping.is_set():
-            batches = await self._consumer.getmany(timeout_ms=500, max_records=50)
-            for tp, records in batches.items():
+            batches = await self._consumer.getmany(timeout_ms=500, max_records=self._max_batch)
+            if not batches:
+                continue
+            if self._db is not None and is_postgres(self._db.engine) and len(batches) > 1:
+                done = await asyncio.gather(*(self._partition(tp, r) for tp, r in batches.items()))
+            else:
+                done = [await self._partition(tp, r) for tp, r in batches.items()]
+            offsets = {tp: OffsetAndMetadata(nxt, "") for tp, nxt in done if nxt is not None}
+            if offsets:
+                await self._consumer.commit(offsets)
+            if self._on_committed is not None:
+                self._on_committed()
+
+    async def _partition(
+        self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> tuple[TopicPartition, int | None]:
+        """Handle one partition's batch; says the offset to commit next (None: none)."""
+        started = time.monotonic()
+        if self._db is not None and self._handler is not None and len(records) > 1:
+            try:
+                async with unit_of_work(self._db):
+                    for record in records:
+                        await self._process_in_unit(record)
+            except Exception as exc:
+                # Rolled back: nothing of the batch is durable; handled one by one below.
+                if not isinstance(exc, _TakeOneByOne):
+                    log.warning("batch on %s not committed: %s", tp.topic, type(exc).__name__)
+            else:
+                elapsed = time.monotonic() - started
                 for record in records:
-                    started = time.monotonic()
-                    try:
-                        outcome = await self._process(record)
-                    except Exception:
-                        # Only a failed dead-lettering lands here (Kafka unreachable):
-                        # rewind so the message is neither lost nor skipped.
-                        log.exception(
-                            "cannot dead-letter %s[%d]@%d; will retry",
-                            tp.topic,
-                            tp.partition,
-                            record.offset,
-                        )
-                        self._consumer.seek(tp, record.offset)
-                        await asyncio.sleep(1.0)
-                        break
-                    await self._commit(tp, record.offset + 1)
-                    self._measure(tp, record.offset, outcome, time.monotonic() - started)
-                    if self._stopping.is_set():
-                        return
+                    self._measure(tp, record.offset, HANDLED, elapsed)
+                return tp, records[-1].offset + 1
+        next_offset = None
+        for record in records:
+            started = time.monotonic()
+            try:
+                outcome = await self._process(record)
+            except Exception:
+                # Only a failed dead-lettering lands here (Kafka unreachable):
+                # rewind so the message is neither lost nor skipped.
+                log.exception(
+                    "cannot dead-letter %s[%d]@%d; will retry",
+                    tp.topic,
+                    tp.partition,
+                    record.offset,
+                )
+                self._consumer.seek(tp, record.offset)
+                await asyncio.sleep(1.0)
+                break
+            next_offset = record.offset + 1
+            # Committed at once: a later message of this batch may take retries.
+            await self._commit(tp, next_offset)
+            self._measure(tp, record.offset, outcome, time.monotonic() - started)
+            if self._stopping.is_set():
+                break
+        return tp, None
+
+    async def _process_in_unit(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        """Handle one record inside the batch's unit of work, once; any failure
+        (including a message that does not parse) gives the batch up."""
+        with self._span(record) as span:
+            try:
+                envelope = parse_event(record.value)
+            except EventParseError as exc:
+                span.set_attribute("baton.outcome", BATCH_GIVEN_UP)
+                raise _TakeOneByOne from exc
+            span.set_attribute("messaging.message.id", envelope.id)
+            span.set_attribute("baton.event_type", envelope.type)
+            handler = self._handler
+            assert handler is not None
+            try:
+                await handler(envelope)
+            except Exception as exc:
+                span.set_attribute("baton.outcome", BATCH_GIVEN_UP)
+                log.info(
+                    "batch on %s given up at offset %d (%s); its messages go one by one",
+                    record.topic,
+                    record.offset,
+                    type(exc).__name__,
+                )
+                raise _TakeOneByOne from exc
+            span.set_attribute("baton.outcome", HANDLED)
+            span.set_attribute("baton.attempts", 1)
 
     def _measure(self, tp: TopicPartition, offset: int, outcome: str, seconds: float) -> None:
         labels = {metrics.TOPIC: tp.topic}
@@ -157,8 +240,8 @@ class ConsumerRunner:
     async def _commit(self, tp: TopicPartition, offset: int) -> None:
         await self._consumer.commit({tp: OffsetAndMetadata(offset, "")})
 
-    async def _process(self, record: ConsumerRecord[bytes, bytes]) -> str:
-        """Handle one record, retrying, or dead-letter it; says which it did."""
+    def _span(self, record: ConsumerRecord[bytes, bytes]) -> AbstractContextManager[Span]:
+        """The record's CONSUMER span, a child of its producer's (``traceparent``)."""
         key = record.key.decode(errors="replace") if record.key else None
         attrs = messaging_attributes(
             topic=record.topic, operation="process", event_id=None, issue_id=key
@@ -166,12 +249,16 @@ class ConsumerRunner:
         attrs["messaging.consumer.group.name"] = self._group_id
         attrs["messaging.destination.partition.id"] = str(record.partition)
         attrs["messaging.kafka.offset"] = record.offset
-        with tracer().start_as_current_span(
+        return tracer().start_as_current_span(
             f"process {record.topic}",
             context=extract_context(record.headers),
             kind=trace.SpanKind.CONSUMER,
             attributes=attrs,
-        ) as span:
+        )
+
+    async def _process(self, record: ConsumerRecord[bytes, bytes]) -> str:
+        """Handle one record, retrying, or dead-letter it; says which it did."""
+        with self._span(record) as span:
             if self._raw_handler is not None:
                 raw_handler = self._raw_handler
 
