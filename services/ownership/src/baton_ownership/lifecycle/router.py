@@ -13,9 +13,10 @@ from baton_runtime.service import SessionDep
 from fastapi import APIRouter, Depends
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_ownership.core.store import Ctx
 from baton_ownership.deps import ActorDep, ClockDep, RuntimeDep
 from baton_ownership.lifecycle import service
-from baton_ownership.lifecycle.models import (
+from baton_ownership.lifecycle.schemas import (
     AcknowledgeIn,
     AnswerIn,
     DecideHandoffIn,
@@ -29,6 +30,7 @@ from baton_ownership.lifecycle.models import (
     ReopenIn,
     ResolveIn,
 )
+from baton_ownership.problems import as_problems
 
 router = APIRouter(prefix="/v1/issues", tags=["lifecycle"])
 
@@ -57,25 +59,24 @@ async def state_of(session: AsyncSession, issue_id: str) -> IssueState:
 
 
 class Acting:
-    """One person acting on one issue: run the step in a transaction, wake the
-    outbox relay, answer with the issue's new state."""
+    """One person acting on one issue: run the step in a transaction (a refusal
+    is a problem detail), wake the outbox relay, answer with the issue's new state."""
 
     def __init__(
         self, session: SessionDep, runtime: RuntimeDep, actor_id: ActorDep, clock: ClockDep
     ) -> None:
         self.session, self.runtime, self.actor_id, self.clock = session, runtime, actor_id, clock
 
-    async def apply(
-        self, issue_id: str, step: Callable[[service.Ctx], Awaitable[Any]]
-    ) -> IssueState:
-        ctx = service.Ctx(
+    async def apply(self, issue_id: str, step: Callable[[Ctx], Awaitable[Any]]) -> IssueState:
+        ctx = Ctx(
             session=self.session,
             settings=self.runtime.settings,
             actor_id=self.actor_id,
             clock=self.clock,
         )
-        async with self.session.begin():
-            await step(ctx)
+        with as_problems():
+            async with self.session.begin():
+                await step(ctx)
         ctx.committed()
         self.runtime.relay.notify()
         return await state_of(self.session, issue_id)
