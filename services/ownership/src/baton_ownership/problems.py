@@ -1,13 +1,13 @@
-"""The routers' side of the lifecycle's refusals: each domain error becomes the
+"""Ownership's refusals over HTTP: each domain error from the core becomes the
 problem details a person reads (404, 403, 409 with the issue's state and
-version, 422). Kafka handlers and the checker see only the domain errors."""
+version, 422). ``create_app`` installs ``answer``; Kafka handlers and the
+deadline checker see only the domain errors."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from baton_runtime.problems import Problem
+from baton_runtime.problems import Problem, problem_response
+from fastapi import Request
+from fastapi.responses import JSONResponse
 
 from baton_ownership.core.errors import (
     Invalid,
@@ -33,13 +33,11 @@ def problem_of(error: OwnershipError) -> Problem:
             return Problem(409, error.detail, title=error.title, version=error.version)
         case Invalid():
             return Problem(422, error.detail, title=error.title)
-    raise error  # a refusal without an answer over HTTP yet: a bug, seen as a 500
+    raise TypeError(f"no problem details for {type(error).__name__}")
 
 
-@contextmanager
-def as_problems() -> Iterator[None]:
-    """Answer the lifecycle's refusals raised inside as problem details."""
-    try:
-        yield
-    except OwnershipError as error:
-        raise problem_of(error) from error
+async def answer(request: Request, error: Exception) -> JSONResponse:
+    """Answers an OwnershipError raised by any route as problem details."""
+    assert isinstance(error, OwnershipError)
+    problem = problem_of(error)
+    return problem_response(request, problem.status, problem.title, problem.detail, **problem.extra)

@@ -10,7 +10,6 @@ from baton_ownership.core.store import Ctx
 from baton_ownership.deps import ActorDep, ClockDep, RuntimeDep
 from baton_ownership.directory import service as directory
 from baton_ownership.directory.schemas import AvailabilityUpdate, MemberPublic
-from baton_ownership.problems import as_problems
 
 router = APIRouter()
 
@@ -47,12 +46,11 @@ async def set_availability(
     """Go on duty or away, or change capacity. Issues the head held for want of a
     liaison move to liaisons who are now free, oldest first."""
     ctx = Ctx(session=session, settings=runtime.settings, actor_id=actor_id, clock=clock)
-    with as_problems():
-        async with session.begin():
-            member = await service.set_availability(
-                ctx, department=department, person_id=person_id,
-                on_duty=body.on_duty, capacity=body.capacity,
-            )  # fmt: skip
+    async with session.begin():
+        member = await service.set_availability(
+            ctx, department=department, person_id=person_id,
+            on_duty=body.on_duty, capacity=body.capacity,
+        )  # fmt: skip
     runtime.relay.notify()
     counts = await directory.open_issue_counts(session=session, department=department)
     return MemberPublic.of(member, counts.get(person_id, 0))

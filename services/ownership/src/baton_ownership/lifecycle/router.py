@@ -30,7 +30,6 @@ from baton_ownership.lifecycle.schemas import (
     ReopenIn,
     ResolveIn,
 )
-from baton_ownership.problems import as_problems
 
 router = APIRouter(prefix="/v1/issues", tags=["lifecycle"])
 
@@ -59,8 +58,9 @@ async def state_of(session: AsyncSession, issue_id: str) -> IssueState:
 
 
 class Acting:
-    """One person acting on one issue: run the step in a transaction (a refusal
-    is a problem detail), wake the outbox relay, answer with the issue's new state."""
+    """One person acting on one issue: run the step in a transaction, wake the
+    outbox relay, answer with the issue's new state (a refusal rolls the step back
+    and is answered by ``problems.answer``)."""
 
     def __init__(
         self, session: SessionDep, runtime: RuntimeDep, actor_id: ActorDep, clock: ClockDep
@@ -74,9 +74,8 @@ class Acting:
             actor_id=self.actor_id,
             clock=self.clock,
         )
-        with as_problems():
-            async with self.session.begin():
-                await step(ctx)
+        async with self.session.begin():
+            await step(ctx)
         ctx.committed()
         self.runtime.relay.notify()
         return await state_of(self.session, issue_id)
