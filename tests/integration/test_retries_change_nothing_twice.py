@@ -5,12 +5,12 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 
-import baton_ownership.lifecycle.steps as ownership_events
+import baton_ownership.core.store as ownership_events
 import pytest
 from baton_contracts import Envelope, IssueRouted, OwnerAssigned, Person, parse_event
 from baton_contracts.topics import ISSUES_OWNERSHIP, ISSUES_ROUTED
 from baton_ownership.app import create_app as create_ownership
-from baton_ownership.assignment.models import IssueOwner
+from baton_ownership.core.models import IssueOwner
 from baton_ownership.settings import Settings as OwnershipSettings
 from baton_runtime.outbox import OutboxMessage
 from sqlmodel import func, select

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from baton_contracts import Person
+from baton_ownership.core.store import Ctx
 from baton_ownership.directory import service as directory
-from baton_ownership.lifecycle.service import Ctx
 from baton_ownership.settings import Settings
 from baton_runtime.settings import ServiceSettings
 

@@ -1,6 +1,6 @@
 import pytest
 from baton_ownership.assignment import service
-from baton_ownership.assignment.models import IssueOwner
+from baton_ownership.core.models import IssueOwner
 from baton_ownership.directory import service as directory
 from baton_ownership.directory.models import Member
 from sqlalchemy.exc import IntegrityError

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from baton_contracts import Escalated, OwnerAssigned, parse_event
 from baton_ownership.assignment import service as assignment
-from baton_ownership.assignment.models import IssueOwner
+from baton_ownership.core.models import IssueOwner
 from baton_ownership.deadlines import clocks
 from baton_ownership.deadlines import service as deadlines
 from baton_ownership.deadlines.models import Deadline

@@ -132,6 +132,24 @@ async def test_refusals_are_problems_with_the_right_status(client):
     assert r.status_code == 404
 
 
+async def test_a_change_the_state_does_not_allow_is_a_409_naming_state_and_version(client):
+    await client.post("/v1/issues/i-1/acknowledge", json={"version": 1}, headers=as_("ops-ana"))
+    r = await client.post("/v1/issues/i-1/acknowledge", json={"version": 2}, headers=as_("ops-ana"))
+    assert r.headers["content-type"] == "application/problem+json"
+    body = r.json()
+    assert (r.status_code, body["title"], body["state"], body["version"]) == (
+        409,
+        "Not allowed in this state",
+        "acknowledged",
+        2,
+    )
+    assert body["instance"] == "/v1/issues/i-1/acknowledge"
+    r = await client.post(
+        "/v1/issues/i-1/handoffs/99/accept", json={"version": 2}, headers=as_("fin-gita")
+    )
+    assert (r.status_code, r.json()["title"]) == (404, "Hand-off not found")
+
+
 async def test_availability_changes_hand_held_issues_to_a_liaison(client):
     for pid in ("ops-ana", "ops-ben"):
         r = await client.put(

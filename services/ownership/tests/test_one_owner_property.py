@@ -12,14 +12,15 @@ from datetime import timedelta
 from pathlib import Path
 
 from baton_ownership.assignment import service as assignment
-from baton_ownership.assignment.models import IssueOwner
+from baton_ownership.core.errors import OwnershipError
+from baton_ownership.core.models import Handoff, HelpRequest, HistoryEntry, IssueOwner
+from baton_ownership.core.store import Ctx
 from baton_ownership.directory.models import Member
 from baton_ownership.lifecycle import service as lifecycle
-from baton_ownership.lifecycle.models import Handoff, HelpRequest, HistoryEntry
+from baton_ownership.problems import problem_of
 from baton_ownership.settings import Settings
 from baton_runtime import migrations
 from baton_runtime.db import Database
-from baton_runtime.problems import Problem
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -71,19 +72,18 @@ class OwnershipMachine(RuleBasedStateMachine):
 
     async def _act(self, actor: str, step, **kw):
         async with self.db.transaction() as session:
-            ctx = lifecycle.Ctx(
-                session=session, settings=self.settings, actor_id=actor, clock=self.clock
-            )
+            ctx = Ctx(session=session, settings=self.settings, actor_id=actor, clock=self.clock)
             return await step(ctx, **kw)
 
     def act(self, actor: str, step, **kw) -> bool:
-        """Apply a step; a refusal (4xx problem) is a legitimate outcome, not a failure."""
+        """Apply a step; a refusal (answered as a 4xx problem) is a legitimate outcome,
+        not a failure."""
         self.clock.advance(minutes=7)
         try:
             self.run(self._act(actor, step, **kw))
             return True
-        except Problem as problem:
-            assert 400 <= problem.status < 500
+        except OwnershipError as refusal:
+            assert 400 <= problem_of(refusal).status < 500
             return False
 
     def issue(self, issue_id: str) -> IssueOwner:

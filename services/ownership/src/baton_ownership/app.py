@@ -16,12 +16,14 @@ from fastapi import FastAPI
 
 from baton_ownership.assignment.handler import on_issue_routed
 from baton_ownership.assignment.router import router as owner_router
+from baton_ownership.core.errors import OwnershipError
 from baton_ownership.deadlines import service as deadlines
 from baton_ownership.deadlines.handler import on_delivery_failed
 from baton_ownership.directory.handler import on_department_updated
 from baton_ownership.directory.router import router as directory_router
 from baton_ownership.insights.router import router as insights_router
 from baton_ownership.lifecycle.router import router as lifecycle_router
+from baton_ownership.problems import answer
 from baton_ownership.settings import Settings
 
 
@@ -41,7 +43,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "deadline checker",
         partial(deadlines.check, db=runtime.db, settings=settings),
     )
-    return runtime.app(
+    app = runtime.app(
         title="Baton ownership",
         routers=[owner_router, lifecycle_router, directory_router, insights_router],
     )
+    app.add_exception_handler(OwnershipError, answer)
+    return app

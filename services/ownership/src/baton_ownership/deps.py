@@ -10,7 +10,7 @@ from baton_runtime import identity
 from baton_runtime.service import Runtime, get_runtime
 from fastapi import Depends, Request
 
-from baton_ownership.assignment.models import utcnow
+from baton_ownership.core.state import utcnow
 from baton_ownership.settings import Settings
 
 

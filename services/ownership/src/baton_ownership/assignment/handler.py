@@ -10,12 +10,15 @@ from opentelemetry import trace
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_ownership.assignment import service
+from baton_ownership.core import store, transitions
+from baton_ownership.core.store import Ctx
 from baton_ownership.deadlines import clocks
+from baton_ownership.deadlines import service as deadlines
 from baton_ownership.directory import service as directory
 from baton_ownership.insights import stays
-from baton_ownership.lifecycle import service as lifecycle
-from baton_ownership.lifecycle.service import Ctx, owner_assigned
 from baton_ownership.settings import Settings
+
+ROUTING = "baton-routing"
 
 
 async def on_issue_routed(envelope: Envelope, *, runtime: Runtime[Settings]) -> None:
@@ -33,22 +36,23 @@ async def on_issue_routed(envelope: Envelope, *, runtime: Runtime[Settings]) -> 
             liaisons=routed.liaisons,
             head=routed.head,
         )
-        owner = await service.assign(
+        issue = await service.assign(
             session=session,
             issue_id=routed.issue_id,
             department=routed.department,
             priority=routed.priority,
+            # This handler's span is in the issue's trace: every later change joins it.
+            trace_context=carrier_from_current(),
         )
-        if owner is None:
+        if issue is None:
             await rerouted(session, routed, runtime=runtime)
             return
-        span.set_attribute("baton.owner_id", owner.owner_id)
-        owner.trace_context = carrier_from_current()  # this handler's span is in the issue's trace
-        ctx = Ctx(session=session, settings=runtime.settings, actor_id="baton-routing")
+        span.set_attribute("baton.owner_id", issue.owner_id)
+        ctx = Ctx(session=session, settings=runtime.settings, actor_id=ROUTING)
         for kind in ("acknowledge", "resolve"):
-            await clocks.start(session, owner, kind, settings=ctx.policy, now=ctx.clock())
-        stays.begin(session, owner, via="routing", at=owner.assigned_at)
-        ctx.emit(owner_assigned(owner, via="routing", previous_owner_id=None))
+            await clocks.start(session, issue, kind, settings=ctx.settings, now=ctx.clock())
+        stays.begin(session, issue, via="routing", at=issue.assigned_at)
+        ctx.emit(transitions.owner_assigned(issue, via="routing", previous_owner_id=None))
 
     if await handle_once(runtime.db, envelope.id, effect):
         runtime.relay.notify()
@@ -61,20 +65,18 @@ async def rerouted(
     baton only changes hands when the next runner takes it: the owner keeps the
     issue, and the new department is asked to accept it (a hand-off)."""
     span = trace.get_current_span()
-    ctx = Ctx(session=session, settings=runtime.settings, actor_id="baton-routing")
-    issue = await lifecycle.load(ctx, routed.issue_id)
+    ctx = Ctx(session=session, settings=runtime.settings, actor_id=ROUTING)
+    issue = await store.load(ctx, routed.issue_id)
     if routed.attempt <= 1 or issue.state == "resolved":
         span.set_attribute("baton.outcome", "already_owned")
         return
     if routed.silo_alarm:
-        await lifecycle.silo_alarm(ctx, issue)
-    if routed.department == issue.department or await lifecycle.pending_handoff(
-        ctx, issue.issue_id
-    ):
+        issue = await deadlines.silo_alarm(ctx, issue)
+    if routed.department == issue.department or issue.pending is not None:
         span.set_attribute("baton.outcome", "reroute_noted")
         return
-    await lifecycle.open_handoff(
-        ctx, issue, version=issue.version, to_department=routed.department, to_person_id=None,
+    await store.open_handoff(
+        ctx, issue, to_department=routed.department, to_person_id=None,
         reason=f"Rerouted (attempt {routed.attempt}): {routed.reason}",
     )  # fmt: skip
     span.set_attribute("baton.outcome", "reroute_handoff_requested")

@@ -5,12 +5,16 @@ from baton_runtime.service import SessionDep
 from fastapi import APIRouter
 
 from baton_ownership.assignment import service
-from baton_ownership.assignment.models import OwnerPublic
+from baton_ownership.assignment.schemas import OwnerPublic
+from baton_ownership.core.store import Ctx
+from baton_ownership.deps import ActorDep, ClockDep, RuntimeDep
+from baton_ownership.directory import service as directory
+from baton_ownership.directory.schemas import AvailabilityUpdate, MemberPublic
 
-router = APIRouter(prefix="/v1/issues", tags=["ownership"])
+router = APIRouter()
 
 
-@router.get("/{issue_id}/owner", response_model=OwnerPublic)
+@router.get("/v1/issues/{issue_id}/owner", response_model=OwnerPublic, tags=["ownership"])
 async def read_owner(issue_id: str, session: SessionDep) -> OwnerPublic:
     """The one accountable owner of an issue (404 until it is routed and assigned)."""
     owner = await service.get(session=session, issue_id=issue_id)
@@ -23,3 +27,30 @@ async def read_owner(issue_id: str, session: SessionDep) -> OwnerPublic:
             title="No owner yet",
         )
     return OwnerPublic.of(owner)
+
+
+@router.put(
+    "/v1/departments/{department}/members/{person_id}/availability",
+    response_model=MemberPublic,
+    tags=["directory"],
+)
+async def set_availability(
+    department: str,
+    person_id: str,
+    body: AvailabilityUpdate,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    actor_id: ActorDep,
+    clock: ClockDep,
+) -> MemberPublic:
+    """Go on duty or away, or change capacity. Issues the head held for want of a
+    liaison move to liaisons who are now free, oldest first."""
+    ctx = Ctx(session=session, settings=runtime.settings, actor_id=actor_id, clock=clock)
+    async with session.begin():
+        member = await service.set_availability(
+            ctx, department=department, person_id=person_id,
+            on_duty=body.on_duty, capacity=body.capacity,
+        )  # fmt: skip
+    runtime.relay.notify()
+    counts = await directory.open_issue_counts(session=session, department=department)
+    return MemberPublic.of(member, counts.get(person_id, 0))

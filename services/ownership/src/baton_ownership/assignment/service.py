@@ -5,17 +5,23 @@ is available, until one is (``drain``)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_ownership.assignment.models import DepartmentCursor, IssueOwner
+from baton_ownership.assignment.models import DepartmentCursor
+from baton_ownership.core import store, transitions
+from baton_ownership.core.errors import NotFound, NotYours
+from baton_ownership.core.models import IssueOwner
+from baton_ownership.core.state import Issue, Seat, utcnow
+from baton_ownership.core.store import Ctx
 from baton_ownership.directory import service as directory
 from baton_ownership.directory.models import Member
 
 
-async def pick(*, session: AsyncSession, department: str) -> tuple[Member, bool] | None:
-    """The next owner in ``department`` and whether they are its head (no liaison free)."""
+async def pick(*, session: AsyncSession, department: str) -> Seat | None:
+    """The next owner in ``department``: a liaison, else its head (none free)."""
     available = await directory.available_liaisons(session=session, department=department)
     if available:
         fewest = min(count for _, count in available)
@@ -27,9 +33,9 @@ async def pick(*, session: AsyncSession, department: str) -> tuple[Member, bool]
         chosen = equals[cursor.next_index % len(equals)]
         cursor.next_index += 1
         session.add(cursor)
-        return chosen, False
+        return directory.seat(chosen)
     head = await directory.head_of(session=session, department=department)
-    return (head, True) if head is not None else None
+    return directory.seat(head) if head is not None else None
 
 
 async def assign(
@@ -39,36 +45,28 @@ async def assign(
     department: str,
     priority: str = "normal",
     now: datetime | None = None,
-) -> IssueOwner | None:
+    trace_context: dict[str, Any] | None = None,
+) -> Issue | None:
     """Give a newly routed issue its owner; None when it already has one."""
     if await session.get(IssueOwner, issue_id) is not None:
         return None
-    picked = await pick(session=session, department=department)
-    if picked is None:
+    seat = await pick(session=session, department=department)
+    if seat is None:
         raise LookupError(f"department {department!r} has neither liaisons nor a head")
-    member, held_by_head = picked
-    owner = IssueOwner(
-        issue_id=issue_id,
-        department=department,
-        owner_id=member.person_id,
-        owner_name=member.name,
-        owner_email=member.email,
-        priority=priority,
-        held_by_head=held_by_head,
+    issue = transitions.assign(
+        issue_id=issue_id, department=department, to=seat, priority=priority, now=now or utcnow()
     )
-    if now is not None:
-        owner.assigned_at = owner.department_since = now
-    session.add(owner)
+    session.add(store.new_row(issue, trace_context=trace_context))
     await session.flush()  # the primary key rejects a second owner here, not at commit
-    return owner
+    return issue
 
 
-async def held_by_head(*, session: AsyncSession, department: str) -> list[IssueOwner]:
+async def held_by_head(*, session: AsyncSession, department: str) -> list[str]:
     """Issues the head holds for want of a liaison, oldest first."""
     return list(
         (
             await session.exec(
-                select(IssueOwner)
+                select(IssueOwner.issue_id)
                 .where(
                     IssueOwner.department == department,
                     IssueOwner.held_by_head == True,  # noqa: E712
@@ -78,6 +76,44 @@ async def held_by_head(*, session: AsyncSession, department: str) -> list[IssueO
             )
         ).all()
     )
+
+
+async def drain(ctx: Ctx, *, department: str) -> list[Issue]:
+    """Hand issues the head holds for want of a liaison to liaisons now free, oldest first."""
+    moved = []
+    for issue_id in await held_by_head(session=ctx.session, department=department):
+        issue = await store.load(ctx, issue_id)
+        if issue.pending is not None:
+            continue
+        seat = await pick(session=ctx.session, department=department)
+        if seat is None or seat.role == "head":
+            break  # nobody but the head is free
+        change = transitions.rebalance(issue, to=seat, actor_id=ctx.actor_id, now=ctx.clock())
+        moved.append(await store.apply(ctx, change))
+    return moved
+
+
+async def set_availability(
+    ctx: Ctx, *, department: str, person_id: str, on_duty: bool | None, capacity: int | None
+) -> Member:
+    """Go on duty or away, or change capacity (oneself, or the department head);
+    issues the head held move to liaisons who are now free."""
+    session = ctx.session
+    member = await directory.member(session=session, department=department, person_id=person_id)
+    if member is None:
+        raise NotFound(f"{person_id!r} is not in {department}.", title="Unknown member")
+    if ctx.actor_id != person_id and not await directory.is_head(
+        session=session, department=department, person_id=ctx.actor_id
+    ):
+        raise NotYours("Only the member themself or the department head may change this.")
+    if on_duty is not None:
+        member.on_duty = on_duty
+    if capacity is not None:
+        member.capacity = capacity
+    session.add(member)
+    await session.flush()
+    await drain(ctx, department=department)
+    return member
 
 
 async def get(*, session: AsyncSession, issue_id: str) -> IssueOwner | None:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_ownership.assignment.models import IssueOwner
+from baton_ownership.core.state import Issue
 from baton_ownership.deadlines.models import Deadline, Kind
 from baton_ownership.directory import service as directory
 from baton_ownership.settings import Settings
@@ -41,7 +41,7 @@ def warn_at(settings: Settings, now: datetime, due_at: datetime) -> datetime | N
 
 
 async def start(
-    session: AsyncSession, issue: IssueOwner, kind: Kind, *, settings: Settings, now: datetime
+    session: AsyncSession, issue: Issue, kind: Kind, *, settings: Settings, now: datetime
 ) -> None:
     """Start the acknowledge or resolve clock for the issue's current department."""
     hours = await directory.resolve_hours(session=session, department=issue.department)

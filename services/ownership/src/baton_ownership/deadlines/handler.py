@@ -10,10 +10,10 @@ from opentelemetry import trace
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_ownership.assignment.models import IssueOwner
+from baton_ownership.core.models import IssueOwner
+from baton_ownership.core.store import Ctx
 from baton_ownership.deadlines import service as deadlines
 from baton_ownership.deadlines.models import Deadline
-from baton_ownership.lifecycle import service as lifecycle
 from baton_ownership.settings import Settings
 
 
@@ -33,7 +33,7 @@ async def on_delivery_failed(envelope: Envelope, *, runtime: Runtime[Settings]) 
 
 async def _escalate_if_unreached(
     session: AsyncSession, failed: DeliveryFailed, *, settings: Settings
-) -> lifecycle.Ctx | None:
+) -> Ctx | None:
     """Escalate the issue when the one who failed to hear is its unacknowledged owner."""
     span = trace.get_current_span()
     issue = await session.get(IssueOwner, failed.issue_id)
@@ -47,8 +47,7 @@ async def _escalate_if_unreached(
     ))).first()  # fmt: skip
     if deadline is None:
         return None
-    ctx = lifecycle.Ctx(session=session, settings=settings, actor_id=deadlines.CHECKER)
-    await lifecycle.load(ctx, issue.issue_id)  # joins the issue's trace
-    await deadlines.escalate(ctx, deadline, settings=settings, reason="owner_unreachable")
+    ctx = Ctx(session=session, settings=settings, actor_id=deadlines.CHECKER)
+    await deadlines.escalate(ctx, deadline, reason="owner_unreachable")  # joins the issue's trace
     span.set_attribute("baton.outcome", "escalated")
     return ctx

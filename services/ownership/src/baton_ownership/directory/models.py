@@ -3,13 +3,7 @@ what only ownership knows: whether each is on duty and how many issues they take
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import BaseModel
-from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
-
-Role = Literal["liaison", "head"]
 
 
 class Member(SQLModel, table=True):
@@ -33,18 +27,3 @@ class DepartmentPolicy(SQLModel, table=True):
 
     department: str = Field(primary_key=True, max_length=64)
     resolve_hours: float | None = None  # its own time to resolve, else the defaults
-
-
-class AvailabilityUpdate(BaseModel):
-    on_duty: bool | None = None
-    capacity: int | None = PydanticField(default=None, ge=0, le=10_000)
-
-
-class MemberPublic(BaseModel):
-    department: str
-    person_id: str
-    role: Role
-    active: bool
-    on_duty: bool
-    capacity: int
-    open_issues: int

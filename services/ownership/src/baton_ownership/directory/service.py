@@ -7,7 +7,8 @@ from baton_contracts import Person
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_ownership.assignment.models import IssueOwner
+from baton_ownership.core.models import IssueOwner
+from baton_ownership.core.state import Actor, Department, Seat
 from baton_ownership.directory.models import DepartmentPolicy, Member
 
 
@@ -79,8 +80,29 @@ async def is_head(*, session: AsyncSession, department: str, person_id: str) -> 
     return found is not None and found.role == "head"
 
 
-async def known(*, session: AsyncSession, department: str) -> bool:
-    return await head_of(session=session, department=department) is not None
+def seat(member: Member) -> Seat:
+    return Seat(
+        department=member.department,
+        role=member.role,  # type: ignore[arg-type]
+        person=Person(id=member.person_id, name=member.name, email=member.email),
+    )
+
+
+async def actor(*, session: AsyncSession, person_id: str) -> Actor:
+    """Who acts, with their seats in every department that lists them."""
+    rows = await session.exec(
+        select(Member).where(Member.person_id == person_id, col(Member.active))
+    )
+    return Actor(id=person_id, seats={m.department: seat(m) for m in rows.all()})
+
+
+async def roster(*, session: AsyncSession, department: str) -> Department:
+    """The department's active members (none for one the catalog never named)."""
+    rows = await session.exec(
+        select(Member).where(Member.department == department, col(Member.active))
+    )
+    roles = {m.person_id: m.role for m in rows.all()}
+    return Department(name=department, roles=roles)  # type: ignore[arg-type]
 
 
 async def open_issue_counts(*, session: AsyncSession, department: str) -> dict[str, int]:

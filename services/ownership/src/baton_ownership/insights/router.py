@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from baton_ownership.deps import ClockDep
 from baton_ownership.insights import service
-from baton_ownership.insights.models import Scorecard, Stall
+from baton_ownership.insights.schemas import Scorecard, Stall
 
 router = APIRouter(tags=["insights"])
 

@@ -9,10 +9,11 @@ from datetime import datetime
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_ownership.assignment.models import IssueOwner, aware
+from baton_ownership.core.models import Handoff, HelpRequest, IssueOwner
+from baton_ownership.core.state import aware
 from baton_ownership.deadlines.models import Deadline
-from baton_ownership.insights.models import Durations, Scorecard, Stall, Stay
-from baton_ownership.lifecycle.models import Handoff, HelpRequest
+from baton_ownership.insights.models import Stay
+from baton_ownership.insights.schemas import Durations, Scorecard, Stall
 
 
 def durations(minutes: list[float]) -> Durations:

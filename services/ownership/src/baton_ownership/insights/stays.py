@@ -1,18 +1,22 @@
-"""Opening and closing an issue's stay in a department."""
+"""Opening and closing an issue's stay in a department; a closed stay is also a
+span of the issue's trace (``department <name>``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from baton_runtime.kafka.tracing import context_from_carrier
+from baton_runtime.telemetry import tracer
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_ownership.assignment.models import IssueOwner
+from baton_ownership.core.state import Issue, aware
+from baton_ownership.core.store import Ctx
 from baton_ownership.insights.models import Stay
 
 
 def begin(
-    session: AsyncSession, issue: IssueOwner, *, via: str, at: datetime, acknowledged: bool = False
+    session: AsyncSession, issue: Issue, *, via: str, at: datetime, acknowledged: bool = False
 ) -> None:
     session.add(
         Stay(
@@ -43,8 +47,29 @@ async def acknowledged(session: AsyncSession, issue_id: str, at: datetime) -> No
         session.add(stay)
 
 
-async def end(session: AsyncSession, issue_id: str, *, at: datetime, outcome: str) -> None:
-    stay = await current(session, issue_id)
+async def end(ctx: Ctx, issue: Issue, outcome: str) -> None:
+    """Close the issue's stay in its department and, after commit, record it as a
+    span of the issue's trace, from when the department took it until now."""
+    stay = await current(ctx.session, issue.issue_id)
     if stay is not None:
-        stay.ended_at, stay.outcome = at, outcome
-        session.add(stay)
+        stay.ended_at, stay.outcome = ctx.clock(), outcome
+        ctx.session.add(stay)
+    department, hop, issue_id = issue.department, issue.hop, issue.issue_id
+    began, ended = aware(issue.department_since), ctx.clock()
+    carrier = dict(ctx.traces.get(issue_id, {}))
+
+    def record() -> None:
+        span = tracer().start_span(
+            f"department {department}",
+            context=context_from_carrier(carrier),
+            start_time=int(began.timestamp() * 1e9),
+            attributes={
+                "baton.issue_id": issue_id,
+                "baton.department": department,
+                "baton.outcome": outcome,
+                "baton.hop": hop,
+            },
+        )
+        span.end(end_time=int(ended.timestamp() * 1e9))
+
+    ctx.after_commit.append(record)

@@ -13,9 +13,10 @@ from baton_runtime.service import SessionDep
 from fastapi import APIRouter, Depends
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_ownership.core.store import Ctx
 from baton_ownership.deps import ActorDep, ClockDep, RuntimeDep
 from baton_ownership.lifecycle import service
-from baton_ownership.lifecycle.models import (
+from baton_ownership.lifecycle.schemas import (
     AcknowledgeIn,
     AnswerIn,
     DecideHandoffIn,
@@ -58,17 +59,16 @@ async def state_of(session: AsyncSession, issue_id: str) -> IssueState:
 
 class Acting:
     """One person acting on one issue: run the step in a transaction, wake the
-    outbox relay, answer with the issue's new state."""
+    outbox relay, answer with the issue's new state (a refusal rolls the step back
+    and is answered by ``problems.answer``)."""
 
     def __init__(
         self, session: SessionDep, runtime: RuntimeDep, actor_id: ActorDep, clock: ClockDep
     ) -> None:
         self.session, self.runtime, self.actor_id, self.clock = session, runtime, actor_id, clock
 
-    async def apply(
-        self, issue_id: str, step: Callable[[service.Ctx], Awaitable[Any]]
-    ) -> IssueState:
-        ctx = service.Ctx(
+    async def apply(self, issue_id: str, step: Callable[[Ctx], Awaitable[Any]]) -> IssueState:
+        ctx = Ctx(
             session=self.session,
             settings=self.runtime.settings,
             actor_id=self.actor_id,

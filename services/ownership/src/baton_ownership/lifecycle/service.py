@@ -1,110 +1,172 @@
-"""The issue lifecycle: acknowledge, hand off (two-phase), ask for help, resolve,
-reopen. Each change checks who acts and the version they saw, records history,
-and stages its event in the same transaction.
-
-Refusals are problem details: 403 for someone who may not act, 404 for what does
-not exist, 409 for a stale version or a change the issue's state does not allow,
-422 for a target that makes no sense.
-"""
+"""The issue lifecycle as people work it: acknowledge, hand off (two-phase), ask
+for help, resolve, reopen. Each step loads the issue and who acts, lets the
+rules (``core.transitions``) decide, and applies the change in the caller's
+transaction with what goes with it: hand-off and help rows, clocks, stays.
+Refusals are the core's domain errors; the router answers them over HTTP."""
 
 from __future__ import annotations
 
-from baton_contracts import IssueAcknowledged, IssueReopened, IssueResolved
+from datetime import timedelta
+
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_ownership.assignment.models import IssueOwner
+from baton_ownership.assignment.service import drain
+from baton_ownership.core import store, transitions
+from baton_ownership.core.models import Handoff, HelpRequest, HistoryEntry, IssueOwner
+from baton_ownership.core.state import Actor, Issue
+from baton_ownership.core.store import Ctx
 from baton_ownership.deadlines import clocks
+from baton_ownership.deadlines.service import silo_alarm
+from baton_ownership.directory import service as directory
 from baton_ownership.insights import stays
 
-# The lifecycle's other parts (steps, hand-offs, help), so callers need only this module.
-from baton_ownership.lifecycle.handoffs import (
-    accept_handoff,
-    decline_handoff,
-    open_handoff,
-    request_handoff,
-    silo_alarm,
-)
-from baton_ownership.lifecycle.help import answer_help, ask_help, open_help
-from baton_ownership.lifecycle.models import Handoff, HelpRequest, HistoryEntry
-from baton_ownership.lifecycle.steps import (
-    SOURCE,
-    Clock,
-    Ctx,
-    change,
-    change_fields,
-    drain,
-    end_stay,
-    load,
-    owner_assigned,
-    pending_handoff,
-    refuse,
-    require_owner_or_head,
-)
+
+async def _acting(ctx: Ctx, issue_id: str) -> tuple[Issue, Actor]:
+    issue = await store.load(ctx, issue_id)
+    return issue, await directory.actor(session=ctx.session, person_id=ctx.actor_id)
 
 
-async def acknowledge(ctx: Ctx, *, issue_id: str, version: int) -> IssueOwner:
-    issue = await load(ctx, issue_id)
-    await require_owner_or_head(ctx, issue)
-    if issue.state != "assigned":
-        raise refuse(
-            issue,
-            f"Issue {issue_id!r} is {issue.state}; only an assigned issue can be acknowledged.",
-        )
-    issue = await change(
-        ctx, issue, version, "acknowledge", state="acknowledged", acknowledged_at=ctx.clock()
+def _decided(ctx: Ctx, handoff: Handoff, status: str) -> None:
+    handoff.status, handoff.decided_at, handoff.decided_by = status, ctx.clock(), ctx.actor_id
+    ctx.session.add(handoff)
+
+
+async def acknowledge(ctx: Ctx, *, issue_id: str, version: int) -> Issue:
+    issue, by = await _acting(ctx, issue_id)
+    issue = await store.apply(
+        ctx, transitions.acknowledge(issue, by=by, version=version, now=ctx.clock())
     )
     await clocks.meet(ctx.session, issue_id, "acknowledge")
     await stays.acknowledged(ctx.session, issue_id, ctx.clock())
-    ctx.emit(IssueAcknowledged(**change_fields(ctx, issue)))
     return issue
 
 
-async def resolve(ctx: Ctx, *, issue_id: str, version: int, resolution: str) -> IssueOwner:
-    issue = await load(ctx, issue_id)
-    await require_owner_or_head(ctx, issue)
-    if issue.state == "resolved":
-        raise refuse(issue, f"Issue {issue_id!r} is already resolved.")
-    pending = await pending_handoff(ctx, issue_id)
-    if pending is not None:  # resolving answers it: nothing is left to hand off
-        pending.status, pending.decided_at, pending.decided_by = (
-            "cancelled",
-            ctx.clock(),
-            ctx.actor_id,
-        )
-        ctx.session.add(pending)
-    await end_stay(ctx, issue, "resolved")
-    issue = await change(
-        ctx,
-        issue,
-        version,
-        "resolve",
-        {"resolution": resolution},
-        state="resolved",
-        resolved_at=ctx.clock(),
-        held_by_head=False,
+async def request_handoff(
+    ctx: Ctx, *, issue_id: str, version: int, to_department: str, to_person_id: str | None,
+    reason: str,
+) -> tuple[Issue, Handoff]:  # fmt: skip
+    issue, by = await _acting(ctx, issue_id)
+    to = await directory.roster(session=ctx.session, department=to_department)
+    # Refused before its row exists: the database allows one waiting hand-off per issue.
+    transitions.check_handoff_request(
+        issue, by=by, to=to, to_person_id=to_person_id, version=version
     )
+    return await store.open_handoff(
+        ctx, issue, to_department=to_department, to_person_id=to_person_id, reason=reason
+    )
+
+
+async def accept_handoff(ctx: Ctx, *, issue_id: str, handoff_id: int, version: int) -> Issue:
+    issue, by = await _acting(ctx, issue_id)
+    handoff = await ctx.session.get(Handoff, handoff_id)
+    change = transitions.accept_handoff(
+        issue, by=by, handoff_id=handoff_id, version=version, now=ctx.clock(),
+        handoff=store.handoff_view(handoff) if handoff else None,
+    )  # fmt: skip
+    moved = change.after.department != issue.department
+    if moved:
+        await stays.end(ctx, issue, "handed_off")
+    accepted = await store.apply(ctx, change)
+    assert handoff is not None  # else the rules refused
+    _decided(ctx, handoff, "accepted")
+    # The receiver has taken it: their own resolve clock starts now.
+    await clocks.meet(ctx.session, issue_id, "acknowledge", "resolve")
+    await clocks.start(ctx.session, accepted, "resolve", settings=ctx.settings, now=ctx.clock())
+    if moved:
+        stays.begin(ctx.session, accepted, via="handoff", at=ctx.clock(), acknowledged=True)
+        if accepted.hop > ctx.settings.silo_alarm_hops:
+            accepted = await silo_alarm(ctx, accepted)
+    await drain(ctx, department=issue.department)
+    return accepted
+
+
+async def decline_handoff(
+    ctx: Ctx, *, issue_id: str, handoff_id: int, version: int, reason: str,
+    suggested_department: str | None = None,
+) -> Issue:  # fmt: skip
+    """Refuse a hand-off; the issue stays with its owner (and, if the decliner names
+    no better department, routing is asked again)."""
+    issue, by = await _acting(ctx, issue_id)
+    handoff = await ctx.session.get(Handoff, handoff_id)
+    change = transitions.decline_handoff(
+        issue, by=by, handoff_id=handoff_id, version=version, reason=reason,
+        suggested_department=suggested_department, now=ctx.clock(),
+        handoff=store.handoff_view(handoff) if handoff else None,
+    )  # fmt: skip
+    issue = await store.apply(ctx, change)
+    assert handoff is not None  # else the rules refused
+    _decided(ctx, handoff, "declined")
+    handoff.decline_reason = reason
+    return issue
+
+
+async def ask_help(
+    ctx: Ctx, *, issue_id: str, version: int, department: str, question: str, due_in: timedelta
+) -> tuple[Issue, HelpRequest]:
+    issue, by = await _acting(ctx, issue_id)
+    helping = await directory.roster(session=ctx.session, department=department)
+    transitions.check_help_request(issue, by=by, helping=helping, version=version)
+    now = ctx.clock()
+    help_request = HelpRequest(
+        issue_id=issue_id, requested_by=ctx.actor_id, requesting_department=issue.department,
+        helping_department=department, question=question, due_at=now + due_in, requested_at=now,
+    )  # fmt: skip
+    ctx.session.add(help_request)
+    await ctx.session.flush()  # the event names its id
+    change = transitions.open_help(
+        issue, help=store.help_view(help_request), actor_id=ctx.actor_id, now=now
+    )
+    issue = await store.apply(ctx, change)
+    assert help_request.id is not None
+    clocks.start_help(
+        ctx.session, issue_id, help_request.id, department, help_request.due_at,
+        settings=ctx.settings, now=now,
+    )  # fmt: skip
+    return issue, help_request
+
+
+async def answer_help(ctx: Ctx, *, issue_id: str, help_id: int, version: int, answer: str) -> Issue:
+    issue, by = await _acting(ctx, issue_id)
+    help_request = await ctx.session.get(HelpRequest, help_id)
+    change = transitions.answer_help(
+        issue, by=by, help_id=help_id, version=version, now=ctx.clock(),
+        help=store.help_view(help_request) if help_request else None,
+    )  # fmt: skip
+    issue = await store.apply(ctx, change)
+    assert help_request is not None  # else the rules refused
+    help_request.status, help_request.answer = "answered", answer
+    help_request.answered_by, help_request.answered_at = ctx.actor_id, ctx.clock()
+    ctx.session.add(help_request)
+    await clocks.meet(ctx.session, issue_id, "help", help_id=help_id)
+    return issue
+
+
+async def resolve(ctx: Ctx, *, issue_id: str, version: int, resolution: str) -> Issue:
+    issue, by = await _acting(ctx, issue_id)
+    change = transitions.resolve(
+        issue, by=by, version=version, resolution=resolution, now=ctx.clock()
+    )
+    pending = await store.pending_handoff(ctx.session, issue_id)
+    if pending is not None:  # resolving answers it: nothing is left to hand off
+        _decided(ctx, pending, "cancelled")
+    await stays.end(ctx, issue, "resolved")
+    issue = await store.apply(ctx, change)
     await clocks.meet(ctx.session, issue_id, "acknowledge", "resolve", "help")
-    ctx.emit(IssueResolved(**change_fields(ctx, issue)))
     await drain(ctx, department=issue.department)
     return issue
 
 
-async def reopen(ctx: Ctx, *, issue_id: str, version: int, reason: str) -> IssueOwner:
-    issue = await load(ctx, issue_id)
-    await require_owner_or_head(ctx, issue)
-    if issue.state != "resolved":
-        raise refuse(
-            issue, f"Issue {issue_id!r} is {issue.state}; only a resolved issue can be reopened."
-        )
-    issue = await change(
-        ctx, issue, version, "reopen", {"reason": reason}, state="acknowledged",
-        resolved_at=None, department_since=ctx.clock(),
-    )  # fmt: skip
-    await clocks.start(ctx.session, issue, "resolve", settings=ctx.policy, now=ctx.clock())
+async def reopen(ctx: Ctx, *, issue_id: str, version: int, reason: str) -> Issue:
+    issue, by = await _acting(ctx, issue_id)
+    change = transitions.reopen(issue, by=by, version=version, reason=reason, now=ctx.clock())
+    issue = await store.apply(ctx, change)
+    await clocks.start(ctx.session, issue, "resolve", settings=ctx.settings, now=ctx.clock())
     stays.begin(ctx.session, issue, via="reopen", at=ctx.clock(), acknowledged=True)
-    ctx.emit(IssueReopened(**change_fields(ctx, issue)))
     return issue
+
+
+# ---- what the router reads --------------------------------------------------------------
 
 
 async def history(*, session: AsyncSession, issue_id: str) -> list[HistoryEntry]:
@@ -119,6 +181,18 @@ async def history(*, session: AsyncSession, issue_id: str) -> list[HistoryEntry]
     )
 
 
+async def open_help(*, session: AsyncSession, issue_id: str) -> list[HelpRequest]:
+    return list(
+        (
+            await session.exec(
+                select(HelpRequest)
+                .where(HelpRequest.issue_id == issue_id, HelpRequest.status == "open")
+                .order_by(HelpRequest.id)  # type: ignore[arg-type]
+            )
+        ).all()
+    )
+
+
 async def snapshot(
     *, session: AsyncSession, issue_id: str
 ) -> tuple[IssueOwner, Handoff | None, list[HelpRequest]] | None:
@@ -126,17 +200,5 @@ async def snapshot(
     issue = await session.get(IssueOwner, issue_id, populate_existing=True)
     if issue is None:
         return None
-    pending = (
-        await session.exec(
-            select(Handoff).where(Handoff.issue_id == issue_id, Handoff.status == "requested")
-        )
-    ).first()
+    pending = await store.pending_handoff(session, issue_id)
     return issue, pending, await open_help(session=session, issue_id=issue_id)
-
-
-__all__ = [
-    "SOURCE", "Clock", "Ctx", "accept_handoff", "acknowledge", "answer_help", "ask_help",
-    "change", "change_fields", "decline_handoff", "drain", "end_stay", "history", "load",
-    "open_handoff", "open_help", "owner_assigned", "pending_handoff", "refuse", "reopen",
-    "request_handoff", "require_owner_or_head", "resolve", "silo_alarm", "snapshot",
-]  # fmt: skip

@@ -1,0 +1,36 @@
+"""The directory's API bodies."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from pydantic import Field as PydanticField
+
+from baton_ownership.core.state import Role
+from baton_ownership.directory.models import Member
+
+
+class AvailabilityUpdate(BaseModel):
+    on_duty: bool | None = None
+    capacity: int | None = PydanticField(default=None, ge=0, le=10_000)
+
+
+class MemberPublic(BaseModel):
+    department: str
+    person_id: str
+    role: Role
+    active: bool
+    on_duty: bool
+    capacity: int
+    open_issues: int
+
+    @classmethod
+    def of(cls, member: Member, open_issues: int) -> MemberPublic:
+        return cls(
+            department=member.department,
+            person_id=member.person_id,
+            role=member.role,  # type: ignore[arg-type]
+            active=member.active,
+            on_duty=member.on_duty,
+            capacity=member.capacity,
+            open_issues=open_issues,
+        )
