@@ -5,6 +5,12 @@ The kernel's own tables (the outbox, processed event ids) are migrated once, her
 ``kernel/`` is an Alembic branch (label ``kernel``) that every service's scripts
 include beside their own, so a service's database holds both branches' heads.
 
+Each service's scripts start from one baseline: the scripts that built its
+tables one change at a time were squashed before the first release. A baseline
+carries the revision id of the last script it replaces, so a database those
+scripts migrated is already at the baseline; the kernel's branch then finds its
+tables there and leaves them be (IF NOT EXISTS).
+
 ``python -m baton_runtime.migrations baton_<service>`` migrates one service's
 database with that service's own settings: the Kubernetes migration job runs it.
 """

@@ -1,10 +1,4 @@
-"""intake's tables, as of revision 0005
-
-One baseline instead of the scripts that built these tables one change at a
-time (squashed before the first release). Its revision id is the last of those
-scripts' ids, so a database they migrated is already at this revision. The
-kernel's tables (outbox, processed events) are the kernel's own branch
-(``baton_runtime.migrations``).
+"""intake: every table as of 0005, one squashed baseline (why: baton_runtime.migrations)
 
 Revision ID: 0005
 Revises:
