@@ -67,13 +67,17 @@ async def unit_of_work(db: Database) -> AsyncIterator[UnitOfWork]:
 
 @asynccontextmanager
 async def transaction(db: Database) -> AsyncIterator[AsyncSession]:
-    """The open unit of work's session, or a transaction of its own."""
+    """The open unit of work's session, or a unit of work of its own."""
     unit = _joined(db)
     if unit is not None:
         yield unit.session
         return
-    async with db.transaction() as session:
-        yield session
+    async with unit_of_work(db) as unit:
+        yield unit.session
+
+
+def in_unit_of_work() -> bool:
+    return _unit.get() is not None
 
 
 def after_commit(action: Callable[[], None]) -> None:

@@ -9,13 +9,16 @@ A crash between publishing and marking re-publishes; consumers are idempotent.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from baton_contracts import Envelope, parse_event
 from sqlalchemy import JSON, Column, Text, func
-from sqlmodel import Field, SQLModel, select
+from sqlmodel import Field, SQLModel, col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_runtime import metrics
@@ -71,6 +74,12 @@ class OutboxRelay:
     ) -> None:
         self._db = db
         self._producer = producer
+        database = self._db.engine.url.database
+        self._lock_path = (
+            f"{database}.relay.lock"
+            if self._db.engine.dialect.name == "sqlite" and database and database != ":memory:"
+            else None
+        )
         self._poll = poll_interval_s
         self._wake = asyncio.Event()
         self._stopping = False
@@ -92,49 +101,79 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         while not self._stopping:
+            # Cleared before the pass: a commit announced during it wakes the next one.
+            self._wake.clear()
             try:
                 while await self.publish_pending():
-                    pass
+                    pass  # a full batch may have more behind it
             except Exception:
                 log.exception("outbox relay pass failed; retrying")
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
             except TimeoutError:
                 pass
-            self._wake.clear()
 
-    async def publish_pending(self, batch: int = 100) -> int:
-        async with self._db.transaction() as session:
-            if is_postgres(self._db.engine):
-                lock = select(func.pg_try_advisory_xact_lock(_RELAY_LOCK_KEY))
-                locked = (await session.exec(lock)).one()
-                if not locked:
+    async def publish_pending(self, batch: int = 500) -> int:
+        """Publish up to ``batch`` committed events in order, all in flight at once,
+        then mark them published in one statement. Says how many it published."""
+        with self._file_lock() as locked:
+            if not locked:
+                return 0
+            async with self._db.transaction() as session:
+                if is_postgres(self._db.engine):
+                    lock = select(func.pg_try_advisory_xact_lock(_RELAY_LOCK_KEY))
+                    if not (await session.exec(lock)).one():
+                        return 0
+                rows = (
+                    await session.exec(
+                        select(OutboxMessage)
+                        .where(col(OutboxMessage.published_at).is_(None))
+                        .order_by(col(OutboxMessage.id))
+                        .limit(batch)
+                    )
+                ).all()
+                if not rows:
                     return 0
-            rows = (
+                items = [
+                    (row.topic, parse_event(row.payload.encode()), row.trace_context)
+                    for row in rows
+                ]
+                await self._producer.publish_many(
+                    [(topic, env, context_from_carrier(tc)) for topic, env, tc in items]
+                )
                 await session.exec(
-                    select(OutboxMessage)
-                    .where(OutboxMessage.published_at.is_(None))  # type: ignore[union-attr]
-                    .order_by(OutboxMessage.id)  # type: ignore[arg-type]
-                    .limit(batch)
+                    update(OutboxMessage)
+                    .where(col(OutboxMessage.id).in_([row.id for row in rows]))
+                    .values(published_at=datetime.now(UTC))
                 )
-            ).all()
-            published = []
-            for row in rows:
-                envelope = parse_event(row.payload.encode())
-                await self._producer.publish(
-                    row.topic, envelope, parent=context_from_carrier(row.trace_context)
-                )
-                row.published_at = datetime.now(UTC)
-                session.add(row)
-                published.append((row.topic, envelope))
         # Counted once the rows are marked published, so a failed pass counts nothing.
-        for topic, envelope in published:
+        for topic, envelope, _ in items:
             labels = {metrics.TOPIC: topic, metrics.EVENT_TYPE: envelope.type}
             department = getattr(envelope.data, "department", None)
             if isinstance(department, str):
                 labels[metrics.DEPARTMENT] = department
             metrics.events_published.add(1, labels)
-        return len(published)
+        return len(items)
+
+    @contextmanager
+    def _file_lock(self) -> Iterator[bool]:
+        """On SQLite, one relay at a time across processes (several workers of one
+        service share its file): a lock file beside the database. PostgreSQL's
+        advisory lock does this there; elsewhere, always True."""
+        path = self._lock_path
+        if path is None:
+            yield True
+            return
+        with open(path, "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     async def measure_pending(self, service: str) -> None:
         """Refresh the outbox gauges: how many events wait, and for how long."""

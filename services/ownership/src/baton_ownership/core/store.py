@@ -10,6 +10,7 @@ from datetime import datetime
 
 from baton_contracts import Envelope, RerouteRequested
 from baton_contracts.topics import ISSUES_OWNERSHIP, ISSUES_REROUTE
+from baton_runtime import idempotency
 from baton_runtime.outbox import add_event
 from pydantic import BaseModel
 from sqlmodel import col, select, update
@@ -51,6 +52,14 @@ class Ctx:
             envelope=Envelope.wrap(source=SOURCE, data=event),
             trace_context=self.traces.get(event.issue_id),  # type: ignore[attr-defined]
         )
+
+    def on_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once the change is durable: when a consumer's unit of work
+        commits, or when the caller calls ``committed()`` after its own commit."""
+        if idempotency.in_unit_of_work():
+            idempotency.after_commit(action)
+        else:
+            self.after_commit.append(action)
 
     def committed(self) -> None:
         for action in self.after_commit:

@@ -4,7 +4,7 @@ until the deadline passes; it escalates at once."""
 from __future__ import annotations
 
 from baton_contracts import DeliveryFailed, Envelope
-from baton_runtime.idempotency import claim
+from baton_runtime.idempotency import handle_once
 from baton_runtime.service import Runtime
 from opentelemetry import trace
 from sqlmodel import select
@@ -21,14 +21,11 @@ async def on_delivery_failed(envelope: Envelope, *, runtime: Runtime[Settings]) 
     failed = envelope.payload()
     if not isinstance(failed, DeliveryFailed):
         return
-    settings = runtime.settings
-    async with runtime.db.transaction() as session:
-        if not await claim(session, envelope.id):
-            return  # handled before
-        ctx = await _escalate_if_unreached(session, failed, settings=settings)
-    if ctx is not None:
-        ctx.committed()  # the department spans end once the change is durable
-        runtime.relay.notify()
+
+    async def effect(session: AsyncSession) -> None:
+        await _escalate_if_unreached(session, failed, settings=runtime.settings)
+
+    await handle_once(runtime.db, envelope.id, effect)
 
 
 async def _escalate_if_unreached(

@@ -72,4 +72,4 @@ async def end(ctx: Ctx, issue: Issue, outcome: str) -> None:
         )
         span.end(end_time=int(ended.timestamp() * 1e9))
 
-    ctx.after_commit.append(record)
+    ctx.on_commit(record)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiokafka import AIOKafkaProducer
 from baton_contracts import Envelope
 from opentelemetry import trace
 from opentelemetry.context import Context
+from opentelemetry.trace import Span, Status, StatusCode
 
 from baton_runtime.kafka.connection import KafkaConnection, start_client
 from baton_runtime.kafka.tracing import Headers, inject_headers, messaging_attributes
@@ -60,6 +63,49 @@ class EventProducer:
             event_id=envelope.id,
             event_type=envelope.type,
         )
+
+    async def publish_many(self, items: list[tuple[str, Envelope, Context | None]]) -> None:
+        """Publish ``(topic, envelope, parent)`` in order, all in flight at once, and
+        return when the broker has acknowledged every one (raise if any failed).
+
+        Sends to one partition keep their order (the idempotent producer keeps one
+        batch per partition in flight), so one issue's events stay in order."""
+        spans: list[Span] = []
+        pending = []
+        try:
+            for topic, envelope, parent in items:
+                attrs = messaging_attributes(
+                    topic=topic, operation="send", event_id=envelope.id, issue_id=envelope.subject
+                )
+                attrs["baton.event_type"] = envelope.type
+                span = tracer().start_span(
+                    f"send {topic}", context=parent, kind=trace.SpanKind.PRODUCER, attributes=attrs
+                )
+                spans.append(span)
+                pending.append(
+                    await self._client.send(
+                        topic,
+                        key=envelope.subject.encode(),
+                        value=envelope.to_json(),
+                        headers=inject_headers([], context=trace.set_span_in_context(span)),
+                    )
+                )
+            results = await asyncio.gather(*pending, return_exceptions=True)
+        except BaseException as exc:
+            for span in spans:
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+                span.end()
+            raise
+        failed: BaseException | None = None
+        for span, result in zip(spans, results, strict=True):
+            if isinstance(result, BaseException):
+                failed = failed or result
+                span.record_exception(result)
+                span.set_status(Status(StatusCode.ERROR, type(result).__name__))
+            span.end()
+        if failed is not None:
+            raise failed
 
     async def send_raw(
         self,
