@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import logging
 from functools import partial
 from pathlib import Path
@@ -21,6 +22,7 @@ from baton_notifications.deliveries.router import router as deliveries_router
 from baton_notifications.directory.handler import on_department_updated
 from baton_notifications.recipients.router import router as recipients_router
 from baton_notifications.reporters.handler import on_issue_reported
+from baton_notifications.senders.email import Mailer
 from baton_notifications.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,18 +41,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime.produces(NOTIFICATIONS_DELIVERIES)
     runtime.consume(DEPARTMENTS, partial(on_department_updated, runtime=runtime))
     runtime.consume(ISSUES_REPORTED, partial(on_issue_reported, runtime=runtime))
-    runtime.consume(ISSUES_OWNERSHIP, partial(on_ownership_event, runtime=runtime))
+    # Set when a consumer commits deliveries: the dispatcher sends them at once.
+    wake = asyncio.Event()
+    runtime.consume(
+        ISSUES_OWNERSHIP, partial(on_ownership_event, runtime=runtime, dispatch_now=wake.set)
+    )
     runtime.keep(retention.processed_events(settings.processed_events_retention_days))
     for purge in deliveries.finished(settings.delivery_retention_days):
         runtime.keep(purge)
-    runtime.every(
-        settings.delivery_poll_interval_s,
-        "delivery dispatcher",
-        partial(
-            dispatcher.dispatch_due,
-            db=runtime.db,
-            settings=settings,
-            on_failed=runtime.relay.notify,
-        ),
-    )
+    mailer = Mailer(settings)
+
+    async def dispatch() -> bool:
+        attempted = await dispatcher.dispatch_due(
+            db=runtime.db, settings=settings, mailer=mailer, on_failed=runtime.relay.notify
+        )
+        return attempted >= settings.delivery_batch  # a full batch: more may be due
+
+    # Woken when a consumer commits new deliveries; polling only as a fallback
+    # (retries that come due, another replica's work).
+    runtime.every(settings.delivery_poll_interval_s, "delivery dispatcher", dispatch, wake=wake)
+    runtime.on_stop(mailer.close)
     return runtime.app(title="Baton notifications", routers=[deliveries_router, recipients_router])

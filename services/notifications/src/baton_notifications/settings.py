@@ -27,6 +27,8 @@ class Settings(ServiceSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_timeout_s: float = 10.0
+    # SMTP connections kept open and reused, at most this many at once.
+    smtp_connections: int = Field(default=4, ge=1)
     # A CA bundle (PEM) to trust for STARTTLS, say a private CA; else the system's.
     smtp_ca_file: str | None = None
     mail_from: str = "Baton <baton@localhost>"

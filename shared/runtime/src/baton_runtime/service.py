@@ -63,7 +63,10 @@ class Runtime(Generic[S]):
         self._raw_handlers: list[tuple[str, RawHandler]] = []
         self._produces: list[str] = []
         self._on_start: list[Callable[[], Awaitable[None]]] = []
-        self._periodic: list[tuple[str, float, Callable[[], Awaitable[object]]]] = []
+        self._on_stop: list[Callable[[], Awaitable[None]]] = []
+        self._periodic: list[
+            tuple[str, float, Callable[[], Awaitable[object]], asyncio.Event | None]
+        ] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.consumers: list[ConsumerRunner] = []
         if metrics_enabled():
@@ -79,20 +82,48 @@ class Runtime(Generic[S]):
         """Run ``hook`` once the producer and relay are up, before consuming."""
         self._on_start.append(hook)
 
-    def every(self, seconds: float, name: str, job: Callable[[], Awaitable[object]]) -> None:
+    def on_stop(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Run ``hook`` at shutdown, once consumers and periodic jobs have stopped."""
+        self._on_stop.append(hook)
+
+    def every(
+        self,
+        seconds: float,
+        name: str,
+        job: Callable[[], Awaitable[object]],
+        *,
+        wake: asyncio.Event | None = None,
+    ) -> None:
         """Run ``job`` every ``seconds`` while the service runs (in every replica:
-        the job itself must be safe to run concurrently)."""
-        self._periodic.append((name, seconds, job))
+        the job itself must be safe to run concurrently). With ``wake``, also as
+        soon as the event is set (say, by ``after_commit`` when there is work), and
+        again at once while the job answers True (it stopped with more to do)."""
+        self._periodic.append((name, seconds, job, wake))
 
     async def _repeat(
-        self, name: str, seconds: float, job: Callable[[], Awaitable[object]]
+        self,
+        name: str,
+        seconds: float,
+        job: Callable[[], Awaitable[object]],
+        wake: asyncio.Event | None,
     ) -> None:
         while True:
+            more = False
+            if wake is not None:
+                wake.clear()  # before the run: a wake during it starts the next one
             try:
-                await job()
+                more = (await job()) is True
             except Exception:
                 log.exception("periodic job %s failed; it runs again in %ss", name, seconds)
-            await asyncio.sleep(seconds)
+            if more:
+                continue
+            if wake is None:
+                await asyncio.sleep(seconds)
+                continue
+            try:
+                await asyncio.wait_for(wake.wait(), timeout=seconds)
+            except TimeoutError:
+                pass
 
     async def _measure(self) -> None:
         """Refresh the gauges that need a query: the outbox's backlog, consumer lag."""
@@ -159,8 +190,10 @@ class Runtime(Generic[S]):
             )
             await runner.start()
             self.consumers.append(runner)
-        for name, seconds, job in self._periodic:
-            self._tasks.append(asyncio.create_task(self._repeat(name, seconds, job), name=name))
+        for name, seconds, job, wake in self._periodic:
+            self._tasks.append(
+                asyncio.create_task(self._repeat(name, seconds, job, wake), name=name)
+            )
         log.info("%s started", self.name)
         try:
             yield
@@ -170,6 +203,8 @@ class Runtime(Generic[S]):
             await asyncio.gather(*self._tasks, return_exceptions=True)
             for runner in self.consumers:
                 await runner.stop()
+            for hook in self._on_stop:
+                await hook()
             await self.relay.stop()
             await self.producer.stop()
             await self.db.dispose()

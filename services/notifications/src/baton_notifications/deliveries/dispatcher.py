@@ -1,9 +1,10 @@
 """Sending what is due: in every replica, safely at once, each delivery once.
 
 Due rows are claimed with ``FOR UPDATE SKIP LOCKED`` and leased before sending,
-sent concurrently (a slow receiver holds up nobody), and settled one by one:
-sent, retried after an exponential backoff with jitter, or failed for good with
-a ``DeliveryFailed``.
+sent concurrently (a slow receiver holds up nobody), and each settled as soon as
+its send finishes: sent, retried after an exponential backoff with jitter, or
+failed for good with a ``DeliveryFailed``. Email goes through a ``Mailer`` that
+keeps its SMTP connections open.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from baton_notifications.deliveries.models import Delivery, utcnow
 from baton_notifications.deliveries.service import Clock
 from baton_notifications.recipients import service as recipients
 from baton_notifications.sealer import SealingError, sealer_for
-from baton_notifications.senders import email, webhooks
+from baton_notifications.senders import webhooks
+from baton_notifications.senders.email import Mailer
 from baton_notifications.senders.errors import DeliveryError
 from baton_notifications.settings import Settings
 
@@ -46,7 +48,9 @@ def backoff_s(attempts: int, *, settings: Settings, rand: Callable[[], float]) -
     return delay / 2 + rand() * delay / 2
 
 
-async def _attempt(row: Delivery, *, settings: Settings, secret: str | SealingError | None) -> None:
+async def _attempt(
+    row: Delivery, *, settings: Settings, secret: str | SealingError | None, mailer: Mailer
+) -> None:
     """One send, as a span in the issue's trace (ids only, never addresses)."""
     with tracer.start_as_current_span(
         f"deliver {row.channel}",
@@ -64,7 +68,7 @@ async def _attempt(row: Delivery, *, settings: Settings, secret: str | SealingEr
         set_status_on_exception=False,
     ) as span:
         try:
-            await _send(row, settings=settings, secret=secret)
+            await _send(row, settings=settings, secret=secret, mailer=mailer)
         except DeliveryError as exc:
             span.set_attribute("baton.outcome", "permanent" if exc.permanent else "transient")
             span.set_status(Status(StatusCode.ERROR, "delivery failed"))
@@ -82,10 +86,12 @@ def _url(content: dict[str, Any], settings: Settings) -> str:
     return url
 
 
-async def _send(row: Delivery, *, settings: Settings, secret: str | SealingError | None) -> None:
+async def _send(
+    row: Delivery, *, settings: Settings, secret: str | SealingError | None, mailer: Mailer
+) -> None:
     content = json.loads(row.content)
     if row.channel == "email":
-        await email.send(content, settings=settings)
+        await mailer.send(content)
     elif row.channel == "slack":
         await webhooks.post(_url(content, settings), content["body"], settings=settings)
     elif row.channel == "webhook":
@@ -109,6 +115,7 @@ async def dispatch_due(
     clock: Clock = utcnow,
     rand: Callable[[], float] = random.random,
     on_failed: Callable[[], None] = lambda: None,
+    mailer: Mailer | None = None,
 ) -> int:
     """Send every delivery that is due, once. Safe in several replicas at once:
     due rows are claimed with ``FOR UPDATE SKIP LOCKED`` and leased (pushed out by
@@ -142,13 +149,15 @@ async def dispatch_due(
                 except SealingError as exc:
                     secrets[row.id or 0] = exc  # this delivery fails, saying why
 
-    # Concurrently: one slow receiver does not hold up the others.
-    outcomes = await asyncio.gather(
-        *(_attempt(row, settings=settings, secret=secrets.get(row.id or 0)) for row in due),
-        return_exceptions=True,
-    )
-    failed = False
-    for row, outcome in zip(due, outcomes, strict=True):
+    own_mailer = mailer is None
+    mailer = mailer or Mailer(settings)
+
+    async def attempt_and_settle(row: Delivery) -> str:
+        try:
+            await _attempt(row, settings=settings, secret=secrets.get(row.id or 0), mailer=mailer)
+            outcome: BaseException | None = None
+        except Exception as exc:
+            outcome = exc
         settled = await _settle(
             db, row.id or 0, row.attempts, outcome, settings=settings, clock=clock, rand=rand
         )
@@ -156,8 +165,16 @@ async def dispatch_due(
         notification_metrics.delivery_attempts.add(
             1, {metrics.CHANNEL: row.channel, metrics.OUTCOME: settled}
         )
-        failed |= settled == "failed"
-    if failed:
+        return settled
+
+    try:
+        # Concurrently: one slow receiver does not hold up the others, and each
+        # outcome is recorded as soon as it is known, well within the lease.
+        settled = await asyncio.gather(*(attempt_and_settle(row) for row in due))
+    finally:
+        if own_mailer:
+            await mailer.close()
+    if "failed" in settled:
         on_failed()
     return len(due)
 

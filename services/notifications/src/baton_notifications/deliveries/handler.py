@@ -7,8 +7,10 @@ sends. Nothing here waits on a mail server or a webhook.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from baton_contracts import Envelope
-from baton_runtime.idempotency import handle_once
+from baton_runtime.idempotency import after_commit, handle_once
 from baton_runtime.service import Runtime
 from opentelemetry import trace
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -20,7 +22,11 @@ from baton_notifications.settings import Settings
 
 
 async def on_ownership_event(
-    envelope: Envelope, *, runtime: Runtime[Settings], clock: deliveries.Clock = utcnow
+    envelope: Envelope,
+    *,
+    runtime: Runtime[Settings],
+    clock: deliveries.Clock = utcnow,
+    dispatch_now: Callable[[], None] = lambda: None,
 ) -> None:
     event = envelope.payload()
     settings = runtime.settings
@@ -38,6 +44,8 @@ async def on_ownership_event(
                 clock=clock,
             )
             recorded.extend(1 for _ in rows)
+        if recorded:
+            after_commit(dispatch_now)  # the dispatcher sends them once they are durable
 
     if await handle_once(runtime.db, envelope.id, effect):
         span.set_attribute("baton.deliveries_recorded", len(recorded))

@@ -1,7 +1,13 @@
-"""Email over SMTP (aiosmtplib): plain text with an HTML alternative."""
+"""Email over SMTP (aiosmtplib): plain text with an HTML alternative.
+
+A ``Mailer`` keeps its connections open and reuses them, at most
+``BATON_SMTP_CONNECTIONS`` at once: a mail server takes many messages on one
+connection, and opening one (TCP, EHLO, STARTTLS, login) costs more than sending.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from email.message import EmailMessage
 from typing import Any
 
@@ -21,22 +27,81 @@ def message(content: dict[str, Any], *, settings: Settings) -> EmailMessage:
     return msg
 
 
-async def send(content: dict[str, Any], *, settings: Settings) -> None:
-    try:
-        await aiosmtplib.send(
-            message(content, settings=settings),
-            hostname=settings.smtp_host,
-            port=settings.smtp_port,
-            start_tls=settings.smtp_starttls,
-            username=settings.smtp_username,
-            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-            timeout=settings.smtp_timeout_s,
-            cert_bundle=settings.smtp_ca_file,
+class Mailer:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._idle: list[aiosmtplib.SMTP] = []
+        self._slots = asyncio.Semaphore(settings.smtp_connections)
+
+    def _client(self) -> aiosmtplib.SMTP:
+        s = self._settings
+        return aiosmtplib.SMTP(
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            start_tls=s.smtp_starttls,
+            username=s.smtp_username,
+            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+            timeout=s.smtp_timeout_s,
+            cert_bundle=s.smtp_ca_file,
         )
-    except aiosmtplib.SMTPResponseException as exc:
+
+    async def send(self, content: dict[str, Any]) -> None:
+        msg = message(content, settings=self._settings)
+        async with self._slots:
+            reused = self._idle.pop() if self._idle else None
+            try:
+                await self._send(reused, msg)
+            except DeliveryError:
+                raise
+            except (aiosmtplib.SMTPServerDisconnected, ConnectionError) as exc:
+                if reused is None:
+                    raise _error(exc, self._settings) from exc
+                # The server closed an idle connection meanwhile: once more, on a new one.
+                await self._send(None, msg)
+
+    async def _send(self, smtp: aiosmtplib.SMTP | None, msg: EmailMessage) -> None:
+        try:
+            if smtp is None:
+                smtp = self._client()
+                await smtp.connect()
+            await smtp.send_message(msg)
+        except aiosmtplib.SMTPResponseException as exc:
+            # Refused, but the connection is still good for the next message.
+            if smtp is not None and smtp.is_connected:
+                self._idle.append(smtp)
+            raise _error(exc, self._settings) from exc
+        except (aiosmtplib.SMTPServerDisconnected, ConnectionError):
+            if smtp is not None:
+                smtp.close()
+            raise
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            if smtp is not None:
+                smtp.close()
+            raise _error(exc, self._settings) from exc
+        self._idle.append(smtp)
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for smtp in idle:
+            try:
+                await smtp.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                smtp.close()
+
+
+def _error(exc: BaseException, settings: Settings) -> DeliveryError:
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
         # 5xx: the server will refuse the same message again; 4xx: try later.
-        raise DeliveryError(f"SMTP {exc.code} {exc.message}", permanent=exc.code >= 500) from exc
-    except aiosmtplib.SMTPTimeoutError as exc:
-        raise DeliveryError(f"SMTP timeout after {settings.smtp_timeout_s}s") from exc
-    except (aiosmtplib.SMTPException, OSError) as exc:
-        raise DeliveryError(f"SMTP {type(exc).__name__}: {exc}") from exc
+        return DeliveryError(f"SMTP {exc.code} {exc.message}", permanent=exc.code >= 500)
+    if isinstance(exc, aiosmtplib.SMTPTimeoutError | TimeoutError):
+        return DeliveryError(f"SMTP timeout after {settings.smtp_timeout_s}s")
+    return DeliveryError(f"SMTP {type(exc).__name__}: {exc}")
+
+
+async def send(content: dict[str, Any], *, settings: Settings) -> None:
+    """Send one message on a connection of its own (tools and tests)."""
+    mailer = Mailer(settings)
+    try:
+        await mailer.send(content)
+    finally:
+        await mailer.close()

@@ -1,0 +1,89 @@
+"""A consumer's batch shares one transaction: handle_once joins it, a failure
+rolls all of it back, and after-commit work waits for the commit."""
+
+from __future__ import annotations
+
+import pytest
+from baton_runtime import idempotency
+from baton_runtime.db import Database
+from baton_runtime.idempotency import ProcessedEvent
+from sqlmodel import SQLModel, select
+
+
+@pytest.fixture
+async def db(tmp_path):
+    database = Database(f"sqlite+aiosqlite:///{tmp_path}/uow.db")
+    async with database.engine.begin() as conn:
+        await conn.run_sync(SQLModel.metadata.create_all, tables=[ProcessedEvent.__table__])
+    yield database
+    await database.dispose()
+
+
+async def handled(db: Database) -> list[str]:
+    async with db.session() as session:
+        return sorted((await session.exec(select(ProcessedEvent.event_id))).all())
+
+
+async def nothing(_session) -> None:
+    return None
+
+
+async def test_events_handled_in_a_unit_commit_together_and_once(db):
+    done: list[str] = []
+    async with idempotency.unit_of_work(db) as unit:
+        assert await idempotency.handle_once(db, "e1", nothing)
+        assert await idempotency.handle_once(db, "e2", nothing)
+        assert not await idempotency.handle_once(db, "e1", nothing)  # a repeat in the batch
+        idempotency.after_commit(lambda: done.append("after"))
+        assert done == [] and await handled(db) == []  # not durable yet
+        assert unit.session is not None
+    assert done == ["after"]
+    assert await handled(db) == ["e1", "e2"]
+
+
+async def test_a_failure_in_a_unit_rolls_all_of_it_back_and_runs_nothing_after(db):
+    done: list[str] = []
+
+    async def fails(_session) -> None:
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        async with idempotency.unit_of_work(db):
+            await idempotency.handle_once(db, "e1", nothing)
+            idempotency.after_commit(lambda: done.append("after"))
+            await idempotency.handle_once(db, "e2", fails)
+    assert done == [] and await handled(db) == []
+    # Taken alone afterwards, each commits on its own.
+    assert await idempotency.handle_once(db, "e1", nothing)
+    assert await handled(db) == ["e1"]
+
+
+async def test_handle_once_alone_defers_after_commit_work_to_its_own_commit(db):
+    seen: list[list[str]] = []
+
+    async def effect(_session) -> None:
+        idempotency.after_commit(lambda: seen.append(["committed"]))
+        assert seen == []
+
+    assert await idempotency.handle_once(db, "e1", effect)
+    assert seen == [["committed"]]
+
+
+async def test_after_commit_outside_any_unit_runs_at_once():
+    done: list[int] = []
+    idempotency.after_commit(lambda: done.append(1))
+    assert done == [1]
+
+
+async def test_a_unit_of_another_database_is_not_joined(db, tmp_path):
+    other = Database(f"sqlite+aiosqlite:///{tmp_path}/other.db")
+    async with other.engine.begin() as conn:
+        await conn.run_sync(SQLModel.metadata.create_all, tables=[ProcessedEvent.__table__])
+    try:
+        with pytest.raises(RuntimeError):
+            async with idempotency.unit_of_work(other):
+                assert await idempotency.handle_once(db, "e1", nothing)  # its own transaction
+                raise RuntimeError("the other unit fails")
+        assert await handled(db) == ["e1"]
+    finally:
+        await other.dispose()
