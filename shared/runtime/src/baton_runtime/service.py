@@ -54,7 +54,12 @@ class Runtime(Generic[S]):
         self.name = name
         self.settings = settings
         self.migrations_dir = migrations_dir
-        self.db = Database(settings.database_url, schema=settings.database_schema)
+        self.db = Database(
+            settings.database_url,
+            schema=settings.database_schema,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
         self.producer = EventProducer(settings.kafka(), client_id=f"baton-{name}")
         self.relay = OutboxRelay(
             self.db, self.producer, poll_interval_s=settings.outbox_poll_interval_s
@@ -305,11 +310,14 @@ def serve(factory: Callable[[], FastAPI], settings: ServiceSettings) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Several worker processes need the factory by name (each imports it anew).
+    app = f"{factory.__module__}:{factory.__name__}" if settings.workers > 1 else factory
     uvicorn.run(
-        factory,
+        app,
         factory=True,
         host=settings.host,
         port=settings.port,
+        workers=settings.workers,
         log_level="info",
         timeout_graceful_shutdown=20,
     )

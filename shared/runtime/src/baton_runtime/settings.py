@@ -33,6 +33,12 @@ class ServiceSettings(KafkaSettings, AuthSettings):
     state_dir: str = ".run"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Processes serving this service on one port (uvicorn workers), each a replica
+    # with its own consumers: more than one is for a service whose HTTP API is busy.
+    workers: int = Field(default=1, ge=1)
+    # Database connections each process keeps, and how many more it may open at a peak.
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=5, ge=0)
     # Prepended to every topic and consumer group: lets several environments (or
     # test runs) share one cluster without seeing each other's events.
     topic_prefix: str = ""
