@@ -26,7 +26,7 @@ async def test_a_rule_added_through_the_api_routes_the_next_issue_without_restar
         "keywords": ["zeppelin"],
         "priority": "urgent",
     }
-    r = await http.post(f"{routing}/v1/rules", json=rule, headers={"X-Baton-Actor": "it-admin"})
+    r = await http.post(f"{routing}/v1/rules", json=rule, headers=stack.as_("admin"))
     assert r.status_code == 201, r.text
 
     issue_id = await report(stack, http, subject, "Help.")

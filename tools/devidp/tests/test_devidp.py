@@ -53,7 +53,8 @@ async def sign_in(idp, person: str, challenge: str, *, state: str = "s1", nonce:
     return page, query["code"][0]
 
 
-def test_it_refuses_to_start_unless_the_environment_is_development(tmp_path):
+def test_it_refuses_to_start_unless_the_environment_is_development(tmp_path, monkeypatch):
+    monkeypatch.delenv("BATON_ENVIRONMENT", raising=False)
     with pytest.raises(NotForProduction, match="BATON_ENVIRONMENT=development"):
         create_app(Settings(BATON_STATE_DIR=tmp_path))  # the default is production
     with pytest.raises(NotForProduction):
