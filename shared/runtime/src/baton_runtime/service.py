@@ -230,8 +230,20 @@ class Runtime(Generic[S]):
         except Exception as exc:
             checks["kafka"] = type(exc).__name__
         stopped = [c.topic for c in self.consumers if not c.running]
-        checks["consumers"] = "ok" if not stopped else "stopped: " + ", ".join(stopped)
+        waiting = {tp: why for c in self.consumers for tp, why in c.waiting.items()}
+        if stopped:
+            checks["consumers"] = "stopped: " + ", ".join(stopped)
+        elif waiting:
+            checks["consumers"] = "waiting for a dependency: " + ", ".join(
+                f"{tp} ({why})" for tp, why in sorted(waiting.items())
+            )
+        else:
+            checks["consumers"] = "ok"
         return checks
+
+    def live(self) -> bool:
+        """False once a consumer loop could not be kept running: restart the process."""
+        return not any(c.dead for c in self.consumers)
 
     def app(
         self,
@@ -262,9 +274,13 @@ health_router = APIRouter(tags=["health"])
 
 
 @health_router.get("/healthz")
-async def healthz() -> dict[str, str]:
-    """Liveness: the process answers."""
-    return {"status": "ok"}
+async def healthz(request: Request) -> JSONResponse:
+    """Liveness: the process answers and its consumer loops are running (a loop that
+    died again and again makes this 503, so the orchestrator restarts the pod)."""
+    runtime: Runtime[Any] | None = getattr(request.app.state, "runtime", None)
+    if runtime is not None and not runtime.live():
+        return JSONResponse({"status": "consumer loop down"}, status_code=503)
+    return JSONResponse({"status": "ok"})
 
 
 @health_router.get("/readyz")
