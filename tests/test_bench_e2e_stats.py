@@ -18,6 +18,7 @@ from bench.e2e.stats import (
     percentile,
     rate,
     saturation,
+    span_rate,
     summarize,
 )
 
@@ -118,3 +119,13 @@ def test_failed_posts_alone_saturate_a_step() -> None:
     step = summarize(sends, mails, Window(100.0, 3.0), offered_rate=10.0)
     assert step.failed == 20
     assert any("POSTs failed" in w for w in saturation(step))
+
+
+def test_a_closed_loop_is_rated_from_its_first_notice_to_its_last() -> None:
+    # 21 issues sent at once; the pipeline tells one owner every 0.5 s, starting
+    # long after the sending window closed: 2 per second, not 0.
+    sends = [send(i, 100.0) for i in range(21)]
+    mails = [assigned(f"issue-{i}", 120.0 + i / 2) for i in range(21)]
+    step = summarize(sends, mails, Window(100.0, 3.0), offered_rate=None)
+    assert step.delivered_rate == 2.0
+    assert span_rate([5.0]) == 0.0

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.e2e import breakdown
 from bench.e2e import profile as profiler
 from bench.e2e.config import Config
 from bench.e2e.phases import Phase, run_load
@@ -48,6 +49,8 @@ class BackendRun:
                 state=self.state,
             )
             startup_s = round(time.monotonic() - started, 1)
+            urls = {name: self.services.url(name) for name in SERVICES}
+            self._fetch = breakdown.fetcher(urls, self.services.api_key)
             log.info("%s: services ready in %.0f s", self.backend, startup_s)
             self.sink = sink
             return {"startup_s": startup_s, **self._measure()}
@@ -115,6 +118,9 @@ class BackendRun:
         for rate in cfg.rates:
             phase = self._load(f"open-{rate:g}", "open", rate, cfg.step_s)
             phase.drain = self._drain(phase.accepted_ids(), max_s=cfg.drain_s)
+            phase.extra["breakdown"] = breakdown.measure(
+                phase.sends, self.arrivals.first, self._fetch
+            )
             why = self._judge(phase)
             log.info("%s %s/s: %s", self.backend, f"{rate:g}", _brief(phase, why))
             self.phases.append(phase)

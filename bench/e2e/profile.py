@@ -24,6 +24,7 @@ RATE_HZ = 100
 
 # (label, pattern on a frame's "function (file:line)"), innermost match wins.
 LIBRARIES = [
+    ("event loop in epoll: just woken, or ready and waiting for a CPU", r"select \(selectors\.py"),
     ("SQLite (aiosqlite's thread)", r"aiosqlite/|sqlite3"),
     ("PostgreSQL driver (asyncpg)", r"asyncpg/"),
     ("SQLAlchemy / SQLModel", r"sqlalchemy/|sqlmodel/"),

@@ -9,6 +9,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 NOTES = HERE / "notes.md"
+SERVICES = ("intake", "routing", "ownership", "notifications")
 COLORS = {"postgres": "tab:blue", "sqlite": "tab:orange", "relay": "tab:gray"}
 
 
@@ -81,16 +82,23 @@ def _phase_table(steps: list[dict[str, Any]], last: dict[str, Any], last_label: 
     return rows
 
 
-def _cpu_table(phases: list[dict[str, Any]]) -> list[str]:
+def _cpu_table(phases: list[dict[str, Any]], workers: list[str], unit: str) -> list[str]:
+    """CPU per process, and what ``workers`` (the services, or the relay's hops)
+    spent per item in the steps that kept up (elsewhere items wait in queues)."""
     names = [n for n in phases[0]["cpu_percent"] if n != "machine"]
     rows = [
-        "| phase | " + " | ".join(names) + " | machine (% of all cores) |",
-        "|---" + "|---:" * (len(names) + 1) + "|",
+        "| phase | " + " | ".join(names) + f" | machine (% of all cores) | CPU per {unit} |",
+        "|---" + "|---:" * (len(names) + 2) + "|",
     ]
     for p in phases:
         cpu = p["cpu_percent"]
         cells = " | ".join(_n(cpu.get(n), " %") for n in names)
-        rows.append(f"| {p['name']} | {cells} | {_n(cpu.get('machine'), ' %')} |")
+        each = None
+        if p["offered_rate"] and not p["saturated"]:
+            each = 10 * sum(cpu.get(w, 0.0) for w in workers) / p["offered_rate"]
+        rows.append(
+            f"| {p['name']} | {cells} | {_n(cpu.get('machine'), ' %')} | {_n(each, ' ms')} |"
+        )
     return rows
 
 
@@ -107,14 +115,30 @@ def _handling_table(phases: list[dict[str, Any]]) -> list[str]:
     return rows
 
 
+def _breakdown_table(steps: list[dict[str, Any]]) -> list[str]:
+    rows = [
+        "| step | issues | POST, to intake's record | intake to routing | routing to ownership "
+        "| ownership to notifications | delivery poll and SMTP, to the sink |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for s in steps:
+        b = s.get("breakdown")
+        if b:
+            cells = " | ".join(_n(v, " ms") for v in b["median_ms"].values())
+            rows.append(f"| {_n(s['offered_rate'])}/s | {b['issues']} | {cells} |")
+    return rows
+
+
 def _profile(p: dict[str, Any]) -> list[str]:
     if "error" in p:
         return [f"The profile failed: {p['error']}"]
     lines = [
         f"py-spy sampled **{p['service']}** on {p['backend']} for {p['seconds']:g} s while "
-        f"{p['rate']:g} issues/s were offered: {p['samples']} samples at 100 Hz of threads "
-        f"that were running (waiting threads are not sampled). The process used "
-        f"{_n(p.get('cpu_percent'))} % of one core meanwhile.",
+        f"{p['rate']:g} issues/s were offered: {p['samples']} samples of threads that were "
+        f"running or ready to run, {p['samples'] / p['seconds']:.0f} a second (one thread "
+        f"always on a CPU would give 100; waiting threads are not sampled). The process used "
+        f"{_n(p.get('cpu_percent'))} % of one core meanwhile: the gap is time its threads were "
+        "ready but had no CPU, or waited on the disk.",
         "",
         "| by library (the innermost frame that belongs to one) | share of samples |",
         "|---|---:|",
@@ -213,7 +237,20 @@ def _backend(name: str, b: dict[str, Any]) -> list[str]:
         lines.append(
             f"| {service} | {_n(v.get('rss_mb'), ' MB')} | {_n(v.get('peak_rss_mb'), ' MB')} |"
         )
-    lines += ["", "CPU used while each phase ran (% of one core):", "", *_cpu_table(phases)]
+    lines += [
+        "",
+        "CPU used while each phase ran (% of one core), and the four services' CPU time per issue:",
+        "",
+        *_cpu_table(phases, list(SERVICES), "issue (services)"),
+    ]
+    lines += [
+        "",
+        "Where an issue's time goes, hop by hop: medians over a sample of each step's issues, "
+        "between the time stamps the services keep (a hop is the previous service's commit "
+        "and outbox relay, Kafka, and the next one's fetch; see breakdown.py):",
+        "",
+        *_breakdown_table(b["steps"]),
+    ]
     lines += ["", "Time the services measured themselves (their /metrics):", ""]
     lines += _handling_table(phases)
     if "profile" in b:
@@ -235,9 +272,14 @@ def _relay(r: dict[str, Any]) -> list[str]:
         "",
         _load_health([*r["steps"], r["flood"]]).replace("load generator", "feeder"),
         "",
-        "CPU used while each phase ran (% of one core):",
+        "CPU used while each phase ran (% of one core), and the hops' and collector's CPU "
+        "time per message:",
         "",
-        *_cpu_table([*r["steps"], r["flood"]]),
+        *_cpu_table(
+            [*r["steps"], r["flood"]],
+            ["hop1", "hop2", "hop3", "hop4", "collector"],
+            "message (relay)",
+        ),
     ]
 
 

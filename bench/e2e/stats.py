@@ -59,6 +59,14 @@ def rate(count: int, seconds: float) -> float:
     return count / seconds if seconds > 0 else 0.0
 
 
+def span_rate(times: Sequence[float]) -> float:
+    """Arrivals per second from the first of ``times`` to the last: what a
+    pipeline that had a backlog all along got through."""
+    if len(times) < 2 or max(times) <= min(times):
+        return 0.0
+    return (len(times) - 1) / (max(times) - min(times))
+
+
 def count_between(times: Iterable[float], start: float, end: float) -> int:
     """How many of ``times`` fall in [start, end)."""
     return sum(1 for t in times if start <= t < end)
@@ -126,7 +134,9 @@ class StepResult:
     post_p50_ms: float | None
     post_p99_ms: float | None
     delivered: int
-    delivered_rate: float  # owner notices received in the steady window, per second
+    # Open loop: owner notices (of any issue) received in the steady window, per
+    # second. Closed loop: this phase's notices from its first to its last.
+    delivered_rate: float
     e2e_p50_ms: float | None
     e2e_p99_ms: float | None
     e2e_max_ms: float | None
@@ -146,7 +156,8 @@ def summarize(
     *,
     offered_rate: float | None,
 ) -> StepResult:
-    """One step's numbers from its sends and every mail received so far."""
+    """One phase's numbers from its sends and every mail received so far;
+    ``offered_rate`` None for a closed loop."""
     notices = notices_by_issue(mails)
     post = [s.done - s.intended for s in sends if s.accepted]
     lag = [max(s.sent - s.intended, 0.0) for s in sends]
@@ -154,6 +165,12 @@ def summarize(
     steady_start, steady_end = window.steady()
     first_notices = [times[0] for times in notices.values()]
     accepted = [s for s in sends if s.accepted]
+    if offered_rate is None:
+        mine = [notices[s.issue_id][0] for s in accepted if s.issue_id in notices]
+        delivered_rate = span_rate(mine)
+    else:
+        in_window = count_between(first_notices, steady_start, steady_end)
+        delivered_rate = rate(in_window, steady_end - steady_start)
     return StepResult(
         offered_rate=offered_rate,
         seconds=window.seconds,
@@ -170,10 +187,7 @@ def summarize(
         post_p50_ms=ms(percentile(post, 50)),
         post_p99_ms=ms(percentile(post, 99)),
         delivered=len(e2e),
-        delivered_rate=round(
-            rate(count_between(first_notices, steady_start, steady_end), steady_end - steady_start),
-            2,
-        ),
+        delivered_rate=round(delivered_rate, 2),
         e2e_p50_ms=ms(percentile(e2e, 50)),
         e2e_p99_ms=ms(percentile(e2e, 99)),
         e2e_max_ms=ms(max(e2e)) if e2e else None,
