@@ -112,6 +112,18 @@ def test_summarize_a_step_that_fell_behind() -> None:
     assert why == ["delivered 5/s of 10/s offered", "1 of 31 POSTs failed", "e2e p99 1.0 s > 0.5 s"]
 
 
+def test_latency_that_keeps_rising_through_a_step_means_a_growing_queue() -> None:
+    # 10/s for 30 s, nearly all delivered within the step, but the k-th issue
+    # waits 0.5 s + 10 ms per issue before it: a queue that grows.
+    sends = [send(i, 100.0 + i / 10) for i in range(300)]
+    mails = [assigned(f"issue-{i}", 100.0 + i / 10 + 0.5 + i / 100) for i in range(300)]
+    step = summarize(sends, mails, Window(100.0, 30.0), offered_rate=10.0)
+    assert step.e2e_p50_first_third_ms == 995.0  # issues 0..99: 0.5 + 0.495
+    assert step.e2e_p50_last_third_ms == 2995.0  # issues 200..299: 0.5 + 2.495
+    assert step.delivered_rate >= 9.0
+    assert saturation(step) == ["e2e p50 rose from 1.0 s to 3.0 s in the step"]
+
+
 def test_failed_posts_alone_saturate_a_step() -> None:
     sends = [send(i, 100.0 + i / 10) for i in range(10)]
     sends += [send(i, 100.0 + i / 10, status=500) for i in range(10, 30)]

@@ -140,6 +140,10 @@ class StepResult:
     e2e_p50_ms: float | None
     e2e_p99_ms: float | None
     e2e_max_ms: float | None
+    # Median e2e of the issues due in the window's first third, and in its last:
+    # a queue that grows during the step shows as a rise.
+    e2e_p50_first_third_ms: float | None
+    e2e_p50_last_third_ms: float | None
     missing: int  # accepted, no owner notice (yet)
     duplicated: int
     saturated: bool = False
@@ -191,9 +195,20 @@ def summarize(
         e2e_p50_ms=ms(percentile(e2e, 50)),
         e2e_p99_ms=ms(percentile(e2e, 99)),
         e2e_max_ms=ms(max(e2e)) if e2e else None,
+        e2e_p50_first_third_ms=ms(percentile(_e2e_due(sends, notices, window, 0), 50)),
+        e2e_p50_last_third_ms=ms(percentile(_e2e_due(sends, notices, window, 2), 50)),
         missing=len(missing(sends, notices)),
         duplicated=duplicated(sends, notices),
     )
+
+
+def _e2e_due(
+    sends: Sequence[Send], notices: dict[str, list[float]], window: Window, third: int
+) -> list[float]:
+    """e2e latencies of the issues intended for one third (0, 1, 2) of the window."""
+    start = window.start + third * window.seconds / 3
+    due = [s for s in sends if start <= s.intended < start + window.seconds / 3]
+    return e2e_latencies(due, notices)
 
 
 def _whole(window: Window) -> tuple[float, float]:
@@ -206,16 +221,22 @@ def saturation(
     min_delivered_share: float = 0.9,
     max_failed_share: float = 0.01,
     max_e2e_p99_s: float = 10.0,
+    rise_s: float = 0.5,
 ) -> list[str]:
     """Why an open-loop step counts as saturated (empty: it kept up). The
-    pipeline fell behind the load, intake refused or dropped requests, or the
-    slowest issues took longer than anyone would wait."""
+    pipeline fell behind the load, intake refused or dropped requests, latency
+    kept rising through the step (its last third's median more than twice the
+    first third's, plus ``rise_s``: a queue that grows), or the slowest issues
+    took longer than anyone would wait."""
     why = []
     target = step.offered_rate or 0.0
     if step.delivered_rate < min_delivered_share * target:
         why.append(f"delivered {step.delivered_rate:g}/s of {target:g}/s offered")
     if step.sent and step.failed > max_failed_share * step.sent:
         why.append(f"{step.failed} of {step.sent} POSTs failed")
+    first, last = step.e2e_p50_first_third_ms, step.e2e_p50_last_third_ms
+    if first is not None and last is not None and last > 2 * first + rise_s * 1000:
+        why.append(f"e2e p50 rose from {first / 1000:.1f} s to {last / 1000:.1f} s in the step")
     if step.e2e_p99_ms is not None and step.e2e_p99_ms > max_e2e_p99_s * 1000:
         why.append(f"e2e p99 {step.e2e_p99_ms / 1000:.1f} s > {max_e2e_p99_s:g} s")
     return why
