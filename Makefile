@@ -20,7 +20,7 @@ help:
 	@echo "make manifests     re-render deploy/k8s/manifests from the Helm chart"
 	@echo "make deploy-check  hadolint, helm lint/template, schema and drift checks"
 	@echo "make bench  end-to-end throughput, Baton against a raw Kafka relay (bench/e2e/results.md)"
-	@echo "            (about 15 min; BENCH_ARGS=--quick for a 1-minute smoke run)"
+	@echo "            (about 10 min; BENCH_ARGS=--quick for a smoke run of a minute or two)"
 	@echo "make bench-routing  evaluate the learned router (bench/routing/results.md)"
 
 $(UV):

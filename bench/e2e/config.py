@@ -1,8 +1,9 @@
 """The bench's options: command-line flags, each with an environment variable
 as its default (so ``make bench`` can be tuned without editing anything).
 
-Defaults take about 15 minutes on a 2-core machine; ``--quick`` is a smoke run
-of about a minute (the embedded backend only, short steps, no profile).
+Defaults take about 10-15 minutes on a 2-core machine; ``--quick`` is a smoke
+run of a minute or two (the embedded backend only, short phases, no profile):
+most of it is starting Kafka and the services.
 """
 
 from __future__ import annotations
@@ -141,16 +142,16 @@ def parse_args(argv: list[str] | None = None) -> Config:
     return Config(
         backends=backends,
         rates=_floats(a.rates or ("5" if quick else "5,10,20,50,100,250,500")),
-        step_s=a.step_seconds or (8.0 if quick else 30.0),
-        clients=a.clients or (4 if quick else 16),
-        closed_s=a.closed_seconds or (5.0 if quick else 10.0),
+        step_s=a.step_seconds or (6.0 if quick else 30.0),
+        clients=a.clients or (2 if quick else 16),
+        closed_s=a.closed_seconds or (3.0 if quick else 10.0),
         drain_s=a.drain_seconds or (15.0 if quick else 60.0),
         stall_s=10.0 if quick else 20.0,
         max_e2e_p99_s=a.max_p99,
         relay=not a.no_relay,
         relay_rates=_floats(a.relay_rates or ("200" if quick else "200,500,1000,2000,4000")),
-        relay_step_s=5.0 if quick else 20.0,
-        relay_flood_s=5.0 if quick else 15.0,
+        relay_step_s=4.0 if quick else 20.0,
+        relay_flood_s=3.0 if quick else 15.0,
         profile=profile,
         profile_backend="sqlite" if "sqlite" in backends else backends[0],
         profile_s=10.0 if quick else 30.0,
