@@ -38,7 +38,9 @@ class BackendRun:
     def run(self) -> dict[str, Any]:
         ports = self.infra.ports
         database_url = self.infra.start_postgres() if self.backend == "postgres" else ""
-        sink = start_sink(port=ports.smtp, out=self.arrivals.path, log=self.state / "logs/sink.log")
+        self.sink = start_sink(
+            port=ports.smtp, out=self.arrivals.path, log=self.state / "logs/sink.log"
+        )
         try:
             started = time.monotonic()
             self.services = start_services(
@@ -52,12 +54,11 @@ class BackendRun:
             urls = {name: self.services.url(name) for name in SERVICES}
             self._fetch = breakdown.fetcher(urls, self.services.api_key)
             log.info("%s: services ready in %.0f s", self.backend, startup_s)
-            self.sink = sink
             return {"startup_s": startup_s, **self._measure()}
         finally:
             if self.services is not None:
                 self.services.stop()
-            stop([sink])
+            stop([self.sink])
 
     def _alive(self) -> None:
         assert self.services is not None
@@ -80,24 +81,13 @@ class BackendRun:
         """One phase: open loop at ``amount`` issues/s, or closed with ``amount`` clients."""
         assert self.services is not None
         before = {s: scrape(self.services.url(s), self.prefix) for s in SERVICES}
-        flag = "--rate" if mode == "open" else "--clients"
+        services = self.services
+        argv = ["-m", "bench.e2e.loadgen", mode, "--url", services.url("intake")]
+        argv += ["--key", services.api_key, "--tag", f"{self.prefix}{name}"]
+        argv += ["--rate", str(amount)] if mode == "open" else ["--clients", str(int(amount))]
         phase = run_load(
             name,
-            [
-                "-m",
-                "bench.e2e.loadgen",
-                mode,
-                "--url",
-                self.services.url("intake"),
-                "--key",
-                self.services.api_key,
-                "--tag",
-                f"{self.prefix}{name}",
-                flag,
-                str(int(amount) if mode == "closed" else amount),
-                "--seconds",
-                str(seconds),
-            ],
+            [*argv, "--seconds", str(seconds)],
             out=self.state / f"sends-{name}.jsonl",
             log=self.state / "logs" / f"load-{name}.log",
             pids=self._pids(),
