@@ -10,7 +10,7 @@ PY := .venv/bin/python
 HELM_VERSION := v3.16.4
 HELM := $(TOOLS)/bin/helm
 
-.PHONY: help install tools manifests deploy-check run token test unit lint asyncapi bench-routing kafka-start kafka-stop postgres-start postgres-stop topics clean
+.PHONY: help install tools manifests deploy-check run token test unit lint asyncapi bench bench-routing kafka-start kafka-stop postgres-start postgres-stop topics clean
 
 help:
 	@echo "make run    start Kafka, a mail sink and the four services (Ctrl-C stops them)"
@@ -20,6 +20,8 @@ help:
 	@echo "make lint   ruff"
 	@echo "make manifests     re-render deploy/k8s/manifests from the Helm chart"
 	@echo "make deploy-check  hadolint, helm lint/template, schema and drift checks"
+	@echo "make bench  end-to-end throughput, Baton against a raw Kafka relay (bench/e2e/results.md)"
+	@echo "            (about 10 min; BENCH_ARGS=--quick for a smoke run of a minute or two)"
 	@echo "make bench-routing  evaluate the learned router (bench/routing/results.md)"
 
 $(UV):
@@ -74,6 +76,10 @@ lint: install
 # The AsyncAPI document is generated from the event models (a test keeps it current).
 asyncapi: install
 	$(PY) -m baton_contracts.asyncapi > docs/asyncapi.json
+
+# Starts its own Kafka, PostgreSQL and services on ports of its own (bench/e2e/README.md).
+bench: install
+	$(PY) -m bench.e2e $(BENCH_ARGS)
 
 bench-routing: install
 	$(PY) bench/routing/evaluate.py
