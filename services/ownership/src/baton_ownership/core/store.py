@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_ownership import metrics
 from baton_ownership.core import transitions
 from baton_ownership.core.errors import NotFound, Stale
 from baton_ownership.core.models import Handoff, HelpRequest, HistoryEntry, IssueOwner
@@ -148,6 +149,7 @@ async def apply(ctx: Ctx, change: Change) -> Issue:
     )
     for event in change.events:
         ctx.emit(event)
+    ctx.on_commit(lambda: metrics.count(change))
     return after
 
 
