@@ -249,6 +249,13 @@ async def test_a_missed_deadline_and_a_failing_handler_show(seen: Seen):
     assert total(late, "baton_message_retries_total") >= 1
 
 
+def metric_names(expr: str) -> set[str]:
+    """The metrics an expression reads: its names, not its label names."""
+    expr = re.sub(r"\{[^}]*\}", "", expr)
+    expr = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", "", expr)
+    return set(METRIC.findall(expr))
+
+
 def names_in_dashboards() -> set[str]:
     found = set()
     for path in DASHBOARDS:
@@ -256,10 +263,12 @@ def names_in_dashboards() -> set[str]:
         for row in board["panels"]:
             for panel in [row, *row.get("panels", [])]:
                 for target in panel.get("targets", []):
-                    found |= set(METRIC.findall(target["expr"]))
+                    found |= metric_names(target["expr"])
         for variable in board["templating"]["list"]:
             query = variable.get("query")
-            found |= set(METRIC.findall(query["query"] if isinstance(query, dict) else query))
+            query = query["query"] if isinstance(query, dict) else query
+            if query.startswith("label_values("):  # label_values(selector, label)
+                found |= metric_names(query.removeprefix("label_values(").rsplit(",", 1)[0])
     return found
 
 
@@ -270,7 +279,7 @@ def names_in_alerts() -> set[str]:
     objs = render.objects(render.helm_template(render.CHART / "values-production.yaml"))
     (rule,) = [o for o in objs if o["kind"] == "PrometheusRule"]
     rules = [r for group in rule["spec"]["groups"] for r in group["rules"]]
-    return {name for r in rules for name in METRIC.findall(r["expr"])}
+    return {name for r in rules for name in metric_names(r["expr"])}
 
 
 async def test_every_metric_a_dashboard_or_an_alert_names_is_exported(seen: Seen, stack, http):

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 import pytest
-from baton_ownership import metrics
 from baton_ownership.assignment import service as assignment
+from baton_ownership.core import metrics
 from baton_ownership.core.store import Ctx
 from baton_ownership.deadlines import clocks
 from baton_ownership.deadlines import service as deadlines

@@ -11,9 +11,8 @@ from baton_runtime.service import Runtime
 from opentelemetry import trace
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_ownership import metrics
 from baton_ownership.assignment import service
-from baton_ownership.core import store, transitions
+from baton_ownership.core import metrics, store, transitions
 from baton_ownership.core.store import Ctx
 from baton_ownership.deadlines import clocks
 from baton_ownership.deadlines import service as deadlines

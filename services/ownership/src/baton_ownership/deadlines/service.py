@@ -25,7 +25,6 @@ from baton_ownership.core.store import Ctx
 from baton_ownership.deadlines.models import Deadline
 from baton_ownership.directory import service as directory
 from baton_ownership.directory.models import Member
-from baton_ownership.insights import stays
 from baton_ownership.settings import EscalationStep, Settings
 
 log = logging.getLogger(__name__)
@@ -70,8 +69,8 @@ async def escalate(ctx: Ctx, deadline: Deadline, *, reason: str | None = None) -
         )  # fmt: skip
         await store.apply(ctx, change)
         if reason is None:  # the clock ran out: say so in the issue's trace
-            stays.mark(
-                ctx, issue.issue_id, "deadline passed", ctx.clock(),
+            ctx.mark(
+                issue.issue_id, "deadline passed", ctx.clock(),
                 {"baton.deadline": deadline.kind, "baton.department": deadline.department,
                  "baton.priority": issue.priority, "baton.escalation.level": deadline.level,
                  "baton.due_at": deadline.due_at.isoformat()},

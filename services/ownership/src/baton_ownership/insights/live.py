@@ -12,7 +12,7 @@ from sqlalchemy import case, or_
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_ownership import metrics
+from baton_ownership.core import metrics
 from baton_ownership.core.models import HelpRequest, IssueOwner
 from baton_ownership.core.state import aware, utcnow
 from baton_ownership.deadlines.models import Deadline

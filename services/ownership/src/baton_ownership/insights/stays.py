@@ -8,7 +8,6 @@ issue's stored trace context), so an ``entered`` span without a sibling
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from baton_runtime.kafka.tracing import context_from_carrier
 from baton_runtime.telemetry import tracer
@@ -24,24 +23,10 @@ def _ns(at: datetime) -> int:
     return int(aware(at).timestamp() * 1e9)
 
 
-def mark(ctx: Ctx, issue_id: str, name: str, at: datetime, attributes: dict[str, Any]) -> None:
-    """After commit, a short span ``name`` at ``at`` in the issue's trace."""
-    carrier = dict(ctx.traces.get(issue_id, {}))
-    attributes = {"baton.issue_id": issue_id, **attributes}
-
-    def record() -> None:
-        span = tracer().start_span(
-            name, context=context_from_carrier(carrier), start_time=_ns(at), attributes=attributes
-        )
-        span.end(end_time=_ns(at))
-
-    ctx.on_commit(record)
-
-
 def begin(ctx: Ctx, issue: Issue, *, via: str, at: datetime, acknowledged: bool = False) -> None:
     """Open the issue's stay in its (new) department; after commit, say so in its trace."""
-    mark(
-        ctx, issue.issue_id, f"department {issue.department} entered", at,
+    ctx.mark(
+        issue.issue_id, f"department {issue.department} entered", at,
         {"baton.department": issue.department, "baton.priority": issue.priority,
          "baton.hop": issue.hop, "baton.via": via},
     )  # fmt: skip
