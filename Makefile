@@ -14,10 +14,11 @@ HELM := $(TOOLS)/bin/helm
 PROMTOOL_VERSION := v0.316.0
 PROMTOOL := $(TOOLS)/bin/promtool
 
-.PHONY: help install tools manifests deploy-check run test unit lint asyncapi bench-routing kafka-start kafka-stop postgres-start postgres-stop topics clean
+.PHONY: help install tools manifests deploy-check run token test unit lint asyncapi bench-routing kafka-start kafka-stop postgres-start postgres-stop topics clean
 
 help:
 	@echo "make run    start Kafka, a mail sink and the four services (Ctrl-C stops them)"
+	@echo "make token AS=<person>  a token from make run's identity provider (no AS: who can sign in)"
 	@echo "make test   run every test: unit, and end to end over real Kafka and PostgreSQL"
 	@echo "make unit   only the tests that need neither Kafka nor PostgreSQL"
 	@echo "make lint   ruff"
@@ -62,6 +63,12 @@ deploy-check: tools
 
 run: install
 	@deploy/local/run.sh
+
+# A person's token from `make run`'s development identity provider:
+#   curl -H "authorization: Bearer $$(make -s token AS=fin-gita)" ...
+# Without AS, lists who can sign in.
+token: install
+	@$(PY) deploy/local/token.py $(AS)
 
 test: tools
 	$(PY) -m pytest

@@ -38,10 +38,6 @@ GAUGE_WAIT_S = 45  # the gauges are refreshed every 15 s
 METRIC = re.compile(r"\b((?:baton|http_server)_[a-z_]+)\b")
 
 
-def as_(person: str) -> dict[str, str]:
-    return {"X-Baton-Actor": person}
-
-
 def gauge(found: list, name: str, department: str) -> float:
     """A department's value summed over priorities (one replica here: no max needed)."""
     return total(found, name, baton_department=department)
@@ -59,7 +55,7 @@ class Seen:
 
 
 async def call(http, stack, path: str, actor: str, body: dict, expect: int = 200) -> dict:
-    r = await http.post(f"{stack.url('ownership')}{path}", json=body, headers=as_(actor))
+    r = await http.post(f"{stack.url('ownership')}{path}", json=body, headers=stack.as_(actor))
     assert r.status_code == expect, r.text
     return r.json()
 

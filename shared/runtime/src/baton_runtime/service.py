@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_runtime import metrics, migrations, retention
 from baton_runtime.db import Database
-from baton_runtime.identity import TokenVerifier, identify
+from baton_runtime.identity import TokenVerifier, caller
 from baton_runtime.kafka import ConsumerRunner, EventProducer, Handler, ensure_topics
 from baton_runtime.kafka.consumer import RawHandler
 from baton_runtime.outbox import OutboxRelay
@@ -242,11 +242,10 @@ class Runtime(Generic[S]):
         title: str,
         routers: list[APIRouter],
         version: str = "0.1.0",
-        identify_people: bool = True,
     ) -> FastAPI:
-        """The service's FastAPI app. ``identify_people``: its routers serve
-        people, identified as ``BATON_AUTH_MODE`` says (intake's callers are
-        systems with API keys instead)."""
+        """The service's FastAPI app. Every route of ``routers`` needs a verified
+        caller (``baton_runtime.identity``); health, readiness and metrics do not."""
+        self.settings.check_auth()
         setup_telemetry(f"baton-{self.name}")
         app = FastAPI(title=title, version=version, lifespan=self.lifespan)
         app.state.runtime = self
@@ -254,12 +253,10 @@ class Runtime(Generic[S]):
         app.include_router(health_router)
         if prometheus_enabled():
             app.include_router(metrics_router)
-        dependencies = []
-        if identify_people and self.settings.auth_mode == "jwt":
+        if self.settings.auth_mode == "jwt":
             app.state.token_verifier = TokenVerifier(self.settings)
-            dependencies = [Depends(identify)]
         for router in routers:
-            app.include_router(router, dependencies=dependencies)
+            app.include_router(router, dependencies=[Depends(caller)])
         FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
         return app
 
