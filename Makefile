@@ -9,6 +9,10 @@ PY := .venv/bin/python
 # helm is built from the Go module proxy (Go is on every machine), pinned here.
 HELM_VERSION := v3.16.4
 HELM := $(TOOLS)/bin/helm
+# promtool checks the alert rules and the dashboards' PromQL; from the module proxy, pinned
+# (Prometheus v3's Go module is tagged v0.3xx; building it takes minutes the first time).
+PROMTOOL_VERSION := v0.316.0
+PROMTOOL := $(TOOLS)/bin/promtool
 
 .PHONY: help install tools manifests deploy-check run token test unit lint asyncapi bench bench-routing kafka-start kafka-stop postgres-start postgres-stop topics clean
 
@@ -45,7 +49,13 @@ $(HELM):
 	  -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=31" \
 	  helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 
-tools: install $(HELM)
+$(PROMTOOL):
+	@command -v go >/dev/null || { echo "go is required to build promtool"; exit 1; }
+	GOBIN=$(abspath $(TOOLS))/bin GOFLAGS=-mod=mod go install -ldflags "\
+	  -X github.com/prometheus/common/version.Version=$(PROMTOOL_VERSION)" \
+	  github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION)
+
+tools: install $(HELM) $(PROMTOOL)
 
 manifests: tools
 	$(PY) deploy/k8s/render.py
