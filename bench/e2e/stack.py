@@ -150,6 +150,13 @@ def service_env(
         "BATON_SMTP_HOST": "127.0.0.1",
         "BATON_SMTP_PORT": str(ports.smtp),
         "OTEL_SERVICE_NAME": f"baton-{name}",
+        # Tokens are verified as `make run` does, against its development identity
+        # provider's address; the load only calls intake, with an API key, so no
+        # token is ever checked and the provider need not run.
+        "BATON_AUTH_MODE": "jwt",
+        "BATON_AUTH_ISSUER": "http://127.0.0.1:8090",
+        "BATON_AUTH_JWKS_URL": "http://127.0.0.1:8090/jwks.json",
+        "BATON_AUTH_AUDIENCE": "baton",
     }
     if database_url:
         env["DATABASE_URL"] = database_url
