@@ -6,10 +6,6 @@ Names resolve through a stub; connections are real sockets to real receivers."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import httpcore
@@ -175,44 +171,20 @@ async def test_a_connection_that_reached_another_peer_than_the_checked_one_is_re
     assert http_receiver.requests == 0
 
 
-@contextmanager
-def answering(status: int, body: bytes, location: str = "") -> Iterator[str]:
-    """A receiver answering every POST with ``status`` and ``body`` (and a Location)."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("content-length", 0)))
-            self.send_response(status)
-            if location:
-                self.send_header("location", location)
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hook"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 async def test_a_redirect_is_not_followed():
-    with running_http_receiver() as target, answering(307, b"", location=target.url) as url:
+    with running_http_receiver() as target, running_http_receiver() as redirecting:
+        redirecting.fail_next(307)
+        redirecting.answer_headers = {"location": target.url}
         with pytest.raises(DeliveryError) as failed:
-            await post(url, DEV, egress.system_resolver)
-        assert target.requests == 0
+            await post(redirecting.url, DEV, egress.system_resolver)
+        assert (redirecting.requests, target.requests) == (1, 0)
     assert failed.value.reason == "webhook answered 307 (redirects are not followed)"
     assert failed.value.permanent
 
 
-async def test_what_a_receiver_answers_never_reaches_the_reason():
-    leak = b'{"AccessKeyId": "ASIA-SECRET", "Token": "from-the-metadata-service"}'
-    with answering(500, leak) as url:
-        with pytest.raises(DeliveryError) as failed:
-            await post(url, DEV, egress.system_resolver)
+async def test_what_a_receiver_answers_never_reaches_the_reason(http_receiver):
+    http_receiver.fail_next(500)
+    http_receiver.answer_body = b'{"AccessKeyId": "ASIA-SECRET", "Token": "from-the-metadata"}'
+    with pytest.raises(DeliveryError) as failed:
+        await post(http_receiver.url, DEV, egress.system_resolver)
     assert failed.value.reason == "webhook answered 500"

@@ -36,6 +36,19 @@ async def assign_gita(runtime, clock: Clock) -> None:
     await on_ownership_event(wrap(event), runtime=runtime, clock=clock)
 
 
+async def first_pass(runtime, http_receiver, smtp_server, smtp_reply: str | None) -> Clock:
+    """Gita chose the webhook and email; the webhook refuses for good (410) and the
+    mail server answers ``smtp_reply`` (None: takes the mail). One dispatch."""
+    http_receiver.fail_next(410)
+    if smtp_reply is not None:
+        smtp_server.refuse_next(smtp_reply)
+    await webhook_and_email(runtime, http_receiver.url)
+    clock = Clock()
+    await assign_gita(runtime, clock)
+    await dispatch(runtime, clock)  # the two channels settle concurrently
+    return clock
+
+
 async def delivery_failed(runtime) -> list[DeliveryFailed]:
     events = [parse_event(m.payload.encode()).data for m in await staged(runtime)]
     return [e for e in events if isinstance(e, DeliveryFailed)]
@@ -48,11 +61,7 @@ async def statuses(runtime) -> dict[str, str]:
 async def test_an_email_that_arrived_means_no_delivery_failed_for_the_webhook_that_did_not(
     runtime, http_receiver, smtp_server
 ):
-    http_receiver.fail_next(410)  # refused for good
-    await webhook_and_email(runtime, http_receiver.url)
-    clock = Clock()
-    await assign_gita(runtime, clock)
-    await dispatch(runtime, clock)
+    await first_pass(runtime, http_receiver, smtp_server, None)
     assert await statuses(runtime) == {"webhook": "failed", "email": "sent"}
     assert len(smtp_server.to(GITA.email)) == 1
     assert await delivery_failed(runtime) == []
@@ -61,12 +70,7 @@ async def test_an_email_that_arrived_means_no_delivery_failed_for_the_webhook_th
 async def test_when_every_channel_fails_at_once_exactly_one_delivery_failed_is_published(
     runtime, http_receiver, smtp_server
 ):
-    http_receiver.fail_next(410)
-    smtp_server.refuse_next("550 5.1.1 no such mailbox")
-    await webhook_and_email(runtime, http_receiver.url)
-    clock = Clock()
-    await assign_gita(runtime, clock)
-    await dispatch(runtime, clock)  # both settle concurrently
+    await first_pass(runtime, http_receiver, smtp_server, "550 5.1.1 no such mailbox")
     assert await statuses(runtime) == {"webhook": "failed", "email": "failed"}
     [failed] = await delivery_failed(runtime)
     assert (failed.recipient_id, failed.kind) == (GITA.id, "assigned")
@@ -75,12 +79,7 @@ async def test_when_every_channel_fails_at_once_exactly_one_delivery_failed_is_p
 async def test_a_channel_still_trying_holds_back_the_delivery_failed_until_it_fails_too(
     runtime, http_receiver, smtp_server
 ):
-    http_receiver.fail_next(410)
-    smtp_server.refuse_next("451 4.3.0 try later")
-    await webhook_and_email(runtime, http_receiver.url)
-    clock = Clock()
-    await assign_gita(runtime, clock)
-    await dispatch(runtime, clock)
+    clock = await first_pass(runtime, http_receiver, smtp_server, "451 4.3.0 try later")
     assert await statuses(runtime) == {"webhook": "failed", "email": "pending"}
     assert await delivery_failed(runtime) == []
     smtp_server.refuse_next("550 5.1.1 no such mailbox")
