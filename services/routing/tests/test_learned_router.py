@@ -42,7 +42,7 @@ def with_department(catalog: Catalog, name: str, **changes) -> Catalog:
 def test_a_decision_names_the_nearest_example_and_the_words_that_drove_it(router, make_issue):
     decision = decide(CATALOG, make_issue("App freezes", FROZEN), classifier=router)
     assert decision.department == "it"
-    it_examples = CATALOG.department("it").examples + [CATALOG.department("it").description]
+    it_examples = [*CATALOG.department("it").examples, CATALOG.department("it").description]
     assert "driven by the example " in decision.reason
     assert any(repr(e) in decision.reason for e in it_examples)
     assert "the words " in decision.reason

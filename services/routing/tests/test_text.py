@@ -21,7 +21,8 @@ On Thu, 5 Nov 2026 at 16:40, Halden Returns <returns@example.com> wrote:
 
 EMAIL_DE = """Sehr geehrte Damen und Herren,
 
-mein Paket lag in der Postfiliale, jetzt ist die Lagerfrist abgelaufen. Bitte schicken Sie es mir noch einmal zu.
+mein Paket lag in der Postfiliale, jetzt ist die Lagerfrist abgelaufen.
+Bitte schicken Sie es mir noch einmal zu.
 
 Mit freundlichen Grüßen
 Erika Schöller
