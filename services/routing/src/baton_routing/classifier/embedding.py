@@ -3,7 +3,8 @@ package installs (weights, tokenizer), run by ONNX Runtime on one thread.
 
 Nothing is fetched from a hub: the package ships ``model.safetensors`` and
 ``tokenizer.json``; at start the model's forward pass (6 BERT layers, mean pooling)
-is written out as an ONNX graph around those weights, in memory, in about a second.
+is written out as an ONNX graph around those weights, in memory, and its matrix
+weights quantized to int8, in a few seconds.
 That keeps torch out of the service (the package's own loader would need it).
 """
 
@@ -22,6 +23,9 @@ MODEL_NAME = "all-MiniLM-L6-v2"
 # Tokens read per text: the subject and the first sentences carry the request, and
 # the cost grows with the length (bench/routing measures both).
 MAX_TOKENS = 96
+# Matrix weights in int8: a decision's p99 within 20 ms on one core, for about one point
+# of accuracy (bench/routing measures both).
+INT8 = True
 
 
 def model_dir() -> Path:
@@ -101,12 +105,29 @@ def bert_graph(weights: dict[str, np.ndarray], *, layers: int = 6, heads: int = 
     return model.SerializeToString()
 
 
+def quantized(graph: bytes) -> bytes:
+    """The graph with its matrix weights in int8, per output channel (activations are
+    quantized on the fly): about half the time per text, at a small cost in accuracy
+    that bench/routing measures."""
+    import tempfile
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory() as tmp:
+        source, target = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
+        source.write_bytes(graph)
+        quantize_dynamic(source, target, per_channel=True, weight_type=QuantType.QInt8)
+        return target.read_bytes()
+
+
 class Encoder:
     """Text in, a unit-length 384-dimensional vector out; one thread per call."""
 
     name = MODEL_NAME
 
-    def __init__(self, directory: Path | None = None, *, max_tokens: int = MAX_TOKENS) -> None:
+    def __init__(
+        self, directory: Path | None = None, *, max_tokens: int = MAX_TOKENS, int8: bool = INT8
+    ) -> None:
         import onnxruntime as ort
 
         directory = directory or model_dir()
@@ -119,6 +140,8 @@ class Encoder:
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # shape-merge warnings of the hand-built graph
         graph = bert_graph(load_file(str(directory / "model.safetensors")))
+        if int8:
+            graph = quantized(graph)
         self._session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
         self.dimensions = 384
 
