@@ -113,7 +113,11 @@ async def test_the_service_loads_the_model_from_the_package_and_decides_offline(
     monkeypatch.setattr(socket, "getaddrinfo", no_network)
     monkeypatch.setattr(socket.socket, "connect", no_network)
     learned.shared_encoder.cache_clear()  # load it here, not from an earlier test
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/r.db", topic_prefix="t.")
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/r.db",
+        topic_prefix="t.",
+        router_cache_dir=tmp_path / "cache",  # built from the package's files, here
+    )
     migrations.upgrade(MIGRATIONS, settings.database_url)
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
@@ -126,3 +130,4 @@ async def test_the_service_loads_the_model_from_the_package_and_decides_offline(
     body = r.json()
     assert body["department"] == "it"
     assert body["model_version"].endswith("+all-MiniLM-L6-v2")
+    assert list((tmp_path / "cache").glob("all-MiniLM-L6-v2-int8-*.onnx"))  # the next start

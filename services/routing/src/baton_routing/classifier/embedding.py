@@ -10,6 +10,8 @@ That keeps torch out of the service (the package's own loader would need it).
 
 from __future__ import annotations
 
+import hashlib
+import os
 from importlib.resources import files
 from pathlib import Path
 
@@ -26,6 +28,8 @@ MAX_TOKENS = 96
 # Matrix weights in int8: a decision's p99 within 20 ms on one core, for about one point
 # of accuracy (bench/routing measures both).
 INT8 = True
+# Bump when bert_graph or quantized change, so that cached graphs are rebuilt.
+GRAPH_REVISION = 1
 
 
 def model_dir() -> Path:
@@ -120,14 +124,51 @@ def quantized(graph: bytes) -> bytes:
         return target.read_bytes()
 
 
+def _build(directory: Path, *, int8: bool) -> bytes:
+    graph = bert_graph(load_file(str(directory / "model.safetensors")))
+    return quantized(graph) if int8 else graph
+
+
+def _cached_graph(directory: Path, *, int8: bool, cache: Path | None) -> bytes:
+    if cache is None:
+        return _build(directory, int8=int8)
+    weights = directory / "model.safetensors"
+    # The weights' size and time, the builder's revision and the quantization name it.
+    stat = weights.stat()
+    key = hashlib.sha256(
+        f"{weights}:{stat.st_size}:{stat.st_mtime_ns}:{GRAPH_REVISION}:{int8}".encode()
+    ).hexdigest()[:16]
+    path = cache / f"{MODEL_NAME}-{'int8' if int8 else 'fp32'}-{key}.onnx"
+    try:
+        return path.read_bytes()
+    except OSError:
+        pass
+    graph = _build(directory, int8=int8)
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(graph)
+        partial.replace(path)  # whole or not at all, when replicas start together
+    except OSError:
+        pass  # a read-only disk: build it again next time
+    return graph
+
+
 class Encoder:
     """Text in, a unit-length 384-dimensional vector out; one thread per call."""
 
     name = MODEL_NAME
 
     def __init__(
-        self, directory: Path | None = None, *, max_tokens: int = MAX_TOKENS, int8: bool = INT8
+        self,
+        directory: Path | None = None,
+        *,
+        max_tokens: int = MAX_TOKENS,
+        int8: bool = INT8,
+        cache: Path | None = None,
     ) -> None:
+        """``cache``: a directory where the built graph is kept between starts (building
+        and quantizing it is most of the loading time); None builds it every time."""
         import onnxruntime as ort
 
         directory = directory or model_dir()
@@ -139,9 +180,7 @@ class Encoder:
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # shape-merge warnings of the hand-built graph
-        graph = bert_graph(load_file(str(directory / "model.safetensors")))
-        if int8:
-            graph = quantized(graph)
+        graph = _cached_graph(directory, int8=int8, cache=cache)
         self._session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
         self.dimensions = 384
 
