@@ -220,21 +220,27 @@ def plot(results: dict, out: Path) -> None:
     import matplotlib.pyplot as plt
 
     names = list(results)
-    fig, axes = plt.subplots(1, len(names), figsize=(3.3 * len(names), 3.6))
-    short = [d.replace("customer_service", "cust_serv")[:9] for d in DEPARTMENTS]
-    for ax, name in zip(np.atleast_1d(axes), names, strict=True):
+    columns = 3
+    rows = -(-len(names) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(8.4, 3.0 * rows), squeeze=False)
+    short = [d.replace("customer_service", "cust. serv.")[:11] for d in DEPARTMENTS]
+    for ax in axes.flat[len(names) :]:
+        ax.axis("off")
+    for ax, name in zip(axes.flat, names, strict=False):
         m = np.array(results[name]["confusion"])
         ax.imshow(m / np.maximum(m.sum(1, keepdims=True), 1), cmap="Blues", vmin=0, vmax=1)
         for (i, j), v in np.ndenumerate(m):
             if v:
-                ax.text(j, i, str(v), ha="center", va="center", fontsize=6)
+                color = "white" if v > m.sum(1)[i] * 0.6 else "black"
+                ax.text(j, i, str(v), ha="center", va="center", fontsize=6, color=color)
         ax.set_xticks(range(len(short)), short, rotation=90, fontsize=6)
         ax.set_yticks(range(len(short)), short, fontsize=6)
-        ax.set_title(f"{name}\nacc {results[name]['accuracy_after_abstention']:.2f}", fontsize=7)
-        ax.set_xlabel("routed to", fontsize=6)
-    np.atleast_1d(axes)[0].set_ylabel("labelled", fontsize=6)
+        final = results[name]["accuracy_after_abstention"]
+        ax.set_title(f"{name}\naccuracy {final:.2f}", fontsize=7)
+    fig.supxlabel("routed to (customer service includes abstentions)", fontsize=7)
+    fig.supylabel("labelled", fontsize=7)
     fig.tight_layout()
-    fig.savefig(out, dpi=110)
+    fig.savefig(out, dpi=100)
     plt.close(fig)
 
 
@@ -350,6 +356,7 @@ def main() -> None:
     }
     print(report["latency"], flush=True)
     plot(report["test"], HERE / "confusion-test.png")
+    print("wrote results.json and confusion-test.png; results.md is written from them")
     (HERE / "results.json").write_text(json.dumps(report, indent=2) + "\n")
 
 
