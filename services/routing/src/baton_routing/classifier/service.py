@@ -25,12 +25,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_routing.classifier.models import ResolvedLabel
 from baton_routing.classifier.schemas import Example, Proposal
+from baton_routing.classifier.text import FUNCTION_WORDS
 from baton_routing.issues import service as issues
 
 SAMPLE_HISTORY = Path(__file__).parent / "data" / "bitext-dev.jsonl"
 # How many sample messages one catalog example weighs (tuned on the dev tickets).
 CATALOG_WEIGHT = 60.0
 _NUMBER = re.compile(r"\d+")
+# Not worth naming as a reason: function words, folded numbers and slots.
+_UNNAMED = FUNCTION_WORDS | {"0", "slot"}
 # Bitext's placeholders such as {{Order Number}} are template slots, not wording.
 _PLACEHOLDER = re.compile(r"\{\{[^}]*\}\}")
 
@@ -119,7 +122,8 @@ class Classifier:
             ((float(v * column[i]), names[i]) for i, v in zip(row.indices, row.data, strict=True)),
             reverse=True,
         )
-        return [term for push, term in pushes[:limit] if push > 0 and term != "0"]
+        named = [t for push, t in pushes if push > 0 and not set(t.split()) & _UNNAMED]
+        return named[:limit]
 
     def propose(self, text: str) -> Proposal:
         doc = [normalize(text)]

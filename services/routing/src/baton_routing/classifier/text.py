@@ -76,7 +76,7 @@ _WORD = re.compile(r"[a-zäöüß]+", re.IGNORECASE)
 _EN = frozenset(
     "the and is are was to of in for my i you it this that with have has not can could"
     " would please we our your on at be do does did an a from but there they what when"
-    " order thanks hello hi".split()
+    " thanks hello hi".split()
 )
 _DE = frozenset(
     "der die das und ist sind war zu von im in für mein meine ich sie es ein eine nicht"
@@ -174,6 +174,16 @@ def detect_language(text: str) -> str:
 
 def clean_subject(subject: str) -> str:
     return " ".join(_SUBJECT_PREFIX.sub("", subject).split())
+
+
+# Words that say nothing about a department: never named as what drove a decision.
+FUNCTION_WORDS = (
+    _EN
+    | _DE
+    | frozenset(
+        "help hi hello hallo thanks danke please bitte me am been will just so if or as".split()
+    )
+)
 
 
 def clean(subject: str, description: str) -> Cleaned:
