@@ -10,10 +10,11 @@ PY := .venv/bin/python
 HELM_VERSION := v3.16.4
 HELM := $(TOOLS)/bin/helm
 
-.PHONY: help install tools manifests deploy-check run test unit lint asyncapi bench-routing kafka-start kafka-stop postgres-start postgres-stop topics clean
+.PHONY: help install tools manifests deploy-check run token test unit lint asyncapi bench-routing kafka-start kafka-stop postgres-start postgres-stop topics clean
 
 help:
 	@echo "make run    start Kafka, a mail sink and the four services (Ctrl-C stops them)"
+	@echo "make token AS=<person>  a token from make run's identity provider (no AS: who can sign in)"
 	@echo "make test   run every test: unit, and end to end over real Kafka and PostgreSQL"
 	@echo "make unit   only the tests that need neither Kafka nor PostgreSQL"
 	@echo "make lint   ruff"
@@ -52,6 +53,13 @@ deploy-check: tools
 
 run: install
 	@deploy/local/run.sh
+
+# A person's token from `make run`'s development identity provider:
+#   curl -H "authorization: Bearer $$(make -s token AS=fin-gita)" ...
+# Without AS, lists who can sign in.
+# (make has a default AS, the assembler: only an AS given by the caller counts.)
+token: install
+	@$(PY) deploy/local/person_token.py $(if $(filter default,$(origin AS)),,$(AS))
 
 test: tools
 	$(PY) -m pytest

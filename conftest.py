@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import threading
 import time
@@ -17,6 +18,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from baton_runtime import migrations
 from baton_runtime.db import Database
+
+# Services built inside unit tests trust X-Baton-Actor (development header mode),
+# so a test names who acts in one header. Tests of token checking say
+# BATON_AUTH_MODE=jwt themselves; the end-to-end stack runs its services with
+# tokens from the development identity provider, as `make run` does.
+os.environ.setdefault("BATON_ENVIRONMENT", "development")
+os.environ.setdefault("BATON_AUTH_MODE", "header")
 
 
 def free_port() -> int:

@@ -34,6 +34,17 @@ if [[ -z "${BATON_SMTP_HOST:-}" ]]; then
   BATON_STATE_DIR="$state" "$py" deploy/local/mailsink.py >"$state/logs/mailsink.log" 2>&1 &
   pids+=($!)
 fi
+# The development identity provider: people sign in by choosing who they are, and
+# every service verifies its tokens, as they would a company's provider's.
+idp_port="${BATON_DEVIDP_PORT:-8090}"
+export BATON_ENVIRONMENT="${BATON_ENVIRONMENT:-development}"
+BATON_DEVIDP_PORT="$idp_port" BATON_DEVIDP_ISSUER="http://127.0.0.1:$idp_port" \
+  BATON_STATE_DIR="$state" "$py" -m baton_devidp >"$state/logs/devidp.log" 2>&1 &
+pids+=($!)
+export BATON_AUTH_MODE=jwt \
+  BATON_AUTH_ISSUER="http://127.0.0.1:$idp_port" \
+  BATON_AUTH_JWKS_URL="http://127.0.0.1:$idp_port/jwks.json" \
+  BATON_AUTH_AUDIENCE=baton
 # A development key for intake's API (only its hash is stored); scripts read BATON_API_KEY.
 export BATON_API_KEY="$(BATON_STATE_DIR="$state" "$py" -m baton_intake.auth create --name development)"
 # Notifications seals recipients' webhook secrets with a key kept in the state dir.
@@ -51,7 +62,7 @@ done
 
 ready() {  # ready SERVICE PORT: wait for /readyz, or show the log and fail
   for _ in $(seq 1 120); do
-    if "$py" -c "import sys,urllib.request as u; u.urlopen('http://127.0.0.1:$2/readyz', timeout=1)" \
+    if "$py" -c "import sys,urllib.request as u; u.urlopen('http://127.0.0.1:$2/${3:-readyz}', timeout=1)" \
         2>/dev/null; then return 0; fi
     sleep 0.5
   done
@@ -59,6 +70,7 @@ ready() {  # ready SERVICE PORT: wait for /readyz, or show the log and fail
   tail -n 40 "$state/logs/$1.log" >&2
   return 1
 }
+ready devidp "$idp_port" healthz
 for svc in "${services[@]}"; do ready "$svc" "${ports[$svc]}"; done
 
 cat <<EOT
@@ -68,9 +80,12 @@ Baton is running.
   routing        http://127.0.0.1:8002/docs
   ownership      http://127.0.0.1:8003/docs
   notifications  http://127.0.0.1:8004/docs
+  sign in        http://127.0.0.1:$idp_port/authorize (development identity provider: choose who you are)
   logs           $state/logs/    mail received: $state/mail/
 
-  export BATON_API_KEY=$BATON_API_KEY    # intake's development key
+  export BATON_API_KEY=$BATON_API_KEY    # intake's development key (systems)
+  export TOKEN=\$(make -s token AS=fin-gita)   # a person's token: anyone of the catalog,
+                                             # or admin, agent, reader (make token lists them)
 
 Try it (in another terminal):
 
@@ -82,9 +97,10 @@ Try it (in another terminal):
   # The same reporter and subject again within a day is linked to the first
   # issue (a near-duplicate): \$id is then that first issue, the one being worked.
   sleep 2
-  curl -s http://127.0.0.1:8002/v1/decisions/\$id        # which department, by which rule, why
-  curl -s http://127.0.0.1:8003/v1/issues/\$id/owner     # its one accountable owner
-  curl -s "http://127.0.0.1:8004/v1/deliveries?issue_id=\$id"   # the email to that owner
+  auth="authorization: Bearer \$(make -s token AS=admin)"
+  curl -s -H "\$auth" http://127.0.0.1:8002/v1/decisions/\$id     # which department, which rule, why
+  curl -s -H "\$auth" http://127.0.0.1:8003/v1/issues/\$id/owner  # its one accountable owner
+  curl -s -H "\$auth" "http://127.0.0.1:8004/v1/deliveries?issue_id=\$id"   # the email to that owner
   ls $state/mail/
   curl -s http://127.0.0.1:8002/metrics | grep ^baton_   # what each service counted
 

@@ -157,7 +157,8 @@ def test_network_policies_admit_only_what_each_service_needs(production):
     for name, policy in policies.items():
         assert policy["spec"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": "http"}]
         # Production reaches Kafka's SASL_SSL listener, on 9093.
-        expected = {53, 9093, 5432, 4318} | ({25, 587} if name == "notifications" else set())
+        # The identity provider (JWKS) on 443: every service verifies tokens.
+        expected = {53, 9093, 5432, 4318, 443} | ({25, 587} if name == "notifications" else set())
         assert egress_ports(policy) == expected, name
 
 

@@ -110,12 +110,11 @@ def test_a_kafka_setting_that_cannot_work_fails_the_render_naming_it(tmp_path, v
     assert message in failed.value.stderr
 
 
-def test_jwt_mode_gives_every_service_its_identity_provider_and_a_way_out_to_it(tmp_path):
+def test_every_service_verifies_tokens_from_its_identity_provider_and_may_reach_it(tmp_path):
     auth = {
-        "mode": "jwt",
-        "jwksUrl": "https://login.example.com/.well-known/jwks.json",
-        "issuer": "https://login.example.com/",
-        "audience": "baton",
+        "jwksUrl": "https://id.corp.example/.well-known/jwks.json",
+        "issuer": "https://id.corp.example/",
+        "audience": "baton-prod",
     }
     objs = template_with(tmp_path, {"auth": auth})
     deployments = {o["metadata"]["name"]: o for o in objs if o["kind"] == "Deployment"}
@@ -127,13 +126,18 @@ def test_jwt_mode_gives_every_service_its_identity_provider_and_a_way_out_to_it(
     for name, deployment in deployments.items():
         e = env(deployment["spec"]["template"]["spec"])
         assert e["BATON_AUTH_MODE"]["value"] == "jwt"
+        assert e["BATON_ENVIRONMENT"]["value"] == "production"
         assert e["BATON_AUTH_JWKS_URL"]["value"] == auth["jwksUrl"]
         assert e["BATON_AUTH_ACTOR_CLAIM"]["value"] == "sub"
+        assert e["BATON_AUTH_ROLES_CLAIM"]["value"] == "roles"
         ports = {p["port"] for r in policies[name]["spec"]["egress"] for p in r["ports"]}
         assert 443 in ports, name
 
 
-def test_jwt_mode_without_its_provider_fails_the_render(tmp_path):
+def test_no_provider_or_header_mode_fails_the_render(tmp_path):
     with pytest.raises(subprocess.CalledProcessError) as failed:
-        template_with(tmp_path, {"auth": {"mode": "jwt"}})
+        template_with(tmp_path, {"auth": {"jwksUrl": ""}})
     assert "auth.jwksUrl" in failed.value.stderr
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        template_with(tmp_path, {"auth": {"mode": "header"}})
+    assert "jwt only" in failed.value.stderr

@@ -20,6 +20,7 @@ from conftest import Inbox, free_port, running_smtp_server
 from tests.integration.otlp_receiver import OtlpReceiver
 from tests.integration.stack import (
     SERVICES,
+    IdentityProvider,
     Infra,
     Service,
     create_api_key,
@@ -44,11 +45,17 @@ class Stack:
     inbox: Inbox
     otlp: OtlpReceiver
     api_key: str = ""
+    idp: IdentityProvider | None = None
 
     @property
     def auth(self) -> dict[str, str]:
         """Headers for intake's API (the key ``python -m baton_intake.auth`` made)."""
         return {"Authorization": f"Bearer {self.api_key}"}
+
+    def as_(self, person: str) -> dict[str, str]:
+        """Headers for acting as ``person``: their token from the identity provider."""
+        assert self.idp is not None
+        return self.idp.as_(person)
 
     def url(self, service: str) -> str:
         return self.services[service].url
@@ -73,6 +80,7 @@ def infra(postgres: Infra) -> Iterator[Infra]:
     infra = Infra(database_url=postgres.database_url)
     try:
         infra.start_kafka()
+        infra.start_idp(free_port())
         yield infra
     finally:
         infra.stop()
@@ -96,6 +104,8 @@ def service_env(prefix: str, infra: Infra, name: str, **extra: str) -> dict[str,
         "BATON_WEBHOOK_TIMEOUT_S": "2",
         "BATON_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "OTEL_SERVICE_NAME": f"baton-{name}",
+        # Verified tokens from the development identity provider, as in production.
+        **infra.auth_env(),
         **extra,
     }
 
@@ -124,15 +134,20 @@ async def stack(infra: Infra) -> AsyncIterator[Stack]:
             for name in SERVICES:
                 services[name] = start_service(name, free_port(), envs[name])
             await wait_ready(list(services.values()))
-            yield Stack(prefix, infra.kafka, infra.database_url, services, inbox, otlp, api_key)
+            yield Stack(
+                prefix, infra.kafka, infra.database_url, services, inbox, otlp, api_key, infra.idp
+            )
         finally:
             stop_services(list(services.values()))
             otlp.stop()
 
 
 @pytest.fixture(scope="session")
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=10) as client:
+async def http(infra: Infra) -> AsyncIterator[httpx.AsyncClient]:
+    """A client that calls as the administrator unless a request says whose it is
+    (``stack.as_(person)``): every endpoint needs a verified caller."""
+    assert infra.idp is not None
+    async with httpx.AsyncClient(timeout=10, headers=infra.idp.as_("admin")) as client:
         yield client
 
 

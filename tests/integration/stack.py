@@ -54,11 +54,96 @@ def infrastructure() -> Choice:
 
 
 @dataclass
+class IdentityProvider:
+    """The development identity provider (tools/devidp) as a process: the services
+    verify its tokens, as they would a company's provider's."""
+
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+    _tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        log = STATE / "logs" / "devidp.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        env = {
+            "BATON_ENVIRONMENT": "development",
+            "BATON_DEVIDP_PORT": str(self.port),
+            "BATON_DEVIDP_ISSUER": self.url,
+            "BATON_STATE_DIR": str(STATE / "devidp"),
+        }
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "baton_devidp"],
+                env={**os.environ, **env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=REPO,
+            )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise StackError(f"the identity provider did not start:\n{log.read_text()}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def auth_env(self) -> dict[str, str]:
+        """What a service sets to verify this provider's tokens (as in production)."""
+        return {
+            "BATON_ENVIRONMENT": "production",
+            "BATON_AUTH_MODE": "jwt",
+            "BATON_AUTH_JWKS_URL": f"{self.url}/jwks.json",
+            "BATON_AUTH_ISSUER": self.url,
+            "BATON_AUTH_AUDIENCE": "baton",
+        }
+
+    def token(self, person: str) -> str:
+        """The provider's token for a person of the catalog; for someone a test made
+        up, one the test signs with the provider's own key (a liaison and reader)."""
+        if person not in self._tokens:
+            answer = httpx.post(f"{self.url}/dev/token", json={"person": person}, timeout=10)
+            if answer.status_code == 404:
+                self._tokens[person] = self._sign(person)
+            else:
+                answer.raise_for_status()
+                self._tokens[person] = answer.json()["access_token"]
+        return self._tokens[person]
+
+    def _sign(self, person: str) -> str:
+        from baton_devidp.keys import SigningKey
+
+        key = SigningKey.load_or_create(STATE / "devidp")
+        now = int(time.time())
+        return key.sign(
+            {"sub": person, "roles": ["liaison", "reader"], "departments": [],
+             "iss": self.url, "aud": "baton", "iat": now, "exp": now + 3600}
+        )  # fmt: skip
+
+    def as_(self, person: str) -> dict[str, str]:
+        """Headers that make a request ``person``'s (a catalog person, or admin,
+        agent, reader)."""
+        return {"Authorization": f"Bearer {self.token(person)}"}
+
+
+@dataclass
 class Infra:
     """A Kafka broker and a PostgreSQL server; stops only what it started."""
 
     kafka: str = ""
     database_url: str = ""
+    idp: IdentityProvider | None = None
     _started: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     _containers: list[Any] = field(default_factory=list)
 
@@ -122,7 +207,17 @@ class Infra:
             self._started.append((script, env))
         return out
 
+    def start_idp(self, port: int) -> None:
+        self.idp = IdentityProvider(port)
+        self.idp.start()
+
+    def auth_env(self) -> dict[str, str]:
+        assert self.idp is not None, "start_idp() first"
+        return self.idp.auth_env()
+
     def stop(self) -> None:
+        if self.idp is not None:
+            self.idp.stop()
         for script, env in reversed(self._started):
             _script(script, "stop", env)
         for container in reversed(self._containers):

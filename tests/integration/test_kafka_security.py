@@ -70,9 +70,9 @@ async def secure_stack(secure_kafka: SecureKafka, infra: Infra) -> AsyncIterator
             stop_services(list(services.values()))
 
 
-async def test_an_issue_travels_all_four_services_over_sasl_scram_and_tls(secure_stack):
+async def test_an_issue_travels_all_four_services_over_sasl_scram_and_tls(secure_stack, infra):
     services, inbox = secure_stack["services"], secure_stack["inbox"]
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=infra.idp.as_("admin")) as http:
         r = await http.post(
             f"{services['intake'].url}/v1/issues",
             json={

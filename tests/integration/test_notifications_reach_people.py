@@ -55,7 +55,7 @@ async def settled(stack, http, issue_id, count=1):
 
 async def prefer(stack, http, person, body):
     url = f"{stack.url('notifications')}/v1/recipients/{person.id}/preferences"
-    answer = await http.put(url, json=body, headers={"X-Baton-Actor": person.id})
+    answer = await http.put(url, json=body, headers=stack.as_(person.id))
     assert answer.status_code == 200, answer.text
 
 

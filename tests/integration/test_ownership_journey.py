@@ -15,12 +15,8 @@ from tests.integration.test_issue_journey import mails_about, owner_of, report
 pytestmark = pytest.mark.integration
 
 
-def as_(person: str) -> dict[str, str]:
-    return {"X-Baton-Actor": person}
-
-
 async def post(stack, http, path: str, actor: str, body: dict, expect: int = 200) -> dict:
-    r = await http.post(f"{stack.url('ownership')}{path}", json=body, headers=as_(actor))
+    r = await http.post(f"{stack.url('ownership')}{path}", json=body, headers=stack.as_(actor))
     assert r.status_code == expect, r.text
     return r.json()
 
@@ -169,7 +165,7 @@ async def test_two_liaisons_accepting_one_hand_off_at_once_exactly_one_wins(stac
         return await http.post(
             f"{stack.url('ownership')}/v1/issues/{issue_id}/handoffs/{handoff_id}/accept",
             json={"version": version},
-            headers=as_(person),
+            headers=stack.as_(person),
         )
 
     answers = await asyncio.gather(accept("fin-gita"), accept("fin-hugo"))

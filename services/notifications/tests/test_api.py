@@ -25,7 +25,9 @@ async def app(smtp_server, tmp_path):
 @pytest.fixture
 async def client(app):
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+    # Someone is always calling (development header mode); tests that act say who.
+    headers = {"X-Baton-Actor": "tester"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers) as c:
         yield c
 
 
@@ -68,7 +70,9 @@ GITA_ACTS = {"X-Baton-Actor": "fin-gita"}
 
 async def test_only_the_person_may_change_their_preferences(client):
     body = {"channels": {"assigned": ["email"]}}
-    anyone = await client.put("/v1/recipients/fin-gita/preferences", json=body)
+    anyone = await client.put(
+        "/v1/recipients/fin-gita/preferences", json=body, headers={"X-Baton-Actor": ""}
+    )
     assert anyone.status_code == 401
     other = await client.put(
         "/v1/recipients/fin-gita/preferences", json=body, headers={"X-Baton-Actor": "ops-ana"}

@@ -25,7 +25,9 @@ async def client(tmp_path, clock):
     async with db.transaction() as session:
         await assignment.assign(session=session, issue_id="i-1", department="operations")
     transport = httpx.ASGITransport(app=app)  # no lifespan: no Kafka needed here
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+    # Someone is always calling (development header mode); tests that act say who.
+    headers = {"X-Baton-Actor": "tester"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers) as c:
         yield c
     await db.dispose()
 
@@ -48,7 +50,9 @@ async def test_the_issue_state_shows_owner_version_and_what_is_open(client):
 
 
 async def test_acting_without_saying_who_is_a_401_problem(client):
-    r = await client.post("/v1/issues/i-1/acknowledge", json={"version": 1})
+    r = await client.post(
+        "/v1/issues/i-1/acknowledge", json={"version": 1}, headers={"X-Baton-Actor": ""}
+    )
     assert r.status_code == 401
     assert r.headers["content-type"] == "application/problem+json"
     assert "X-Baton-Actor" in r.json()["detail"]
@@ -193,17 +197,25 @@ async def test_with_tokens_the_person_acting_is_whom_the_token_names(tmp_path, c
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             ack = "/v1/issues/i-1/acknowledge"
             claimed = await http.post(ack, json={"version": 1}, headers=as_("ops-ana"))
+            liaison = {"roles": ["liaison", "reader"]}
             someone = await http.post(
-                ack, json={"version": 1}, headers=bearer(token(idp, sub="fin-gita"))
+                ack, json={"version": 1}, headers=bearer(token(idp, sub="fin-gita", **liaison))
             )
             owner = await http.post(
-                ack, json={"version": 1}, headers=bearer(token(idp, sub="ops-ana"))
+                ack, json={"version": 1}, headers=bearer(token(idp, sub="ops-ana", **liaison))
             )
-            history = (await http.get("/v1/issues/i-1/history", headers=bearer(token(idp)))).json()
+            reader = await http.post(
+                ack, json={"version": 2}, headers=bearer(token(idp, sub="ops-ana", roles="reader"))
+            )
+            history = await http.get(
+                "/v1/issues/i-1/history", headers=bearer(token(idp, **liaison))
+            )
+            history = history.json()
         await db.dispose()
     assert claimed.status_code == 401
-    assert someone.status_code == 403
+    assert someone.status_code == 403  # a liaison, but not this issue's owner
     assert owner.status_code == 200
+    assert reader.status_code == 403  # the owner, but without a role that may act
     assert history[-1]["actor_id"] == "ops-ana"
 
 

@@ -121,7 +121,10 @@ async def test_the_service_loads_the_model_from_the_package_and_decides_offline(
     migrations.upgrade(MIGRATIONS, settings.database_url)
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    headers = {"X-Baton-Actor": "tester"}  # development header mode (see conftest.py)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", headers=headers
+    ) as client:
         r = await client.post(
             "/v1/routing/preview", json={"subject": "App freezes", "description": FROZEN}
         )

@@ -1,5 +1,6 @@
-"""People identified by a verified token (BATON_AUTH_MODE=jwt), with keys
-fetched from a real JWKS endpoint over HTTP, and by X-Baton-Actor otherwise."""
+"""Callers identified by a verified token (BATON_AUTH_MODE=jwt, the default), with
+keys fetched from a real JWKS endpoint over HTTP, and by X-Baton-Actor only in
+development; roles from the token decide what each route allows."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from baton_runtime.identity import ActorDep, IdentityDep, TokenVerifier
+from baton_runtime.identity import ANYONE, ActorDep, CallerDep, TokenVerifier, allow
 from baton_runtime.service import Runtime
 from baton_runtime.settings import ServiceSettings
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import APIRouter
 from pydantic import ValidationError
 
-from tests.identity_provider import ISSUER, jwt_settings, running_idp, token
+from tests.identity_provider import jwt_settings, running_idp, token
 
 
 @pytest.fixture
@@ -37,9 +38,17 @@ def client(
     async def act(actor: ActorDep) -> dict:
         return {"actor": actor}
 
-    @router.get("/v1/look")
-    async def look(person: IdentityDep) -> dict:
-        return {"person": person}
+    @router.get("/v1/look", **allow(ANYONE))
+    async def look(who: CallerDep) -> dict:
+        return {"person": who.person_id, "roles": sorted(who.roles)}
+
+    @router.put("/v1/catalog", **allow("administrator"))
+    async def change_catalog(who: CallerDep) -> dict:
+        return {"changed_by": who.person_id}
+
+    @router.get("/v1/work", **allow("liaison", "head"))
+    async def work(who: CallerDep) -> dict:
+        return {"departments": sorted(who.departments)}
 
     runtime = Runtime(
         name="identity-test",
@@ -131,18 +140,67 @@ async def test_an_unreachable_identity_provider_is_a_503_not_a_401(idp, tmp_path
     assert r.headers["content-type"] == "application/problem+json"
 
 
-async def test_header_mode_trusts_x_baton_actor_and_needs_it_only_to_act(tmp_path):
-    async with client(tmp_path) as http:
+async def test_header_mode_trusts_x_baton_actor_and_its_roles_in_development_only(tmp_path):
+    dev = {"environment": "development", "auth_mode": "header"}
+    async with client(tmp_path, **dev) as http:
         acted = await http.post("/v1/act", headers={"X-Baton-Actor": "fin-gita"})
-        anonymous = await http.post("/v1/act")
-        look = await http.get("/v1/look")
+        anonymous = await http.get("/v1/look")
+        reader = await http.put(
+            "/v1/catalog", headers={"X-Baton-Actor": "riley", "X-Baton-Roles": "reader"}
+        )
+        developer = await http.put("/v1/catalog", headers={"X-Baton-Actor": "dev"})
     assert acted.json() == {"actor": "fin-gita"}
     assert anonymous.status_code == 401 and "X-Baton-Actor" in anonymous.json()["detail"]
-    assert look.json() == {"person": None}
+    assert reader.status_code == 403
+    assert developer.json() == {"changed_by": "dev"}  # no X-Baton-Roles: every role
+    with pytest.raises(ValidationError, match="BATON_ENVIRONMENT=development"):
+        ServiceSettings(auth_mode="header", environment="production")
 
 
-def test_jwt_mode_without_its_provider_names_what_to_set(monkeypatch):
-    monkeypatch.setenv("BATON_AUTH_MODE", "jwt")
-    monkeypatch.setenv("BATON_AUTH_ISSUER", ISSUER)
-    with pytest.raises(ValidationError, match="BATON_AUTH_JWKS_URL, BATON_AUTH_AUDIENCE"):
-        ServiceSettings()
+def test_jwt_is_the_default_and_a_service_without_its_provider_refuses_to_start(
+    tmp_path, monkeypatch
+):
+    for name in ("BATON_AUTH_MODE", "BATON_ENVIRONMENT"):
+        monkeypatch.delenv(name, raising=False)
+    settings = ServiceSettings(state_dir=str(tmp_path))
+    assert (settings.auth_mode, settings.environment) == ("jwt", "production")
+    runtime = Runtime(name="t", settings=settings, migrations_dir=tmp_path)
+    with pytest.raises(ValueError, match="BATON_AUTH_JWKS_URL, BATON_AUTH_ISSUER"):
+        runtime.app(title="t", routers=[])
+
+
+async def test_roles_and_departments_come_from_the_token(idp, tmp_path):
+    async with client(tmp_path, **jwt_settings(idp)) as http:
+        liaison = bearer(token(idp, roles=["liaison", "reader", "made-up"], departments=["it"]))
+        looked = await http.get("/v1/look", headers=liaison)
+        worked = await http.get("/v1/work", headers=liaison)
+        refused = await http.put("/v1/catalog", headers=liaison)
+        admin = await http.get("/v1/work", headers=bearer(token(idp, roles="administrator")))
+        nobody = await http.get("/v1/work", headers=bearer(token(idp)))
+    assert looked.json() == {"person": "fin-gita", "roles": ["liaison", "reader"]}
+    assert worked.json() == {"departments": ["it"]}
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "administrator" in refused.json()["detail"]
+    assert admin.status_code == 200  # an administrator may do everything
+    assert nobody.status_code == 403
+
+
+def test_routes_declare_their_roles_in_openapi_and_only_known_ones(tmp_path):
+    runtime = Runtime(
+        name="t",
+        settings=ServiceSettings(environment="development", auth_mode="header"),
+        migrations_dir=tmp_path,
+    )
+    router = APIRouter()
+
+    @router.get("/v1/x", **allow("head", "liaison"))
+    async def x() -> None:
+        return None
+
+    paths = runtime.app(title="t", routers=[router]).openapi()["paths"]
+    assert paths["/v1/x"]["get"]["x-baton-roles"] == ["head", "liaison"]
+    with pytest.raises(ValueError, match="boss"):
+        allow("boss")
+    with pytest.raises(ValueError):
+        allow()

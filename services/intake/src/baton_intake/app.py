@@ -8,6 +8,7 @@ from baton_runtime import retention
 from baton_runtime.service import Runtime
 from fastapi import FastAPI
 
+from baton_intake.deps import identify
 from baton_intake.inbound.handler import on_inbound
 from baton_intake.issues.handler import on_ownership_event
 from baton_intake.issues.router import router as issues_router
@@ -39,10 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "ignored_mail", IgnoredMail, IgnoredMail.received_at, settings.retention_days
         )
     )
-    app = runtime.app(
-        title="Baton intake",
-        routers=[doors_router, issues_router],
-        identify_people=False,  # its callers are systems and agents' tools, with API keys
-    )
+    app = runtime.app(title="Baton intake", routers=[doors_router, issues_router])
+    # Systems call with intake API keys; people (agents) with their tokens.
+    app.state.identify = identify
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

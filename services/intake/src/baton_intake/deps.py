@@ -1,50 +1,68 @@
-"""Dependencies shared by intake's routers: the running service, and an API key
-with a scope (``Authorization: Bearer <key>``: 401 without a valid key, 403
-without the scope). Health endpoints do not use these."""
+"""Dependencies shared by intake's routers: the running service, and who may call.
+
+Systems call with an API key (``Authorization: Bearer baton_...``) that has a
+scope; people (agents, liaisons) with their identity provider's token and a role.
+No valid key or token is a 401, a missing scope or role a 403. Health
+endpoints need neither."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
+from baton_runtime.identity import Caller, CallerDep
 from baton_runtime.problems import Problem
 from baton_runtime.service import Runtime, get_runtime
-from fastapi import Depends, Security
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Request
 
 from baton_intake.auth import service as keys
-from baton_intake.auth.models import ApiKey
+from baton_intake.auth.service import PREFIX as KEY_PREFIX
 from baton_intake.settings import Settings
 
 # The running service, its settings typed as intake's own.
 RuntimeDep = Annotated[Runtime[Settings], Depends(get_runtime)]
 
-_bearer = HTTPBearer(auto_error=False, description="An intake API key (`baton_...`).")
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="baton-intake"'}
 
 
-def require(scope: str) -> Callable[..., Awaitable[ApiKey]]:
-    async def dependency(
-        runtime: RuntimeDep,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
-    ) -> ApiKey:
-        if credentials is None or credentials.scheme.lower() != "bearer":
+async def identify(request: Request, authorization: str | None) -> Caller | None:
+    """An intake API key (``Bearer baton_...``) names a system; anything else is left
+    to the kernel: a person's token (or, in development, X-Baton-Actor)."""
+    scheme, _, token = (authorization or "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token.startswith(KEY_PREFIX):
+        return None
+    runtime: Runtime[Settings] = request.app.state.runtime
+    async with runtime.db.session() as session:
+        api_key = await keys.verify(session=session, plain=token)
+    if api_key is None or api_key.revoked_at is not None:
+        raise Problem(401, "This API key is not valid.", title="Unauthorized", headers=_CHALLENGE)
+    return Caller(
+        person_id=api_key.id, system=api_key.name, scopes=frozenset(api_key.scopes.split())
+    )
+
+
+def access(scope: str, *roles: str) -> dict[str, Any]:
+    """Route keyword arguments: a system whose API key has ``scope``, or a person with
+    one of ``roles`` (published as ``x-baton-scopes`` and ``x-baton-roles``)."""
+
+    async def gate(who: CallerDep) -> None:
+        if who.system is not None:
+            if scope not in who.scopes:
+                raise Problem(403, f"This API key lacks the scope {scope!r}.", title="Forbidden")
+        elif not who.may(*roles):
             raise Problem(
-                401, "Send an API key as 'Authorization: Bearer <key>'.",
-                title="Unauthorized", headers=_CHALLENGE,
-            )  # fmt: skip
-        async with runtime.db.session() as session:
-            api_key = await keys.verify(session=session, plain=credentials.credentials)
-        if api_key is None or api_key.revoked_at is not None:
-            raise Problem(
-                401, "This API key is not valid.", title="Unauthorized", headers=_CHALLENGE
+                403, f"This needs one of the roles {', '.join(roles)}.", title="Not allowed"
             )
-        if not api_key.allows(scope):
-            raise Problem(403, f"This API key lacks the scope {scope!r}.", title="Forbidden")
-        return api_key
 
-    return dependency
+    extra = {"x-baton-roles": list(roles), "x-baton-scopes": [scope]}
+    return {"dependencies": [Depends(gate)], "openapi_extra": extra}
 
 
-Writer = Annotated[ApiKey, Depends(require("intake:write"))]
-Reader = Annotated[ApiKey, Depends(require("intake:read"))]
+def principal(who: Caller) -> str:
+    """Whose Idempotency-Keys these are: an API key's id, or ``person:<id>``."""
+    return who.person_id if who.system is not None else f"person:{who.person_id}"
+
+
+# Who may report, and who may read what was reported.
+WRITE = access("intake:write", "agent")
+READ = access("intake:read", "agent", "liaison", "head")

@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_runtime import migrations, retention
 from baton_runtime.db import Database
-from baton_runtime.identity import TokenVerifier, identify
+from baton_runtime.identity import TokenVerifier, caller
 from baton_runtime.kafka import ConsumerRunner, EventProducer, Handler, ensure_topics
 from baton_runtime.kafka.consumer import RawHandler
 from baton_runtime.outbox import OutboxRelay
@@ -230,8 +230,20 @@ class Runtime(Generic[S]):
         except Exception as exc:
             checks["kafka"] = type(exc).__name__
         stopped = [c.topic for c in self.consumers if not c.running]
-        checks["consumers"] = "ok" if not stopped else "stopped: " + ", ".join(stopped)
+        waiting = {tp: why for c in self.consumers for tp, why in c.waiting.items()}
+        if stopped:
+            checks["consumers"] = "stopped: " + ", ".join(stopped)
+        elif waiting:
+            checks["consumers"] = "waiting for a dependency: " + ", ".join(
+                f"{tp} ({why})" for tp, why in sorted(waiting.items())
+            )
+        else:
+            checks["consumers"] = "ok"
         return checks
+
+    def live(self) -> bool:
+        """False once a consumer loop could not be kept running: restart the process."""
+        return not any(c.dead for c in self.consumers)
 
     def app(
         self,
@@ -239,11 +251,10 @@ class Runtime(Generic[S]):
         title: str,
         routers: list[APIRouter],
         version: str = "0.1.0",
-        identify_people: bool = True,
     ) -> FastAPI:
-        """The service's FastAPI app. ``identify_people``: its routers serve
-        people, identified as ``BATON_AUTH_MODE`` says (intake's callers are
-        systems with API keys instead)."""
+        """The service's FastAPI app. Every route of ``routers`` needs a verified
+        caller (``baton_runtime.identity``); health, readiness and metrics do not."""
+        self.settings.check_auth()
         setup_telemetry(f"baton-{self.name}")
         app = FastAPI(title=title, version=version, lifespan=self.lifespan)
         app.state.runtime = self
@@ -251,12 +262,10 @@ class Runtime(Generic[S]):
         app.include_router(health_router)
         if prometheus_enabled():
             app.include_router(metrics_router)
-        dependencies = []
-        if identify_people and self.settings.auth_mode == "jwt":
+        if self.settings.auth_mode == "jwt":
             app.state.token_verifier = TokenVerifier(self.settings)
-            dependencies = [Depends(identify)]
         for router in routers:
-            app.include_router(router, dependencies=dependencies)
+            app.include_router(router, dependencies=[Depends(caller)])
         FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
         return app
 
@@ -265,9 +274,13 @@ health_router = APIRouter(tags=["health"])
 
 
 @health_router.get("/healthz")
-async def healthz() -> dict[str, str]:
-    """Liveness: the process answers."""
-    return {"status": "ok"}
+async def healthz(request: Request) -> JSONResponse:
+    """Liveness: the process answers and its consumer loops are running (a loop that
+    died again and again makes this 503, so the orchestrator restarts the pod)."""
+    runtime: Runtime[Any] | None = getattr(request.app.state, "runtime", None)
+    if runtime is not None and not runtime.live():
+        return JSONResponse({"status": "consumer loop down"}, status_code=503)
+    return JSONResponse({"status": "ok"})
 
 
 @health_router.get("/readyz")

@@ -7,7 +7,7 @@ from baton_runtime.problems import Problem
 from baton_runtime.service import SessionDep
 from fastapi import APIRouter
 
-from baton_intake.deps import Reader
+from baton_intake.deps import READ
 from baton_intake.issues import service
 from baton_intake.issues.schemas import IssuePublic
 from baton_intake.responses import ERRORS, problem
@@ -17,10 +17,11 @@ router = APIRouter(prefix="/v1/issues", tags=["issues"])
 
 @router.get(
     "/{issue_id}",
+    **READ,
     response_model=IssuePublic,
     responses=ERRORS | {404: problem("No such issue.")},  # type: ignore[arg-type]
 )
-async def read_issue(issue_id: str, session: SessionDep, _key: Reader) -> IssuePublic:
+async def read_issue(issue_id: str, session: SessionDep) -> IssuePublic:
     issue = await service.get(session=session, issue_id=issue_id)
     if issue is None:
         raise Problem(404, f"No issue {issue_id!r} was reported here.", title="Issue not found")

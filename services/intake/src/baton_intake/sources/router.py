@@ -9,13 +9,13 @@ import hashlib
 import json
 from typing import Annotated, Any
 
+from baton_runtime.identity import Caller, CallerDep
 from baton_runtime.problems import Problem
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_intake.auth.models import ApiKey
-from baton_intake.deps import RuntimeDep, Writer
+from baton_intake.deps import WRITE, RuntimeDep, principal
 from baton_intake.issues import service
 from baton_intake.issues.schemas import Draft, IssueAccepted, IssueCreate
 from baton_intake.limits import require_media_type, validated
@@ -88,25 +88,36 @@ def _json_body(request: Request) -> None:
 
 issue_doors = APIRouter(prefix="/v1/issues", tags=["issues"])
 channel_doors = APIRouter(prefix="/v1/channels", tags=["channels"])
-DOOR: dict[str, Any] = {"status_code": 202, "response_model": IssueAccepted, "responses": ANSWERS}
-JSON_DOOR = DOOR | {"dependencies": [Depends(_json_body)]}
+
+
+def door(*, json_body: bool = False, openapi: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A door's route arguments: who may report (checked first), the answers, and
+    for JSON doors the content type (a 415 before the body is validated)."""
+    checks = WRITE["dependencies"] + ([Depends(_json_body)] if json_body else [])
+    return {
+        "status_code": 202,
+        "response_model": IssueAccepted,
+        "responses": ANSWERS,
+        "dependencies": checks,
+        "openapi_extra": WRITE["openapi_extra"] | (openapi or {}),
+    }
 
 
 async def _take(
-    runtime: RuntimeDep, api_key: ApiKey, idempotency_key: str | None, print_: str, work: Work
+    runtime: RuntimeDep, caller: Caller, idempotency_key: str | None, print_: str, work: Work
 ) -> JSONResponse:
     return await accept(
         runtime=runtime,
-        principal=api_key.id,
+        principal=principal(caller),
         idempotency_key=idempotency_key,
         request_fingerprint=print_,
         work=work,
     )
 
 
-@issue_doors.post("", **DOOR, openapi_extra=_ISSUE_BODY)
+@issue_doors.post("", **door(openapi=_ISSUE_BODY))
 async def report_issue(
-    request: Request, runtime: RuntimeDep, api_key: Writer, idempotency_key: IdempotencyKey = None
+    request: Request, runtime: RuntimeDep, caller: CallerDep, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     """Take an issue in, from an agent (JSON) or a web form (urlencoded).
 
@@ -131,7 +142,7 @@ async def report_issue(
             draft = webform.to_draft(form, reporter_id=reporter)
             return await service.report(session=session, settings=runtime.settings, draft=draft)
 
-    return await _take(runtime, api_key, idempotency_key, fingerprint(payload), work)
+    return await _take(runtime, caller, idempotency_key, fingerprint(payload), work)
 
 
 def _json(body: bytes) -> object:
@@ -143,65 +154,68 @@ def _json(body: bytes) -> object:
 
 @channel_doors.post(
     "/email",
-    **DOOR,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"message/rfc822": {"schema": {"type": "string"}, "example": _MAIL_EXAMPLE}},
+    **door(
+        openapi={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "message/rfc822": {"schema": {"type": "string"}, "example": _MAIL_EXAMPLE}
+                },
+            }
         }
-    },
+    ),
 )
 async def take_email(
-    request: Request, runtime: RuntimeDep, api_key: Writer, idempotency_key: IdempotencyKey = None
+    request: Request, runtime: RuntimeDep, caller: CallerDep, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     """A raw RFC 5322 message: a new issue, an update (a reply), or recorded and
     ignored (auto-replies, bounces, bulk mail: outcome ``ignored``)."""
     require_media_type(request, "message/rfc822")
     raw = await request.body()
     return await _take(
-        runtime, api_key, idempotency_key, hashlib.sha256(raw).hexdigest(),
+        runtime, caller, idempotency_key, hashlib.sha256(raw).hexdigest(),
         lambda session: email.take_in(session=session, settings=runtime.settings, raw=raw),
     )  # fmt: skip
 
 
-@channel_doors.post("/chat", **JSON_DOOR)
+@channel_doors.post("/chat", **door(json_body=True))
 async def take_chat(
     transcript: chat.ChatTranscript,
     runtime: RuntimeDep,
-    api_key: Writer,
+    caller: CallerDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """A chat transcript; the same conversation later is an update."""
     return await _take(
-        runtime, api_key, idempotency_key, fingerprint(transcript.model_dump()),
+        runtime, caller, idempotency_key, fingerprint(transcript.model_dump()),
         lambda s: chat.take_in(session=s, settings=runtime.settings, transcript=transcript),
     )  # fmt: skip
 
 
-@channel_doors.post("/phone", **JSON_DOOR)
+@channel_doors.post("/phone", **door(json_body=True))
 async def take_call(
     call: phone.CallRecord,
     runtime: RuntimeDep,
-    api_key: Writer,
+    caller: CallerDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """A call record from the phone system; the same call_id twice is one issue."""
     return await _take(
-        runtime, api_key, idempotency_key, fingerprint(call.model_dump()),
+        runtime, caller, idempotency_key, fingerprint(call.model_dump()),
         lambda s: phone.take_in(session=s, settings=runtime.settings, call=call),
     )  # fmt: skip
 
 
-@channel_doors.post("/social", **JSON_DOOR)
+@channel_doors.post("/social", **door(json_body=True))
 async def take_post(
     post: social.SocialPost,
     runtime: RuntimeDep,
-    api_key: Writer,
+    caller: CallerDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """A social media post; the same post_url twice is one issue."""
     return await _take(
-        runtime, api_key, idempotency_key, fingerprint(post.model_dump()),
+        runtime, caller, idempotency_key, fingerprint(post.model_dump()),
         lambda s: social.take_in(session=s, settings=runtime.settings, post=post),
     )  # fmt: skip
 

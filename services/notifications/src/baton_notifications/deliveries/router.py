@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from baton_runtime.identity import allow
 from baton_runtime.service import SessionDep
 from fastapi import APIRouter, Query
 from sqlmodel import col, select
@@ -13,7 +14,7 @@ from baton_notifications.deliveries.schemas import DeliveryPublic
 router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
 
 
-@router.get("", response_model=list[DeliveryPublic])
+@router.get("", **allow("administrator", "liaison", "head"), response_model=list[DeliveryPublic])
 async def list_deliveries(
     session: SessionDep,
     issue_id: Annotated[str | None, Query(max_length=36)] = None,
@@ -33,7 +34,9 @@ async def list_deliveries(
     return [DeliveryPublic.of(row) for row in (await session.exec(query)).all()]
 
 
-@router.post("/{delivery_id}/retry", response_model=DeliveryPublic, status_code=202)
+@router.post(
+    "/{delivery_id}/retry", **allow("administrator"), response_model=DeliveryPublic, status_code=202
+)
 async def retry_delivery(delivery_id: int, session: SessionDep) -> DeliveryPublic:
     """Send a failed delivery once more; the dispatcher takes it on its next pass."""
     async with session.begin():

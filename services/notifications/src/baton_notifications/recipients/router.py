@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from baton_runtime.identity import ActorDep
+from baton_runtime.identity import ANYONE, Caller, CallerDep, allow
 from baton_runtime.problems import Problem
 from baton_runtime.service import SessionDep
 from fastapi import APIRouter, Path
@@ -15,26 +15,34 @@ router = APIRouter(prefix="/v1/recipients", tags=["recipients"])
 PersonId = Annotated[str, Path(max_length=128)]
 
 
-@router.get("/{person_id}/preferences", response_model=PreferencesPublic)
+def _own(person_id: str, caller: Caller, doing: str) -> None:
+    """Where a person's notices go is theirs: their own, or an administrator's to see."""
+    if caller.person_id != person_id and not caller.administrator:
+        raise Problem(403, f"You may {doing} only your own preferences.", title="Forbidden")
+
+
+@router.get("/{person_id}/preferences", **allow(ANYONE), response_model=PreferencesPublic)
 async def get_preferences(
-    person_id: PersonId, session: SessionDep, sealer: SealerDep
+    person_id: PersonId, session: SessionDep, sealer: SealerDep, caller: CallerDep
 ) -> PreferencesPublic:
-    """Which channels each kind of notice goes to (email when never set)."""
+    """Which channels each kind of notice goes to (email when never set): your own,
+    or anyone's for an administrator."""
+    _own(person_id, caller, "see")
     row = await recipients.preferences(session=session, person_id=person_id)
     return PreferencesPublic.of(person_id, row, sealer)
 
 
-@router.put("/{person_id}/preferences", response_model=PreferencesPublic)
+@router.put("/{person_id}/preferences", **allow(ANYONE), response_model=PreferencesPublic)
 async def put_preferences(
     person_id: PersonId,
     body: PreferencesUpdate,
     session: SessionDep,
     sealer: SealerDep,
-    actor: ActorDep,
+    caller: CallerDep,
 ) -> PreferencesPublic:
     """Replace your channels per kind; escalations always go out by email too.
     Only the person themselves may: where their notices go is theirs to say."""
-    if actor != person_id:
+    if caller.person_id != person_id:
         raise Problem(403, "You may change only your own preferences.", title="Forbidden")
     async with session.begin():
         row = await recipients.set_preferences(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from baton_runtime.identity import allow
 from baton_runtime.problems import Problem
 from baton_runtime.service import SessionDep
 from fastapi import APIRouter
@@ -14,7 +15,12 @@ from baton_ownership.directory.schemas import AvailabilityUpdate, MemberPublic
 router = APIRouter()
 
 
-@router.get("/v1/issues/{issue_id}/owner", response_model=OwnerPublic, tags=["ownership"])
+@router.get(
+    "/v1/issues/{issue_id}/owner",
+    **allow("liaison", "head", "agent"),
+    response_model=OwnerPublic,
+    tags=["ownership"],
+)
 async def read_owner(issue_id: str, session: SessionDep) -> OwnerPublic:
     """The one accountable owner of an issue (404 until it is routed and assigned)."""
     owner = await service.get(session=session, issue_id=issue_id)
@@ -31,6 +37,7 @@ async def read_owner(issue_id: str, session: SessionDep) -> OwnerPublic:
 
 @router.put(
     "/v1/departments/{department}/members/{person_id}/availability",
+    **allow("head", "liaison"),
     response_model=MemberPublic,
     tags=["directory"],
 )

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
+from baton_runtime.identity import allow
 from baton_runtime.problems import Problem
 from baton_runtime.service import SessionDep
 from fastapi import APIRouter, Query
@@ -14,7 +15,7 @@ from baton_ownership.insights.schemas import Scorecard, Stall
 router = APIRouter(tags=["insights"])
 
 
-@router.get("/v1/stalls", response_model=list[Stall])
+@router.get("/v1/stalls", **allow("reader"), response_model=list[Stall])
 async def list_stalls(
     session: SessionDep,
     clock: ClockDep,
@@ -33,7 +34,7 @@ async def list_stalls(
     )
 
 
-@router.get("/v1/departments/{department}/scorecard", response_model=Scorecard)
+@router.get("/v1/departments/{department}/scorecard", **allow("reader"), response_model=Scorecard)
 async def department_scorecard(
     department: str,
     session: SessionDep,

@@ -8,6 +8,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Annotated, Any
 
+from baton_runtime.identity import allow
 from baton_runtime.problems import Problem
 from baton_runtime.service import SessionDep
 from fastapi import APIRouter, Depends
@@ -84,13 +85,15 @@ class Acting:
 ActingDep = Annotated[Acting, Depends()]
 
 
-@router.get("/{issue_id}", response_model=IssueState)
+@router.get("/{issue_id}", **allow("liaison", "head", "agent"), response_model=IssueState)
 async def read_issue(issue_id: str, session: SessionDep) -> IssueState:
     """Owner, department, state, version, pending hand-off and open help requests."""
     return await state_of(session, issue_id)
 
 
-@router.get("/{issue_id}/history", response_model=list[HistoryPublic])
+@router.get(
+    "/{issue_id}/history", **allow("liaison", "head", "agent"), response_model=list[HistoryPublic]
+)
 async def read_history(issue_id: str, session: SessionDep) -> list[HistoryPublic]:
     """Every change to the issue's ownership: what, who, when."""
     await state_of(session, issue_id)  # 404 for an unknown issue
@@ -98,13 +101,15 @@ async def read_history(issue_id: str, session: SessionDep) -> list[HistoryPublic
     return [HistoryPublic.model_validate(r, from_attributes=True) for r in rows]
 
 
-@router.post("/{issue_id}/acknowledge", response_model=IssueState)
+@router.post("/{issue_id}/acknowledge", **allow("liaison", "head"), response_model=IssueState)
 async def acknowledge(issue_id: str, body: AcknowledgeIn, acting: ActingDep) -> IssueState:
     step = partial(service.acknowledge, issue_id=issue_id, version=body.version)
     return await acting.apply(issue_id, step)
 
 
-@router.post("/{issue_id}/handoffs", response_model=IssueState, status_code=201)
+@router.post(
+    "/{issue_id}/handoffs", **allow("liaison", "head"), response_model=IssueState, status_code=201
+)
 async def request_handoff(issue_id: str, body: HandoffIn, acting: ActingDep) -> IssueState:
     """Ask to pass the issue on. The owner stays accountable until the receiver accepts."""
     step = partial(
@@ -114,7 +119,11 @@ async def request_handoff(issue_id: str, body: HandoffIn, acting: ActingDep) -> 
     return await acting.apply(issue_id, step)
 
 
-@router.post("/{issue_id}/handoffs/{handoff_id}/accept", response_model=IssueState)
+@router.post(
+    "/{issue_id}/handoffs/{handoff_id}/accept",
+    **allow("liaison", "head"),
+    response_model=IssueState,
+)
 async def accept_handoff(
     issue_id: str, handoff_id: int, body: DecideHandoffIn, acting: ActingDep
 ) -> IssueState:
@@ -124,7 +133,11 @@ async def accept_handoff(
     return await acting.apply(issue_id, step)
 
 
-@router.post("/{issue_id}/handoffs/{handoff_id}/decline", response_model=IssueState)
+@router.post(
+    "/{issue_id}/handoffs/{handoff_id}/decline",
+    **allow("liaison", "head"),
+    response_model=IssueState,
+)
 async def decline_handoff(
     issue_id: str, handoff_id: int, body: DeclineIn, acting: ActingDep
 ) -> IssueState:
@@ -137,7 +150,9 @@ async def decline_handoff(
     return await acting.apply(issue_id, step)
 
 
-@router.post("/{issue_id}/help", response_model=IssueState, status_code=201)
+@router.post(
+    "/{issue_id}/help", **allow("liaison", "head"), response_model=IssueState, status_code=201
+)
 async def ask_help(issue_id: str, body: HelpIn, acting: ActingDep) -> IssueState:
     """Ask another department for help, keeping ownership."""
     step = partial(
@@ -147,7 +162,9 @@ async def ask_help(issue_id: str, body: HelpIn, acting: ActingDep) -> IssueState
     return await acting.apply(issue_id, step)
 
 
-@router.post("/{issue_id}/help/{help_id}/answer", response_model=IssueState)
+@router.post(
+    "/{issue_id}/help/{help_id}/answer", **allow("liaison", "head"), response_model=IssueState
+)
 async def answer_help(issue_id: str, help_id: int, body: AnswerIn, acting: ActingDep) -> IssueState:
     step = partial(
         service.answer_help, issue_id=issue_id, help_id=help_id, version=body.version,
@@ -156,7 +173,7 @@ async def answer_help(issue_id: str, help_id: int, body: AnswerIn, acting: Actin
     return await acting.apply(issue_id, step)
 
 
-@router.post("/{issue_id}/resolve", response_model=IssueState)
+@router.post("/{issue_id}/resolve", **allow("liaison", "head"), response_model=IssueState)
 async def resolve(issue_id: str, body: ResolveIn, acting: ActingDep) -> IssueState:
     step = partial(
         service.resolve, issue_id=issue_id, version=body.version, resolution=body.resolution
@@ -164,7 +181,7 @@ async def resolve(issue_id: str, body: ResolveIn, acting: ActingDep) -> IssueSta
     return await acting.apply(issue_id, step)
 
 
-@router.post("/{issue_id}/reopen", response_model=IssueState)
+@router.post("/{issue_id}/reopen", **allow("liaison", "head"), response_model=IssueState)
 async def reopen(issue_id: str, body: ReopenIn, acting: ActingDep) -> IssueState:
     step = partial(service.reopen, issue_id=issue_id, version=body.version, reason=body.reason)
     return await acting.apply(issue_id, step)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from baton_runtime.identity import allow
 from baton_runtime.problems import problem_response
 from baton_runtime.service import SessionDep
 from fastapi import APIRouter, Request, Response
@@ -41,7 +42,7 @@ def _versioned(response: Response, version: int) -> None:
     response.headers[VERSION_HEADER] = str(version)
 
 
-@router.get("/v1/departments", response_model=list[Department])
+@router.get("/v1/departments", **allow("reader"), response_model=list[Department])
 async def departments(catalog: CatalogDep, response: Response, session: SessionDep):
     """The department catalog routing works from now."""
     version, current = await catalog.current(session)
@@ -49,12 +50,14 @@ async def departments(catalog: CatalogDep, response: Response, session: SessionD
     return current.departments
 
 
-@router.get("/v1/departments/{name}", response_model=Department)
+@router.get("/v1/departments/{name}", **allow("reader"), response_model=Department)
 async def department(name: str, catalog: CatalogDep, session: SessionDep):
     return await service.department(session=session, catalog=catalog, name=name)
 
 
-@router.post("/v1/departments", response_model=Department, status_code=201)
+@router.post(
+    "/v1/departments", **allow("administrator"), response_model=Department, status_code=201
+)
 async def create_department(
     body: Department, actor: ActorDep, catalog: CatalogDep, response: Response, session: SessionDep
 ):
@@ -65,7 +68,7 @@ async def create_department(
     return body
 
 
-@router.put("/v1/departments/{name}", response_model=Department)
+@router.put("/v1/departments/{name}", **allow("administrator"), response_model=Department)
 async def replace_department(
     name: str,
     body: Department,
@@ -81,14 +84,14 @@ async def replace_department(
     return body
 
 
-@router.delete("/v1/departments/{name}", status_code=204)
+@router.delete("/v1/departments/{name}", **allow("administrator"), status_code=204)
 async def delete_department(name: str, actor: ActorDep, catalog: CatalogDep, session: SessionDep):
     """Refused (422) while a rule or the emphasis names it, and for customer_service."""
     row = await service.delete_department(session=session, catalog=catalog, name=name, actor=actor)
     return Response(status_code=204, headers={VERSION_HEADER: str(row.version)})
 
 
-@router.get("/v1/rules", response_model=list[Rule])
+@router.get("/v1/rules", **allow("reader"), response_model=list[Rule])
 async def rules(catalog: CatalogDep, response: Response, session: SessionDep):
     """The rules in the order they are tried."""
     version, current = await catalog.current(session)
@@ -96,26 +99,28 @@ async def rules(catalog: CatalogDep, response: Response, session: SessionDep):
     return current.rules
 
 
-@router.get("/v1/rules/versions", response_model=list[VersionPublic])
+@router.get("/v1/rules/versions", **allow("reader"), response_model=list[VersionPublic])
 async def versions(catalog: CatalogDep, session: SessionDep):
     """Every version of the catalog (departments, rules, emphasis), newest first."""
     rows = await catalog.versions(session)
     return [VersionPublic.model_validate(r, from_attributes=True) for r in rows]
 
 
-@router.post("/v1/rules/versions/{version}/rollback", response_model=VersionPublic)
+@router.post(
+    "/v1/rules/versions/{version}/rollback", **allow("administrator"), response_model=VersionPublic
+)
 async def rollback(version: int, actor: ActorDep, catalog: CatalogDep, session: SessionDep):
     """Make an earlier version current again (as a new version; history is kept)."""
     row = await service.rollback(session=session, catalog=catalog, to=version, actor=actor)
     return VersionPublic.model_validate(row, from_attributes=True)
 
 
-@router.get("/v1/rules/{rule_id}", response_model=Rule)
+@router.get("/v1/rules/{rule_id}", **allow("reader"), response_model=Rule)
 async def rule(rule_id: str, catalog: CatalogDep, session: SessionDep):
     return await service.rule(session=session, catalog=catalog, rule_id=rule_id)
 
 
-@router.post("/v1/rules", response_model=Rule, status_code=201)
+@router.post("/v1/rules", **allow("administrator"), response_model=Rule, status_code=201)
 async def create_rule(
     body: Rule,
     actor: ActorDep,
@@ -132,7 +137,7 @@ async def create_rule(
     return body
 
 
-@router.put("/v1/rules/{rule_id}", response_model=Rule)
+@router.put("/v1/rules/{rule_id}", **allow("administrator"), response_model=Rule)
 async def replace_rule(
     rule_id: str,
     body: Rule,
@@ -148,20 +153,20 @@ async def replace_rule(
     return body
 
 
-@router.delete("/v1/rules/{rule_id}", status_code=204)
+@router.delete("/v1/rules/{rule_id}", **allow("administrator"), status_code=204)
 async def delete_rule(rule_id: str, actor: ActorDep, catalog: CatalogDep, session: SessionDep):
     row = await service.delete_rule(session=session, catalog=catalog, rule_id=rule_id, actor=actor)
     return Response(status_code=204, headers={VERSION_HEADER: str(row.version)})
 
 
-@router.get("/v1/emphasis", response_model=Emphasis)
+@router.get("/v1/emphasis", **allow("reader"), response_model=Emphasis)
 async def emphasis(catalog: CatalogDep, session: SessionDep):
     """The ranked departments that break ties when rules for several departments match."""
     _, current = await catalog.current(session)
     return Emphasis(ranking=current.emphasis)
 
 
-@router.put("/v1/emphasis", response_model=Emphasis)
+@router.put("/v1/emphasis", **allow("administrator"), response_model=Emphasis)
 async def set_emphasis(
     body: Emphasis, actor: ActorDep, catalog: CatalogDep, response: Response, session: SessionDep
 ):

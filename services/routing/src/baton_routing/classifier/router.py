@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from baton_runtime.identity import allow
 from baton_runtime.service import SessionDep
 from fastapi import APIRouter
 
@@ -22,13 +23,13 @@ def _public(slot: ClassifierSlot) -> ClassifierPublic:
     )
 
 
-@router.get("/v1/router/model", response_model=ClassifierPublic)
+@router.get("/v1/router/model", **allow("reader"), response_model=ClassifierPublic)
 async def model(slot: ClassifierDep) -> ClassifierPublic:
     """The classifier's current version (``null`` when it is turned off)."""
     return _public(slot)
 
 
-@router.post("/v1/router/model/retrain", response_model=ClassifierPublic)
+@router.post("/v1/router/model/retrain", **allow("administrator"), response_model=ClassifierPublic)
 async def retrain(
     slot: ClassifierDep, catalog: CatalogDep, session: SessionDep
 ) -> ClassifierPublic:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from baton_contracts import IssueReported
+from baton_runtime.identity import ANYONE, allow
 from baton_runtime.problems import Problem
 from baton_runtime.service import SessionDep
 from fastapi import APIRouter
@@ -16,7 +17,11 @@ from baton_routing.deps import RuntimeDep
 router = APIRouter(tags=["routing"])
 
 
-@router.get("/v1/decisions/{issue_id}", response_model=list[DecisionPublic])
+@router.get(
+    "/v1/decisions/{issue_id}",
+    **allow("liaison", "head", "agent"),
+    response_model=list[DecisionPublic],
+)
 async def decisions_for_issue(issue_id: str, session: SessionDep) -> list[DecisionPublic]:
     """Every routing decision made for an issue, oldest first, with its reason."""
     rows = await service.for_issue(session=session, issue_id=issue_id)
@@ -25,7 +30,7 @@ async def decisions_for_issue(issue_id: str, session: SessionDep) -> list[Decisi
     return [DecisionPublic.model_validate(r, from_attributes=True) for r in rows]
 
 
-@router.post("/v1/routing/preview", response_model=PreviewDecision)
+@router.post("/v1/routing/preview", **allow(ANYONE), response_model=PreviewDecision)
 async def preview(
     body: PreviewIssue,
     catalog: CatalogDep,

@@ -1,0 +1,1 @@
+"""A development identity provider (OpenID Connect) for Baton's local runs."""
