@@ -113,11 +113,7 @@ async def test_the_service_loads_the_model_from_the_package_and_decides_offline(
     monkeypatch.setattr(socket, "getaddrinfo", no_network)
     monkeypatch.setattr(socket.socket, "connect", no_network)
     learned.shared_encoder.cache_clear()  # load it here, not from an earlier test
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/r.db",
-        topic_prefix="t.",
-        router_cache_dir=tmp_path / "cache",  # built from the package's files, here
-    )
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/r.db", topic_prefix="t.")
     migrations.upgrade(MIGRATIONS, settings.database_url)
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
@@ -133,4 +129,25 @@ async def test_the_service_loads_the_model_from_the_package_and_decides_offline(
     body = r.json()
     assert body["department"] == "it"
     assert body["model_version"].endswith("+all-MiniLM-L6-v2")
-    assert list((tmp_path / "cache").glob("all-MiniLM-L6-v2-int8-*.onnx"))  # the next start
+
+
+async def test_with_embeddings_turned_off_the_service_decides_with_the_text_model(tmp_path: Path):
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/r.db",
+        topic_prefix="t.",
+        router_embeddings=False,
+    )
+    migrations.upgrade(MIGRATIONS, settings.database_url)
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    headers = {"X-Baton-Actor": "tester"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", headers=headers
+    ) as client:
+        r = await client.post(
+            "/v1/routing/preview", json={"subject": "App freezes", "description": FROZEN}
+        )
+    await app.state.runtime.db.dispose()
+    assert r.status_code == 200, r.text
+    assert r.json()["model_version"].startswith("tfidf-lr-")
+    assert "+" not in r.json()["model_version"]

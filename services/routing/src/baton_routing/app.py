@@ -34,9 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # model loaded, in a background thread (seconds): the service answers meanwhile and
     # decisions wait for it. See bench/routing.
     seed = load_catalog(settings.catalog_path)
-    classifier = ClassifierSlot(
-        seed=seed, embeddings=settings.router_embeddings, cache_dir=settings.router_cache_dir
-    )
+    classifier = ClassifierSlot(seed=seed, embeddings=settings.router_embeddings)
     if settings.router_enabled:
         classifier.start()
     runtime = Runtime(

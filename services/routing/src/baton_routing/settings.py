@@ -1,4 +1,3 @@
-import tempfile
 from pathlib import Path
 
 from baton_runtime.settings import ServiceSettings
@@ -22,10 +21,6 @@ class Settings(ServiceSettings):
     # Off: the learned router uses the text model alone and loads no embedding model
     # (BATON_ROUTER_EMBEDDINGS).
     router_embeddings: bool = True
-    # Where the embedding model's built graph is kept between starts, so that a restart
-    # loads it in a fraction of a second instead of seconds (BATON_ROUTER_CACHE_DIR;
-    # None: build it at every start).
-    router_cache_dir: Path | None = Path(tempfile.gettempdir()) / "baton-routing"
     # Routings per issue (the first included) before a reroute goes to customer_service
     # as a silo alarm (BATON_MAX_ROUTING_ATTEMPTS).
     max_routing_attempts: int = Field(default=3, ge=1)

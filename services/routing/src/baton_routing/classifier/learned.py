@@ -35,10 +35,10 @@ _NAMED_SIMILARITY = 0.3
 
 
 @cache
-def shared_encoder(cache_dir: Path | None = None) -> Encoder:
+def shared_encoder() -> Encoder:
     """One encoder per process (its weights are read-only; ONNX Runtime sessions are
     safe to call from several threads)."""
-    return Encoder(cache=cache_dir)
+    return Encoder()
 
 
 def catalog_examples(catalog: Catalog) -> list[Example]:
@@ -136,10 +136,8 @@ class ClassifierSlot:
         *,
         seed: Catalog | None = None,
         embeddings: bool = True,
-        cache_dir: Path | None = None,
     ) -> None:
         self.current = router
-        self.cache_dir = cache_dir
         self.generation = 1 if router else 0
         self.seed = seed
         self.embeddings = embeddings
@@ -162,7 +160,7 @@ class ClassifierSlot:
         catalog = catalog or self.seed or _default_catalog()
         encoder = self.current.encoder if self.current else None
         if encoder is None and self.embeddings:
-            encoder = shared_encoder(self.cache_dir)
+            encoder = shared_encoder()
         router = train(
             catalog, history=history, generation=self.generation + 1, encoder=encoder, path=path
         )
@@ -182,7 +180,7 @@ class ClassifierSlot:
                 text_only = train(catalog, generation=self.generation + 1)
                 self.swap(text_only)
                 if self.embeddings:
-                    router = text_only.with_encoder(shared_encoder(self.cache_dir))
+                    router = text_only.with_encoder(shared_encoder())
                     router.index(catalog)
                     self.current = router  # same generation: the encoder joined it
                 release_memory()
@@ -202,8 +200,8 @@ class ClassifierSlot:
 
 
 def release_memory() -> None:
-    """Hand back to the system what loading freed (the float32 weights and the graph
-    before quantization, about 70 MB), which glibc would otherwise keep."""
+    """Hand back to the system what loading freed (the float32 weights and the
+    serialized graph, about 70 MB), which glibc would otherwise keep."""
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
