@@ -67,6 +67,21 @@ def test_a_departments_own_threshold_decides_when_to_abstain(router, make_issue)
     assert decide(lenient, issue, classifier=router, min_confidence=1.0).department == "it"
 
 
+def test_a_rule_for_a_language_matches_the_language_the_issue_is_written_in(make_issue):
+    rule = {"id": "de-desk", "department": "customer_service", "languages": ["de"]}
+    document = CATALOG.model_dump(mode="json")
+    document["rules"].insert(0, rule)
+    catalog = Catalog.model_validate(document)
+    german = make_issue("Frage", "Hallo, ich habe eine Frage zu meiner Bestellung. Danke!")
+    assert german.language is None  # intake did not say
+    decision = decide(catalog, german)
+    assert (decision.rule_id, decision.reason.count("language 'de'")) == ("de-desk", 1)
+    english = make_issue("Question", "Hello, I have a question about my order from last week.")
+    assert decide(catalog, english).rule_id != "de-desk"
+    told = make_issue("Frage", "Hallo, ich habe eine Frage zu meiner Bestellung.", language="en")
+    assert decide(catalog, told).rule_id != "de-desk"  # intake's word wins
+
+
 def test_the_calibration_is_a_softmax_of_weighted_scores():
     fit = Calibration(similarity_weight=10.0, text_weight=1.0, bias={"b": 0.5})
     p = fit.probabilities(["a", "b"], {"a": 0.6, "b": 0.5}, {"a": 0.5, "b": 0.5})

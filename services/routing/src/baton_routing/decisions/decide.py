@@ -10,6 +10,7 @@ from baton_contracts.common import Priority
 from baton_routing.catalog.schemas import FALLBACK_DEPARTMENT, Catalog
 from baton_routing.classifier.learned import LearnedRouter
 from baton_routing.classifier.schemas import Proposal
+from baton_routing.classifier.text import clean
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ def decide(
     """Rules first; then the learned router, whose calibrated confidence must reach the
     department's own threshold (the catalog's ``min_confidence``) or ``min_confidence``;
     below it, no department is plausible enough and customer_service triages."""
+    issue = with_language(issue)
     matched = [(rule, why) for rule in catalog.rules if (why := rule.matches(issue))]
     if matched:
         # Emphasis breaks ties between departments; within one rank, rule order does.
@@ -99,6 +101,15 @@ def decide(
     )
 
 
+def with_language(issue: IssueReported) -> IssueReported:
+    """The issue with the language its text is written in, when intake gave none, so
+    that rules for a language (``languages: [de]``) see it."""
+    if issue.language is not None:
+        return issue
+    detected = clean(issue.subject, issue.description).language
+    return issue if detected == "und" else issue.model_copy(update={"language": detected})
+
+
 def _confidence(proposal: Proposal) -> str:
     return "calibrated confidence" if proposal.calibrated else "confidence"
 
@@ -131,6 +142,7 @@ def reroute(
             ),
             silo_alarm=True,
         )
+    issue = with_language(issue)
     matched = [rule for rule in catalog.rules if rule.matches(issue)]
     candidates = [r.department for r in sorted(matched, key=lambda r: catalog.rank(r.department))]
     scores: dict[str, float] = {}
