@@ -115,6 +115,27 @@ def test_without_embeddings_the_text_model_decides_alone(make_issue):
     assert decision.model_scores
 
 
+async def preview_from_a_started_service(tmp_path: Path, **settings) -> dict:
+    """The preview of the frozen-app issue from a routing service built as in production
+    (its router loading in the background), over a SQLite database."""
+    config = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/r.db", topic_prefix="t.", **settings
+    )
+    migrations.upgrade(MIGRATIONS, config.database_url)
+    app = create_app(config)
+    transport = httpx.ASGITransport(app=app)
+    headers = {"X-Baton-Actor": "tester"}  # development header mode (see conftest.py)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", headers=headers
+    ) as client:
+        r = await client.post(
+            "/v1/routing/preview", json={"subject": "App freezes", "description": FROZEN}
+        )
+    await app.state.runtime.db.dispose()
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
 async def test_the_service_loads_the_model_from_the_package_and_decides_offline(
     tmp_path: Path, monkeypatch
 ):
@@ -128,41 +149,12 @@ async def test_the_service_loads_the_model_from_the_package_and_decides_offline(
     monkeypatch.setattr(socket, "getaddrinfo", no_network)
     monkeypatch.setattr(socket.socket, "connect", no_network)
     learned.shared_encoder.cache_clear()  # load it here, not from an earlier test
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/r.db", topic_prefix="t.")
-    migrations.upgrade(MIGRATIONS, settings.database_url)
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
-    headers = {"X-Baton-Actor": "tester"}  # development header mode (see conftest.py)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://test", headers=headers
-    ) as client:
-        r = await client.post(
-            "/v1/routing/preview", json={"subject": "App freezes", "description": FROZEN}
-        )
-    await app.state.runtime.db.dispose()
-    assert r.status_code == 200, r.text
-    body = r.json()
+    body = await preview_from_a_started_service(tmp_path)
     assert body["department"] == "it"
     assert body["model_version"].endswith("+all-MiniLM-L6-v2")
 
 
 async def test_with_embeddings_turned_off_the_service_decides_with_the_text_model(tmp_path: Path):
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/r.db",
-        topic_prefix="t.",
-        router_embeddings=False,
-    )
-    migrations.upgrade(MIGRATIONS, settings.database_url)
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
-    headers = {"X-Baton-Actor": "tester"}
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://test", headers=headers
-    ) as client:
-        r = await client.post(
-            "/v1/routing/preview", json={"subject": "App freezes", "description": FROZEN}
-        )
-    await app.state.runtime.db.dispose()
-    assert r.status_code == 200, r.text
-    assert r.json()["model_version"].startswith("tfidf-lr-")
-    assert "+" not in r.json()["model_version"]
+    body = await preview_from_a_started_service(tmp_path, router_embeddings=False)
+    assert body["model_version"].startswith("tfidf-lr-")
+    assert "+" not in body["model_version"]
