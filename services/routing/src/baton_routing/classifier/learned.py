@@ -104,7 +104,6 @@ class LearnedRouter:
             confidence=round(scores[best], 4),
             scores={d: round(p, 4) for d, p in scores.items()},
             drivers=tuple(drivers),
-            calibrated=True,
         )
 
 

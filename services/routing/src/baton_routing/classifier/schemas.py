@@ -21,7 +21,6 @@ class Proposal:
     # What drove it, for the decision's reason: the nearest catalog examples and the
     # words that weighed most (empty for the text model alone).
     drivers: tuple[str, ...] = ()
-    calibrated: bool = False  # the confidence is a calibrated probability
 
 
 class ClassifierPublic(BaseModel):

@@ -76,7 +76,7 @@ def decide(
         threshold = catalog.department(proposal.department).min_confidence
     proposed = (
         f"No rule matched; the learned router ({classifier.version}) proposed "
-        f"{proposal.department} with {_confidence(proposal)} {proposal.confidence:.2f}"
+        f"{proposal.department} with calibrated confidence {proposal.confidence:.2f}"
     )
     if proposal.confidence < threshold or not known:
         why = (
@@ -108,10 +108,6 @@ def with_language(issue: IssueReported) -> IssueReported:
         return issue
     detected = clean(issue.subject, issue.description).language
     return issue if detected == "und" else issue.model_copy(update={"language": detected})
-
-
-def _confidence(proposal: Proposal) -> str:
-    return "calibrated confidence" if proposal.calibrated else "confidence"
 
 
 def _drivers(proposal: Proposal) -> str:
