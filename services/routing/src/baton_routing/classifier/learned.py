@@ -181,7 +181,8 @@ class ClassifierSlot:
                 if self.embeddings:
                     router = text_only.with_encoder(shared_encoder())
                     router.index(catalog)
-                    self.current = router  # same generation: the encoder joined it
+                    if self.current is text_only:  # unless a retrain came first
+                        self.current = router  # same generation: the encoder joined it
                 release_memory()
             except Exception:
                 log.exception("the learned router could not be loaded")
