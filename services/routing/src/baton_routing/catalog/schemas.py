@@ -20,7 +20,7 @@ class Department(BaseModel):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     # What the department owns, and requests it owns as people write them (any
     # language): the router compares every issue with them, so it works before any
-    # history exists. Catalog versions from before 0.3 have no examples.
+    # history exists. Versions stored before examples existed load with none.
     description: str
     examples: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
         default=[], max_length=100
