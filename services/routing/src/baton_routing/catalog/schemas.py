@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from functools import cached_property
+from typing import Annotated
 
 from baton_contracts import IssueReported, Person
 from baton_contracts.common import Priority
@@ -17,7 +18,16 @@ class Department(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    # What the department owns, and requests it owns as people write them (any
+    # language): the router compares every issue with them, so it works before any
+    # history exists. Versions stored before examples existed load with none.
     description: str
+    examples: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
+        default=[], max_length=100
+    )
+    # The least calibrated confidence at which the router sends an issue here
+    # (None: the calibrated threshold, see classifier/calibration.py).
+    min_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
     liaisons: list[Person] = Field(min_length=1)
     # Who the department's issues escalate to, and who holds them when no liaison is
     # free. Catalog versions from before 0.2 (and their YAML) say escalation_contact.
