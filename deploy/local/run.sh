@@ -41,8 +41,8 @@ supervise() {
     while true; do
       "$@" >>"$log" 2>&1 &
       child=$!
-      wait "$child"
-      code=$?
+      code=0
+      wait "$child" || code=$?  # (set -e would end the loop on a crash)
       restarts=$((restarts + 1))
       echo "run.sh: $name exited (status $code); starting it again (restart $restarts)" |
         tee -a "$log" >&2
