@@ -25,6 +25,10 @@ class Reporter(BaseModel):
     id: str = Field(min_length=1, max_length=200)
     # For an internal customer (an employee): the department asking for help.
     department: str | None = None
+    # Additive in v1: intake answers this reporter itself (it holds an address, or a
+    # connector for their channel). False: nobody can write to them but staff who
+    # know them (an employee by id alone).
+    reachable: bool = False
 
 
 class Attachment(BaseModel):
