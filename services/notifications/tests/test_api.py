@@ -127,3 +127,12 @@ async def test_choosing_a_channel_without_its_address_is_a_422_problem(client):
         headers=GITA_ACTS,
     )
     assert unknown.status_code == 422
+
+
+async def test_a_person_sets_their_time_zone_and_language_and_a_bad_zone_is_a_422(client):
+    url = "/v1/recipients/fin-gita/preferences"
+    me = {"X-Baton-Actor": "fin-gita"}
+    put = await client.put(url, json={"time_zone": "Europe/Berlin", "language": "de"}, headers=me)
+    assert (put.json()["time_zone"], put.json()["language"]) == ("Europe/Berlin", "de")
+    bad = await client.put(url, json={"time_zone": "Europe/Atlantis"}, headers=me)
+    assert bad.status_code == 422 and "time zone" in bad.text

@@ -81,6 +81,9 @@ class IssueDuplicateLinked(BaseModel):
     channel: str
     reason: str
     linked_at: datetime
+    # Additive in v1: what the reporter wrote this time, so the owner can be told.
+    subject: str | None = None
+    description: str | None = None
 
 
 register(ISSUE_REPORTED_V1, IssueReported)

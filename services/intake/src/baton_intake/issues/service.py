@@ -150,6 +150,8 @@ async def report(*, session: AsyncSession, settings: Settings, draft: Draft) -> 
             channel=issue.channel,
             reason="same reporter and subject as an open issue",
             linked_at=issue.reported_at,
+            subject=issue.subject,
+            description=issue.description,
         )
         add_event(session, topic=topic, envelope=Envelope.wrap(source=SOURCE, data=linked))
         span.set_attribute("baton.duplicate_of", original.id)
