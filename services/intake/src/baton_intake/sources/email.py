@@ -7,7 +7,10 @@ delivers it (``POST /v1/channels/email``, ``message/rfc822``).
 - A reply (In-Reply-To/References, or the issue's reference token in the
   subject) updates the issue it answers: ``IssueUpdated``.
 - Auto-replies, bounces, ``Auto-Submitted`` and ``Precedence: bulk`` mail is
-  recorded and ignored, so no mail loop can start.
+  recorded and ignored, so no mail loop can start. A bounce of mail intake sent
+  a reporter marks their address undeliverable (``outbound``).
+- A reply to a message intake sent a reporter (its Message-ID) updates that issue;
+  mail from a list or a no-reply address is taken in but never acknowledged.
 - The sender's address is kept as a contact; events carry the contact's id.
 """
 
@@ -27,6 +30,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from baton_intake.contacts.service import reporter_id_for
 from baton_intake.issues import service
 from baton_intake.issues.schemas import Draft, IssueAccepted, ReporterIn
+from baton_intake.outbound import bounces, guards
+from baton_intake.outbound import service as outbound
+from baton_intake.outbound.routes import ReplyRoute
 from baton_intake.settings import Settings
 from baton_intake.sources.common import NO_SUBJECT, clip, opaque_ref
 from baton_intake.sources.models import IgnoredMail
@@ -37,6 +43,7 @@ _MSGID = re.compile(r"<[^<>\s]+>")
 _WROTE = re.compile(r"^\s*(On|Am|Le|El)\b.{0,200}(wrote|schrieb|a écrit|escribió)\s*:\s*$")
 _BULK = {"bulk", "junk", "list", "auto_reply"}
 _DAEMONS = {"mailer-daemon", "postmaster", "mail-daemon"}
+_TAG = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")
 
 
 @dataclass
@@ -48,6 +55,10 @@ class Mail:
     text: str
     attachments: list[Attachment] = field(default_factory=list)
     automated: str | None = None
+    # Why it must not be acknowledged (a list, a no-reply sender); what a bounce says.
+    quiet: str | None = None
+    bounce: bounces.Bounce | None = None
+    language: str | None = None  # Content-Language, if the sender's client said
 
 
 def parse(raw: bytes) -> Mail:
@@ -66,6 +77,9 @@ def parse(raw: bytes) -> Mail:
         text=_text(msg),
         attachments=_attachments(msg),
         automated=automated(msg, sender),
+        quiet=guards.quiet_reason(msg.get, sender),
+        bounce=bounces.bounce_of(msg),
+        language=str(msg.get("Content-Language", "") or "").split(",")[0].strip() or None,
     )
 
 
@@ -151,6 +165,8 @@ async def take_in(
     mail = parse(raw)
     if mail.automated:
         session.add(IgnoredMail(message_id=mail.message_id, reason=mail.automated))
+        if mail.bounce is not None:  # about mail intake sent? then that address is dead
+            await outbound.bounced(session, mail.bounce)
         return IssueAccepted(
             issue_id=None, status_url=None, outcome="ignored", reason=mail.automated
         )
@@ -165,7 +181,10 @@ async def take_in(
             return service.Taken(issue, "existing")
 
     answered = await service.find_thread(session=session, source_system=SOURCE, refs=mail.refers_to)
-    issue = await service.get(session=session, issue_id=answered.issue_id) if answered else None
+    issue_id = answered.issue_id if answered else None
+    # An answer to what intake sent the reporter (an acknowledgement, a reply).
+    issue_id = issue_id or await outbound.issue_answered(session, message_ids=mail.refers_to)
+    issue = await service.get(session=session, issue_id=issue_id) if issue_id else None
     if issue is None and (reference := find_reference(mail.subject)):
         issue = await service.find_by_reference(session=session, reference=reference)
     if issue is not None:
@@ -190,5 +209,7 @@ async def take_in(
         external_ref=opaque_ref(mail.message_id, "mid") if mail.message_id else None,
         attachments=mail.attachments,
         thread_refs=[mail.message_id] if mail.message_id else [],
+        language=mail.language if mail.language and _TAG.match(mail.language) else None,
+        reply=ReplyRoute(contact_id=reporter, thread=mail.message_id, quiet_reason=mail.quiet),
     )
     return await service.report(session=session, settings=settings, draft=draft)
