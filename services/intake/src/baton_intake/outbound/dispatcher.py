@@ -13,8 +13,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from baton_runtime.db import Database
+from baton_runtime.kafka.tracing import context_from_carrier
 from baton_runtime.links import sign
 from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -39,6 +41,7 @@ class Parcel:
 
     row_id: int
     issue_id: str
+    trace_context: dict[str, Any]
     message_id: str
     kind: str
     route: str
@@ -83,18 +86,19 @@ async def _parcel(session: AsyncSession, settings: Settings, row: ReporterMessag
             "subject": letter.subject, "text": letter.text, "html": letter.html,
         }  # fmt: skip
         connector = settings.reply_connectors[conversation.channel]
-        return Parcel(row.id, row.issue_id, row.message_id, row.kind, route,
+        return Parcel(row.id, row.issue_id, row.trace_context, row.message_id, row.kind, route,
                       lambda: senders.post(connector, body, settings=settings))  # fmt: skip
     assert contact is not None
-    references = [
-        r for r in dict.fromkeys((conversation.thread, conversation.last_message_id)) if r
-    ]
+    # The reporter's first mail and the latest in the thread; a chat's or a form's
+    # reporter answered by email has only the messages intake sent.
+    first = conversation.thread if conversation.channel == "email" else None
+    references = [r for r in dict.fromkeys((first, conversation.last_message_id)) if r]
     msg = senders.email_message(
         letter, settings=settings, to=contact.value, message_id=row.message_id,
         in_reply_to=conversation.last_message_id, references=references,
         auto_submitted=AUTOMATIC.get(row.kind),
     )  # fmt: skip
-    return Parcel(row.id, row.issue_id, row.message_id, row.kind, route,
+    return Parcel(row.id, row.issue_id, row.trace_context, row.message_id, row.kind, route,
                   lambda: senders.send_email(msg, settings=settings))  # fmt: skip
 
 
@@ -136,7 +140,14 @@ async def _send(
     db: Database, settings: Settings, parcel: Parcel, clock: Callable[[], datetime]
 ) -> None:
     with tracer.start_as_current_span(
-        "answer reporter", attributes={"baton.kind": parcel.kind, "baton.route": parcel.route}
+        "answer reporter",
+        context=context_from_carrier(parcel.trace_context),  # in the issue's trace
+        kind=SpanKind.CLIENT,
+        attributes={
+            "baton.issue_id": parcel.issue_id,
+            "baton.kind": parcel.kind,
+            "baton.route": parcel.route,
+        },
     ) as span:
         try:
             await parcel.send()
@@ -146,7 +157,6 @@ async def _send(
         except Exception as exc:  # no traceback: it may name the address
             log.error("reporter message %s: unexpected %s", parcel.row_id, type(exc).__name__)
             error = senders.SendError(f"unexpected {type(exc).__name__}")
-        span.set_attribute("baton.issue_id", parcel.issue_id)
         now = clock()
         async with db.transaction() as session:
             row = await session.get(ReporterMessage, parcel.row_id)

@@ -70,6 +70,8 @@ class ReporterMessage(SQLModel, table=True):
     message_id: str = Field(max_length=255, index=True)
     # What the event brought: a reply's text and author, a resolution's words.
     body: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    # The trace, from what caused the message: its sending joins it.
+    trace_context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     attempts: int = 0
     next_attempt_at: datetime | None = Field(default=None, index=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)

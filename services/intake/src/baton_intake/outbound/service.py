@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from baton_contracts import IssueResolved, OwnerAssigned, ReplyPosted
+from baton_runtime.kafka.tracing import carrier_from_current
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -87,6 +88,7 @@ def _stage(
     message = ReporterMessage(
         issue_id=conversation.issue_id, kind=kind, cause=cause[:64], reporter_key=reporter_key,
         message_id=message_id_for(settings, uuid.uuid4().hex), body=body or {}, created_at=now,
+        trace_context=carrier_from_current(),
     )  # fmt: skip
     if held is not None:
         message.status, message.reason, message.finished_at = "skipped", held, now

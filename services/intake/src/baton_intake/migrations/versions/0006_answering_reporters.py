@@ -2,7 +2,7 @@
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-11-30 20:45:25.854833
+Create Date: 2026-11-30 20:51:13.926805
 """
 
 import sqlalchemy as sa
@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("route", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
         sa.Column("message_id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
         sa.Column("body", sa.JSON(), nullable=True),
+        sa.Column("trace_context", sa.JSON(), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
