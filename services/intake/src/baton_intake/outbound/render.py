@@ -36,8 +36,11 @@ class Letter:
 
 
 def team(department: str | None) -> str | None:
-    """A department as a reporter reads it: "customer_service" is "Customer service"."""
-    return department.replace("_", " ").capitalize() if department else None
+    """A department as a reporter reads it: "customer_service" is "Customer service",
+    "it" is "IT"."""
+    if not department:
+        return None
+    return department.upper() if len(department) <= 3 else department.replace("_", " ").capitalize()
 
 
 def subject_line(reference: str, subject: str) -> str:
@@ -75,7 +78,6 @@ def letter(
         "rating_link": rating_link,
         "author": body.get("author"),
         "text": body.get("text"),
-        "resolution": body.get("resolution"),
     }
     name = f"{language}/{kind}.j2"
     text = _ENVS[False].get_template(name).render(values, layout=f"{language}/layout.txt.j2")

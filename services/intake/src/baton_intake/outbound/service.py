@@ -126,10 +126,10 @@ async def on_ownership(
             _stage(session, settings, conversation, "reply", cause=cause, reporter_key=key,
                    now=now, body=body)  # fmt: skip
         case IssueResolved():
-            # Additive fields a newer IssueResolved may bring (the owner's words).
-            body = {"resolution": getattr(event, "resolution", None)}
+            # Not the resolution note: that is written for colleagues. What the reporter
+            # should read of it, the owner replies first.
             _stage(session, settings, conversation, "resolved", cause=cause, reporter_key=key,
-                   now=now, body=body)  # fmt: skip
+                   now=now)  # fmt: skip
         case _:
             return False
     return True
