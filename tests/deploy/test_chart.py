@@ -166,6 +166,28 @@ def test_network_policies_admit_only_what_each_service_needs(production):
     assert [p["port"] for p in connectors["ports"]] == [443]
 
 
+def test_only_notifications_may_reach_webhooks_and_not_private_or_metadata_ranges(production):
+    policies = of_kind(production, "NetworkPolicy")
+    to_any_public = [
+        rule
+        for name, policy in policies.items()
+        for rule in policy["spec"]["egress"]
+        if any("ipBlock" in peer for peer in rule.get("to", [])) and not (name == "notifications")
+    ]
+    assert to_any_public == []
+    [webhooks] = [
+        rule
+        for rule in policies["notifications"]["spec"]["egress"]
+        if any("ipBlock" in peer for peer in rule.get("to", []))
+    ]
+    assert webhooks["ports"] == [{"protocol": "TCP", "port": 443}]
+    blocks = {peer["ipBlock"]["cidr"]: set(peer["ipBlock"]["except"]) for peer in webhooks["to"]}
+    assert {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"} <= (
+        blocks["0.0.0.0/0"]
+    )
+    assert {"fc00::/7", "fe80::/10"} <= blocks["::/0"]
+
+
 def test_plain_manifests_keep_the_hook_jobs_apart_to_be_applied_first():
     manifests = render.MANIFESTS
     services = render.objects((manifests / "baton.yaml").read_text())

@@ -39,6 +39,8 @@ WEBHOOK_SECRET = "it-webhook-secret-0123456789"
 LINK_KEY = "it-link-signing-key-0123456789"
 CHAT_SECRET = "it-chat-connector-secret-0123"
 INTERNAL_DOMAIN = "baton.example"
+# The mail gateway whose Authentication-Results intake believes (an internal sender's proof).
+MAIL_GATEWAY = "mx.baton.example"
 
 
 @dataclass
@@ -93,6 +95,12 @@ def infra(postgres: Infra) -> Iterator[Infra]:
         infra.stop()
 
 
+# The tests' webhook receivers listen on http://127.0.0.1, which notifications
+# refuses outside development (only https, only public addresses): it alone runs
+# in development, still verifying the identity provider's tokens.
+DEVELOPMENT_ONLY = {"notifications": {"BATON_ENVIRONMENT": "development"}}
+
+
 def service_env(prefix: str, infra: Infra, name: str, **extra: str) -> dict[str, str]:
     schema = prefix.rstrip(".").replace("-", "_") + "_" + name
     return {
@@ -114,6 +122,7 @@ def service_env(prefix: str, infra: Infra, name: str, **extra: str) -> dict[str,
         # Intake answers reporters: its sender wakes at once, polls often.
         "BATON_REPLY_POLL_INTERVAL_S": "0.3",
         "BATON_INTERNAL_EMAIL_DOMAINS": json.dumps([INTERNAL_DOMAIN]),
+        "BATON_TRUSTED_AUTHSERV_IDS": json.dumps([MAIL_GATEWAY]),
         "OTEL_SERVICE_NAME": f"baton-{name}",
         # Verified tokens from the development identity provider, as in production.
         **infra.auth_env(),
@@ -152,6 +161,7 @@ async def stack(infra: Infra) -> AsyncIterator[Stack]:
                     OTEL_BSP_SCHEDULE_DELAY="200",
                     BATON_SMTP_PORT=str(inbox.port),
                     **links_env(ports, chat_connector),
+                    **DEVELOPMENT_ONLY.get(name, {}),
                 )
                 for name in SERVICES
             }

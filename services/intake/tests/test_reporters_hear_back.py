@@ -41,6 +41,7 @@ async def client(tmp_path, smtp_server):
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path}/intake.db",
         internal_email_domains=["baton.example"],
+        trusted_authserv_ids=["mx.baton.example"],
         smtp_port=smtp_server.port,
         mail_from="Shop support <support@shop.example>",
         public_url="https://help.shop.example",
@@ -212,7 +213,9 @@ async def test_a_german_mail_is_answered_in_german(client, smtp_server):
 
 
 async def test_an_employee_hears_when_the_request_changes_hands(client, smtp_server):
-    taken = await send(client, mail(sender="Bo <bo@baton.example>", subject="Laptop broken"))
+    vouched = "mx.baton.example; dmarc=pass header.from=baton.example"  # the gateway's word
+    taken = await send(client, mail(sender="Bo <bo@baton.example>", subject="Laptop broken",
+                                    Authentication_Results=vouched))  # fmt: skip
     await ownership(client, assigned(taken["issue_id"], department="it"))
     ops = Person(id="ops-ana", name="Ana Ortega", email="ana.ortega@example.com")
     await ownership(client, assigned(taken["issue_id"], via="handoff", department="operations",

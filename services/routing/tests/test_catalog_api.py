@@ -167,3 +167,28 @@ async def test_rules_match_on_channel_reporter_and_optional_fields(client):
     assert hit["rule_id"] == "hr-internal-de"
     miss = await preview(client, "Frage", reporter=employee, language="fr")
     assert miss["rule_id"] is None
+
+
+async def test_examples_and_thresholds_round_trip_through_the_api_and_its_versions(client):
+    it = (await client.get("/v1/departments/it")).json()
+    assert len(it["examples"]) >= 8 and it["min_confidence"] is None
+    shipped = list(it["examples"])
+    it["examples"] = [*shipped, "The smart plug blinks red and will not pair."]
+    it["min_confidence"] = 0.5
+    r = await client.put("/v1/departments/it", json=it, headers=ADMIN)
+    assert r.status_code == 200, r.text
+    assert r.headers["X-Baton-Catalog-Version"] == "2"
+    changed = (await client.get("/v1/departments/it")).json()
+    assert changed["examples"][-1] == "The smart plug blinks red and will not pair."
+    assert changed["min_confidence"] == 0.5
+    r = await client.post("/v1/rules/versions/1/rollback", headers=ADMIN)
+    assert r.status_code == 200, r.text
+    restored = (await client.get("/v1/departments/it")).json()
+    assert (restored["examples"], restored["min_confidence"]) == (shipped, None)
+
+
+async def test_an_empty_example_or_a_threshold_above_one_is_refused(client):
+    it = (await client.get("/v1/departments/it")).json()
+    for bad in ({"examples": [""]}, {"min_confidence": 1.5}):
+        r = await client.put("/v1/departments/it", json=it | bad, headers=ADMIN)
+        assert r.status_code == 422, r.text
