@@ -5,7 +5,6 @@ no-reply addresses, bounced addresses, or more than N times an hour."""
 
 import json
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 
 import pytest
 from baton_contracts import (
@@ -29,6 +28,7 @@ from sqlmodel import select
 from conftest import running_http_receiver, subject_of, text_of
 
 from .conftest import MIGRATIONS, Client
+from .test_email import mail
 
 KEY = "intake-links-" + "r" * 20
 GITA = Person(id="fin-gita", name="Gita Rao", email="gita.rao@example.com")
@@ -59,20 +59,6 @@ async def client(tmp_path, smtp_server):
         c.headers["Authorization"] = "Bearer " + await c.key("intake:write", "intake:read")
         yield c
     await app.state.runtime.db.dispose()
-
-
-def mail(
-    *, subject="Where is my order?", body="Order 1234 never came. Can you help me?",
-    msgid="<m1@example.com>", sender="Ada <ada@example.com>", **headers: str,
-) -> bytes:  # fmt: skip
-    msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = sender, "support@shop.example", subject
-    if msgid:
-        msg["Message-ID"] = msgid
-    for name, value in headers.items():
-        msg[name.replace("_", "-")] = value
-    msg.set_content(body)
-    return msg.as_bytes()
 
 
 async def send(client, raw: bytes) -> dict:

@@ -24,17 +24,7 @@ from baton_notifications.reporters import service as reporters
 from baton_notifications.settings import Settings
 
 
-async def on_ownership_event(
-    envelope: Envelope,
-    *,
-    runtime: Runtime[Settings],
-    clock: deliveries.Clock = utcnow,
-    dispatch_now: Callable[[], None] = lambda: None,
-) -> None:
-    await _tell(envelope, runtime=runtime, clock=clock, dispatch_now=dispatch_now)
-
-
-async def on_issue_reported(
+async def on_event(
     envelope: Envelope,
     *,
     runtime: Runtime[Settings],
@@ -42,17 +32,8 @@ async def on_issue_reported(
     dispatch_now: Callable[[], None] = lambda: None,
 ) -> None:
     """``IssueReported``: the copy (and an employee only staff channels reach);
-    ``IssueUpdated``, ``IssueDuplicateLinked``: the owner hears the new words."""
-    await _tell(envelope, runtime=runtime, clock=clock, dispatch_now=dispatch_now)
-
-
-async def _tell(
-    envelope: Envelope,
-    *,
-    runtime: Runtime[Settings],
-    clock: deliveries.Clock,
-    dispatch_now: Callable[[], None],
-) -> None:
+    ``OwnerAssigned`` completes it; every event, the notices it calls for
+    (``IssueUpdated``, ``IssueDuplicateLinked``: the owner hears the new words)."""
     event = envelope.payload()
     settings = runtime.settings
     span = trace.get_current_span()
@@ -82,3 +63,7 @@ async def _tell(
         runtime.relay.notify()  # a DeliveryFailed for someone who cannot be reached
     else:
         span.set_attribute("baton.outcome", "already_handled")
+
+
+# What the app consumes each topic with: the same handling for both.
+on_ownership_event = on_issue_reported = on_event
