@@ -12,7 +12,9 @@ from baton_contracts import (
     HandoffRequested,
     HelpAnswered,
     HelpRequested,
+    IssueDuplicateLinked,
     IssueResolved,
+    IssueUpdated,
     OwnerAssigned,
     Person,
 )
@@ -20,6 +22,7 @@ from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_notifications.directory import service as directory
+from baton_notifications.issues import service as issues
 from baton_notifications.recipients import service as recipients
 from baton_notifications.reporters.models import InternalReporter
 
@@ -30,6 +33,7 @@ class Notice:
     recipient_id: str
     person: Person | None  # None: nobody by that id in the directory, so no address
     due_at: datetime | None = None
+    new_text: str | None = None  # what the reporter wrote again
 
 
 async def find(session: AsyncSession, person_id: str) -> Person | None:
@@ -83,8 +87,11 @@ async def notices(event: BaseModel, *, session: AsyncSession) -> list[Notice]:
             return [await _person(session, event.owner_id, "deadline_near", due_at=event.due_at)]
         case Escalated():
             return [Notice("escalated", event.to.id, event.to, event.due_at)]
+        case IssueUpdated() | IssueDuplicateLinked():
+            return await _owner_told(session, event)
         case IssueResolved():
-            # The internal customer who reported it, remembered from issues.reported.
+            # The internal customer who reported it, remembered from issues.reported
+            # when intake cannot answer them itself (it answers everyone it can).
             # Nobody is left holding a resolved issue, so an employee with no known
             # address is skipped rather than a failed delivery to escalate.
             reporter = await session.get(InternalReporter, event.issue_id)
@@ -94,3 +101,18 @@ async def notices(event: BaseModel, *, session: AsyncSession) -> list[Notice]:
             return [Notice("resolved", reporter.reporter_id, found)] if found else []
         case _:
             return []  # acknowledged, reopened: nobody needs to act
+
+
+async def _owner_told(
+    session: AsyncSession, event: IssueUpdated | IssueDuplicateLinked
+) -> list[Notice]:
+    """The reporter wrote again: the issue's owner hears their words. Before it has
+    an owner there is nobody to tell (its owner will read the issue whole)."""
+    copy = await issues.copy_of(session, event.issue_id)
+    if copy.owner_id is None:
+        return []
+    if isinstance(event, IssueUpdated):
+        text = event.text
+    else:
+        text = "\n\n".join(t for t in (event.subject, event.description) if t) or event.reason
+    return [await _person(session, copy.owner_id, "reporter_wrote", new_text=text[:4_000])]

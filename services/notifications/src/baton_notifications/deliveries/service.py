@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from baton_notifications.deliveries import content
 from baton_notifications.deliveries.models import Delivery, utcnow
 from baton_notifications.deliveries.plan import Notice
+from baton_notifications.issues import service as issues
 from baton_notifications.recipients import service as recipients
 from baton_notifications.sealer import Sealer
 from baton_notifications.settings import Settings
@@ -46,6 +47,7 @@ async def record(
     channel with no address, and a ``DeliveryFailed`` when none can reach them."""
     now = clock()
     prefs = await recipients.preferences(session=session, person_id=notice.recipient_id)
+    issue = await issues.copy_of(session, envelope.subject)
     channels = recipients.channels_for(prefs, notice.kind)
     made = []
     for channel in channels if notice.person is not None else ["email"]:
@@ -69,6 +71,7 @@ async def record(
                 envelope=envelope,
                 settings=settings,
                 prefs=prefs,
+                issue=issue,
             )
         if target is None:
             reason = (

@@ -5,8 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, HttpUrl, SecretStr, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    HttpUrl,
+    SecretStr,
+    StringConstraints,
+    model_validator,
+)
 
+from baton_notifications import zones
 from baton_notifications.recipients.models import DEFAULT_CHANNELS, RecipientPreferences
 from baton_notifications.sealer import Sealer, SealingError
 
@@ -15,6 +24,8 @@ EmailAddress = Annotated[
     str, StringConstraints(max_length=320, pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 ]
 Channel = Literal["email", "slack", "webhook"]
+TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(zones.valid)]
+Language = Literal["en", "de"]
 Kind = Literal[
     "assigned",
     "handoff_requested",
@@ -25,6 +36,7 @@ Kind = Literal[
     "escalated",
     "deadline_near",
     "resolved",
+    "reporter_wrote",
 ]
 KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
 
@@ -37,6 +49,8 @@ class PreferencesUpdate(BaseModel):
     slack_webhook_url: HttpUrl | None = None
     webhook_url: HttpUrl | None = None
     webhook_secret: SecretStr | None = None
+    time_zone: TimeZone | None = Field(default=None, examples=["Europe/Berlin"])
+    language: Language | None = None
 
     @model_validator(mode="after")
     def _addresses_for_chosen_channels(self) -> PreferencesUpdate:
@@ -76,6 +90,8 @@ class PreferencesPublic(BaseModel):
     slack_webhook_url: str | None
     webhook_url: str | None
     webhook_secret_set: bool  # the secret itself is never shown
+    time_zone: str | None = None
+    language: str | None = None
 
     @classmethod
     def of(
@@ -90,4 +106,6 @@ class PreferencesPublic(BaseModel):
             slack_webhook_url=_shown(sealer, row.slack_webhook_url) if row else None,
             webhook_url=_shown(sealer, row.webhook_url) if row else None,
             webhook_secret_set=bool(row and row.webhook_secret),
+            time_zone=row.time_zone if row else None,
+            language=row.language if row else None,
         )

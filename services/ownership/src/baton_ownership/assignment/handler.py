@@ -54,10 +54,17 @@ async def on_issue_routed(envelope: Envelope, *, runtime: Runtime[Settings]) -> 
         span.set_attribute("baton.owner_id", issue.owner_id)
         ctx = Ctx(session=session, settings=runtime.settings, actor_id=ROUTING)
         ctx.traces[issue.issue_id] = carrier
-        for kind in ("acknowledge", "resolve"):
-            await clocks.start(session, issue, kind, settings=ctx.settings, now=ctx.clock())
+        due = {
+            kind: await clocks.start(session, issue, kind, settings=ctx.settings, now=ctx.clock())
+            for kind in ("acknowledge", "resolve")
+        }
         stays.begin(ctx, issue, via="routing", at=issue.assigned_at)
-        ctx.emit(transitions.owner_assigned(issue, via="routing", previous_owner_id=None))
+        ctx.emit(
+            transitions.owner_assigned(
+                issue, via="routing", previous_owner_id=None, routing_reason=routed.reason,
+                acknowledge_due_at=due["acknowledge"], resolve_due_at=due["resolve"],
+            )
+        )  # fmt: skip
         ctx.on_commit(partial(metrics.assigned, issue, "routing"))
 
     if await handle_once(runtime.db, envelope.id, effect):

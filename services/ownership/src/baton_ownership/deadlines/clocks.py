@@ -40,21 +40,31 @@ def warn_at(settings: Settings, now: datetime, due_at: datetime) -> datetime | N
     return now + (due_at - now) * settings.deadline_near_fraction
 
 
+async def due_at(
+    session: AsyncSession, issue: Issue, kind: Kind, *, settings: Settings, now: datetime
+) -> datetime:
+    """When the issue's acknowledge or resolve clock, started ``now`` in its
+    current department, runs out."""
+    hours = await directory.resolve_hours(session=session, department=issue.department)
+    return now + due_in(settings, kind, issue.priority, issue.department, hours)
+
+
 async def start(
     session: AsyncSession, issue: Issue, kind: Kind, *, settings: Settings, now: datetime
-) -> None:
-    """Start the acknowledge or resolve clock for the issue's current department."""
-    hours = await directory.resolve_hours(session=session, department=issue.department)
-    due_at = now + due_in(settings, kind, issue.priority, issue.department, hours)
+) -> datetime:
+    """Start the acknowledge or resolve clock for the issue's current department;
+    returns when it runs out."""
+    due_at_ = await due_at(session, issue, kind, settings=settings, now=now)
     session.add(
         Deadline(
             issue_id=issue.issue_id,
             kind=kind,
             department=issue.department,
-            due_at=due_at,
-            warn_at=warn_at(settings, now, due_at),
+            due_at=due_at_,
+            warn_at=warn_at(settings, now, due_at_),
         )
     )
+    return due_at_
 
 
 def start_help(

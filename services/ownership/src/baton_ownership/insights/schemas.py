@@ -13,6 +13,18 @@ class Durations(BaseModel):
     p90_minutes: float | None
 
 
+class Ratings(BaseModel):
+    """Reporters' ratings (1-5) of the issues resolved, by when they rated them."""
+
+    count: int
+    average: float | None
+
+
+class Satisfaction(Ratings):
+    # The same, per person who held the issue when it was rated (the liaison who resolved it).
+    by_owner: dict[str, Ratings] = {}
+
+
 class Scorecard(BaseModel):
     department: str
     since: datetime
@@ -25,6 +37,7 @@ class Scorecard(BaseModel):
     help_requests_answered: int
     help_requests_answered_on_time: int
     help_requests_overdue_open: int
+    satisfaction: Satisfaction = Satisfaction(count=0, average=None)
 
 
 class Stall(BaseModel):
