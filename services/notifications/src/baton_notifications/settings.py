@@ -34,6 +34,8 @@ class Settings(ServiceSettings):
     mail_from: str = "Baton <baton@localhost>"
     # Where the links in a notification point (the ownership API, or a UI in front of it).
     public_base_url: str = "http://127.0.0.1:8003"
+    # The workspace (BATON_WORKSPACE_URL): when set, notices link to the page there.
+    workspace_url: str = ""
 
     # Webhooks (Slack-compatible and generic, signed).
     webhook_timeout_s: float = 10.0

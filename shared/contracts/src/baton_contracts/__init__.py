@@ -3,9 +3,15 @@
 from baton_contracts.common import Person, Priority
 from baton_contracts.departments import DEPARTMENT_UPDATED_V1, DepartmentUpdated
 from baton_contracts.envelope import Envelope, EventParseError, parse_event
-from baton_contracts.notifications import DELIVERY_FAILED_V1, DeliveryFailed
+from baton_contracts.notifications import (
+    DELIVERY_FAILED_V1,
+    DELIVERY_SENT_V1,
+    DeliveryFailed,
+    DeliverySent,
+)
 from baton_contracts.ownership import (
     DEADLINE_NEAR_V1,
+    DEADLINE_SET_V1,
     ESCALATED_V1,
     HANDOFF_DECLINED_V1,
     HANDOFF_REQUESTED_V1,
@@ -16,6 +22,7 @@ from baton_contracts.ownership import (
     ISSUE_RESOLVED_V1,
     OWNER_ASSIGNED_V1,
     DeadlineNear,
+    DeadlineSet,
     Escalated,
     HandoffDeclined,
     HandoffRequested,
@@ -42,7 +49,9 @@ from baton_contracts.routed import ISSUE_ROUTED_V1, ISSUE_ROUTED_V2, IssueRouted
 
 __all__ = [
     "DEADLINE_NEAR_V1",
+    "DEADLINE_SET_V1",
     "DELIVERY_FAILED_V1",
+    "DELIVERY_SENT_V1",
     "DEPARTMENT_UPDATED_V1",
     "ESCALATED_V1",
     "HANDOFF_DECLINED_V1",
@@ -61,7 +70,9 @@ __all__ = [
     "REROUTE_REQUESTED_V1",
     "Attachment",
     "DeadlineNear",
+    "DeadlineSet",
     "DeliveryFailed",
+    "DeliverySent",
     "DepartmentUpdated",
     "Envelope",
     "Escalated",

@@ -31,6 +31,7 @@ def build(
         person=notice.person,
         due_at=notice.due_at,
         public_base_url=settings.public_base_url,
+        workspace_url=settings.workspace_url,
     )
     if channel == "email":
         to = f"{notice.person.name} <{notice.person.email}>"

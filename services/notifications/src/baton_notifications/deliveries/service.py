@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from baton_contracts import DeliveryFailed, Envelope
+from baton_contracts import DeliveryFailed, DeliverySent, Envelope
 from baton_contracts.topics import NOTIFICATIONS_DELIVERIES
 from baton_runtime.kafka.tracing import carrier_from_current
 from baton_runtime.outbox import add_event
@@ -117,6 +117,30 @@ def publish_failed(session: AsyncSession, row: Delivery, *, settings: Settings) 
                 attempts=row.attempts,
                 reason=row.last_error or "",
                 failed_at=row.failed_at,
+            ),
+        ),
+    )
+
+
+def publish_sent(session: AsyncSession, row: Delivery, *, settings: Settings) -> None:
+    """Say the notice reached its channel, with the attempt's outcome (no address)."""
+    assert row.id is not None and row.sent_at is not None
+    add_event(
+        session,
+        topic=settings.topic(NOTIFICATIONS_DELIVERIES),
+        trace_context=row.trace_context or None,
+        envelope=Envelope.wrap(
+            source=SOURCE,
+            data=DeliverySent(
+                issue_id=row.issue_id,
+                delivery_id=row.id,
+                event_id=row.event_id,
+                event_type=row.event_type,
+                kind=row.kind,
+                recipient_id=row.recipient_id,
+                channel=row.channel,
+                attempts=row.attempts,
+                sent_at=row.sent_at,
             ),
         ),
     )

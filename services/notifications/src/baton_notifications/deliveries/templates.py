@@ -37,9 +37,14 @@ def render(
     person: Person,
     due_at: datetime | None,
     public_base_url: str,
+    workspace_url: str = "",
 ) -> Rendered:
     issue_id: str = event.issue_id  # type: ignore[attr-defined]
-    link = f"{public_base_url.rstrip('/')}/v1/issues/{issue_id}"
+    # The workspace's page for the issue, where people act on it; else ownership's API.
+    if workspace_url:
+        link = f"{workspace_url.rstrip('/')}/issues/{issue_id}"
+    else:
+        link = f"{public_base_url.rstrip('/')}/v1/issues/{issue_id}"
     values = {
         "event": event,
         "name": person.name,

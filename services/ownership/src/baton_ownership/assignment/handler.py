@@ -10,6 +10,7 @@ from opentelemetry import trace
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_ownership.assignment import service
+from baton_ownership.assignment.service import ROUTING
 from baton_ownership.core import store, transitions
 from baton_ownership.core.store import Ctx
 from baton_ownership.deadlines import clocks
@@ -17,8 +18,6 @@ from baton_ownership.deadlines import service as deadlines
 from baton_ownership.directory import service as directory
 from baton_ownership.insights import stays
 from baton_ownership.settings import Settings
-
-ROUTING = "baton-routing"
 
 
 async def on_issue_routed(envelope: Envelope, *, runtime: Runtime[Settings]) -> None:
@@ -43,7 +42,11 @@ async def on_issue_routed(envelope: Envelope, *, runtime: Runtime[Settings]) -> 
             priority=routed.priority,
             # This handler's span is in the issue's trace: every later change joins it.
             trace_context=carrier_from_current(),
-        )
+            decision={
+                "rule_id": routed.rule_id, "reason": routed.reason, "attempt": routed.attempt,
+                "routing_event_id": envelope.id,
+            },
+        )  # fmt: skip
         if issue is None:
             await rerouted(session, routed, runtime=runtime)
             return

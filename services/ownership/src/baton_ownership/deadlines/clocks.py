@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from baton_contracts import DeadlineSet, Envelope
+from baton_contracts.topics import ISSUES_OWNERSHIP
+from baton_runtime.outbox import add_event
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_ownership.core.models import IssueOwner
 from baton_ownership.core.state import Issue
 from baton_ownership.deadlines.models import Deadline, Kind
 from baton_ownership.directory import service as directory
@@ -40,6 +44,18 @@ def warn_at(settings: Settings, now: datetime, due_at: datetime) -> datetime | N
     return now + (due_at - now) * settings.deadline_near_fraction
 
 
+async def _announce(session: AsyncSession, settings: Settings, event: DeadlineSet) -> None:
+    """Say when the clock runs out (``DeadlineSet``), in the issue's own trace,
+    so that readers of the topic (the workspace) can show the countdown."""
+    row = await session.get(IssueOwner, event.issue_id)
+    add_event(
+        session,
+        topic=settings.topic(ISSUES_OWNERSHIP),
+        envelope=Envelope.wrap(source="/baton/ownership", data=event),
+        trace_context=dict(row.trace_context) if row is not None and row.trace_context else None,
+    )
+
+
 async def start(
     session: AsyncSession, issue: Issue, kind: Kind, *, settings: Settings, now: datetime
 ) -> None:
@@ -55,11 +71,15 @@ async def start(
             warn_at=warn_at(settings, now, due_at),
         )
     )
+    await _announce(session, settings, DeadlineSet(
+        issue_id=issue.issue_id, department=issue.department, deadline=kind, due_at=due_at,
+        version=issue.version, set_at=now,
+    ))  # fmt: skip
 
 
-def start_help(
+async def start_help(
     session: AsyncSession,
-    issue_id: str,
+    issue: Issue,
     help_id: int,
     department: str,
     due_at: datetime,
@@ -69,7 +89,7 @@ def start_help(
 ) -> None:
     session.add(
         Deadline(
-            issue_id=issue_id,
+            issue_id=issue.issue_id,
             kind="help",
             help_id=help_id,
             department=department,
@@ -77,6 +97,10 @@ def start_help(
             warn_at=warn_at(settings, now, due_at),
         )
     )
+    await _announce(session, settings, DeadlineSet(
+        issue_id=issue.issue_id, department=department, deadline="help", due_at=due_at,
+        version=issue.version, set_at=now, help_id=help_id,
+    ))  # fmt: skip
 
 
 async def meet(
