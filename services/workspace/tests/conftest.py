@@ -5,7 +5,8 @@ are fed to the read model as the consumers would, ownership's staged events
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -89,8 +90,10 @@ def routed(issue_id: str, department: str = "finance", at: datetime = T0) -> Env
 
 
 class Clock:
-    def __init__(self) -> None:
-        self.now = T0
+    def __init__(self, start: datetime | None = None) -> None:
+        # Ownership assigns at the real now (its consumer has no clock to move):
+        # the pages' clock starts there too, unless a test fixes it.
+        self.now = start or datetime.now(UTC).replace(microsecond=0)
 
     def __call__(self) -> datetime:
         return self.now
@@ -130,9 +133,10 @@ class World:
 
     async def route(self, issue_id: str, department: str = "finance", **kw) -> None:  # type: ignore[no-untyped-def]
         """Intake reports it and routing decides: ownership assigns, the workspace hears all."""
-        decision = routed(issue_id, department)
+        at = self.clock.now - timedelta(seconds=5)
+        decision = routed(issue_id, department, at=at)
         await on_issue_routed(decision, runtime=self.ownership.state.runtime)
-        await self.feed(reported(issue_id, **kw), decision)
+        await self.feed(reported(issue_id, at=at, **kw), decision)
         await self.relay()
 
     async def relay(self) -> list[Envelope]:
@@ -155,11 +159,26 @@ class World:
 
     async def page(self, path: str, who: dict[str, str], expect: int = 200) -> str:
         answer = await self.http.get(path, headers=who | {"accept": "text/html"})
+        self.http.cookies.clear()  # each request is its own person's
         assert answer.status_code == expect, answer.text[:2000]
         return answer.text
 
     async def post(self, path: str, who: dict[str, str], **form: object) -> httpx.Response:
-        return await self.http.post(path, data=form, headers=who | {"accept": "text/html"})
+        answer = await self.http.post(path, data=form, headers=who | {"accept": "text/html"})
+        self.http.cookies.clear()
+        return answer
+
+    async def act(self, path: str, who: dict[str, str], **form: object) -> str:
+        """POST a form, then follow the redirect (with its one-time message) as a browser would."""
+        answer = await self.http.post(path, data=form, headers=who | {"accept": "text/html"})
+        assert answer.status_code == 303, answer.text[:2000]
+        page = await self.http.get(
+            answer.headers["location"], headers=who | {"accept": "text/html"}
+        )
+        self.http.cookies.clear()
+        assert page.status_code == 200, page.text[:2000]
+        await self.relay()
+        return page.text
 
 
 @pytest.fixture
@@ -168,7 +187,28 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def world(tmp_path, clock) -> AsyncIterator[World]:
+async def worlds(tmp_path) -> AsyncIterator[Callable[..., Awaitable[World]]]:
+    """Factory: as many separate worlds (read model and ownership) as a test needs."""
+    async with AsyncExitStack() as stack:
+        made = 0
+
+        async def make(clock: Clock | None = None) -> World:
+            nonlocal made
+            made += 1
+            folder = tmp_path / f"world{made}"
+            folder.mkdir()
+            return await stack.enter_async_context(_world(folder, clock or Clock()))
+
+        yield make
+
+
+@pytest.fixture
+async def world(worlds, clock) -> World:
+    return await worlds(clock)
+
+
+@asynccontextmanager
+async def _world(tmp_path: Path, clock: Clock) -> AsyncIterator[World]:
     own_url = f"sqlite+aiosqlite:///{tmp_path}/ownership.db"
     migrations.upgrade(OWNERSHIP, own_url)
     ownership = create_ownership(OwnershipSettings(database_url=own_url, state_dir=str(tmp_path)))
