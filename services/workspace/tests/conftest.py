@@ -58,7 +58,7 @@ def departments() -> list[Envelope]:
                 head=person(head),
                 updated_at=T0 - timedelta(days=1),
             )
-        )  # fmt: skip
+        )
         for name, (liaisons, head) in CATALOG.items()
     ]
 
@@ -70,23 +70,31 @@ def wrap(data) -> Envelope:  # type: ignore[no-untyped-def]
 def reported(issue_id: str, subject: str = "Charged twice", **kw) -> Envelope:  # type: ignore[no-untyped-def]
     return wrap(
         IssueReported(
-            issue_id=issue_id, channel="email",
-            reporter=Reporter(kind="customer", id="contact-42"), subject=subject,
+            issue_id=issue_id,
+            channel="email",
+            reporter=Reporter(kind="customer", id="contact-42"),
+            subject=subject,
             description=kw.pop("description", "I was charged twice for order 1234."),
-            reported_at=kw.pop("at", T0), reference=f"BTN-{issue_id[:8].upper()}", **kw,
+            reported_at=kw.pop("at", T0),
+            reference=f"BTN-{issue_id[:8].upper()}",
+            **kw,
         )
-    )  # fmt: skip
+    )
 
 
 def routed(issue_id: str, department: str = "finance", at: datetime = T0) -> Envelope:
     liaisons, head = CATALOG[department]
     return wrap(
         IssueRouted(
-            issue_id=issue_id, department=department, rule_id=f"{department}-rule",
-            reason="matched 'charged'", liaisons=[person(p) for p in liaisons],
-            head=person(head), routed_at=at + timedelta(seconds=1),
+            issue_id=issue_id,
+            department=department,
+            rule_id=f"{department}-rule",
+            reason="matched 'charged'",
+            liaisons=[person(p) for p in liaisons],
+            head=person(head),
+            routed_at=at + timedelta(seconds=1),
         )
-    )  # fmt: skip
+    )
 
 
 class Clock:

@@ -14,8 +14,11 @@ async def test_a_new_issue_is_sent_to_its_owners_open_page(world):
     settings.workspace_live_poll_seconds = 0.2
     gita = as_("fin-gita")
     # Hugo is away: the new issue can only be Gita's.
-    await world.act("/departments/finance/members/fin-hugo/availability",
-                    as_("fin-head", "head"), on_duty="false")  # fmt: skip
+    await world.act(
+        "/departments/finance/members/fin-hugo/availability",
+        as_("fin-head", "head"),
+        on_duty="false",
+    )
     page = await world.page("/my-work", gita)
     seen = page.split("seen=")[1].split('"')[0]
     assert 'sse-connect="/my-work/live' in page

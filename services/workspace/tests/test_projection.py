@@ -29,29 +29,44 @@ B = "bbbbbbbb-0000-4000-8000-000000000002"  # finance, a declined hand-off, esca
 def change(cls, issue_id, version, minutes, actor, department="finance", owner=None, **kw):
     return wrap(
         cls(
-            issue_id=issue_id, department=department, owner_id=owner or actor, actor_id=actor,
-            version=version, at=T0 + timedelta(minutes=minutes), **kw,
+            issue_id=issue_id,
+            department=department,
+            owner_id=owner or actor,
+            actor_id=actor,
+            version=version,
+            at=T0 + timedelta(minutes=minutes),
+            **kw,
         )
-    )  # fmt: skip
+    )
 
 
 def clock_set(issue_id, kind, version, minutes, due_hours, department="finance", help_id=None):
     at = T0 + timedelta(minutes=minutes)
     return wrap(
         DeadlineSet(
-            issue_id=issue_id, department=department, deadline=kind, version=version, set_at=at,
-            due_at=at + timedelta(hours=due_hours), help_id=help_id,
+            issue_id=issue_id,
+            department=department,
+            deadline=kind,
+            version=version,
+            set_at=at,
+            due_at=at + timedelta(hours=due_hours),
+            help_id=help_id,
         )
-    )  # fmt: skip
+    )
 
 
 def assigned(issue_id, owner, version, minutes, department="finance", via="routing", hop=1):
     return wrap(
         OwnerAssigned(
-            issue_id=issue_id, department=department, owner=person(owner), version=version,
-            assigned_at=T0 + timedelta(minutes=minutes), via=via, hop=hop,
+            issue_id=issue_id,
+            department=department,
+            owner=person(owner),
+            version=version,
+            assigned_at=T0 + timedelta(minutes=minutes),
+            via=via,
+            hop=hop,
         )
-    )  # fmt: skip
+    )
 
 
 def journey() -> list:
@@ -66,7 +81,7 @@ def journey() -> list:
             IssueUpdated(
                 issue_id=A, channel="email", text="Any news?", updated_at=T0 + timedelta(minutes=30)
             )
-        ),  # fmt: skip
+        ),
         change(
             HandoffRequested,
             A,
@@ -76,7 +91,7 @@ def journey() -> list:
             handoff_id=1,
             to_department="operations",
             reason="The parcel never left the warehouse",
-        ),  # fmt: skip
+        ),
         assigned(A, "ops-ana", 4, 90, department="operations", via="handoff", hop=2),
         clock_set(A, "resolve", 4, 90, 72, department="operations"),
         change(
@@ -90,7 +105,7 @@ def journey() -> list:
             helping_department="it",
             due_at=T0 + timedelta(hours=20),
             question="Logs?",
-        ),  # fmt: skip
+        ),
         change(
             HelpAnswered,
             A,
@@ -103,7 +118,7 @@ def journey() -> list:
             helping_department="it",
             on_time=True,
             answer="Here",
-        ),  # fmt: skip
+        ),
         change(
             IssueResolved,
             A,
@@ -112,7 +127,7 @@ def journey() -> list:
             "ops-ana",
             department="operations",
             resolution="Replaced or re-sent: new parcel",
-        ),  # fmt: skip
+        ),
         wrap(
             DeliverySent(
                 issue_id=A,
@@ -125,7 +140,7 @@ def journey() -> list:
                 attempts=1,
                 sent_at=T0 + timedelta(minutes=2),
             )
-        ),  # fmt: skip
+        ),
         wrap(
             DeliveryFailed(
                 issue_id=A,
@@ -139,7 +154,7 @@ def journey() -> list:
                 reason="webhook answered 500",
                 failed_at=T0 + timedelta(minutes=95),
             )
-        ),  # fmt: skip
+        ),
     ]
     b = [
         reported(B, "Invoice is wrong", at=T0 + timedelta(minutes=5)),
@@ -156,7 +171,7 @@ def journey() -> list:
             handoff_id=2,
             to_department="it",
             reason="Looks like a system fault",
-        ),  # fmt: skip
+        ),
         change(
             HandoffDeclined,
             B,
@@ -167,7 +182,7 @@ def journey() -> list:
             handoff_id=2,
             to_department="it",
             reason="Not a system fault",
-        ),  # fmt: skip
+        ),
         wrap(
             Escalated(
                 issue_id=B,
@@ -181,7 +196,7 @@ def journey() -> list:
                 to=person("fin-gita"),
                 moved=True,
             )
-        ),  # fmt: skip
+        ),
         assigned(B, "fin-gita", 4, 250, via="escalation"),
     ]
     return a + b
@@ -245,10 +260,22 @@ async def test_an_older_event_never_overwrites_a_newer_state(world):
 
 
 async def test_an_older_roster_does_not_replace_a_newer_one(world):
-    newer = wrap(DepartmentUpdated(department="finance", liaisons=[person("fin-ivy")],
-                                   head=person("fin-head"), updated_at=T0 + timedelta(days=2)))  # fmt: skip
-    older = wrap(DepartmentUpdated(department="finance", liaisons=[person("fin-gita")],
-                                   head=person("fin-head"), updated_at=T0 + timedelta(days=1)))  # fmt: skip
+    newer = wrap(
+        DepartmentUpdated(
+            department="finance",
+            liaisons=[person("fin-ivy")],
+            head=person("fin-head"),
+            updated_at=T0 + timedelta(days=2),
+        )
+    )
+    older = wrap(
+        DepartmentUpdated(
+            department="finance",
+            liaisons=[person("fin-gita")],
+            head=person("fin-head"),
+            updated_at=T0 + timedelta(days=1),
+        )
+    )
     await world.feed(newer, older)
     html = await world.page("/departments/finance", as_("fin-head", "head"))
     assert "Fin-Ivy" in html and "Gita Rao" not in html

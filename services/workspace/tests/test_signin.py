@@ -49,12 +49,16 @@ async def workspace(idp, tmp_path):
     migrations.upgrade(WORKSPACE, url)
     app = create_app(
         Settings(
-            database_url=url, auth_mode="jwt", auth_jwks_url=f"{idp}/jwks.json",
-            auth_issuer=idp, auth_audience="baton", workspace_oidc_issuer=idp,
+            database_url=url,
+            auth_mode="jwt",
+            auth_jwks_url=f"{idp}/jwks.json",
+            auth_issuer=idp,
+            auth_audience="baton",
+            workspace_oidc_issuer=idp,
             workspace_oidc_redirect_url="http://127.0.0.1:8005/auth/callback",
             workspace_session_key=KEY,
         )
-    )  # fmt: skip
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8005") as http:
         yield http
@@ -74,8 +78,11 @@ async def sign_in(
     async with httpx.AsyncClient() as browser:  # the provider is a real server
         chooser = await browser.get(authorize)
         assert chooser.status_code == 200 and "Gita Rao" in chooser.text
-        form = {k: v[0] for k, v in query.items() if k in
-                ("client_id", "redirect_uri", "state", "nonce", "code_challenge")}  # fmt: skip
+        form = {
+            k: v[0]
+            for k, v in query.items()
+            if k in ("client_id", "redirect_uri", "state", "nonce", "code_challenge")
+        }
         chosen = await browser.post(authorize.split("?")[0], data=form | {"person": person})
     back = chosen.headers["location"]
     assert back.startswith("http://127.0.0.1:8005/auth/callback?")

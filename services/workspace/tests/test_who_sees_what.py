@@ -28,8 +28,13 @@ async def test_a_hand_off_opens_the_issue_to_the_receiving_department(world):
     ops = as_("ops-ana", departments="operations")
     await world.page(f"/issues/{FIN}", ops, expect=404)
     owner = await owner_of(world, FIN)
-    await world.act(f"/issues/{FIN}/handoff", as_(owner), version=1, to_department="operations",
-                    note="Warehouse")  # fmt: skip
+    await world.act(
+        f"/issues/{FIN}/handoff",
+        as_(owner),
+        version=1,
+        to_department="operations",
+        note="Warehouse",
+    )
     assert "Accept the hand-off" in await world.page(f"/issues/{FIN}", ops)
 
 
@@ -37,8 +42,13 @@ async def test_contact_details_are_for_the_owning_department(world):
     await world.route(FIN, "finance")
     owner = await owner_of(world, FIN)
     assert "contact-42" in await world.page(f"/issues/{FIN}", as_(owner))
-    await world.act(f"/issues/{FIN}/help", as_(owner), version=1, department="it",
-                    question="Did the payment fail?")  # fmt: skip
+    await world.act(
+        f"/issues/{FIN}/help",
+        as_(owner),
+        version=1,
+        department="it",
+        question="Did the payment fail?",
+    )
     helper = await world.page(f"/issues/{FIN}", as_("it-kofi", departments="it"))
     assert "Did the payment fail?" in helper and "contact-42" not in helper
     assert "shown to Finance only" in helper
@@ -58,15 +68,18 @@ async def test_the_stall_board_and_scorecards_are_open_to_everyone_without_custo
 
 async def test_only_the_head_changes_other_members_availability(world):
     liaison, head = as_("fin-gita"), as_("fin-head", "head", "reader")
-    refused = await world.post("/departments/finance/members/fin-hugo/availability", liaison,
-                               on_duty="false")  # fmt: skip
+    refused = await world.post(
+        "/departments/finance/members/fin-hugo/availability", liaison, on_duty="false"
+    )
     assert refused.status_code == 403
-    page = await world.act("/departments/finance/members/fin-hugo/availability", head,
-                           on_duty="false")  # fmt: skip
+    page = await world.act(
+        "/departments/finance/members/fin-hugo/availability", head, on_duty="false"
+    )
     assert "Hugo Berg is away" in page
     # Each member may change their own.
-    page = await world.act("/departments/finance/members/fin-gita/availability", liaison,
-                           capacity="3")  # fmt: skip
+    page = await world.act(
+        "/departments/finance/members/fin-gita/availability", liaison, capacity="3"
+    )
     assert "Capacity 3 open issues" in page
 
 
