@@ -4,7 +4,7 @@ ownership's answer at once (before the event comes back through Kafka), and a
 
 import time
 
-from baton_workspace.signin.cookies import Session
+from baton_workspace.cookies import Session
 
 from .conftest import as_
 from .test_who_sees_what import owner_of

@@ -20,13 +20,13 @@ from fastapi.staticfiles import StaticFiles
 
 from baton_workspace import web
 from baton_workspace.commands import Ownership
+from baton_workspace.cookies import Jar
 from baton_workspace.departments.router import router as departments_router
 from baton_workspace.issues.router import router as issues_router
 from baton_workspace.live import Changes
 from baton_workspace.projection.handler import on_event
 from baton_workspace.scorecards.router import router as scorecards_router
 from baton_workspace.settings import Settings
-from baton_workspace.signin.cookies import Jar
 from baton_workspace.signin.identity import from_session
 from baton_workspace.signin.oidc import Provider
 from baton_workspace.signin.router import router as signin_router

@@ -18,7 +18,7 @@ from jinja2_fragments import render_block
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from baton_workspace.signin.cookies import FLASH, Jar
+from baton_workspace.cookies import FLASH, Jar
 
 TEMPLATES = Jinja2Blocks(directory=Path(__file__).parent / "templates")
 ENV = TEMPLATES.env

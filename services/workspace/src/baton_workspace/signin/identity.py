@@ -15,7 +15,7 @@ from baton_runtime.identity import ROLES, Caller, CallerDep, bearer
 from baton_runtime.problems import Problem
 from fastapi import Depends, Header, Request
 
-from baton_workspace.signin.cookies import Jar, Session
+from baton_workspace.cookies import Jar, Session
 from baton_workspace.signin.oidc import Provider, SignInFailed
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from baton_workspace import web
-from baton_workspace.signin.cookies import FLASH, SESSION, SIGNIN, Jar, Session
+from baton_workspace.cookies import FLASH, SESSION, SIGNIN, Jar, Session
 from baton_workspace.signin.oidc import Provider, SignInFailed, pkce_pair
 
 router = APIRouter(tags=["sign-in"])
