@@ -158,8 +158,15 @@ def test_network_policies_admit_only_what_each_service_needs(production):
         assert policy["spec"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": "http"}]
         # Production reaches Kafka's SASL_SSL listener, on 9093.
         # The identity provider (JWKS) on 443: every service verifies tokens.
-        expected = {53, 9093, 5432, 4318, 443} | ({25, 587} if name == "notifications" else set())
-        assert egress_ports(policy) == expected, name
+        own = {"notifications": {25, 587}, "workspace": {8003}}.get(name, set())
+        assert egress_ports(policy) == {53, 9093, 5432, 4318, 443} | own, name
+    # The workspace reaches ownership's pods only.
+    (to_ownership,) = [
+        rule for rule in policies["workspace"]["spec"]["egress"] if rule["ports"][0]["port"] == 8003
+    ]
+    assert to_ownership["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == (
+        "ownership"
+    )
 
 
 def test_plain_manifests_keep_the_hook_jobs_apart_to_be_applied_first():
