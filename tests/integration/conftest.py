@@ -5,6 +5,7 @@ a unique topic prefix and database schemas keep each run apart."""
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -110,6 +111,21 @@ def service_env(prefix: str, infra: Infra, name: str, **extra: str) -> dict[str,
     }
 
 
+def workspace_env(infra: Infra, ports: dict[str, int]) -> dict[str, str]:
+    """The workspace signs people in with the development identity provider and
+    acts on ownership's API; notices link to it."""
+    assert infra.idp is not None
+    workspace = f"http://127.0.0.1:{ports['workspace']}"
+    return {
+        "BATON_WORKSPACE_URL": workspace,
+        "BATON_WORKSPACE_OIDC_ISSUER": infra.idp.url,
+        "BATON_WORKSPACE_OIDC_REDIRECT_URL": f"{workspace}/auth/callback",
+        "BATON_WORKSPACE_OWNERSHIP_URL": f"http://127.0.0.1:{ports['ownership']}",
+        "BATON_WORKSPACE_SESSION_KEY": secrets.token_urlsafe(32),
+        "BATON_WORKSPACE_LIVE_POLL_SECONDS": "1",
+    }
+
+
 @pytest.fixture(scope="session")
 async def stack(infra: Infra) -> AsyncIterator[Stack]:
     prefix = f"it{uuid.uuid4().hex[:8]}."
@@ -118,6 +134,7 @@ async def stack(infra: Infra) -> AsyncIterator[Stack]:
     with running_smtp_server() as inbox:
         services: dict[str, Service] = {}
         try:
+            ports = {name: free_port() for name in SERVICES}
             envs = {
                 name: service_env(
                     prefix,
@@ -127,12 +144,13 @@ async def stack(infra: Infra) -> AsyncIterator[Stack]:
                     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=otlp.endpoint,
                     OTEL_BSP_SCHEDULE_DELAY="200",
                     BATON_SMTP_PORT=str(inbox.port),
+                    **workspace_env(infra, ports),
                 )
                 for name in SERVICES
             }
             api_key = create_api_key(envs["intake"])
             for name in SERVICES:
-                services[name] = start_service(name, free_port(), envs[name])
+                services[name] = start_service(name, ports[name], envs[name])
             await wait_ready(list(services.values()))
             yield Stack(
                 prefix, infra.kafka, infra.database_url, services, inbox, otlp, api_key, infra.idp
