@@ -28,6 +28,8 @@ def minutes_text(minutes: float | None) -> str:
     """3 -> '3m', 125 -> '2h 05m', 3000 -> '2d 02h'."""
     if minutes is None:
         return "—"
+    if 0 < minutes < 1:
+        return "<1m"
     minutes = max(0, round(minutes))
     days, rest = divmod(minutes, 60 * 24)
     hours, mins = divmod(rest, 60)
