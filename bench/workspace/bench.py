@@ -84,7 +84,7 @@ def journey(n: int, rng: random.Random) -> list[Envelope]:
                 description="Something went wrong with my order. " * 5,
                 reported_at=at,
             )
-        ),  # fmt: skip
+        ),
         wrap(
             IssueRouted(
                 issue_id=issue_id,
@@ -96,7 +96,7 @@ def journey(n: int, rng: random.Random) -> list[Envelope]:
                 head=person(f"{department[:3]}-head"),
                 routed_at=at,
             )
-        ),  # fmt: skip
+        ),
         wrap(
             OwnerAssigned(
                 issue_id=issue_id,
@@ -104,7 +104,7 @@ def journey(n: int, rng: random.Random) -> list[Envelope]:
                 owner=person(owner),
                 assigned_at=at + timedelta(seconds=1),
             )
-        ),  # fmt: skip
+        ),
         wrap(
             DeadlineSet(
                 issue_id=issue_id,
@@ -114,7 +114,7 @@ def journey(n: int, rng: random.Random) -> list[Envelope]:
                 version=1,
                 set_at=at,
             )
-        ),  # fmt: skip
+        ),
         wrap(
             DeadlineSet(
                 issue_id=issue_id,
@@ -124,7 +124,7 @@ def journey(n: int, rng: random.Random) -> list[Envelope]:
                 version=1,
                 set_at=at,
             )
-        ),  # fmt: skip
+        ),
     ]
     fate = rng.random()
     if fate < 0.75:
@@ -132,13 +132,24 @@ def journey(n: int, rng: random.Random) -> list[Envelope]:
         events.append(wrap(IssueAcknowledged(**base, actor_id=owner, version=2, at=acked)))
         if fate < 0.1:
             other = rng.choice([d for d in DEPARTMENTS if d != department])
-            events.append(wrap(HandoffRequested(**base, actor_id=owner, version=3,
-                                                at=acked + timedelta(minutes=5), handoff_id=n,
-                                                to_department=other, reason="bench")))  # fmt: skip
+            events.append(
+                wrap(
+                    HandoffRequested(
+                        **base,
+                        actor_id=owner,
+                        version=3,
+                        at=acked + timedelta(minutes=5),
+                        handoff_id=n,
+                        to_department=other,
+                        reason="bench",
+                    )
+                )
+            )
         elif fate > 0.6:
             done = acked + timedelta(minutes=rng.randint(30, 3000))
-            events.append(wrap(IssueResolved(**base, actor_id=owner, version=3, at=done,
-                                             resolution="bench")))  # fmt: skip
+            events.append(
+                wrap(IssueResolved(**base, actor_id=owner, version=3, at=done, resolution="bench"))
+            )
     return events
 
 
@@ -148,10 +159,15 @@ async def fill(app, issues: int, seed: int = 14) -> tuple[int, float]:
     started = time.perf_counter()
     async with db.transaction() as session:
         for d in DEPARTMENTS:
-            await projection.department_updated(session, DepartmentUpdated(
-                department=d, liaisons=[person(p) for p in LIAISONS[d]],
-                head=person(f"{d[:3]}-head"), updated_at=NOW - timedelta(days=40),
-            ))  # fmt: skip
+            await projection.department_updated(
+                session,
+                DepartmentUpdated(
+                    department=d,
+                    liaisons=[person(p) for p in LIAISONS[d]],
+                    head=person(f"{d[:3]}-head"),
+                    updated_at=NOW - timedelta(days=40),
+                ),
+            )
     count, batch = 0, []
     for n in range(1, issues + 1):
         batch += journey(n, rng)
@@ -168,9 +184,9 @@ def members_stub(request: httpx.Request) -> httpx.Response:
     """Ownership's members list, answered at once (the bench times the workspace)."""
     department = request.url.path.split("/")[3]
     people = LIAISONS.get(department, [])
-    return httpx.Response(200, json=[
-        {"person_id": p, "on_duty": True, "capacity": 25} for p in people
-    ])  # fmt: skip
+    return httpx.Response(
+        200, json=[{"person_id": p, "on_duty": True, "capacity": 25} for p in people]
+    )
 
 
 async def measure(http: httpx.AsyncClient, path: str, who: dict[str, str], n: int) -> dict:
@@ -217,12 +233,21 @@ async def main() -> None:
                 from baton_workspace.projection.models import IssueView
                 from sqlmodel import col, func, select
 
-                open_issues = (await session.exec(select(func.count()).select_from(IssueView)
-                               .where(col(IssueView.state).in_(["assigned", "acknowledged"])))).one()  # fmt: skip
-                busiest = (await session.exec(
-                    select(IssueView.owner_id, func.count()).group_by(IssueView.owner_id)
-                    .order_by(func.count().desc()).limit(1)
-                )).one()  # fmt: skip
+                open_issues = (
+                    await session.exec(
+                        select(func.count())
+                        .select_from(IssueView)
+                        .where(col(IssueView.state).in_(["assigned", "acknowledged"]))
+                    )
+                ).one()
+                busiest = (
+                    await session.exec(
+                        select(IssueView.owner_id, func.count())
+                        .group_by(IssueView.owner_id)
+                        .order_by(func.count().desc())
+                        .limit(1)
+                    )
+                ).one()
                 some = (await session.exec(select(IssueView.issue_id).limit(1))).one()
             owner, owned = busiest
             department = next(d for d, ls in LIAISONS.items() if owner in ls)
