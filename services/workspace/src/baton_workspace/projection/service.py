@@ -48,6 +48,23 @@ async def _insert_ignoring_conflict(
 async def record(session: AsyncSession, envelope: Envelope) -> str | None:
     """Journal an issue event and rebuild its issue; the issue id, or None when the
     event is not one the workspace shows."""
+    issue_id = await write_down(session, envelope)
+    if issue_id is None:
+        return None
+    await rebuild(session, issue_id)
+    event = envelope.payload()
+    if isinstance(event, IssueRouted):
+        # The roster the decision was made with: the catalog as of then.
+        await roster(
+            session, department=event.department, head=event.head, liaisons=event.liaisons,
+            as_of=event.routed_at,
+        )  # fmt: skip
+    return issue_id
+
+
+async def write_down(session: AsyncSession, envelope: Envelope) -> str | None:
+    """Put the event in its issue's journal (once) and lock the issue for the
+    rebuild that must follow in this transaction; None for an event not shown."""
     kind = kind_of(envelope.type)
     if kind not in MODELS:
         return None
@@ -61,13 +78,6 @@ async def record(session: AsyncSession, envelope: Envelope) -> str | None:
         session, IssueEvent, event_id=envelope.id, issue_id=issue_id, kind=kind,
         version=entry.version, at=entry.at, data=event.model_dump(mode="json"),
     )  # fmt: skip
-    await rebuild(session, issue_id)
-    if isinstance(event, IssueRouted):
-        # The roster the decision was made with: the catalog as of then.
-        await roster(
-            session, department=event.department, head=event.head, liaisons=event.liaisons,
-            as_of=event.routed_at,
-        )  # fmt: skip
     return issue_id
 
 
