@@ -95,6 +95,12 @@ class Stay(SQLModel, table=True):
     ended_at: datetime | None = None
     outcome: str | None = Field(default=None, max_length=16)  # handed_off | resolved
     ended_by: str | None = Field(default=None, max_length=128)
+    # Kept ready for the scorecards, which aggregate them in the database: who is
+    # credited with taking the issue (who acknowledged, else who held it), and the
+    # minutes to acknowledge and (for a stay that ended resolved) to resolve.
+    credited_to: str = Field(default="", max_length=128)
+    acknowledge_minutes: float | None = None
+    resolve_minutes: float | None = None
 
 
 class Act(SQLModel, table=True):

@@ -116,6 +116,9 @@ async def rebuild(session: AsyncSession, issue_id: str) -> Folded:
             ended_at=s.ended_at,
             outcome=s.outcome,
             ended_by=s.ended_by,
+            credited_to=s.acknowledged_by or s.owner_id,
+            acknowledge_minutes=_minutes(s.started_at, s.acknowledged_at),
+            resolve_minutes=_minutes(s.started_at, s.ended_at) if s.outcome == "resolved" else None,
         )
         for s in issue.stays
     )
@@ -149,6 +152,10 @@ async def rebuild(session: AsyncSession, issue_id: str) -> Folded:
     )
     await session.flush()
     return issue
+
+
+def _minutes(start: datetime, end: datetime | None) -> float | None:
+    return None if end is None else (end - start).total_seconds() / 60
 
 
 def view_values(issue: Folded) -> dict[str, object]:

@@ -1,5 +1,6 @@
 """Scorecards, per department and per liaison, over the last 30 days: from the
-stays and acts the read model keeps (the same stays the issue's trace shows).
+stays and acts the read model keeps (the same stays the issue's trace shows),
+counted by the database.
 
 - acknowledged on time: of the routed issues whose acknowledge clock ran out or
   was met, those acknowledged before it ran out;
@@ -7,8 +8,8 @@ stays and acts the read model keeps (the same stays the issue's trace shows).
   resolution), median and p90;
 - hand-offs in (stays that began with an accepted hand-off) and out, declines,
   help answered (on time).
-A person is counted for what they did: acknowledged, resolved, accepted, handed
-off, declined, answered.
+A person is counted for what they did: acknowledged (or, not yet, held),
+resolved, accepted, handed off, declined, answered.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import and_, case, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -70,10 +72,6 @@ class Card:
         return Durations.of(self.to_resolve)
 
 
-def _minutes(start: datetime, end: datetime) -> float:
-    return (end - start).total_seconds() / 60
-
-
 @dataclass
 class Scores:
     since: datetime
@@ -81,56 +79,77 @@ class Scores:
     departments: dict[str, Card]
     people: dict[str, Card]
 
-
-def score(stays: list[Stay], acts: list[Act], *, since: datetime, now: datetime) -> Scores:
-    departments: dict[str, Card] = {}
-    people: dict[str, Card] = {}
-
-    def cards(department: str, person: str | None) -> list[Card]:
-        found = [departments.setdefault(department, Card(department))]
+    def cards(self, department: str, person: str | None) -> list[Card]:
+        """The department's card, and the person's (not the system's: routing,
+        the deadline checker)."""
+        found = [self.departments.setdefault(department, Card(department))]
         if person and not person.startswith("baton-"):
-            found.append(people.setdefault(person, Card(person, department)))
+            found.append(self.people.setdefault(person, Card(person, department)))
         return found
 
-    for s in stays:
-        began_here = s.started_at >= since
-        if began_here and s.via == "routing":
-            for c in cards(s.department, s.acknowledged_by or s.owner_id):
-                c.assigned += 1
-                if s.acknowledged_at is not None:
-                    c.to_acknowledge.append(_minutes(s.started_at, s.acknowledged_at))
-                due = s.acknowledge_due_at
-                if due is not None and (s.acknowledged_at is not None or due <= now):
-                    c.judged += 1
-                    c.on_time += s.acknowledged_at is not None and s.acknowledged_at <= due
-        if began_here and s.via == "handoff":
-            for c in cards(s.department, s.acknowledged_by or s.owner_id):
-                c.handoffs_in += 1
-        if s.ended_at is not None and s.ended_at >= since:
-            if s.outcome == "resolved":
-                for c in cards(s.department, s.ended_by):
-                    c.resolved += 1
-                    c.to_resolve.append(_minutes(s.started_at, s.ended_at))
-            elif s.outcome == "handed_off":
-                for c in cards(s.department, s.ended_by):
-                    c.handoffs_out += 1
-    for a in acts:
-        if a.kind == "declined":
-            for c in cards(a.department, a.person_id):
-                c.declines += 1
-        elif a.kind == "help_answered":
-            for c in cards(a.department, a.person_id):
-                c.help_answered += 1
-                c.help_on_time += bool(a.on_time)
-    return Scores(since, now, departments, people)
+
+def _sum(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
 
 
 async def scores(session: AsyncSession, *, now: datetime, days: int = DAYS) -> Scores:
     since = now - timedelta(days=days)
-    stays = await session.exec(
-        select(Stay).where(or_(col(Stay.started_at) >= since, col(Stay.ended_at) >= since))
+    out = Scores(since, now, {}, {})
+    routed = and_(col(Stay.started_at) >= since, Stay.via == "routing")
+    acknowledged = col(Stay.acknowledged_at).is_not(None)
+    judged = and_(
+        col(Stay.acknowledge_due_at).is_not(None),
+        acknowledged | (col(Stay.acknowledge_due_at) <= now),
     )
+    on_time = and_(acknowledged, col(Stay.acknowledged_at) <= col(Stay.acknowledge_due_at))
+    taken = await session.exec(
+        select(Stay.department, Stay.credited_to, func.count(), _sum(on_time), _sum(judged))  # type: ignore[call-overload]
+        .where(routed)
+        .group_by(Stay.department, Stay.credited_to)
+    )
+    for department, person, n, in_time, counted in taken.all():
+        for card in out.cards(department, person):
+            card.assigned += n
+            card.on_time += in_time or 0
+            card.judged += counted or 0
+    minutes = await session.exec(
+        select(Stay.department, Stay.credited_to, Stay.acknowledge_minutes).where(
+            routed, col(Stay.acknowledge_minutes).is_not(None)
+        )
+    )
+    for department, person, value in minutes.all():
+        for card in out.cards(department, person):
+            card.to_acknowledge.append(value)
+    ended = await session.exec(
+        select(Stay.department, Stay.ended_by, Stay.outcome, Stay.resolve_minutes).where(
+            col(Stay.ended_at) >= since
+        )
+    )
+    for department, person, outcome, value in ended.all():
+        for card in out.cards(department, person):
+            if outcome == "resolved":
+                card.resolved += 1
+                card.to_resolve.append(value)
+            elif outcome == "handed_off":
+                card.handoffs_out += 1
+    received = await session.exec(
+        select(Stay.department, Stay.credited_to, func.count())  # type: ignore[call-overload]
+        .where(col(Stay.started_at) >= since, Stay.via == "handoff")
+        .group_by(Stay.department, Stay.credited_to)
+    )
+    for department, person, n in received.all():
+        for card in out.cards(department, person):
+            card.handoffs_in += n
     acts = await session.exec(
-        select(Act).where(Act.at >= since, col(Act.kind).in_(["declined", "help_answered"]))
+        select(Act.department, Act.person_id, Act.kind, func.count(), _sum(col(Act.on_time)))  # type: ignore[call-overload]
+        .where(Act.at >= since, col(Act.kind).in_(["declined", "help_answered"]))
+        .group_by(Act.department, Act.person_id, Act.kind)
     )
-    return score(list(stays.all()), list(acts.all()), since=since, now=now)
+    for department, person, kind, n, in_time in acts.all():
+        for card in out.cards(department, person):
+            if kind == "declined":
+                card.declines += n
+            else:
+                card.help_answered += n
+                card.help_on_time += in_time or 0
+    return out

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 20:08:36.294263
+Create Date: 2026-11-30 20:41:34.545041
 """
 
 import sqlalchemy as sa
@@ -152,6 +152,9 @@ def upgrade() -> None:
         sa.Column("ended_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("outcome", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
         sa.Column("ended_by", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+        sa.Column("credited_to", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+        sa.Column("acknowledge_minutes", sa.Float(), nullable=True),
+        sa.Column("resolve_minutes", sa.Float(), nullable=True),
         sa.PrimaryKeyConstraint("issue_id", "seq"),
     )
     with op.batch_alter_table("stays", schema=None) as batch_op:
