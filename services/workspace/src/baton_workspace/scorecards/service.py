@@ -14,7 +14,6 @@ resolved, accepted, handed off, declined, answered.
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,17 +29,14 @@ DAYS = 30
 
 @dataclass(frozen=True)
 class Durations:
-    count: int
-    median: float | None  # minutes
-    p90: float | None
+    count: int = 0
+    median: float | None = None  # minutes
+    p90: float | None = None
 
-    @classmethod
-    def of(cls, minutes: list[float]) -> Durations:
-        if not minutes:
-            return cls(0, None, None)
-        ordered = sorted(minutes)
-        p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
-        return cls(len(ordered), round(statistics.median(ordered), 1), round(p90, 1))
+
+def p90_index(n: int) -> int:
+    """The p90's place (from 0) among ``n`` sorted values, rounding half up."""
+    return (9 * (n - 1) + 5) // 10
 
 
 @dataclass
@@ -50,8 +46,8 @@ class Card:
     assigned: int = 0
     on_time: int = 0
     judged: int = 0  # acknowledged, or past the deadline
-    to_acknowledge: list[float] = field(default_factory=list)
-    to_resolve: list[float] = field(default_factory=list)
+    acknowledge: Durations = field(default_factory=Durations)
+    resolve: Durations = field(default_factory=Durations)
     resolved: int = 0
     handoffs_in: int = 0
     handoffs_out: int = 0
@@ -62,14 +58,6 @@ class Card:
     @property
     def on_time_share(self) -> float | None:
         return self.on_time / self.judged if self.judged else None
-
-    @property
-    def acknowledge(self) -> Durations:
-        return Durations.of(self.to_acknowledge)
-
-    @property
-    def resolve(self) -> Durations:
-        return Durations.of(self.to_resolve)
 
 
 @dataclass
@@ -92,7 +80,43 @@ def _sum(condition: Any) -> Any:
     return func.sum(case((condition, 1), else_=0))
 
 
-async def scores(session: AsyncSession, *, now: datetime, days: int = DAYS) -> Scores:
+async def quantiles(
+    session: AsyncSession, value: Any, groups: list[Any], where: Any
+) -> dict[tuple[Any, ...], Durations]:
+    """Median and p90 of ``value`` per group, picked by the database (window
+    functions): only the middle and the p90 rows come back, however many there are."""
+    ranked = (
+        select(
+            *groups,
+            value.label("v"),
+            func.row_number().over(partition_by=groups, order_by=value).label("rn"),
+            func.count().over(partition_by=groups).label("n"),
+        )
+        .where(where, value.is_not(None))
+        .subquery()
+    )
+    keys = [ranked.c[g.key] for g in groups]
+    n, rn = ranked.c.n, ranked.c.rn
+    # // is integer division in SQL too (SQLAlchemy renders / as true division).
+    wanted = (rn == (n + 1) // 2) | (rn == (n + 2) // 2) | (rn == (9 * (n - 1) + 5) // 10 + 1)
+    rows = await session.exec(select(*keys, ranked.c.v, rn, n).where(wanted))  # type: ignore[call-overload]
+    picked: dict[tuple[Any, ...], dict[int, float]] = {}
+    sizes: dict[tuple[Any, ...], int] = {}
+    for *key, v, place, size in rows.all():
+        picked.setdefault(tuple(key), {})[place] = v
+        sizes[tuple(key)] = size
+    found = {}
+    for key, at in picked.items():
+        size = sizes[key]
+        middle = (at[(size + 1) // 2] + at[(size + 2) // 2]) / 2
+        found[key] = Durations(size, round(middle, 1), round(at[p90_index(size) + 1], 1))
+    return found
+
+
+async def scores(
+    session: AsyncSession, *, now: datetime, days: int = DAYS, people: bool = True
+) -> Scores:
+    """``people=False``: the departments' cards only (the stall board's chart)."""
     since = now - timedelta(days=days)
     out = Scores(since, now, {}, {})
     routed = and_(col(Stay.started_at) >= since, Stay.via == "routing")
@@ -107,49 +131,53 @@ async def scores(session: AsyncSession, *, now: datetime, days: int = DAYS) -> S
         .where(routed)
         .group_by(Stay.department, Stay.credited_to)
     )
-    for department, person, n, in_time, counted in taken.all():
-        for card in out.cards(department, person):
+    for department, who, n, in_time, counted in taken.all():
+        for card in out.cards(department, who if people else None):
             card.assigned += n
             card.on_time += in_time or 0
             card.judged += counted or 0
-    minutes = await session.exec(
-        select(Stay.department, Stay.credited_to, Stay.acknowledge_minutes).where(
-            routed, col(Stay.acknowledge_minutes).is_not(None)
-        )
+    outcomes = await session.exec(
+        select(Stay.department, Stay.ended_by, Stay.outcome, func.count())  # type: ignore[call-overload]
+        .where(col(Stay.ended_at) >= since)
+        .group_by(Stay.department, Stay.ended_by, Stay.outcome)
     )
-    for department, person, value in minutes.all():
-        for card in out.cards(department, person):
-            card.to_acknowledge.append(value)
-    ended = await session.exec(
-        select(Stay.department, Stay.ended_by, Stay.outcome, Stay.resolve_minutes).where(
-            col(Stay.ended_at) >= since
-        )
-    )
-    for department, person, outcome, value in ended.all():
-        for card in out.cards(department, person):
-            if outcome == "resolved":
-                card.resolved += 1
-                card.to_resolve.append(value)
-            elif outcome == "handed_off":
-                card.handoffs_out += 1
+    for department, who, outcome, n in outcomes.all():
+        for card in out.cards(department, who if people else None):
+            card.resolved += n if outcome == "resolved" else 0
+            card.handoffs_out += n if outcome == "handed_off" else 0
     received = await session.exec(
         select(Stay.department, Stay.credited_to, func.count())  # type: ignore[call-overload]
         .where(col(Stay.started_at) >= since, Stay.via == "handoff")
         .group_by(Stay.department, Stay.credited_to)
     )
-    for department, person, n in received.all():
-        for card in out.cards(department, person):
+    for department, who, n in received.all():
+        for card in out.cards(department, who if people else None):
             card.handoffs_in += n
     acts = await session.exec(
         select(Act.department, Act.person_id, Act.kind, func.count(), _sum(col(Act.on_time)))  # type: ignore[call-overload]
         .where(Act.at >= since, col(Act.kind).in_(["declined", "help_answered"]))
         .group_by(Act.department, Act.person_id, Act.kind)
     )
-    for department, person, kind, n, in_time in acts.all():
-        for card in out.cards(department, person):
+    for department, who, kind, n, in_time in acts.all():
+        for card in out.cards(department, who if people else None):
             if kind == "declined":
                 card.declines += n
             else:
                 card.help_answered += n
                 card.help_on_time += in_time or 0
+    resolved = and_(col(Stay.ended_at) >= since, Stay.outcome == "resolved")
+    ack, res = col(Stay.acknowledge_minutes), col(Stay.resolve_minutes)
+    await _times(session, out.departments, "acknowledge", ack, col(Stay.department), routed)
+    await _times(session, out.departments, "resolve", res, col(Stay.department), resolved)
+    if people:
+        await _times(session, out.people, "acknowledge", ack, col(Stay.credited_to), routed)
+        await _times(session, out.people, "resolve", res, col(Stay.ended_by), resolved)
     return out
+
+
+async def _times(
+    session: AsyncSession, cards: dict[str, Card], name: str, value: Any, group: Any, where: Any
+) -> None:
+    for (key,), durations in (await quantiles(session, value, [group], where)).items():
+        if key in cards:
+            setattr(cards[key], name, durations)
