@@ -10,7 +10,7 @@ from pathlib import Path
 import kubernetes_validate
 import pytest
 
-from tests.deploy.conftest import ROOT, SERVICES, VALUES, container, of_kind, render
+from tests.deploy.conftest import ROOT, SERVICES, VALUES, container, of_kind, render, validate
 
 
 @pytest.mark.parametrize("values", list(VALUES))
@@ -28,7 +28,7 @@ def test_every_rendered_object_is_valid_against_the_kubernetes_schemas_in_strict
     objs = render.objects(text)
     assert len(objs) >= 20
     for obj in objs:
-        kubernetes_validate.validate(obj, render.KUBE_VERSION, strict=True)
+        validate(obj)
 
 
 def test_strict_validation_rejects_a_field_kubernetes_does_not_know(production):

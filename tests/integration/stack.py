@@ -110,11 +110,26 @@ class IdentityProvider:
         }
 
     def token(self, person: str) -> str:
+        """The provider's token for a person of the catalog; for someone a test made
+        up, one the test signs with the provider's own key (a liaison and reader)."""
         if person not in self._tokens:
             answer = httpx.post(f"{self.url}/dev/token", json={"person": person}, timeout=10)
-            answer.raise_for_status()
-            self._tokens[person] = answer.json()["access_token"]
+            if answer.status_code == 404:
+                self._tokens[person] = self._sign(person)
+            else:
+                answer.raise_for_status()
+                self._tokens[person] = answer.json()["access_token"]
         return self._tokens[person]
+
+    def _sign(self, person: str) -> str:
+        from baton_devidp.keys import SigningKey
+
+        key = SigningKey.load_or_create(STATE / "devidp")
+        now = int(time.time())
+        return key.sign(
+            {"sub": person, "roles": ["liaison", "reader"], "departments": [],
+             "iss": self.url, "aud": "baton", "iat": now, "exp": now + 3600}
+        )  # fmt: skip
 
     def as_(self, person: str) -> dict[str, str]:
         """Headers that make a request ``person``'s (a catalog person, or admin,

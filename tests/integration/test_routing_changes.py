@@ -35,7 +35,7 @@ async def test_a_rule_added_through_the_api_routes_the_next_issue_without_restar
     [decision] = (await http.get(f"{routing}/v1/decisions/{issue_id}")).json()
     assert decision["rule_id"] == "hr-zeppelins"
     versions = (await http.get(f"{routing}/v1/rules/versions")).json()
-    assert (versions[0]["actor"], versions[0]["change"]) == ("it-admin", "add rule hr-zeppelins")
+    assert (versions[0]["actor"], versions[0]["change"]) == ("admin", "add rule hr-zeppelins")
 
 
 async def test_with_no_matching_rule_the_learned_router_decides_and_records_its_version(

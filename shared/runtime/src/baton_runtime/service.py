@@ -22,7 +22,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_runtime import migrations, retention
+from baton_runtime import metrics, migrations, retention
 from baton_runtime.db import Database
 from baton_runtime.identity import TokenVerifier, caller
 from baton_runtime.kafka import ConsumerRunner, EventProducer, Handler, ensure_topics
@@ -131,7 +131,10 @@ class Runtime(Generic[S]):
                 pass
 
     async def _measure(self) -> None:
-        """Refresh the gauges that need a query: the outbox's backlog, consumer lag."""
+        """Refresh the gauges that need a query: the outbox's backlog, consumer
+        lag, and which consumer loops still run."""
+        group = self.settings.group_id()
+        metrics.gauges.consumers = {(group, c.topic): int(c.running) for c in self.consumers}
         await self.relay.measure_pending(self.name)
         for runner in self.consumers:
             await runner.measure_lag()
@@ -230,8 +233,20 @@ class Runtime(Generic[S]):
         except Exception as exc:
             checks["kafka"] = type(exc).__name__
         stopped = [c.topic for c in self.consumers if not c.running]
-        checks["consumers"] = "ok" if not stopped else "stopped: " + ", ".join(stopped)
+        waiting = {tp: why for c in self.consumers for tp, why in c.waiting.items()}
+        if stopped:
+            checks["consumers"] = "stopped: " + ", ".join(stopped)
+        elif waiting:
+            checks["consumers"] = "waiting for a dependency: " + ", ".join(
+                f"{tp} ({why})" for tp, why in sorted(waiting.items())
+            )
+        else:
+            checks["consumers"] = "ok"
         return checks
+
+    def live(self) -> bool:
+        """False once a consumer loop could not be kept running: restart the process."""
+        return not any(c.dead for c in self.consumers)
 
     def app(
         self,
@@ -262,9 +277,13 @@ health_router = APIRouter(tags=["health"])
 
 
 @health_router.get("/healthz")
-async def healthz() -> dict[str, str]:
-    """Liveness: the process answers."""
-    return {"status": "ok"}
+async def healthz(request: Request) -> JSONResponse:
+    """Liveness: the process answers and its consumer loops are running (a loop that
+    died again and again makes this 503, so the orchestrator restarts the pod)."""
+    runtime: Runtime[Any] | None = getattr(request.app.state, "runtime", None)
+    if runtime is not None and not runtime.live():
+        return JSONResponse({"status": "consumer loop down"}, status_code=503)
+    return JSONResponse({"status": "ok"})
 
 
 @health_router.get("/readyz")

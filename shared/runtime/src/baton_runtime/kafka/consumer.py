@@ -8,10 +8,18 @@
   messages stay in order. If any message of a batch fails, the whole batch's
   transaction rolls back and its messages are taken one at a time, as below.
 - Offsets are committed only after the effect is durable.
-- A handler that raises is retried with exponential backoff; after the last
-  attempt the message goes to ``<topic>.dlq`` with the reason in headers and the
-  runner moves on. A message that cannot be parsed goes there at once: retrying
-  cannot fix it.
+- A handler that fails because a dependency is unreachable (the database or the
+  broker down, restarting, failing over: ``faults.is_transient``) is not
+  dead-lettered: its partition is paused at that message and tried again with
+  capped exponential backoff until the dependency answers, while the consumer
+  keeps polling (so it stays in its group) and other partitions go on;
+  readiness says it is waiting. Any other failure is retried a few times with
+  backoff, then the message goes to ``<topic>.dlq`` with the reason in headers
+  and the runner moves on. A message that cannot be parsed goes there at once.
+- The loop is supervised: an error from polling or committing is logged and the
+  loop goes on; if the loop itself dies it is restarted, and after repeated
+  deaths in a row the runner reports itself dead (liveness fails, so the pod is
+  restarted).
 - ``stop()`` lets the message in hand finish, commits it, then leaves the group.
 - A raw handler (``raw_handler=``) gets the record itself, for topics whose
   messages are not Baton envelopes (other systems' CloudEvents). It raises
@@ -28,8 +36,10 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
 from baton_contracts import Envelope, EventParseError, parse_event
 from baton_contracts.topics import dlq
@@ -38,6 +48,7 @@ from opentelemetry.trace import Span, Status, StatusCode
 
 from baton_runtime import metrics
 from baton_runtime.db import Database, is_postgres
+from baton_runtime.faults import is_transient
 from baton_runtime.idempotency import unit_of_work
 from baton_runtime.kafka.connection import KafkaConnection, start_client
 from baton_runtime.kafka.producer import EventProducer
@@ -51,10 +62,38 @@ HANDLED = "handled"
 DEAD_LETTERED = "dead_lettered"
 # A batch's transaction was rolled back; the message is then handled on its own.
 BATCH_GIVEN_UP = "batch_given_up"
+# A dependency was unreachable: the message waits (its partition paused) and comes again.
+WAITING = "waiting"
 
 
 class _TakeOneByOne(Exception):
     """A message of a batch failed: roll the batch back, take its messages alone."""
+
+
+class _Wait(Exception):
+    """A dependency is unreachable: pause the partition at this message."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(type(cause).__name__)
+        self.cause = cause
+
+
+# Waiting for a dependency: the first retry after this, doubling to the cap.
+WAIT_FIRST_S = 0.5
+WAIT_CAP_S = 30.0
+# The loop restarted this many times in a row without handling anything: dead.
+RESTARTS_BEFORE_DEAD = 5
+
+
+@dataclass
+class _Paused:
+    """A partition waiting for a dependency, from its first failure to its next success."""
+
+    offset: int
+    resume_at: float
+    attempts: int
+    reason: str
+    resumed: bool = False
 
 
 Handler = Callable[[Envelope], Awaitable[None]]
@@ -110,16 +149,23 @@ class ConsumerRunner:
         self._consumer: AIOKafkaConsumer
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._paused: dict[TopicPartition, _Paused] = {}
+        self.dead = False
 
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
+    @property
+    def waiting(self) -> dict[str, str]:
+        """Partitions paused for an unreachable dependency: ``topic[p]`` -> why."""
+        return {f"{tp.topic}[{tp.partition}]": p.reason for tp, p in self._paused.items()}
+
     async def start(self) -> None:
         # Created here because aiokafka binds clients to the running loop.
         self._consumer = AIOKafkaConsumer(self.topic, **self._consumer_options)
         await start_client(self._consumer, self._kafka)
-        self._task = asyncio.create_task(self._run(), name=f"consume {self.topic}")
+        self._task = asyncio.create_task(self._supervise(), name=f"consume {self.topic}")
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -130,9 +176,62 @@ class ConsumerRunner:
         for key in [k for k in metrics.gauges.lag if k[:2] == (self._group_id, self.topic)]:
             metrics.gauges.lag.pop(key, None)
 
+    async def _supervise(self) -> None:
+        """Run the loop; restart it if it dies; give up (``dead``) after repeated deaths."""
+        deaths = 0
+        while not self._stopping.is_set():
+            try:
+                await self._run()
+                return
+            except Exception:
+                deaths += 1
+                log.exception(
+                    "consumer loop on %s died (%d in a row); restarting", self.topic, deaths
+                )
+                if deaths >= RESTARTS_BEFORE_DEAD:
+                    self.dead = True
+                    log.critical("consumer loop on %s cannot keep running", self.topic)
+                    return
+                await asyncio.sleep(min(WAIT_CAP_S, WAIT_FIRST_S * 2**deaths))
+
+    def _resume_due(self) -> None:
+        now = time.monotonic()
+        assigned = self._consumer.assignment()
+        for tp, paused in list(self._paused.items()):
+            if tp not in assigned:
+                del self._paused[tp]  # moved to another consumer: it starts afresh there
+            elif not paused.resumed and paused.resume_at <= now:
+                paused.resumed = True  # still waiting until a message there succeeds
+                self._consumer.resume(tp)
+
+    def _wait_at(self, tp: TopicPartition, offset: int, cause: BaseException) -> None:
+        """Pause ``tp`` at ``offset``: it is fetched again once the backoff passed."""
+        before = self._paused.get(tp)
+        attempts = before.attempts + 1 if before is not None else 1
+        delay = min(WAIT_CAP_S, WAIT_FIRST_S * 2 ** (attempts - 1))
+        reason = type(cause).__name__
+        log.warning(
+            "%s[%d]@%d waits for a dependency (%s); trying again in %.1fs (attempt %d)",
+            tp.topic, tp.partition, offset, reason, delay, attempts,
+        )  # fmt: skip
+        metrics.handler_retries.add(1, {metrics.TOPIC: tp.topic})
+        self._consumer.seek(tp, offset)
+        self._consumer.pause(tp)
+        self._paused[tp] = _Paused(offset, time.monotonic() + delay, attempts, reason)
+
+    def _recovered(self, tp: TopicPartition) -> None:
+        if self._paused.pop(tp, None) is not None:
+            log.info("%s[%d] goes on: its dependency answers again", tp.topic, tp.partition)
+
     async def _run(self) -> None:
         while not self._stopping.is_set():
-            batches = await self._consumer.getmany(timeout_ms=500, max_records=self._max_batch)
+            self._resume_due()
+            try:
+                batches = await self._consumer.getmany(timeout_ms=500, max_records=self._max_batch)
+            except KafkaError as exc:
+                log.warning("polling %s failed (%s); polling again", self.topic, exc)
+                await asyncio.sleep(1.0)
+                continue
             if not batches:
                 continue
             if self._db is not None and is_postgres(self._db.engine) and len(batches) > 1:
@@ -141,9 +240,17 @@ class ConsumerRunner:
                 done = [await self._partition(tp, r) for tp, r in batches.items()]
             offsets = {tp: OffsetAndMetadata(nxt, "") for tp, nxt in done if nxt is not None}
             if offsets:
-                await self._consumer.commit(offsets)
+                await self._commit_offsets(offsets)
             if self._on_committed is not None:
                 self._on_committed()
+
+    async def _commit_offsets(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
+        """Commit; a failure (a rebalance, the broker away) only means the messages
+        come again, and handlers take a repeat as nothing new."""
+        try:
+            await self._consumer.commit(offsets)
+        except KafkaError as exc:
+            log.warning("committing %s failed (%s); its messages may come again", self.topic, exc)
 
     async def _partition(
         self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
@@ -163,27 +270,26 @@ class ConsumerRunner:
                 elapsed = time.monotonic() - started
                 for record in records:
                     self._measure(tp, record.offset, HANDLED, elapsed)
+                self._recovered(tp)
                 return tp, records[-1].offset + 1
         next_offset = None
         for record in records:
             started = time.monotonic()
             try:
                 outcome = await self._process(record)
-            except Exception:
-                # Only a failed dead-lettering lands here (Kafka unreachable):
-                # rewind so the message is neither lost nor skipped.
-                log.exception(
-                    "cannot dead-letter %s[%d]@%d; will retry",
-                    tp.topic,
-                    tp.partition,
-                    record.offset,
-                )
-                self._consumer.seek(tp, record.offset)
-                await asyncio.sleep(1.0)
+            except _Wait as wait:
+                self._wait_at(tp, record.offset, wait.cause)
+                break
+            except Exception as exc:
+                # Only a failed dead-lettering lands here (Kafka unreachable): the
+                # message waits, neither lost nor skipped.
+                log.error("cannot dead-letter %s[%d]@%d", tp.topic, tp.partition, record.offset)
+                self._wait_at(tp, record.offset, exc)
                 break
             next_offset = record.offset + 1
+            self._recovered(tp)
             # Committed at once: a later message of this batch may take retries.
-            await self._commit(tp, next_offset)
+            await self._commit_offsets({tp: OffsetAndMetadata(next_offset, "")})
             self._measure(tp, record.offset, outcome, time.monotonic() - started)
             if self._stopping.is_set():
                 break
@@ -236,9 +342,6 @@ class ConsumerRunner:
         mine = (self._group_id, self.topic)
         others = {k: v for k, v in metrics.gauges.lag.items() if k[:2] != mine}
         metrics.gauges.lag = others | lag  # swapped whole: exporters may read it meanwhile
-
-    async def _commit(self, tp: TopicPartition, offset: int) -> None:
-        await self._consumer.commit({tp: OffsetAndMetadata(offset, "")})
 
     def _span(self, record: ConsumerRecord[bytes, bytes]) -> AbstractContextManager[Span]:
         """The record's CONSUMER span, a child of its producer's (``traceparent``)."""
@@ -297,6 +400,9 @@ class ConsumerRunner:
                     return DEAD_LETTERED
                 except Exception as exc:
                     span.record_exception(exc)
+                    if is_transient(exc):
+                        span.set_attribute("baton.outcome", WAITING)
+                        raise _Wait(exc) from exc
                     log.warning(
                         "handler failed on %s, attempt %d of %d: %s",
                         label,
