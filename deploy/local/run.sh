@@ -111,7 +111,7 @@ Baton is running.
   sign in        http://127.0.0.1:$idp_port/authorize (development identity provider: choose who you are)
   logs           $state/logs/    mail received: $state/mail/
   traces         $traces
-  metrics        http://127.0.0.1:800[1-4]/metrics
+  metrics        http://127.0.0.1:800[1-5]/metrics
 
   export BATON_API_KEY=$BATON_API_KEY    # intake's development key (systems)
   export TOKEN=\$(make -s token AS=fin-gita)   # a person's token: anyone of the catalog,
