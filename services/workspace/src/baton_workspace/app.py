@@ -26,6 +26,7 @@ from baton_workspace.issues.router import router as issues_router
 from baton_workspace.live import Changes
 from baton_workspace.projection.handler import on_event
 from baton_workspace.scorecards.router import router as scorecards_router
+from baton_workspace.scorecards.service import Recent
 from baton_workspace.settings import Settings
 from baton_workspace.signin.identity import from_session
 from baton_workspace.signin.oidc import Provider
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.identify = from_session
     app.state.changes = changes
+    app.state.scores = Recent(settings.workspace_scores_seconds)
     app.state.provider = provider
     app.state.ownership = ownership
     app.state.jar = Jar(

@@ -31,6 +31,9 @@ class Settings(ServiceSettings):
     # How often a live list looks for new work when nothing in this process woke it
     # (another replica consumed the event).
     workspace_live_poll_seconds: float = Field(default=3, gt=0)
+    # The stall board's and scorecards' 30-day figures are counted at most this often
+    # per process (0: on every request).
+    workspace_scores_seconds: float = Field(default=15, ge=0)
 
     def check_session_key(self) -> None:
         key = self.workspace_session_key.get_secret_value()

@@ -26,7 +26,7 @@ async def scorecards(
     clock: ClockDep,
     department: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
-    scores = await service.scores(session, now=clock())
+    scores = await request.app.state.scores.get(session, now=clock())
     people = [
         card for card in scores.people.values() if not department or card.department == department
     ]

@@ -32,7 +32,7 @@ async def stall_board(
     now = clock()
     filters = service.Filters(department, priority, kind)
     known = await all_departments(session)
-    scores = await scorecards.scores(session, now=now, people=False)
+    scores = await request.app.state.scores.get(session, now=now, people=False)
     shown = [d for d in known if not department or d == department]
 
     def rows(pick: str) -> list[tuple[str, float | None, float | None, int]]:
