@@ -17,7 +17,7 @@ PROMTOOL := $(TOOLS)/bin/promtool
 .PHONY: help install tools manifests deploy-check run token test unit lint asyncapi bench bench-routing kafka-start kafka-stop postgres-start postgres-stop topics clean
 
 help:
-	@echo "make run    start Kafka, a mail sink and the four services (Ctrl-C stops them)"
+	@echo "make run    start Kafka, a mail sink, the services and the workspace (Ctrl-C stops them)"
 	@echo "make token AS=<person>  a token from make run's identity provider (no AS: who can sign in)"
 	@echo "make test   run every test: unit, and end to end over real Kafka and PostgreSQL"
 	@echo "make unit   only the tests that need neither Kafka nor PostgreSQL"

@@ -9,7 +9,13 @@ import sys
 import grimp
 import pytest
 
-SERVICES = ["baton_intake", "baton_routing", "baton_ownership", "baton_notifications"]
+SERVICES = [
+    "baton_intake",
+    "baton_routing",
+    "baton_ownership",
+    "baton_notifications",
+    "baton_workspace",
+]
 KERNEL = ["baton_contracts", "baton_runtime"]
 PACKAGES = KERNEL + SERVICES
 

@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 from baton_runtime import migrations
 from sqlmodel import SQLModel
 
-SERVICES = ["intake", "routing", "ownership", "notifications"]
+SERVICES = ["intake", "routing", "ownership", "notifications", "workspace"]
 
 
 def service_tables(service: str) -> set[str]:

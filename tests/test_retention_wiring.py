@@ -22,6 +22,8 @@ PURGES = {
     "routing": {"outbox", "processed_events"},
     "ownership": {"outbox", "processed_events"},
     "notifications": {"outbox", "processed_events", "deliveries_sent", "deliveries_failed"},
+    # The read model is what the workspace shows: only its bookkeeping ages out.
+    "workspace": {"outbox", "processed_events"},
 }
 
 

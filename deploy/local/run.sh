@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: Kafka (unless KAFKA_BOOTSTRAP_SERVERS names one), a local mail
-# sink, and the four services on ports 8001-8004 with SQLite files (unless
-# DATABASE_URL names a PostgreSQL database). Ctrl-C stops everything it started.
+# sink, the four services on ports 8001-8004 and the workspace on 8005 with
+# SQLite files (unless DATABASE_URL names a PostgreSQL database). Ctrl-C stops
+# everything it started.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -85,6 +86,8 @@ if [[ -z "${BATON_LINK_SIGNING_KEY:-}" ]]; then
   BATON_LINK_SIGNING_KEY="$(cat "$state/link-signing-key")"
   export BATON_LINK_SIGNING_KEY
 fi
+# Notices link to the workspace's issue pages.
+export BATON_WORKSPACE_URL="${BATON_WORKSPACE_URL:-http://127.0.0.1:8005}"
 # Traces go to an OTLP/HTTP collector when one is given (OTEL_EXPORTER_OTLP_ENDPOINT);
 # the services otherwise make spans but export none.
 traces="not exported (set OTEL_EXPORTER_OTLP_ENDPOINT=http://host:4318 to send them)"
@@ -112,9 +115,26 @@ ready() {  # ready SERVICE PORT: wait for /readyz, or show the log and fail
 ready devidp "$idp_port" healthz
 for svc in "${services[@]}"; do ready "$svc" "${ports[$svc]}"; done
 
+# The workspace, once the others are up: people sign in through the identity
+# provider (authorization code + PKCE), and it acts on ownership's API as them.
+# Its session cookies are signed with a key kept in the state dir.
+[[ -s "$state/workspace-session-key" ]] ||
+  (umask 077 && "$py" -c 'import secrets; print(secrets.token_urlsafe(32))' >"$state/workspace-session-key")
+BATON_PORT=8005 BATON_STATE_DIR="$state" OTEL_SERVICE_NAME=baton-workspace \
+  BATON_WORKSPACE_SESSION_KEY="$(cat "$state/workspace-session-key")" \
+  BATON_WORKSPACE_OIDC_ISSUER="http://127.0.0.1:$idp_port" \
+  BATON_WORKSPACE_OIDC_REDIRECT_URL="http://127.0.0.1:8005/auth/callback" \
+  BATON_WORKSPACE_OWNERSHIP_URL="http://127.0.0.1:${ports[ownership]}" \
+  "$py" -m baton_workspace >"$state/logs/workspace.log" 2>&1 &
+pids+=($!)
+ready workspace 8005
+
 cat <<EOT
 
 Baton is running.
+  workspace      http://127.0.0.1:8005  <- open this: sign in as anyone of the catalog
+                 (e.g. Gita Rao, finance liaison; Frank Osei, finance head; Ada Admin;
+                 Riley Reader sees the stall board and scorecards only)
   intake         http://127.0.0.1:8001/docs
   routing        http://127.0.0.1:8002/docs
   ownership      http://127.0.0.1:8003/docs
@@ -122,7 +142,7 @@ Baton is running.
   sign in        http://127.0.0.1:$idp_port/authorize (development identity provider: choose who you are)
   logs           $state/logs/    mail received: $state/mail/
   traces         $traces
-  metrics        http://127.0.0.1:800[1-4]/metrics
+  metrics        http://127.0.0.1:800[1-5]/metrics
 
   export BATON_API_KEY=$BATON_API_KEY    # intake's development key (systems)
   export TOKEN=\$(make -s token AS=fin-gita)   # a person's token: anyone of the catalog,

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy" / "k8s"))
 render = importlib.import_module("render")
 
-SERVICES = ["intake", "routing", "ownership", "notifications"]
+SERVICES = ["intake", "routing", "ownership", "notifications", "workspace"]
 VALUES = {
     "default": (),
     "laptop": (render.CHART / "values-laptop.yaml",),

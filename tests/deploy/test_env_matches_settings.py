@@ -24,7 +24,17 @@ NEEDED = {
     "BATON_CREATE_TOPICS",
     "OTEL_SERVICE_NAME",
 }
-NEEDED_BY = {"routing": {"BATON_CATALOG_PATH"}, "notifications": {"BATON_SMTP_HOST"}}
+NEEDED_BY = {
+    "routing": {"BATON_CATALOG_PATH"},
+    "notifications": {"BATON_SMTP_HOST", "BATON_WORKSPACE_URL"},
+    "workspace": {
+        "BATON_WORKSPACE_OWNERSHIP_URL",
+        "BATON_WORKSPACE_OIDC_ISSUER",
+        "BATON_WORKSPACE_OIDC_CLIENT_ID",
+        "BATON_WORKSPACE_OIDC_REDIRECT_URL",
+        "BATON_WORKSPACE_SESSION_KEY",
+    },
+}
 
 
 def settings_env(service: str) -> tuple[set[str], set[str]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-SERVICES = ["intake", "routing", "ownership", "notifications"]
+SERVICES = ["intake", "routing", "ownership", "notifications", "workspace"]
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -142,6 +143,22 @@ def links_env(ports: dict[str, int], chat_connector: Receiver) -> dict[str, str]
     }
 
 
+def workspace_env(infra: Infra, ports: dict[str, int]) -> dict[str, str]:
+    """The workspace signs people in with the development identity provider and
+    acts on ownership's API; notices link to it."""
+    assert infra.idp is not None
+    workspace = f"http://127.0.0.1:{ports['workspace']}"
+    return {
+        "BATON_WORKSPACE_URL": workspace,
+        "BATON_WORKSPACE_OIDC_ISSUER": infra.idp.url,
+        "BATON_WORKSPACE_OIDC_REDIRECT_URL": f"{workspace}/auth/callback",
+        "BATON_WORKSPACE_OWNERSHIP_URL": f"http://127.0.0.1:{ports['ownership']}",
+        "BATON_WORKSPACE_SESSION_KEY": secrets.token_urlsafe(32),
+        "BATON_WORKSPACE_LIVE_POLL_SECONDS": "1",
+        "BATON_WORKSPACE_SCORES_SECONDS": "2",
+    }
+
+
 @pytest.fixture(scope="session")
 async def stack(infra: Infra) -> AsyncIterator[Stack]:
     prefix = f"it{uuid.uuid4().hex[:8]}."
@@ -162,6 +179,7 @@ async def stack(infra: Infra) -> AsyncIterator[Stack]:
                     BATON_SMTP_PORT=str(inbox.port),
                     **links_env(ports, chat_connector),
                     **DEVELOPMENT_ONLY.get(name, {}),
+                    **workspace_env(infra, ports),
                 )
                 for name in SERVICES
             }

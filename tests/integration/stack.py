@@ -23,7 +23,7 @@ from tests.integration.provider import Choice, choose, docker_engine_answers
 
 REPO = Path(__file__).resolve().parents[2]
 STATE = REPO / ".run" / "test"
-SERVICES = ("intake", "routing", "ownership", "notifications")
+SERVICES = ("intake", "routing", "ownership", "notifications", "workspace")
 
 
 class StackError(RuntimeError):

@@ -1,4 +1,4 @@
-"""One issue is one trace across all four services, and every consumer span's
+"""One issue is one trace across all five services, and every consumer span's
 parent is the producer span of the message it handled."""
 
 import pytest
@@ -8,10 +8,16 @@ from tests.integration.test_issue_journey import owner_of, report
 
 pytestmark = pytest.mark.integration
 
-SERVICES = {"baton-intake", "baton-routing", "baton-ownership", "baton-notifications"}
+SERVICES = {
+    "baton-intake",
+    "baton-routing",
+    "baton-ownership",
+    "baton-notifications",
+    "baton-workspace",
+}
 
 
-async def test_an_issue_is_one_trace_across_the_four_services(stack, http):
+async def test_an_issue_is_one_trace_across_the_five_services(stack, http):
     issue_id = await report(stack, http, "Where is my parcel? tracking is stuck")
     await owner_of(stack, http, issue_id)
 
@@ -20,21 +26,31 @@ async def test_an_issue_is_one_trace_across_the_four_services(stack, http):
 
     # Notifications reads issues.reported too (to learn internal reporters),
     # routing reads issues.ownership (resolutions label its training history), and
-    # so does intake (a resolved issue takes no more near-duplicates).
+    # so does intake (a resolved issue takes no more near-duplicates); ownership
+    # reads what became of the owner's notice, and the workspace reads everything.
     expected = [
         ("baton-intake", "issues.ownership"),
         ("baton-notifications", "issues.ownership"),
         ("baton-notifications", "issues.reported"),
         ("baton-ownership", "issues.routed"),
+        ("baton-ownership", "notifications.deliveries"),
         ("baton-routing", "issues.ownership"),
         ("baton-routing", "issues.reported"),
+        ("baton-workspace", "issues.ownership"),
+        ("baton-workspace", "issues.reported"),
+        ("baton-workspace", "issues.routed"),
+        ("baton-workspace", "notifications.deliveries"),
     ]
 
     def handled_by(spans):
+        """Who consumed which topic (an event type per topic may come several times:
+        the owner's assignment and its clocks)."""
         return sorted(
-            (s.service, s.attributes["messaging.destination.name"].split(".", 1)[1])
-            for s in spans
-            if s.kind == "CONSUMER"
+            {
+                (s.service, s.attributes["messaging.destination.name"].split(".", 1)[1])
+                for s in spans
+                if s.kind == "CONSUMER"
+            }
         )
 
     async def all_consumers_exported():
@@ -42,7 +58,7 @@ async def test_an_issue_is_one_trace_across_the_four_services(stack, http):
         sent = any(s.name == "deliver email" for s in spans)
         return (sent and handled_by(spans) == expected) or None
 
-    await eventually(all_consumers_exported, what="six consumer spans, and the send")
+    await eventually(all_consumers_exported, what="every consumer's spans, and the send")
 
     issue_spans = spans_of_issue()
     trace_ids = {s.trace_id for s in issue_spans}

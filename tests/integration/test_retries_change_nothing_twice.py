@@ -141,7 +141,12 @@ async def test_ownership_failing_once_then_succeeding_assigns_one_owner(
 
     assert failures == [routed.subject]
     assert owners == 1
-    assert staged == 1
-    assigned = [parse_event(r.value) for r in records]
-    assert len(assigned) == 1
-    assert assigned[0].data.owner.id == "fin-gita"
+    assert staged == 3  # OwnerAssigned and its two clocks' DeadlineSet, once each
+    events = [parse_event(r.value) for r in records]
+    assert sorted(e.type.split(".")[2] for e in events) == [
+        "deadline_set",
+        "deadline_set",
+        "owner_assigned",
+    ]
+    (assigned,) = [e for e in events if e.type.endswith("owner_assigned.v1")]
+    assert assigned.data.owner.id == "fin-gita"

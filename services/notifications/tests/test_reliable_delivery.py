@@ -6,7 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from baton_contracts import OwnerAssigned, parse_event
+from baton_contracts import DeliveryFailed, DeliverySent, OwnerAssigned, parse_event
 from baton_notifications.deliveries.dispatcher import backoff_s
 from baton_notifications.deliveries.handler import on_ownership_event
 from baton_notifications.directory.handler import on_department_updated
@@ -61,7 +61,8 @@ async def wants_webhook(runtime, url, person=GITA, secret=None):
 
 
 def failed_events(staged):
-    return [parse_event(m.payload.encode()).data for m in staged]
+    events = [parse_event(m.payload.encode()).data for m in staged]
+    return [e for e in events if isinstance(e, DeliveryFailed)]
 
 
 async def test_an_smtp_451_waits_out_its_backoff_then_arrives_once(runtime, smtp_server):
@@ -77,6 +78,26 @@ async def test_an_smtp_451_waits_out_its_backoff_then_arrives_once(runtime, smtp
     [row] = await rows(runtime)
     assert (row.status, row.attempts, row.last_error) == ("sent", 2, None)
     assert len(smtp_server.messages) == 1
+
+
+async def test_a_sent_notice_is_said_on_the_deliveries_topic_without_its_address(
+    runtime, smtp_server
+):
+    clock = Clock()
+    await on_ownership_event(assigned(), runtime=runtime, clock=clock)
+    await dispatch(runtime, clock)
+    [row] = await rows(runtime)
+    [staged] = await staged_events(runtime)
+    sent = parse_event(staged.payload.encode()).data
+    assert isinstance(sent, DeliverySent)
+    assert (sent.delivery_id, sent.recipient_id, sent.channel, sent.kind, sent.attempts) == (
+        row.id,
+        GITA.id,
+        "email",
+        "assigned",
+        1,
+    )
+    assert GITA.email not in staged.payload
 
 
 async def test_backoff_doubles_each_attempt(runtime, smtp_server):

@@ -268,3 +268,35 @@ async def test_a_near_help_deadline_warns_the_helping_departments_liaisons(runti
     told_now = await told(runtime, event)
     assert {r[1] for r in told_now} == {OLGA.id, OMAR.id}
     assert all(kind == "deadline_near" for kind, *_ in told_now)
+
+
+async def test_with_a_workspace_the_owners_email_and_slack_link_to_the_issues_page(
+    smtp_server, http_receiver, tmp_path
+):
+    from baton_notifications.recipients import service as recipients
+    from baton_notifications.recipients.schemas import PreferencesUpdate
+
+    from .helpers import sealer
+
+    rt = make_runtime(
+        tmp_path, smtp_port=smtp_server.port, workspace_url="https://work.example.com/"
+    )
+    await on_department_updated(finance(), runtime=rt)
+    async with rt.db.transaction() as session:
+        await recipients.set_preferences(
+            session=session,
+            sealer=sealer(rt),
+            person_id=GITA.id,
+            update=PreferencesUpdate(
+                channels={"assigned": ["email", "slack"]}, slack_webhook_url=http_receiver.url
+            ),
+        )
+    event = wrap(OwnerAssigned(issue_id=ISSUE, department="finance", owner=GITA, assigned_at=T0))
+    await on_ownership_event(event, runtime=rt)
+    assert await dispatch(rt, Clock()) == 2
+    page = f"https://work.example.com/issues/{ISSUE}"
+    [mail] = smtp_server.messages
+    assert page in text_of(mail) and "/v1/issues" not in text_of(mail)
+    [(_, body)] = http_receiver.received
+    assert f"<{page}|Open the issue>" in body.decode()
+    await rt.db.dispose()

@@ -134,3 +134,30 @@ async def test_capacity_is_counted_under_the_cursor_lock_so_no_one_is_over_fille
             )
             owners.append(issue.owner_id)
     assert sorted(owners[:2]) == ["ops-ana", "ops-ben"] and owners[2] == "ops-head"
+
+
+async def test_the_first_assignment_starts_the_history_with_the_routing_decision(db):
+    from baton_ownership.lifecycle import service as lifecycle
+
+    async with db.transaction() as session:
+        await service.assign(
+            session=session,
+            issue_id="i-1",
+            department="finance",
+            decision={"rule_id": "finance-refunds", "reason": "matched 'refund'", "attempt": 1},
+        )
+    async with db.session() as session:
+        (entry,) = await lifecycle.history(session=session, issue_id="i-1")
+    assert (entry.action, entry.actor_id, entry.department, entry.owner_id, entry.version) == (
+        "assigned",
+        "baton-routing",
+        "finance",
+        "fin-gita",
+        1,
+    )
+    assert entry.details == {
+        "held_by_head": False,
+        "rule_id": "finance-refunds",
+        "reason": "matched 'refund'",
+        "attempt": 1,
+    }

@@ -25,10 +25,13 @@ async def issue(db):
         return await assignment.assign(session=session, issue_id="i-1", department="operations")
 
 
-async def events(db) -> list[str]:
+async def events(db, *, clocks: bool = False) -> list[str]:
+    """The types of the events staged so far (without the clocks' DeadlineSet,
+    unless ``clocks``)."""
     async with db.session() as session:
         rows = (await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all()
-    return [parse_event(r.payload.encode()).type.split(".")[2] for r in rows]
+    types = [parse_event(r.payload.encode()).type.split(".")[2] for r in rows]
+    return [t for t in types if clocks or t != "deadline_set"]
 
 
 async def current(db, issue_id="i-1") -> IssueOwner:
@@ -357,10 +360,11 @@ async def test_history_records_every_change_with_who_and_when(act, db, issue, cl
     async with db.session() as session:
         rows = await lifecycle.history(session=session, issue_id="i-1")
     assert [(r.action, r.actor_id, r.version) for r in rows] == [
+        ("assigned", "baton-routing", 1),
         ("acknowledge", "ops-ana", 2),
         ("resolve", "ops-ana", 3),
     ]
-    assert rows[1].at - rows[0].at == timedelta(minutes=30)
+    assert rows[2].at - rows[1].at == timedelta(minutes=30)
 
 
 async def test_held_issues_go_to_a_liaison_coming_on_duty_oldest_first(act, db, clock):
@@ -469,3 +473,30 @@ async def test_a_reroute_asks_the_new_department_to_accept_and_the_owner_keeps_i
         "ops-ana",
     )
     assert [k for _, k in await outbox_topics(db)] == ["escalated", "handoff_requested"]
+
+
+async def test_accepting_announces_the_receivers_resolve_clock_and_resolving_says_how(
+    act, db, issue, clock
+):
+    from baton_contracts import DeadlineSet, IssueResolved
+
+    _, handoff = await act(
+        "ops-ana", lifecycle.request_handoff, issue_id="i-1", version=1,
+        to_department="finance", to_person_id=None, reason="billing",
+    )  # fmt: skip
+    await act(
+        "fin-hugo", lifecycle.accept_handoff, issue_id="i-1", handoff_id=handoff.id, version=2
+    )
+    await act("fin-hugo", lifecycle.resolve, issue_id="i-1", version=3, resolution="Refunded")
+    async with db.session() as session:
+        rows = (await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    payloads = [parse_event(r.payload.encode()).data for r in rows]
+    (clock_set,) = [p for p in payloads if isinstance(p, DeadlineSet)]
+    assert (clock_set.deadline, clock_set.department, clock_set.version) == (
+        "resolve",
+        "finance",
+        3,
+    )
+    assert clock_set.due_at > clock()
+    (resolved,) = [p for p in payloads if isinstance(p, IssueResolved)]
+    assert resolved.resolution == "Refunded"

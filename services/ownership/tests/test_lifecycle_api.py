@@ -107,6 +107,7 @@ async def test_a_journey_over_http_with_its_history(client):
 
     history = (await client.get("/v1/issues/i-1/history")).json()
     assert [(h["action"], h["actor_id"]) for h in history] == [
+        ("assigned", "baton-routing"),
         ("acknowledge", "ops-ana"),
         ("handoff_requested", "ops-ana"),
         ("handoff_accepted", "fin-gita"),

@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     async def dispatch() -> bool:
         attempted = await dispatcher.dispatch_due(
-            db=runtime.db, settings=settings, mailer=mailer, on_failed=runtime.relay.notify
+            db=runtime.db, settings=settings, mailer=mailer, on_outcome=runtime.relay.notify
         )
         return attempted >= settings.delivery_batch  # a full batch: more may be due
 

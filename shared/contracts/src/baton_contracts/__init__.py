@@ -4,9 +4,15 @@ from baton_contracts.common import Person, Priority
 from baton_contracts.departments import DEPARTMENT_UPDATED_V1, DepartmentUpdated
 from baton_contracts.envelope import Envelope, EventParseError, parse_event
 from baton_contracts.feedback import ISSUE_RATED_V1, IssueRated
-from baton_contracts.notifications import DELIVERY_FAILED_V1, DeliveryFailed
+from baton_contracts.notifications import (
+    DELIVERY_FAILED_V1,
+    DELIVERY_SENT_V1,
+    DeliveryFailed,
+    DeliverySent,
+)
 from baton_contracts.ownership import (
     DEADLINE_NEAR_V1,
+    DEADLINE_SET_V1,
     ESCALATED_V1,
     HANDOFF_DECLINED_V1,
     HANDOFF_REQUESTED_V1,
@@ -18,6 +24,7 @@ from baton_contracts.ownership import (
     OWNER_ASSIGNED_V1,
     REPLY_POSTED_V1,
     DeadlineNear,
+    DeadlineSet,
     Escalated,
     HandoffDeclined,
     HandoffRequested,
@@ -45,7 +52,9 @@ from baton_contracts.routed import ISSUE_ROUTED_V1, ISSUE_ROUTED_V2, IssueRouted
 
 __all__ = [
     "DEADLINE_NEAR_V1",
+    "DEADLINE_SET_V1",
     "DELIVERY_FAILED_V1",
+    "DELIVERY_SENT_V1",
     "DEPARTMENT_UPDATED_V1",
     "ESCALATED_V1",
     "HANDOFF_DECLINED_V1",
@@ -66,7 +75,9 @@ __all__ = [
     "REROUTE_REQUESTED_V1",
     "Attachment",
     "DeadlineNear",
+    "DeadlineSet",
     "DeliveryFailed",
+    "DeliverySent",
     "DepartmentUpdated",
     "Envelope",
     "Escalated",

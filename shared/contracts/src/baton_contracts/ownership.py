@@ -25,6 +25,7 @@ ISSUE_REOPENED_V1 = "baton.issue.reopened.v1"
 ESCALATED_V1 = "baton.issue.escalated.v1"
 DEADLINE_NEAR_V1 = "baton.issue.deadline_near.v1"
 REPLY_POSTED_V1 = "baton.issue.replied.v1"
+DEADLINE_SET_V1 = "baton.issue.deadline_set.v1"
 
 
 class OwnerAssigned(BaseModel):
@@ -79,20 +80,22 @@ class HelpRequested(OwnershipChange):
     help_id: int
     helping_department: str
     due_at: datetime
+    question: str | None = None  # additive in v1: what the owner asked
 
 
 class HelpAnswered(OwnershipChange):
     help_id: int
     helping_department: str
     on_time: bool
+    answer: str | None = None  # additive in v1: what the helping department said
 
 
 class IssueResolved(OwnershipChange):
-    pass
+    resolution: str | None = None  # additive in v1: the owner's note on how it was fixed
 
 
 class IssueReopened(OwnershipChange):
-    pass
+    reason: str | None = None  # additive in v1: why it came back
 
 
 class Escalated(OwnershipChange):
@@ -136,8 +139,25 @@ class ReplyPosted(BaseModel):
     at: datetime
 
 
+
+class DeadlineSet(BaseModel):
+    """A clock started on an issue: the owner's department must acknowledge or
+    resolve it by ``due_at`` (or, for help, the helping department answer). A later
+    ``version`` replaces an earlier clock of the same kind; acknowledging, accepting
+    or resolving stops the clocks they meet (the events of those say so)."""
+
+    issue_id: str
+    department: str
+    deadline: Literal["acknowledge", "resolve", "help"]
+    due_at: datetime
+    version: int  # the issue's version when the clock started
+    set_at: datetime
+    help_id: int | None = None
+
+
 register(OWNER_ASSIGNED_V1, OwnerAssigned)
 register(REPLY_POSTED_V1, ReplyPosted)
+register(DEADLINE_SET_V1, DeadlineSet)
 register(DEADLINE_NEAR_V1, DeadlineNear)
 register(ESCALATED_V1, Escalated)
 register(ISSUE_ACKNOWLEDGED_V1, IssueAcknowledged)

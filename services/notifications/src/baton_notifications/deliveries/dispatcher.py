@@ -142,7 +142,7 @@ async def dispatch_due(
     settings: Settings,
     clock: Clock = utcnow,
     rand: Callable[[], float] = random.random,
-    on_failed: Callable[[], None] = lambda: None,
+    on_outcome: Callable[[], None] = lambda: None,
     mailer: Mailer | None = None,
     resolve: egress.Resolver | None = None,
 ) -> int:
@@ -204,8 +204,8 @@ async def dispatch_due(
     finally:
         if own_mailer:
             await senders.mailer.close()
-    if "failed" in settled:
-        on_failed()
+    if "failed" in settled or "sent" in settled:
+        on_outcome()  # wakes the outbox relay: a DeliveryFailed or DeliverySent to publish
     return len(due)
 
 
@@ -231,6 +231,7 @@ async def _settle(
         if outcome is None:
             row.status, row.sent_at, row.next_attempt_at, row.last_error = "sent", now, None, None
             session.add(row)
+            service.publish_sent(session, row, settings=settings)
             return "sent"
         if not isinstance(outcome, DeliveryError):
             # No traceback: its messages may hold an address or a webhook's token.

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from baton_contracts import DeliveryFailed, Envelope
+from baton_contracts import DeliveryFailed, DeliverySent, Envelope
 from baton_contracts.topics import NOTIFICATIONS_DELIVERIES
 from baton_runtime.kafka.tracing import carrier_from_current
 from baton_runtime.outbox import add_event
@@ -133,30 +133,37 @@ async def unreached(session: AsyncSession, row: Delivery) -> bool:
     return all(status == "failed" for status in statuses)
 
 
-def publish_failed(session: AsyncSession, row: Delivery, *, settings: Settings) -> None:
-    """``DeliveryFailed`` for a notice none of whose channels reached the person;
-    ``row`` is the last of them to fail."""
-    assert row.id is not None and row.failed_at is not None
+def _publish(session: AsyncSession, row: Delivery, data: BaseModel, *, settings: Settings) -> None:
     add_event(
         session,
         topic=settings.topic(NOTIFICATIONS_DELIVERIES),
         trace_context=row.trace_context or None,
-        envelope=Envelope.wrap(
-            source=SOURCE,
-            data=DeliveryFailed(
-                issue_id=row.issue_id,
-                delivery_id=row.id,
-                event_id=row.event_id,
-                event_type=row.event_type,
-                kind=row.kind,
-                recipient_id=row.recipient_id,
-                channel=row.channel,
-                attempts=row.attempts,
-                reason=row.last_error or "",
-                failed_at=row.failed_at,
-            ),
-        ),
+        envelope=Envelope.wrap(source=SOURCE, data=data),
     )
+
+
+def _about(row: Delivery) -> dict[str, object]:
+    """What both outcomes say of the delivery (never its address or content)."""
+    assert row.id is not None
+    return dict(
+        issue_id=row.issue_id, delivery_id=row.id, event_id=row.event_id,
+        event_type=row.event_type, kind=row.kind, recipient_id=row.recipient_id,
+        channel=row.channel, attempts=row.attempts,
+    )  # fmt: skip
+
+
+def publish_failed(session: AsyncSession, row: Delivery, *, settings: Settings) -> None:
+    """``DeliveryFailed`` for a notice none of whose channels reached the person;
+    ``row`` is the last of them to fail."""
+    assert row.failed_at is not None
+    failed = DeliveryFailed(**_about(row), reason=row.last_error or "", failed_at=row.failed_at)  # type: ignore[arg-type]
+    _publish(session, row, failed, settings=settings)
+
+
+def publish_sent(session: AsyncSession, row: Delivery, *, settings: Settings) -> None:
+    """Say the notice reached its channel (the workspace shows it on the issue's page)."""
+    assert row.sent_at is not None
+    _publish(session, row, DeliverySent(**_about(row), sent_at=row.sent_at), settings=settings)  # type: ignore[arg-type]
 
 
 async def retry(*, session: AsyncSession, delivery_id: int, clock: Clock = utcnow) -> Delivery:

@@ -12,6 +12,7 @@ from opentelemetry import trace
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_ownership.assignment import service
+from baton_ownership.assignment.service import ROUTING
 from baton_ownership.core import metrics, store, transitions
 from baton_ownership.core.store import Ctx
 from baton_ownership.deadlines import clocks
@@ -19,8 +20,6 @@ from baton_ownership.deadlines import service as deadlines
 from baton_ownership.directory import service as directory
 from baton_ownership.insights import stays
 from baton_ownership.settings import Settings
-
-ROUTING = "baton-routing"
 
 
 async def on_issue_routed(envelope: Envelope, *, runtime: Runtime[Settings]) -> None:
@@ -47,7 +46,11 @@ async def on_issue_routed(envelope: Envelope, *, runtime: Runtime[Settings]) -> 
             department=routed.department,
             priority=routed.priority,
             trace_context=carrier,
-        )
+            decision={
+                "rule_id": routed.rule_id, "reason": routed.reason, "attempt": routed.attempt,
+                "routing_event_id": envelope.id,
+            },
+        )  # fmt: skip
         if issue is None:
             await rerouted(session, routed, runtime=runtime)
             return

@@ -15,11 +15,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from baton_ownership.assignment.models import DepartmentCursor
 from baton_ownership.core import store, transitions
 from baton_ownership.core.errors import NotFound, NotYours
-from baton_ownership.core.models import IssueOwner
+from baton_ownership.core.models import HistoryEntry, IssueOwner
 from baton_ownership.core.state import Issue, Seat, utcnow
 from baton_ownership.core.store import Ctx
 from baton_ownership.directory import service as directory
 from baton_ownership.directory.models import Member
+
+# Who acts when an issue is first assigned: the routing decision, through ownership.
+ROUTING = "baton-routing"
 
 
 async def _locked_cursor(session: AsyncSession, department: str) -> DepartmentCursor:
@@ -64,8 +67,11 @@ async def assign(
     priority: str = "normal",
     now: datetime | None = None,
     trace_context: dict[str, Any] | None = None,
+    decision: dict[str, Any] | None = None,
 ) -> Issue | None:
-    """Give a newly routed issue its owner; None when it already has one."""
+    """Give a newly routed issue its owner; None when it already has one. The
+    assignment is the first entry of the issue's history: to whom, in which
+    department, and by which routing ``decision`` (its rule and reason)."""
     if await session.get(IssueOwner, issue_id) is not None:
         return None
     seat = await pick(session=session, department=department)
@@ -76,6 +82,13 @@ async def assign(
     )
     session.add(store.new_row(issue, trace_context=trace_context))
     await session.flush()  # the primary key rejects a second owner here, not at commit
+    session.add(
+        HistoryEntry(
+            issue_id=issue_id, action="assigned", actor_id=ROUTING, department=department,
+            owner_id=issue.owner_id, version=issue.version, at=issue.assigned_at,
+            details={"held_by_head": issue.held_by_head, **(decision or {})},
+        )
+    )  # fmt: skip
     return issue
 
 

@@ -373,7 +373,9 @@ def check_help_request(issue: Issue, *, by: Actor, helping: Department, version:
     _current(issue, version)
 
 
-def open_help(issue: Issue, *, help: HelpView, actor_id: str, now: datetime) -> Change:
+def open_help(
+    issue: Issue, *, help: HelpView, actor_id: str, now: datetime, question: str | None = None
+) -> Change:
     """Ask another department for help; ownership does not move."""
     change = _changed(
         issue, "help_requested", actor_id=actor_id, now=now,
@@ -385,12 +387,20 @@ def open_help(issue: Issue, *, help: HelpView, actor_id: str, now: datetime) -> 
             help_id=help.id,
             helping_department=help.helping_department,
             due_at=help.due_at,
+            question=question,
         )
     )
 
 
 def answer_help(
-    issue: Issue, *, by: Actor, help_id: int, help: HelpView | None, version: int, now: datetime
+    issue: Issue,
+    *,
+    by: Actor,
+    help_id: int,
+    help: HelpView | None,
+    version: int,
+    now: datetime,
+    answer: str | None = None,
 ) -> Change:
     """The helping department answers; late answers count as such on its scorecard."""
     if help is None or help.issue_id != issue.issue_id:
@@ -417,6 +427,7 @@ def answer_help(
             help_id=help_id,
             helping_department=help.helping_department,
             on_time=on_time,
+            answer=answer,
         )
     )
 
@@ -431,7 +442,7 @@ def resolve(issue: Issue, *, by: Actor, version: int, resolution: str, now: date
         issue, "resolve", actor_id=by.id, now=now, details={"resolution": resolution},
         state="resolved", resolved_at=now, held_by_head=False, pending=None,
     )  # fmt: skip
-    return change.emitting(IssueResolved(**change.fields))
+    return change.emitting(IssueResolved(**change.fields, resolution=resolution))
 
 
 def reopen(issue: Issue, *, by: Actor, version: int, reason: str, now: datetime) -> Change:
@@ -447,7 +458,7 @@ def reopen(issue: Issue, *, by: Actor, version: int, reason: str, now: datetime)
         issue, "reopen", actor_id=by.id, now=now, details={"reason": reason},
         state="acknowledged", resolved_at=None, department_since=now,
     )  # fmt: skip
-    return change.emitting(IssueReopened(**change.fields))
+    return change.emitting(IssueReopened(**change.fields, reason=reason))
 
 
 def remark(

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from baton_contracts import DeadlineSet, Envelope
+from baton_contracts.topics import ISSUES_OWNERSHIP
+from baton_runtime.outbox import add_event
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_ownership.core.models import IssueOwner
 from baton_ownership.core.state import Issue
 from baton_ownership.deadlines.models import Deadline, Kind
 from baton_ownership.directory import service as directory
@@ -49,6 +53,18 @@ async def due_at(
     return now + due_in(settings, kind, issue.priority, issue.department, hours)
 
 
+async def _announce(session: AsyncSession, settings: Settings, event: DeadlineSet) -> None:
+    """Say when the clock runs out (``DeadlineSet``), in the issue's own trace,
+    so that readers of the topic (the workspace) can show the countdown."""
+    row = await session.get(IssueOwner, event.issue_id)
+    add_event(
+        session,
+        topic=settings.topic(ISSUES_OWNERSHIP),
+        envelope=Envelope.wrap(source="/baton/ownership", data=event),
+        trace_context=dict(row.trace_context) if row is not None and row.trace_context else None,
+    )
+
+
 async def start(
     session: AsyncSession, issue: Issue, kind: Kind, *, settings: Settings, now: datetime
 ) -> datetime:
@@ -64,12 +80,16 @@ async def start(
             warn_at=warn_at(settings, now, due_at_),
         )
     )
+    await _announce(session, settings, DeadlineSet(
+        issue_id=issue.issue_id, department=issue.department, deadline=kind, due_at=due_at_,
+        version=issue.version, set_at=now,
+    ))  # fmt: skip
     return due_at_
 
 
-def start_help(
+async def start_help(
     session: AsyncSession,
-    issue_id: str,
+    issue: Issue,
     help_id: int,
     department: str,
     due_at: datetime,
@@ -79,7 +99,7 @@ def start_help(
 ) -> None:
     session.add(
         Deadline(
-            issue_id=issue_id,
+            issue_id=issue.issue_id,
             kind="help",
             help_id=help_id,
             department=department,
@@ -87,6 +107,10 @@ def start_help(
             warn_at=warn_at(settings, now, due_at),
         )
     )
+    await _announce(session, settings, DeadlineSet(
+        issue_id=issue.issue_id, department=department, deadline="help", due_at=due_at,
+        version=issue.version, set_at=now, help_id=help_id,
+    ))  # fmt: skip
 
 
 async def meet(

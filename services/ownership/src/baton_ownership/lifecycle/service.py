@@ -122,12 +122,13 @@ async def ask_help(
     ctx.session.add(help_request)
     await ctx.session.flush()  # the event names its id
     change = transitions.open_help(
-        issue, help=store.help_view(help_request), actor_id=ctx.actor_id, now=now
-    )
+        issue, help=store.help_view(help_request), actor_id=ctx.actor_id, now=now,
+        question=question,
+    )  # fmt: skip
     issue = await store.apply(ctx, change)
     assert help_request.id is not None
-    clocks.start_help(
-        ctx.session, issue_id, help_request.id, department, help_request.due_at,
+    await clocks.start_help(
+        ctx.session, issue, help_request.id, department, help_request.due_at,
         settings=ctx.settings, now=now,
     )  # fmt: skip
     return issue, help_request
@@ -137,7 +138,7 @@ async def answer_help(ctx: Ctx, *, issue_id: str, help_id: int, version: int, an
     issue, by = await _acting(ctx, issue_id)
     help_request = await ctx.session.get(HelpRequest, help_id)
     change = transitions.answer_help(
-        issue, by=by, help_id=help_id, version=version, now=ctx.clock(),
+        issue, by=by, help_id=help_id, version=version, now=ctx.clock(), answer=answer,
         help=store.help_view(help_request) if help_request else None,
     )  # fmt: skip
     issue = await store.apply(ctx, change)

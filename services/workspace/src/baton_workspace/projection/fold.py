@@ -1,0 +1,355 @@
+"""An issue's state, computed from its journal: a pure function of the set of
+events, whatever order they came in and however often.
+
+Ownership's events are applied in the order of the version they carry (several
+events of one change share a version: the owner first, then what it caused);
+the others in the order they happened. No session, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from baton_contracts import (
+    DeadlineNear,
+    DeadlineSet,
+    DeliveryFailed,
+    DeliverySent,
+    Escalated,
+    HandoffDeclined,
+    HandoffRequested,
+    HelpAnswered,
+    HelpRequested,
+    IssueAcknowledged,
+    IssueDuplicateLinked,
+    IssueReopened,
+    IssueReported,
+    IssueResolved,
+    IssueRouted,
+    IssueUpdated,
+    OwnerAssigned,
+)
+from pydantic import BaseModel
+
+# An event's kind (its type's name) and the model its data is read with.
+MODELS: dict[str, type[BaseModel]] = {
+    "reported": IssueReported,
+    "updated": IssueUpdated,
+    "duplicate_linked": IssueDuplicateLinked,
+    "routed": IssueRouted,
+    "owner_assigned": OwnerAssigned,
+    "acknowledged": IssueAcknowledged,
+    "handoff_requested": HandoffRequested,
+    "handoff_declined": HandoffDeclined,
+    "help_requested": HelpRequested,
+    "help_answered": HelpAnswered,
+    "resolved": IssueResolved,
+    "reopened": IssueReopened,
+    "escalated": Escalated,
+    "deadline_near": DeadlineNear,
+    "deadline_set": DeadlineSet,
+    "delivery_sent": DeliverySent,
+    "delivery_failed": DeliveryFailed,
+}
+OWNERSHIP = {
+    "owner_assigned", "acknowledged", "handoff_requested", "handoff_declined",
+    "help_requested", "help_answered", "resolved", "reopened", "escalated",
+    "deadline_near", "deadline_set",
+}  # fmt: skip
+# Within one version: the new owner, then the change, then what it caused.
+_RANK = {"owner_assigned": 0, "escalated": 2, "deadline_set": 3, "deadline_near": 4}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One journal row, its data read with its model."""
+
+    event_id: str
+    kind: str
+    at: datetime
+    version: int | None
+    event: BaseModel
+
+    @classmethod
+    def of(cls, *, event_id: str, kind: str, data: dict[str, Any]) -> Entry:
+        event = MODELS[kind].model_validate(data)
+        return cls(event_id, kind, when(event), getattr(event, "version", None), event)
+
+    def order(self) -> tuple[Any, ...]:
+        if self.kind in OWNERSHIP:
+            return (1, self.version or 0, _RANK.get(self.kind, 1), self.at, self.event_id)
+        return (0, 0, 0, self.at, self.event_id)
+
+
+def when(event: BaseModel) -> datetime:
+    """When the event's change happened, as its producer says."""
+    for name in (
+        "at", "assigned_at", "reported_at", "updated_at", "routed_at", "linked_at", "set_at",
+        "sent_at", "failed_at",
+    ):  # fmt: skip
+        moment = getattr(event, name, None)
+        if isinstance(moment, datetime):
+            return moment
+    raise ValueError(f"{type(event).__name__} says not when it happened")
+
+
+@dataclass
+class StayRow:
+    seq: int
+    department: str
+    via: str
+    owner_id: str
+    started_at: datetime
+    acknowledge_due_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    ended_at: datetime | None = None
+    outcome: str | None = None
+    ended_by: str | None = None
+    owners: list[str] = field(default_factory=list)  # everyone who held it in this stay
+    marks: list[tuple[datetime, str, str]] = field(default_factory=list)  # (at, kind, label)
+
+
+@dataclass
+class ActRow:
+    kind: str
+    department: str
+    person_id: str
+    at: datetime
+    on_time: bool | None = None
+
+
+@dataclass
+class HelpRow:
+    help_id: int
+    helping_department: str
+    requested_by: str
+    requested_at: datetime
+    question: str | None
+    due_at: datetime | None = None
+    status: str = "open"
+    answered_by: str | None = None
+    answered_at: datetime | None = None
+    on_time: bool | None = None
+    answer: str | None = None
+
+
+@dataclass
+class Pending:
+    handoff_id: int
+    to_department: str
+    to_person_id: str | None
+    reason: str
+    from_owner_id: str
+    requested_at: datetime
+
+
+@dataclass
+class Folded:
+    """Everything the journal says of one issue."""
+
+    issue_id: str
+    reported: IssueReported | None = None
+    follow_ups: list[IssueUpdated] = field(default_factory=list)
+    duplicates: list[IssueDuplicateLinked] = field(default_factory=list)
+    decisions: list[IssueRouted] = field(default_factory=list)
+    department: str | None = None
+    owner_id: str | None = None
+    owner_name: str | None = None
+    state: str = "reported"
+    version: int = 0
+    hop: int = 0
+    assigned_at: datetime | None = None
+    department_since: datetime | None = None
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    resolution: str | None = None
+    pending: Pending | None = None
+    deadlines: dict[str, tuple[int, datetime]] = field(default_factory=dict)  # kind -> (v, due)
+    escalation_level: int = 0
+    silo_alarms: int = 0
+    declines: int = 0
+    stays: list[StayRow] = field(default_factory=list)
+    acts: list[ActRow] = field(default_factory=list)
+    helps: dict[int, HelpRow] = field(default_factory=dict)
+    notices: dict[int, Entry] = field(default_factory=dict)  # delivery id -> its last word
+    history: list[Entry] = field(default_factory=list)  # every entry, in order
+    updated_at: datetime | None = None
+
+    @property
+    def decision(self) -> IssueRouted | None:
+        """Routing's latest decision (a reroute is a later attempt)."""
+        return max(self.decisions, key=lambda d: d.attempt) if self.decisions else None
+
+    @property
+    def next_deadline(self) -> tuple[str, datetime] | None:
+        kind = {"assigned": "acknowledge", "acknowledged": "resolve"}.get(self.state)
+        if kind is None or kind not in self.deadlines:
+            return None
+        return kind, self.deadlines[kind][1]
+
+    @property
+    def departments(self) -> set[str]:
+        """Every department that held, was asked to take, or to help with the issue."""
+        seen = {s.department for s in self.stays} | {
+            h.helping_department for h in self.helps.values()
+        }
+        seen |= {d.department for d in self.decisions}
+        if self.pending is not None:
+            seen.add(self.pending.to_department)
+        if self.department:
+            seen.add(self.department)
+        return seen
+
+
+def fold(issue_id: str, entries: list[Entry]) -> Folded:
+    issue = Folded(issue_id)
+    for entry in sorted(entries, key=Entry.order):
+        _apply(issue, entry)
+        issue.history.append(entry)
+        if issue.updated_at is None or entry.at > issue.updated_at:
+            issue.updated_at = entry.at
+    return issue
+
+
+def _stay(issue: Folded) -> StayRow | None:
+    return issue.stays[-1] if issue.stays and issue.stays[-1].ended_at is None else None
+
+
+def _begin(issue: Folded, *, via: str, at: datetime, owner_id: str, acknowledged: bool) -> None:
+    assert issue.department is not None
+    stay = StayRow(
+        seq=len(issue.stays) + 1, department=issue.department, via=via, owner_id=owner_id,
+        started_at=at, owners=[owner_id],
+    )  # fmt: skip
+    if acknowledged:
+        stay.acknowledged_at, stay.acknowledged_by = at, owner_id
+    issue.stays.append(stay)
+
+
+def _end(issue: Folded, *, at: datetime, outcome: str, by: str) -> None:
+    stay = _stay(issue)
+    if stay is not None:
+        stay.ended_at, stay.outcome, stay.ended_by = at, outcome, by
+
+
+def _mark(issue: Folded, at: datetime, kind: str, label: str) -> None:
+    stay = _stay(issue) or (issue.stays[-1] if issue.stays else None)
+    if stay is not None:
+        stay.marks.append((at, kind, label))
+
+
+def _apply(issue: Folded, entry: Entry) -> None:
+    e = entry.event
+    if entry.version is not None:
+        issue.version = max(issue.version, entry.version)
+    match e:
+        case IssueReported():
+            issue.reported = e
+        case IssueUpdated():
+            issue.follow_ups.append(e)
+        case IssueDuplicateLinked():
+            issue.duplicates.append(e)
+        case IssueRouted():
+            issue.decisions.append(e)
+            if issue.state == "reported":
+                issue.state = "routed"
+        case OwnerAssigned():
+            _assigned(issue, e)
+        case IssueAcknowledged():
+            issue.state, issue.acknowledged_at = "acknowledged", e.at
+            stay = _stay(issue)
+            if stay is not None and stay.acknowledged_at is None:
+                stay.acknowledged_at, stay.acknowledged_by = e.at, e.actor_id
+        case HandoffRequested():
+            issue.pending = Pending(
+                e.handoff_id, e.to_department, e.to_person_id, e.reason, e.owner_id, e.at
+            )
+            _mark(issue, e.at, "handoff_requested", f"hand-off asked of {e.to_department}")
+        case HandoffDeclined():
+            issue.pending = None
+            issue.declines += 1
+            issue.acts.append(ActRow("declined", e.to_department, e.actor_id, e.at))
+            _mark(issue, e.at, "handoff_declined", f"declined by {e.to_department}")
+        case HelpRequested():
+            issue.helps[e.help_id] = HelpRow(
+                e.help_id, e.helping_department, e.actor_id, e.at, e.question, e.due_at
+            )
+            _mark(issue, e.at, "help_requested", f"help asked of {e.helping_department}")
+        case HelpAnswered():
+            help_row = issue.helps.setdefault(
+                e.help_id, HelpRow(e.help_id, e.helping_department, e.owner_id, e.at, None)
+            )
+            help_row.status, help_row.answered_by, help_row.answered_at = (
+                "answered",
+                e.actor_id,
+                e.at,
+            )
+            help_row.on_time, help_row.answer = e.on_time, e.answer
+            issue.acts.append(
+                ActRow("help_answered", e.helping_department, e.actor_id, e.at, e.on_time)
+            )
+            _mark(issue, e.at, "help_answered", f"{e.helping_department} answered")
+        case IssueResolved():
+            issue.state, issue.resolved_at, issue.resolution = "resolved", e.at, e.resolution
+            issue.pending = None
+            _end(issue, at=e.at, outcome="resolved", by=e.actor_id)
+        case IssueReopened():
+            issue.state, issue.resolved_at, issue.department_since = "acknowledged", None, e.at
+            _begin(issue, via="reopen", at=e.at, owner_id=e.owner_id, acknowledged=True)
+        case Escalated():
+            issue.escalation_level = max(issue.escalation_level, e.level)
+            kind = "silo_alarm" if e.reason == "silo_alarm" else "escalated"
+            issue.silo_alarms += kind == "silo_alarm"
+            issue.acts.append(ActRow(kind, e.department, e.to.id, e.at))
+            _mark(issue, e.at, kind, f"{e.reason.replace('_', ' ')}: {e.to.name}")
+        case DeadlineSet():
+            key = e.deadline if e.help_id is None else f"help:{e.help_id}"
+            if key not in issue.deadlines or issue.deadlines[key][0] <= e.version:
+                issue.deadlines[key] = (e.version, e.due_at)
+            stay = _stay(issue)
+            if e.deadline == "acknowledge" and stay is not None and stay.department == e.department:
+                stay.acknowledge_due_at = e.due_at
+            if e.help_id is not None and e.help_id in issue.helps:
+                issue.helps[e.help_id].due_at = e.due_at
+        case DeliverySent() | DeliveryFailed():
+            _noticed(issue, entry)
+        case _:
+            pass  # DeadlineNear: in the history only
+
+
+def _assigned(issue: Folded, e: OwnerAssigned) -> None:
+    moved = issue.department is not None and e.department != issue.department
+    previous = issue.owner_id
+    issue.owner_id, issue.owner_name, issue.hop = e.owner.id, e.owner.name, e.hop
+    issue.assigned_at = e.assigned_at
+    if e.via == "handoff":
+        # Accepting is acknowledging: the receiver has taken the issue.
+        issue.state, issue.acknowledged_at, issue.pending = "acknowledged", e.assigned_at, None
+    else:
+        issue.state, issue.acknowledged_at = "assigned", None
+    if issue.department is None or moved:
+        if moved:
+            _end(issue, at=e.assigned_at, outcome="handed_off", by=previous or "")
+            _mark(issue, e.assigned_at, "handoff_accepted", f"accepted by {e.owner.name}")
+        issue.department, issue.department_since = e.department, e.assigned_at
+        _begin(
+            issue, via="handoff" if moved else e.via, at=e.assigned_at, owner_id=e.owner.id,
+            acknowledged=e.via == "handoff",
+        )  # fmt: skip
+        return
+    stay = _stay(issue)
+    if stay is not None:  # a new holder within the same stay (rebalanced, escalated, passed on)
+        stay.owner_id = e.owner.id
+        stay.owners.append(e.owner.id)
+        _mark(issue, e.assigned_at, "owner_changed", f"{e.via}: {e.owner.name}")
+
+
+def _noticed(issue: Folded, entry: Entry) -> None:
+    e = entry.event
+    assert isinstance(e, DeliverySent | DeliveryFailed)
+    known = issue.notices.get(e.delivery_id)
+    if known is None or (known.at, known.event_id) <= (entry.at, entry.event_id):
+        issue.notices[e.delivery_id] = entry
