@@ -146,7 +146,9 @@ async def test_an_unreachable_webhook_fails_loudly_and_escalates_only_whom_nothi
     async def published():
         records = await read_topic(stack.kafka, stack.topic(NOTIFICATIONS_DELIVERIES))
         # DeliverySent travels there too: the failures are what count here.
-        found = [e for e in (parse_event(r.value).data for r in records) if isinstance(e, DeliveryFailed)]
+        found = [
+            e for e in (parse_event(r.value).data for r in records) if isinstance(e, DeliveryFailed)
+        ]
         return found if any(f.issue_id == second.subject for f in found) else None
 
     found = await eventually(published, what="DeliveryFailed on notifications.deliveries")

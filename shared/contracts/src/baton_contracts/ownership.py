@@ -139,7 +139,6 @@ class ReplyPosted(BaseModel):
     at: datetime
 
 
-
 class DeadlineSet(BaseModel):
     """A clock started on an issue: the owner's department must acknowledge or
     resolve it by ``due_at`` (or, for help, the helping department answer). A later
