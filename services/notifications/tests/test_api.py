@@ -127,3 +127,10 @@ async def test_choosing_a_channel_without_its_address_is_a_422_problem(client):
         headers=GITA_ACTS,
     )
     assert unknown.status_code == 422
+
+
+async def test_a_delivery_number_past_any_id_is_a_422_not_a_500(client):
+    # Found by fuzzing: the database refused the number and the answer was a 500.
+    answer = await client.post(f"/v1/deliveries/{2**63}/retry")
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["field"] == "path.delivery_id"

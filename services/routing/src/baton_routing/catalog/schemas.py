@@ -16,7 +16,8 @@ FALLBACK_DEPARTMENT = "customer_service"
 class Department(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    # 64: what every service stores a department name in.
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)
     description: str
     liaisons: list[Person] = Field(min_length=1)
     # Who the department's issues escalate to, and who holds them when no liaison is
