@@ -9,8 +9,12 @@ PY := .venv/bin/python
 # helm is built from the Go module proxy (Go is on every machine), pinned here.
 HELM_VERSION := v3.16.4
 HELM := $(TOOLS)/bin/helm
+# promtool checks the alert rules and the dashboards' PromQL; from the module proxy, pinned
+# (Prometheus v3's Go module is tagged v0.3xx; building it takes minutes the first time).
+PROMTOOL_VERSION := v0.316.0
+PROMTOOL := $(TOOLS)/bin/promtool
 
-.PHONY: help install tools manifests deploy-check run token test unit audit lint asyncapi bench-routing kafka-start kafka-stop postgres-start postgres-stop topics clean
+.PHONY: help install tools manifests deploy-check run token test unit audit lint asyncapi bench bench-routing kafka-start kafka-stop postgres-start postgres-stop topics clean
 
 help:
 	@echo "make run    start Kafka, a mail sink and the four services (Ctrl-C stops them)"
@@ -21,6 +25,8 @@ help:
 	@echo "make lint   ruff"
 	@echo "make manifests     re-render deploy/k8s/manifests from the Helm chart"
 	@echo "make deploy-check  hadolint, helm lint/template, schema and drift checks"
+	@echo "make bench  end-to-end throughput, Baton against a raw Kafka relay (bench/e2e/results.md)"
+	@echo "            (about 10 min; BENCH_ARGS=--quick for a smoke run of a minute or two)"
 	@echo "make bench-routing  evaluate the learned router (bench/routing/results.md)"
 
 $(UV):
@@ -44,7 +50,13 @@ $(HELM):
 	  -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=31" \
 	  helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 
-tools: install $(HELM)
+$(PROMTOOL):
+	@command -v go >/dev/null || { echo "go is required to build promtool"; exit 1; }
+	GOBIN=$(abspath $(TOOLS))/bin GOFLAGS=-mod=mod go install -ldflags "\
+	  -X github.com/prometheus/common/version.Version=$(PROMTOOL_VERSION)" \
+	  github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION)
+
+tools: install $(HELM) $(PROMTOOL)
 
 manifests: tools
 	$(PY) deploy/k8s/render.py
@@ -80,6 +92,10 @@ lint: install
 # The AsyncAPI document is generated from the event models (a test keeps it current).
 asyncapi: install
 	$(PY) -m baton_contracts.asyncapi > docs/asyncapi.json
+
+# Starts its own Kafka, PostgreSQL and services on ports of its own (bench/e2e/README.md).
+bench: install
+	$(PY) -m bench.e2e $(BENCH_ARGS)
 
 bench-routing: install
 	$(PY) bench/routing/evaluate.py

@@ -115,6 +115,9 @@ class Receiver:
         self.delay_s = 0.0
         self.requests = 0
         self.url = ""
+        # What it answers with besides the status: a body, and headers (a Location).
+        self.answer_body = b""
+        self.answer_headers: dict[str, str] = {}
 
     def fail_next(self, *statuses: int) -> None:
         self.failures.extend(statuses)
@@ -136,8 +139,11 @@ def running_http_receiver() -> Iterator[Receiver]:
                 receiver.received.append((dict(self.headers.items()), body))
                 status = 200
             self.send_response(status)
-            self.send_header("content-length", "0")
+            for name, value in receiver.answer_headers.items():
+                self.send_header(name, value)
+            self.send_header("content-length", str(len(receiver.answer_body)))
             self.end_headers()
+            self.wfile.write(receiver.answer_body)
 
         def log_message(self, *args: object) -> None:
             pass

@@ -261,7 +261,10 @@ start() {
 wait_ready() {
   local start=$SECONDS
   for _ in $(seq 120); do
-    if ! running; then
+    # The pid is setsid's, then nohup's, then (once they exec) java's: only its
+    # disappearance means the broker exited; its command line says kafka.Kafka
+    # only once java runs.
+    if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
       tail -n 50 "$logfile" >&2 || true
       die "broker exited during startup (log above, full log: $logfile)"
     fi

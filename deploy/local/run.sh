@@ -54,6 +54,14 @@ if [[ -z "${BATON_ENCRYPTION_KEYS:-}" ]]; then
   BATON_ENCRYPTION_KEYS="$(cat "$state/encryption-key")"
   export BATON_ENCRYPTION_KEYS
 fi
+# Traces go to an OTLP/HTTP collector when one is given (OTEL_EXPORTER_OTLP_ENDPOINT);
+# the services otherwise make spans but export none.
+traces="not exported (set OTEL_EXPORTER_OTLP_ENDPOINT=http://host:4318 to send them)"
+if [[ -n "${OTEL_EXPORTER_OTLP_ENDPOINT:-}" ]]; then
+  export OTEL_TRACES_EXPORTER="${OTEL_TRACES_EXPORTER:-otlp}"
+  export OTEL_EXPORTER_OTLP_PROTOCOL="${OTEL_EXPORTER_OTLP_PROTOCOL:-http/protobuf}"
+  traces="$OTEL_TRACES_EXPORTER to $OTEL_EXPORTER_OTLP_ENDPOINT"
+fi
 for svc in "${services[@]}"; do
   BATON_PORT="${ports[$svc]}" BATON_STATE_DIR="$state" OTEL_SERVICE_NAME="baton-$svc" \
     "$py" -m "baton_$svc" >"$state/logs/$svc.log" 2>&1 &
@@ -82,6 +90,8 @@ Baton is running.
   notifications  http://127.0.0.1:8004/docs
   sign in        http://127.0.0.1:$idp_port/authorize (development identity provider: choose who you are)
   logs           $state/logs/    mail received: $state/mail/
+  traces         $traces
+  metrics        http://127.0.0.1:800[1-4]/metrics
 
   export BATON_API_KEY=$BATON_API_KEY    # intake's development key (systems)
   export TOKEN=\$(make -s token AS=fin-gita)   # a person's token: anyone of the catalog,

@@ -6,6 +6,7 @@ import importlib
 import sys
 from pathlib import Path
 
+import kubernetes_validate
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,3 +44,11 @@ def of_kind(objs: list[dict], kind: str) -> dict[str, dict]:
 def container(deployment: dict) -> dict:
     (c,) = deployment["spec"]["template"]["spec"]["containers"]
     return c
+
+
+def validate(obj: dict) -> None:
+    """Strict validation against Kubernetes' schemas. The Prometheus Operator's kinds
+    have none there: test_monitoring_chart.py checks them."""
+    if obj["apiVersion"].startswith("monitoring.coreos.com/"):
+        return
+    kubernetes_validate.validate(obj, render.KUBE_VERSION, strict=True)

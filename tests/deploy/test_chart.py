@@ -10,7 +10,7 @@ from pathlib import Path
 import kubernetes_validate
 import pytest
 
-from tests.deploy.conftest import ROOT, SERVICES, VALUES, container, of_kind, render
+from tests.deploy.conftest import ROOT, SERVICES, VALUES, container, of_kind, render, validate
 
 
 @pytest.mark.parametrize("values", list(VALUES))
@@ -28,7 +28,7 @@ def test_every_rendered_object_is_valid_against_the_kubernetes_schemas_in_strict
     objs = render.objects(text)
     assert len(objs) >= 20
     for obj in objs:
-        kubernetes_validate.validate(obj, render.KUBE_VERSION, strict=True)
+        validate(obj)
 
 
 def test_strict_validation_rejects_a_field_kubernetes_does_not_know(production):
@@ -160,6 +160,28 @@ def test_network_policies_admit_only_what_each_service_needs(production):
         # The identity provider (JWKS) on 443: every service verifies tokens.
         expected = {53, 9093, 5432, 4318, 443} | ({25, 587} if name == "notifications" else set())
         assert egress_ports(policy) == expected, name
+
+
+def test_only_notifications_may_reach_webhooks_and_not_private_or_metadata_ranges(production):
+    policies = of_kind(production, "NetworkPolicy")
+    to_any_public = [
+        rule
+        for name, policy in policies.items()
+        for rule in policy["spec"]["egress"]
+        if any("ipBlock" in peer for peer in rule.get("to", [])) and not (name == "notifications")
+    ]
+    assert to_any_public == []
+    [webhooks] = [
+        rule
+        for rule in policies["notifications"]["spec"]["egress"]
+        if any("ipBlock" in peer for peer in rule.get("to", []))
+    ]
+    assert webhooks["ports"] == [{"protocol": "TCP", "port": 443}]
+    blocks = {peer["ipBlock"]["cidr"]: set(peer["ipBlock"]["except"]) for peer in webhooks["to"]}
+    assert {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"} <= (
+        blocks["0.0.0.0/0"]
+    )
+    assert {"fc00::/7", "fe80::/10"} <= blocks["::/0"]
 
 
 def test_plain_manifests_keep_the_hook_jobs_apart_to_be_applied_first():

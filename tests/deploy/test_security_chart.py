@@ -7,11 +7,10 @@ from __future__ import annotations
 import subprocess
 from pathlib import PurePosixPath
 
-import kubernetes_validate
 import pytest
 import yaml
 
-from tests.deploy.conftest import SERVICES, VALUES, render
+from tests.deploy.conftest import SERVICES, VALUES, render, validate
 
 MUTUAL_TLS = {
     "kafka": {
@@ -73,7 +72,7 @@ def test_production_reaches_kafka_with_scram_over_tls_from_secrets(production):
 def test_mutual_tls_mounts_the_client_certificate_readable_by_the_pod_group_only(tmp_path):
     objs = template_with(tmp_path, MUTUAL_TLS)
     for obj in objs:
-        kubernetes_validate.validate(obj, render.KUBE_VERSION, strict=True)
+        validate(obj)
     for name, pod in workloads(objs).items():
         e = env(pod)
         assert e["BATON_KAFKA_SECURITY_PROTOCOL"]["value"] == "SSL"

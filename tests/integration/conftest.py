@@ -86,6 +86,12 @@ def infra(postgres: Infra) -> Iterator[Infra]:
         infra.stop()
 
 
+# The tests' webhook receivers listen on http://127.0.0.1, which notifications
+# refuses outside development (only https, only public addresses): it alone runs
+# in development, still verifying the identity provider's tokens.
+DEVELOPMENT_ONLY = {"notifications": {"BATON_ENVIRONMENT": "development"}}
+
+
 def service_env(prefix: str, infra: Infra, name: str, **extra: str) -> dict[str, str]:
     schema = prefix.rstrip(".").replace("-", "_") + "_" + name
     return {
@@ -127,6 +133,7 @@ async def stack(infra: Infra) -> AsyncIterator[Stack]:
                     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=otlp.endpoint,
                     OTEL_BSP_SCHEDULE_DELAY="200",
                     BATON_SMTP_PORT=str(inbox.port),
+                    **DEVELOPMENT_ONLY.get(name, {}),
                 )
                 for name in SERVICES
             }

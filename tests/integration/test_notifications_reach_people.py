@@ -109,35 +109,44 @@ async def test_a_webhook_that_fails_twice_then_succeeds_gets_one_signed_message(
         assert json.loads(body)["event_id"] == event.id
 
 
-async def test_an_unreachable_webhook_fails_loudly_and_the_email_still_arrives(
+async def test_an_unreachable_webhook_fails_loudly_and_escalates_only_whom_nothing_reached(
     stack, http, producer
 ):
-    person = someone()
+    reached, unreached = someone(), someone()
     with running_http_receiver() as receiver:
         receiver.always_fail = True
         await prefer(
             stack,
             http,
-            person,
+            reached,
             {"channels": {"assigned": ["webhook", "email"]}, "webhook_url": receiver.url},
         )
-        event = assigned(person)
-        await producer.publish(stack.topic(ISSUES_OWNERSHIP), event)
-        rows = await settled(stack, http, event.subject, count=2)
+        only_webhook = {"channels": {"assigned": ["webhook"]}, "webhook_url": receiver.url}
+        await prefer(stack, http, unreached, only_webhook)
+        first = assigned(reached)
+        await producer.publish(stack.topic(ISSUES_OWNERSHIP), first)
+        rows = await settled(stack, http, first.subject, count=2)
+        # Published once the first settled: its DeliveryFailed comes after any of the first's.
+        second = assigned(unreached)
+        await producer.publish(stack.topic(ISSUES_OWNERSHIP), second)
+        [only] = await settled(stack, http, second.subject)
     by_channel = {r["channel"]: r for r in rows}
     assert (by_channel["webhook"]["status"], by_channel["webhook"]["attempts"]) == ("failed", 4)
     assert by_channel["webhook"]["last_error"] == "webhook answered 500"
     assert (by_channel["email"]["status"], by_channel["email"]["attempts"]) == ("sent", 1)
-    assert len(await mails_about(stack, event.subject, person.email)) == 1
+    assert len(await mails_about(stack, first.subject, reached.email)) == 1
 
     async def published():
         records = await read_topic(stack.kafka, stack.topic(NOTIFICATIONS_DELIVERIES))
-        found = [parse_event(r.value).data for r in records if r.key == event.subject.encode()]
-        return found or None
+        found = [parse_event(r.value).data for r in records]
+        return found if any(f.issue_id == second.subject for f in found) else None
 
-    [failed] = await eventually(published, what="DeliveryFailed on notifications.deliveries")
-    assert (failed.recipient_id, failed.channel, failed.attempts) == (person.id, "webhook", 4)
-    assert failed.delivery_id == by_channel["webhook"]["id"]
+    found = await eventually(published, what="DeliveryFailed on notifications.deliveries")
+    # The email reached the first person: nothing for ownership to escalate.
+    assert [f for f in found if f.issue_id == first.subject] == []
+    [failed] = [f for f in found if f.issue_id == second.subject]
+    assert (failed.recipient_id, failed.channel, failed.attempts) == (unreached.id, "webhook", 4)
+    assert failed.delivery_id == only["id"]
 
 
 async def test_two_dispatchers_on_one_postgresql_send_each_delivery_once(infra):

@@ -95,26 +95,36 @@ async def test_routed_handed_off_helped_and_resolved(stack, http):
         "resolved",
     ]
 
-    # Each stay in a department is a span of the issue's one trace, with its outcome.
+    # Each stay in a department is a span of the issue's one trace, with its outcome,
+    # and its start a short span "... entered" under the same parent (the runbook's
+    # TraceQL finds issues in a department now by an entered span without its stay).
     async def stays():
         spans = [
             s
             for s in stack.otlp.snapshot()
             if s.name.startswith("department ") and s.attributes.get("baton.issue_id") == issue_id
         ]
-        return spans if len(spans) == 2 else None
+        return spans if len(spans) == 4 else None
 
-    spans = await eventually(stays, what="two department spans")
+    found = sorted(await eventually(stays, what="two stays, each entered and closed"),
+                   key=lambda s: (s.attributes["baton.hop"], s.name))  # fmt: skip
+    spans = [s for s in found if not s.name.endswith(" entered")]
+    entered = [s for s in found if s.name.endswith(" entered")]
     assert [(s.name, s.attributes["baton.outcome"], s.attributes["baton.hop"]) for s in spans] == [
         ("department operations", "handed_off", 1),
         ("department finance", "resolved", 2),
     ]
+    assert [(s.name, s.attributes["baton.via"]) for s in entered] == [
+        ("department operations entered", "routing"),
+        ("department finance entered", "handoff"),
+    ]
+    assert {s.parent_span_id for s in found} == {spans[0].parent_span_id}
     intake_trace = {
         s.trace_id
         for s in stack.otlp.snapshot()
         if s.service == "baton-intake" and s.attributes.get("baton.issue_id") == issue_id
     }
-    assert {s.trace_id for s in spans} == intake_trace
+    assert {s.trace_id for s in found} == intake_trace
 
     history = (await http.get(f"{stack.url('ownership')}/v1/issues/{issue_id}/history")).json()
     assert [h["action"] for h in history] == [

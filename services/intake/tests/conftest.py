@@ -54,6 +54,7 @@ def settings(tmp_path: Path) -> Settings:
         topic_prefix="t.",
         max_body_bytes=64 * 1024,
         internal_email_domains=["baton.example"],
+        trusted_authserv_ids=["mx.baton.example"],
     )
 
 

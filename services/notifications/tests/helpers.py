@@ -55,6 +55,8 @@ def make_runtime(tmp_path: Path, **overrides: object) -> Runtime:
         delivery_max_attempts=3,
         webhook_timeout_s=1,
         smtp_timeout_s=1,
+        # Tests' Slack receivers run on this machine (development allows loopback).
+        slack_webhook_hosts=["hooks.slack.com", "127.0.0.1"],
         **overrides,
     )
     migrations.upgrade(MIGRATIONS, settings.database_url)

@@ -3,10 +3,23 @@ import pytest
 from baton_contracts import OwnerAssigned
 from baton_notifications.app import create_app
 from baton_notifications.deliveries.handler import on_ownership_event
+from baton_notifications.deps import get_egress_policy
+from baton_notifications.senders import egress
 from baton_notifications.settings import Settings
 from baton_runtime import migrations
 
 from .helpers import GITA, ISSUE, MIGRATIONS, T0, Clock, dispatch, wrap
+
+PUBLIC = "93.184.215.14"
+
+
+def stub_resolver(names: dict[str, list[str]]) -> egress.Resolver:
+    async def resolve(host: str, port: int) -> list[str]:
+        if host not in names:
+            raise OSError(f"no such name {host}")
+        return names[host]
+
+    return resolve
 
 
 @pytest.fixture
@@ -18,6 +31,15 @@ async def app(smtp_server, tmp_path):
     )
     migrations.upgrade(MIGRATIONS, settings.database_url)
     app = create_app(settings)  # no lifespan: no Kafka, the routes only
+    # Names resolve through a stub: the tests need no DNS.
+    resolve = stub_resolver(
+        {
+            "hooks.example.com": [PUBLIC],
+            "hooks.slack.com": [PUBLIC],
+            "intranet.example.com": ["10.20.30.40"],
+        }
+    )
+    app.dependency_overrides[get_egress_policy] = lambda: egress.Policy.of(settings, resolve)
     yield app
     await app.state.runtime.db.dispose()
 
@@ -127,6 +149,37 @@ async def test_choosing_a_channel_without_its_address_is_a_422_problem(client):
         headers=GITA_ACTS,
     )
     assert unknown.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("field", "url", "rule"),
+    [
+        ("webhook_url", "https://intranet.example.com/hook", "resolves to a private address"),
+        ("webhook_url", "http://169.254.169.254/latest/", "the cloud metadata address"),
+        ("webhook_url", "https://[fd00:ec2::254]/", "the cloud metadata address"),
+        ("webhook_url", "https://10.0.0.1/hook", "a private address"),
+        ("slack_webhook_url", "https://hooks.example.com/x", "BATON_SLACK_WEBHOOK_HOSTS"),
+    ],
+)
+async def test_a_webhook_url_that_may_not_be_sent_to_is_a_422_naming_the_rule(
+    client, field, url, rule
+):
+    channel = "slack" if field.startswith("slack") else "webhook"
+    answer = await client.put(
+        "/v1/recipients/fin-gita/preferences",
+        json={"channels": {"assigned": [channel]}, field: url},
+        headers=GITA_ACTS,
+    )
+    assert answer.status_code == 422
+    [error] = answer.json()["errors"]
+    assert error["field"] == field and rule in error["message"]
+    assert (await client.get("/v1/recipients/fin-gita/preferences")).json()[field] is None
+
+
+async def test_a_name_that_does_not_resolve_yet_is_left_to_the_connect_time_check(client):
+    body = {"channels": {"assigned": ["webhook"]}, "webhook_url": "https://new.example.com/h"}
+    put = await client.put("/v1/recipients/fin-gita/preferences", json=body, headers=GITA_ACTS)
+    assert put.status_code == 200
 
 
 async def test_a_delivery_number_past_any_id_is_a_422_not_a_500(client):

@@ -18,6 +18,7 @@ from baton_notifications.settings import Settings
 from .helpers import (
     GITA,
     ISSUE,
+    OLGA,
     OMAR,
     T0,
     Clock,
@@ -241,3 +242,43 @@ def test_backoff_is_exponential_capped_and_at_least_half_jittered():
     high = [backoff_s(n, settings=settings, rand=lambda: 1.0) for n in range(1, 8)]
     assert high == [2, 4, 8, 16, 32, 60, 60]
     assert low == [h / 2 for h in high]
+
+
+def test_every_send_must_end_well_within_the_lease():
+    with pytest.raises(ValueError, match="at most half of BATON_DELIVERY_LEASE_S"):
+        Settings(delivery_lease_s=120, delivery_send_timeout_s=61)
+    for name in ("webhook_timeout_s", "smtp_timeout_s"):
+        with pytest.raises(ValueError, match=f"BATON_{name.upper()}"):
+            Settings(delivery_send_timeout_s=30, **{name: 31})
+    assert Settings().delivery_send_timeout_s <= Settings().delivery_lease_s / 2
+
+
+async def test_sends_queued_behind_a_slow_mail_server_are_cut_off_by_the_send_timeout(
+    smtp_server, tmp_path
+):
+    # One SMTP connection, and a server taking 0.8 s to refuse each message: the
+    # second and third wait their turn and are cut off at 1 s, to be tried later.
+    runtime = make_runtime(
+        tmp_path,
+        smtp_port=smtp_server.port,
+        smtp_connections=1,
+        delivery_send_timeout_s=1,
+        delivery_lease_s=2,
+    )
+    await on_department_updated(operations(), runtime=runtime)
+    await on_department_updated(finance(), runtime=runtime)
+    smtp_server.stall_s = 0.8
+    clock = Clock()
+    for person in (GITA, OMAR, OLGA):
+        await on_ownership_event(assigned(person), runtime=runtime, clock=clock)
+    started = time.monotonic()
+    await dispatch(runtime, clock)
+    took = time.monotonic() - started
+    errors = sorted(r.last_error for r in await rows(runtime))
+    await runtime.db.dispose()
+    assert took < 1.8, took  # settled within the 2 s lease
+    assert errors == [
+        "SMTP answered 451 (server error, try again later)",
+        "email not sent within 1.0s",
+        "email not sent within 1.0s",
+    ]

@@ -7,6 +7,7 @@ import pytest
 from baton_contracts import Escalated, OwnerAssigned, parse_event
 from baton_ownership.assignment import service as assignment
 from baton_ownership.core.models import IssueOwner
+from baton_ownership.core.store import Ctx
 from baton_ownership.deadlines import clocks
 from baton_ownership.deadlines import service as deadlines
 from baton_ownership.deadlines.models import Deadline
@@ -35,7 +36,8 @@ async def issue(db, settings, clock):
         )
         for kind in ("acknowledge", "resolve"):
             await clocks.start(session, owner, kind, settings=settings, now=clock())
-        stays.begin(session, owner, via="routing", at=clock())
+        ctx = Ctx(session=session, settings=settings, actor_id="baton-routing", clock=clock)
+        stays.begin(ctx, owner, via="routing", at=clock())
     return owner
 
 

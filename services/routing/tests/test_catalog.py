@@ -50,3 +50,11 @@ def test_a_department_without_liaisons_is_rejected(tmp_path: Path):
     bad = department("customer_service") | {"liaisons": []}
     with pytest.raises(ValidationError, match="liaisons"):
         Catalog.model_validate({"departments": [bad], "rules": []})
+
+
+def test_a_catalog_version_from_before_examples_still_loads():
+    document = load_catalog(DEFAULT_CATALOG).model_dump(mode="json")
+    for d in document["departments"]:
+        del d["examples"], d["min_confidence"]
+    old = Catalog.model_validate(document)
+    assert all(d.examples == [] and d.min_confidence is None for d in old.departments)

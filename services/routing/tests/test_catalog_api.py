@@ -169,6 +169,31 @@ async def test_rules_match_on_channel_reporter_and_optional_fields(client):
     assert miss["rule_id"] is None
 
 
+async def test_examples_and_thresholds_round_trip_through_the_api_and_its_versions(client):
+    it = (await client.get("/v1/departments/it")).json()
+    assert len(it["examples"]) >= 8 and it["min_confidence"] is None
+    shipped = list(it["examples"])
+    it["examples"] = [*shipped, "The smart plug blinks red and will not pair."]
+    it["min_confidence"] = 0.5
+    r = await client.put("/v1/departments/it", json=it, headers=ADMIN)
+    assert r.status_code == 200, r.text
+    assert r.headers["X-Baton-Catalog-Version"] == "2"
+    changed = (await client.get("/v1/departments/it")).json()
+    assert changed["examples"][-1] == "The smart plug blinks red and will not pair."
+    assert changed["min_confidence"] == 0.5
+    r = await client.post("/v1/rules/versions/1/rollback", headers=ADMIN)
+    assert r.status_code == 200, r.text
+    restored = (await client.get("/v1/departments/it")).json()
+    assert (restored["examples"], restored["min_confidence"]) == (shipped, None)
+
+
+async def test_an_empty_example_or_a_threshold_above_one_is_refused(client):
+    it = (await client.get("/v1/departments/it")).json()
+    for bad in ({"examples": [""]}, {"min_confidence": 1.5}):
+        r = await client.put("/v1/departments/it", json=it | bad, headers=ADMIN)
+        assert r.status_code == 422, r.text
+
+
 async def test_numbers_past_any_version_or_position_are_answered_not_a_500(client):
     # Found by fuzzing: each was a 500 (the database, then list.insert, refused the int).
     r = await client.post(f"/v1/rules/versions/{2**63}/rollback", headers=ADMIN)

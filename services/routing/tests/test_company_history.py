@@ -6,10 +6,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from baton_contracts import Envelope, IssueReported, IssueResolved, Reporter
+from baton_routing.catalog.service import load_catalog
 from baton_routing.classifier import handler, service
+from baton_routing.classifier.learned import ClassifierSlot
 from baton_routing.classifier.schemas import Example
-from baton_routing.classifier.service import ClassifierSlot
 from baton_routing.issues.models import RoutedIssue
+from baton_routing.settings import DEFAULT_CATALOG
 
 MIGRATIONS = Path(__file__).parents[1] / "src" / "baton_routing" / "migrations"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -49,13 +51,14 @@ async def test_a_resolution_labels_the_reported_issue_with_its_final_department(
 def test_retraining_learns_from_the_company_history_and_says_so_in_its_version():
     slot = ClassifierSlot()
     slot.retrain()
-    before = slot.current.propose("zorblax grommet quantum flux capacitor hums")
+    catalog = load_catalog(DEFAULT_CATALOG)
+    before = slot.current.propose(catalog, "zorblax grommet quantum flux capacitor hums", "")
     own = [
         Example(text=f"zorblax grommet quantum flux capacitor hums {n}", department="marketing")
         for n in range(30)
     ]
     slot.retrain(history=own)
-    after = slot.current.propose("zorblax grommet quantum flux capacitor hums")
+    after = slot.current.propose(catalog, "zorblax grommet quantum flux capacitor hums", "")
     assert "-h30-" in slot.current.version
     assert after.department == "marketing"
     assert after.scores["marketing"] > before.scores["marketing"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from baton_routing.app import create_app
 from baton_routing.catalog.service import load_catalog
-from baton_routing.classifier.service import SAMPLE_HISTORY, ClassifierSlot
+from baton_routing.classifier.learned import SAMPLE_HISTORY, ClassifierSlot
 from baton_routing.settings import DEFAULT_CATALOG, Settings
 
 from tests.openapi_fuzz import NO_ROLE, fuzz, fuzz_settings, schema_of
@@ -25,15 +25,16 @@ KNOWN = {
 
 
 class QuickSlot(ClassifierSlot):
-    """Retrains on a slice of the shipped sample: the fuzzer may retrain often."""
+    """Text model only, retrained on a slice of the shipped sample: the fuzzer may
+    retrain often, and loads no embedding model."""
 
     def __init__(self, sample: Path) -> None:
-        super().__init__()
+        super().__init__(seed=CATALOG, embeddings=False)
         self.sample = sample
         self.retrain()
 
-    def retrain(self, path: Path = SAMPLE_HISTORY, history=()):  # type: ignore[no-untyped-def]
-        return super().retrain(self.sample, history)
+    def retrain(self, path=SAMPLE_HISTORY, history=(), catalog=None):  # type: ignore[no-untyped-def]
+        return super().retrain(self.sample, history, catalog)
 
 
 def run(api, headers: dict[str, str], examples: int) -> list[str]:

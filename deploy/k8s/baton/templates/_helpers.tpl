@@ -157,3 +157,12 @@ redelivery Kafka can make: the longer of the topics' and the DLQs' retention. */
     {{- toYaml . | nindent 4 }}
   {{- end }}
 {{- end -}}
+
+{{/* Where the services send OTLP: otel.endpoint, else the chart's own collector, else nowhere. */}}
+{{- define "baton.otlpEndpoint" -}}
+{{- if .Values.otel.endpoint -}}
+{{- .Values.otel.endpoint -}}
+{{- else if .Values.otelCollector.enabled -}}
+{{- printf "http://%s:4318" (include "baton.fullname" (dict "root" . "name" "otel-collector")) -}}
+{{- end -}}
+{{- end -}}

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from functools import partial
 from pathlib import Path
 
@@ -12,14 +13,25 @@ from baton_intake.deps import identify
 from baton_intake.inbound.handler import on_inbound
 from baton_intake.issues.handler import on_ownership_event
 from baton_intake.issues.router import router as issues_router
-from baton_intake.limits import BodyLimit
 from baton_intake.settings import Settings
 from baton_intake.sources.models import IdempotencyRecord, IgnoredMail
 from baton_intake.sources.router import router as doors_router
 
+log = logging.getLogger(__name__)
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    if (
+        settings.internal_email_domains
+        and settings.internal_email_require_authentication
+        and not settings.trusted_authserv_ids
+    ):
+        log.warning(
+            "BATON_INTERNAL_EMAIL_DOMAINS is set but BATON_TRUSTED_AUTHSERV_IDS is empty: "
+            "no sender is vouched for, so all mail is taken as customers' (name the mail "
+            "gateway's authserv-id)"
+        )
     runtime = Runtime(
         name="intake", settings=settings, migrations_dir=Path(__file__).parent / "migrations"
     )
@@ -43,5 +55,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = runtime.app(title="Baton intake", routers=[doors_router, issues_router])
     # Systems call with intake API keys; people (agents) with their tokens.
     app.state.identify = identify
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

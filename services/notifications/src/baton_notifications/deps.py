@@ -8,6 +8,7 @@ from baton_runtime.service import Runtime, get_runtime
 from fastapi import Depends
 
 from baton_notifications.sealer import Sealer, sealer_for
+from baton_notifications.senders.egress import Policy
 from baton_notifications.settings import Settings
 
 # The running service, its settings typed as notifications's own.
@@ -20,3 +21,11 @@ def get_sealer(runtime: RuntimeDep) -> Sealer:
 
 # Seals and opens recipients' webhook secrets and URLs with the configured keys.
 SealerDep = Annotated[Sealer, Depends(get_sealer)]
+
+
+def get_egress_policy(runtime: RuntimeDep) -> Policy:
+    return Policy.of(runtime.settings)
+
+
+# Where webhooks may go (baton_notifications.senders.egress).
+EgressDep = Annotated[Policy, Depends(get_egress_policy)]

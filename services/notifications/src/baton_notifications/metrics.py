@@ -8,5 +8,6 @@ delivery_attempts = meter.create_counter(
     "baton.delivery.attempts",
     unit="{attempt}",
     description="Notifications: delivery attempts by channel and outcome: sent, retrying, "
-    "failed (for good: DeliveryFailed follows), superseded (another replica's lease).",
+    "failed (for good; DeliveryFailed follows once every channel of the notice failed), "
+    "superseded (another replica's lease).",
 )

@@ -1,6 +1,8 @@
+from __future__ import annotations
+
 from baton_runtime.settings import ServiceSettings
 from cryptography.fernet import Fernet
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 
 def parse_keys(keys: str) -> list[Fernet]:
@@ -26,7 +28,8 @@ class Settings(ServiceSettings):
     smtp_starttls: bool = False
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
-    smtp_timeout_s: float = 10.0
+    # Each SMTP command's timeout (connecting, STARTTLS, login, sending).
+    smtp_timeout_s: float = Field(default=10.0, gt=0)
     # SMTP connections kept open and reused, at most this many at once.
     smtp_connections: int = Field(default=4, ge=1)
     # A CA bundle (PEM) to trust for STARTTLS, say a private CA; else the system's.
@@ -35,8 +38,12 @@ class Settings(ServiceSettings):
     # Where the links in a notification point (the ownership API, or a UI in front of it).
     public_base_url: str = "http://127.0.0.1:8003"
 
-    # Webhooks (Slack-compatible and generic, signed).
-    webhook_timeout_s: float = 10.0
+    # Webhooks (Slack-compatible and generic, signed): the whole post, from resolving
+    # the name to the answer's status line. They go only to public addresses over
+    # https (baton_notifications.senders.egress; http and loopback in development).
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
+    # The only hosts a Slack webhook URL may name.
+    slack_webhook_hosts: list[str] = ["hooks.slack.com"]
     # Signs generic webhooks of recipients who set no secret of their own.
     webhook_secret: SecretStr | None = None
     # Fernet keys, comma-separated, sealing recipients' webhook secrets and URLs at
@@ -59,6 +66,26 @@ class Settings(ServiceSettings):
     # mid-send leaves it to be tried again after that.
     delivery_lease_s: float = 120.0
     delivery_batch: int = 50
+    # The most one send may take, waiting for an SMTP connection included: it is
+    # then tried again later. At most half the lease, so that every send of a batch
+    # is settled before its lease runs out and another replica would send it again.
+    delivery_send_timeout_s: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _sends_end_well_within_the_lease(self) -> Settings:
+        if self.delivery_send_timeout_s > self.delivery_lease_s / 2:
+            raise ValueError(
+                f"BATON_DELIVERY_SEND_TIMEOUT_S ({self.delivery_send_timeout_s}) must be at most "
+                f"half of BATON_DELIVERY_LEASE_S ({self.delivery_lease_s}): a send still running "
+                "when its lease ends is sent again by another replica"
+            )
+        for name in ("webhook_timeout_s", "smtp_timeout_s"):
+            if getattr(self, name) > self.delivery_send_timeout_s:
+                raise ValueError(
+                    f"BATON_{name.upper()} ({getattr(self, name)}) must not exceed "
+                    f"BATON_DELIVERY_SEND_TIMEOUT_S ({self.delivery_send_timeout_s})"
+                )
+        return self
 
     # A sent or finally failed delivery is deleted this many days after it finished
     # (0 keeps them). It says who was told what and when, and holds the rendered

@@ -11,7 +11,8 @@ from baton_contracts.topics import (
     NOTIFICATIONS_DELIVERIES,
 )
 from baton_runtime import retention
-from baton_runtime.service import Runtime
+from baton_runtime.service import GAUGE_INTERVAL_S, Runtime
+from baton_runtime.telemetry import metrics_enabled
 from fastapi import FastAPI
 
 from baton_ownership.assignment.handler import on_issue_routed
@@ -21,6 +22,7 @@ from baton_ownership.deadlines import service as deadlines
 from baton_ownership.deadlines.handler import on_delivery_failed
 from baton_ownership.directory.handler import on_department_updated
 from baton_ownership.directory.router import router as directory_router
+from baton_ownership.insights import live
 from baton_ownership.insights.router import router as insights_router
 from baton_ownership.lifecycle.router import router as lifecycle_router
 from baton_ownership.problems import answer
@@ -43,6 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "deadline checker",
         partial(deadlines.check, db=runtime.db, settings=settings),
     )
+    if metrics_enabled():
+        runtime.every(GAUGE_INTERVAL_S, "stall gauges", partial(live.measure, db=runtime.db))
     app = runtime.app(
         title="Baton ownership",
         routers=[owner_router, lifecycle_router, directory_router, insights_router],

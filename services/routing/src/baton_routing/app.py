@@ -21,8 +21,8 @@ from baton_routing.catalog.router import router as catalog_router
 from baton_routing.catalog.service import load_catalog
 from baton_routing.catalog.store import CatalogStore
 from baton_routing.classifier.handler import on_ownership_event
+from baton_routing.classifier.learned import ClassifierSlot
 from baton_routing.classifier.router import router as classifier_router
-from baton_routing.classifier.service import ClassifierSlot
 from baton_routing.decisions.handler import on_issue_reported, on_reroute_requested
 from baton_routing.decisions.router import router as decisions_router
 from baton_routing.settings import Settings
@@ -30,17 +30,20 @@ from baton_routing.settings import Settings
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    # Trained from the shipped sample history at start (about a second); see bench/routing.
-    classifier = ClassifierSlot()
+    # Trained from the shipped sample and the catalog's examples, and the embedding
+    # model loaded, in a background thread (seconds): the service answers meanwhile and
+    # decisions wait for it. See bench/routing.
+    seed = load_catalog(settings.catalog_path)
+    classifier = ClassifierSlot(seed=seed, embeddings=settings.router_embeddings)
     if settings.router_enabled:
-        classifier.retrain()
+        classifier.start()
     runtime = Runtime(
         name="routing", settings=settings, migrations_dir=Path(__file__).parent / "migrations"
     )
     # The shipped YAML seeds the catalog's first version in the database; every
     # version written is shared on the departments topic.
     catalog = CatalogStore(
-        seed=load_catalog(settings.catalog_path),
+        seed=seed,
         departments_topic=settings.topic(DEPARTMENTS),
         on_written=runtime.relay.notify,
     )
@@ -55,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             catalog=catalog,
             classifier=classifier,
             min_confidence=settings.router_min_confidence,
+            enabled=settings.router_enabled,
         ),
     )
     runtime.consume(
@@ -65,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             catalog=catalog,
             classifier=classifier,
             max_attempts=settings.max_routing_attempts,
+            enabled=settings.router_enabled,
         ),
     )
     # Resolutions label the company's own history for retraining.

@@ -72,6 +72,8 @@ class _Gauges:
 
     lag: dict[tuple[str, str, int], int] = field(default_factory=dict)
     outbox: dict[str, tuple[int, float]] = field(default_factory=dict)
+    # (group, topic) -> 1 while this process's consumer loop runs, 0 once it stopped.
+    consumers: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 gauges = _Gauges()
@@ -92,6 +94,18 @@ def _observe_outbox_age(_options: CallbackOptions) -> Iterable[Observation]:
         yield Observation(age_s, {SERVICE: service})
 
 
+def _observe_consumers(_options: CallbackOptions) -> Iterable[Observation]:
+    for (group, topic), running in list(gauges.consumers.items()):
+        yield Observation(running, {GROUP: group, TOPIC: topic})
+
+
+_meter.create_observable_gauge(
+    "baton.consumer.loops",
+    callbacks=[_observe_consumers],
+    unit="{loop}",
+    description="Consumer loops running in this process, per topic: 1, or 0 once the loop "
+    "stopped (a crash; /readyz then fails too). Refreshed every 15 s.",
+)
 _meter.create_observable_gauge(
     "baton.consumer.lag",
     callbacks=[_observe_lag],

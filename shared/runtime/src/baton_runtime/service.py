@@ -22,7 +22,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_runtime import migrations, retention
+from baton_runtime import limits, metrics, migrations, retention
 from baton_runtime.db import Database
 from baton_runtime.identity import TokenVerifier, caller
 from baton_runtime.kafka import ConsumerRunner, EventProducer, Handler, ensure_topics
@@ -131,7 +131,10 @@ class Runtime(Generic[S]):
                 pass
 
     async def _measure(self) -> None:
-        """Refresh the gauges that need a query: the outbox's backlog, consumer lag."""
+        """Refresh the gauges that need a query: the outbox's backlog, consumer
+        lag, and which consumer loops still run."""
+        group = self.settings.group_id()
+        metrics.gauges.consumers = {(group, c.topic): int(c.running) for c in self.consumers}
         await self.relay.measure_pending(self.name)
         for runner in self.consumers:
             await runner.measure_lag()
@@ -260,6 +263,7 @@ class Runtime(Generic[S]):
         app = FastAPI(title=title, version=version, lifespan=self.lifespan)
         app.state.runtime = self
         install_problem_handlers(app)
+        limits.install(app, self.settings)  # 413 for a body over BATON_MAX_BODY_BYTES
         app.include_router(health_router)
         if prometheus_enabled():
             app.include_router(metrics_router)

@@ -14,11 +14,13 @@ from pydantic_settings import SettingsConfigDict
 
 from baton_runtime.identity import AuthSettings
 from baton_runtime.kafka.connection import KafkaSettings
+from baton_runtime.limits import LimitSettings
 
 
-class ServiceSettings(KafkaSettings, AuthSettings):
+class ServiceSettings(KafkaSettings, AuthSettings, LimitSettings):
     """The Kafka cluster (``KafkaSettings``: bootstrap servers, TLS and SASL), who
-    is calling (``AuthSettings``) and what else every service reads."""
+    is calling (``AuthSettings``), the largest body (``LimitSettings``) and what
+    else every service reads."""
 
     model_config = SettingsConfigDict(env_prefix="BATON_", extra="ignore")
 

@@ -30,6 +30,7 @@ from opentelemetry import trace
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_intake import metrics
 from baton_intake.issues.models import Issue, IssueUpdate, Thread
 from baton_intake.issues.schemas import Draft, Outcome
 from baton_intake.settings import Settings
@@ -153,6 +154,9 @@ async def report(*, session: AsyncSession, settings: Settings, draft: Draft) -> 
         add_event(session, topic=topic, envelope=Envelope.wrap(source=SOURCE, data=linked))
         span.set_attribute("baton.duplicate_of", original.id)
         await session.flush()
+        metrics.count_on_commit(
+            session, channel=issue.channel, priority=issue.priority, outcome="duplicate_linked"
+        )
         return Taken(issue, "duplicate_linked", original.id)
 
     event = IssueReported(
@@ -173,6 +177,9 @@ async def report(*, session: AsyncSession, settings: Settings, draft: Draft) -> 
     )
     add_event(session, topic=topic, envelope=Envelope.wrap(source=SOURCE, data=event))
     await session.flush()  # unique keys are checked here, inside the caller's retry
+    metrics.count_on_commit(
+        session, channel=issue.channel, priority=issue.priority, outcome="created"
+    )
     return Taken(issue, "created")
 
 

@@ -9,10 +9,16 @@ delivers it (``POST /v1/channels/email``, ``message/rfc822``).
 - Auto-replies, bounces, ``Auto-Submitted`` and ``Precedence: bulk`` mail is
   recorded and ignored, so no mail loop can start.
 - The sender's address is kept as a contact; events carry the contact's id.
+- Mail from an internal domain is an employee's only when the mail gateway
+  vouches for the sender (``mail_auth``); a forged one is a customer's report.
+- Caps (header fields, MIME parts, text length) hold before any text is made
+  of the mail, and parsing runs in a worker thread: a megabyte of HTML takes
+  the event loop from nobody.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, field
 from email import policy
@@ -28,6 +34,7 @@ from baton_intake.contacts.service import reporter_id_for
 from baton_intake.issues import service
 from baton_intake.issues.schemas import Draft, IssueAccepted, ReporterIn
 from baton_intake.settings import Settings
+from baton_intake.sources import mail_auth
 from baton_intake.sources.common import NO_SUBJECT, clip, opaque_ref
 from baton_intake.sources.models import IgnoredMail
 from baton_intake.text import find_reference, one_line, safe_text, strip_reply_prefix
@@ -37,6 +44,9 @@ _MSGID = re.compile(r"<[^<>\s]+>")
 _WROTE = re.compile(r"^\s*(On|Am|Le|El)\b.{0,200}(wrote|schrieb|a écrit|escribió)\s*:\s*$")
 _BULK = {"bulk", "junk", "list", "auto_reply"}
 _DAEMONS = {"mailer-daemon", "postmaster", "mail-daemon"}
+_END_OF_HEADER = re.compile(rb"\r?\n\r?\n")
+# A header longer than this is clipped before it is made plain text.
+_HEADER_CHARS = 2_000
 
 
 @dataclass
@@ -48,12 +58,21 @@ class Mail:
     text: str
     attachments: list[Attachment] = field(default_factory=list)
     automated: str | None = None
+    # The mail gateway vouched that the sender's domain sent it (mail_auth).
+    vouched: bool = False
 
 
-def parse(raw: bytes) -> Mail:
+async def read(raw: bytes, settings: Settings) -> Mail:
+    """``parse`` in a worker thread: the event loop keeps serving meanwhile."""
+    return await asyncio.to_thread(parse, raw, settings)
+
+
+def parse(raw: bytes, settings: Settings) -> Mail:
+    _check_header_count(raw, settings)
     msg = BytesParser(policy=policy.default).parsebytes(raw)
     assert isinstance(msg, EmailMessage)
-    sender = parseaddr(str(msg.get("From", "")))[1]
+    _check_parts(msg, settings)
+    sender = parseaddr(str(msg.get("From", ""))[:_HEADER_CHARS])[1]
     if "@" not in sender:
         raise Problem(
             422, "Not an email this door can take: it needs a From address.", title="Invalid email"
@@ -62,11 +81,39 @@ def parse(raw: bytes) -> Mail:
         message_id=_first_id(msg.get("Message-ID")),
         refers_to=_ids(msg.get("In-Reply-To")) + _ids(msg.get("References")),
         sender=sender,
-        subject=str(msg.get("Subject", "") or ""),
-        text=_text(msg),
+        subject=str(msg.get("Subject", "") or "")[:_HEADER_CHARS],
+        text=_text(msg, settings.email_max_text_chars),
         attachments=_attachments(msg),
         automated=automated(msg, sender),
+        vouched=mail_auth.vouched_for(
+            msg.get_all("Authentication-Results", []),
+            domain=sender.rsplit("@", 1)[-1],
+            trusted_ids=settings.trusted_authserv_ids,
+        ),
     )
+
+
+def _too_big(what: str, cap: int) -> Problem:
+    return Problem(422, f"The mail has more {what} than the {cap} taken.", title="Mail too large")
+
+
+def _check_header_count(raw: bytes, settings: Settings) -> None:
+    """Counted in the raw bytes, before the parser builds anything of them."""
+    head = _END_OF_HEADER.split(raw, maxsplit=1)[0]
+    fields = sum(1 for line in head.splitlines() if line[:1] not in (b" ", b"\t", b""))
+    if fields > settings.email_max_headers:
+        raise _too_big("header fields", settings.email_max_headers)
+
+
+def _check_parts(msg: EmailMessage, settings: Settings) -> None:
+    parts = fields = 0
+    for part in msg.walk():
+        parts += 1
+        fields += len(part)
+        if parts > settings.email_max_parts:
+            raise _too_big("MIME parts", settings.email_max_parts)
+        if fields > settings.email_max_headers:
+            raise _too_big("header fields", settings.email_max_headers)
 
 
 def automated(msg: EmailMessage, sender: str) -> str | None:
@@ -108,11 +155,18 @@ def _decoded(part: EmailMessage) -> str:
     return content if isinstance(content, str) else ""
 
 
-def _text(msg: EmailMessage) -> str:
+def _text(msg: EmailMessage, max_chars: int) -> str:
     body = msg.get_body(preferencelist=("plain", "html"))
     if body is None:
         return ""
-    return safe_text(_decoded(body))  # HTML becomes its visible text here
+    text = _decoded(body)
+    if len(text) > max_chars:
+        # Cut before making it plain: the sanitiser's work is bounded by the cap.
+        text = text[:max_chars]
+        tag_opened = text.rfind("<")
+        if tag_opened > text.rfind(">"):
+            text = text[:tag_opened]  # no half tag left to read as text
+    return safe_text(text)  # HTML becomes its visible text here
 
 
 def _attachments(msg: EmailMessage) -> list[Attachment]:
@@ -121,7 +175,7 @@ def _attachments(msg: EmailMessage) -> list[Attachment]:
         payload = part.get_payload(decode=True)
         found.append(
             Attachment(
-                name=one_line(part.get_filename() or "")[:200] or "unnamed",
+                name=one_line((part.get_filename() or "")[:_HEADER_CHARS])[:200] or "unnamed",
                 content_type=part.get_content_type(),
                 size=len(payload) if isinstance(payload, bytes) else 0,
             )
@@ -140,15 +194,18 @@ def without_quote(text: str) -> str:
     return "\n".join(kept).strip() or text
 
 
-def is_internal(sender: str, settings: Settings) -> bool:
-    domain = sender.rsplit("@", 1)[-1].lower()
-    return domain in {d.lower() for d in settings.internal_email_domains}
+def is_internal(mail: Mail, settings: Settings) -> bool:
+    """From an internal domain, and the gateway vouched for it (or the operator
+    switched that check off)."""
+    domain = mail.sender.rsplit("@", 1)[-1].lower()
+    if domain not in {d.lower() for d in settings.internal_email_domains}:
+        return False
+    return mail.vouched or not settings.internal_email_require_authentication
 
 
 async def take_in(
-    *, session: AsyncSession, settings: Settings, raw: bytes
+    *, session: AsyncSession, settings: Settings, mail: Mail
 ) -> service.Taken | IssueAccepted:
-    mail = parse(raw)
     if mail.automated:
         session.add(IgnoredMail(message_id=mail.message_id, reason=mail.automated))
         return IssueAccepted(
@@ -179,7 +236,7 @@ async def take_in(
             thread_refs=[mail.message_id] if mail.message_id else [],
         )
 
-    internal = is_internal(mail.sender, settings)
+    internal = is_internal(mail, settings)
     reporter = await reporter_id_for(session=session, kind="email", value=mail.sender)
     draft = Draft(
         channel="email",

@@ -175,9 +175,10 @@ async def take_email(
     ignored (auto-replies, bounces, bulk mail: outcome ``ignored``)."""
     require_media_type(request, "message/rfc822")
     raw = await request.body()
+    mail = await email.read(raw, runtime.settings)  # off the event loop
     return await _take(
         runtime, caller, idempotency_key, hashlib.sha256(raw).hexdigest(),
-        lambda session: email.take_in(session=session, settings=runtime.settings, raw=raw),
+        lambda session: email.take_in(session=session, settings=runtime.settings, mail=mail),
     )  # fmt: skip
 
 

@@ -3,8 +3,9 @@
 Due rows are claimed with ``FOR UPDATE SKIP LOCKED`` and leased before sending,
 sent concurrently (a slow receiver holds up nobody), and each settled as soon as
 its send finishes: sent, retried after an exponential backoff with jitter, or
-failed for good with a ``DeliveryFailed``. Email goes through a ``Mailer`` that
-keeps its SMTP connections open.
+failed for good, with a ``DeliveryFailed`` once every channel of that notice has
+failed. Each send is bounded (``BATON_DELIVERY_SEND_TIMEOUT_S``, at most half the
+lease). Email goes through a ``Mailer`` that keeps its SMTP connections open.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import logging
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -30,7 +32,7 @@ from baton_notifications.deliveries.models import Delivery, utcnow
 from baton_notifications.deliveries.service import Clock
 from baton_notifications.recipients import service as recipients
 from baton_notifications.sealer import SealingError, sealer_for
-from baton_notifications.senders import webhooks
+from baton_notifications.senders import egress, webhooks
 from baton_notifications.senders.email import Mailer
 from baton_notifications.senders.errors import DeliveryError
 from baton_notifications.settings import Settings
@@ -48,10 +50,21 @@ def backoff_s(attempts: int, *, settings: Settings, rand: Callable[[], float]) -
     return delay / 2 + rand() * delay / 2
 
 
+@dataclass(frozen=True)
+class Senders:
+    """What sends: the ``Mailer`` (its connections kept open) and how webhooks
+    resolve names (the system's resolver; tests give a stub)."""
+
+    mailer: Mailer
+    resolve: egress.Resolver | None = None
+
+
 async def _attempt(
-    row: Delivery, *, settings: Settings, secret: str | SealingError | None, mailer: Mailer
+    row: Delivery, *, settings: Settings, secret: str | SealingError | None, senders: Senders
 ) -> None:
-    """One send, as a span in the issue's trace (ids only, never addresses)."""
+    """One send, as a span in the issue's trace (ids only, never addresses), cut
+    off after BATON_DELIVERY_SEND_TIMEOUT_S (at most half the lease), so that it
+    is settled before another replica could take it again."""
     with tracer.start_as_current_span(
         f"deliver {row.channel}",
         context=context_from_carrier(row.trace_context),
@@ -67,8 +80,13 @@ async def _attempt(
         record_exception=False,
         set_status_on_exception=False,
     ) as span:
+        limit = settings.delivery_send_timeout_s
         try:
-            await _send(row, settings=settings, secret=secret, mailer=mailer)
+            try:
+                async with asyncio.timeout(limit):
+                    await _send(row, settings=settings, secret=secret, senders=senders)
+            except TimeoutError:
+                raise DeliveryError(f"{row.channel} not sent within {limit}s") from None
         except DeliveryError as exc:
             span.set_attribute("baton.outcome", "permanent" if exc.permanent else "transient")
             span.set_status(Status(StatusCode.ERROR, "delivery failed"))
@@ -87,13 +105,19 @@ def _url(content: dict[str, Any], settings: Settings) -> str:
 
 
 async def _send(
-    row: Delivery, *, settings: Settings, secret: str | SealingError | None, mailer: Mailer
+    row: Delivery, *, settings: Settings, secret: str | SealingError | None, senders: Senders
 ) -> None:
     content = json.loads(row.content)
     if row.channel == "email":
-        await mailer.send(content)
+        await senders.mailer.send(content)
     elif row.channel == "slack":
-        await webhooks.post(_url(content, settings), content["body"], settings=settings)
+        await webhooks.post(
+            _url(content, settings),
+            content["body"],
+            settings=settings,
+            channel="slack",
+            resolve=senders.resolve,
+        )
     elif row.channel == "webhook":
         if isinstance(secret, SealingError):
             raise DeliveryError(f"the recipient's webhook secret: {secret}", permanent=True)
@@ -102,7 +126,11 @@ async def _send(
                 "no webhook secret: set the recipient's or BATON_WEBHOOK_SECRET", permanent=True
             )
         await webhooks.post(
-            _url(content, settings), content["body"], settings=settings, secret=secret
+            _url(content, settings),
+            content["body"],
+            settings=settings,
+            secret=secret,
+            resolve=senders.resolve,
         )
     else:
         raise DeliveryError(f"unknown channel {row.channel!r}", permanent=True)
@@ -116,6 +144,7 @@ async def dispatch_due(
     rand: Callable[[], float] = random.random,
     on_failed: Callable[[], None] = lambda: None,
     mailer: Mailer | None = None,
+    resolve: egress.Resolver | None = None,
 ) -> int:
     """Send every delivery that is due, once. Safe in several replicas at once:
     due rows are claimed with ``FOR UPDATE SKIP LOCKED`` and leased (pushed out by
@@ -150,11 +179,12 @@ async def dispatch_due(
                     secrets[row.id or 0] = exc  # this delivery fails, saying why
 
     own_mailer = mailer is None
-    mailer = mailer or Mailer(settings)
+    senders = Senders(mailer or Mailer(settings), resolve)
 
     async def attempt_and_settle(row: Delivery) -> str:
         try:
-            await _attempt(row, settings=settings, secret=secrets.get(row.id or 0), mailer=mailer)
+            secret = secrets.get(row.id or 0)
+            await _attempt(row, settings=settings, secret=secret, senders=senders)
             outcome: BaseException | None = None
         except Exception as exc:
             outcome = exc
@@ -173,7 +203,7 @@ async def dispatch_due(
         settled = await asyncio.gather(*(attempt_and_settle(row) for row in due))
     finally:
         if own_mailer:
-            await mailer.close()
+            await senders.mailer.close()
     if "failed" in settled:
         on_failed()
     return len(due)
@@ -193,6 +223,7 @@ async def _settle(
     superseded (another replica owns the delivery now)."""
     now = clock()
     async with db.transaction() as session:
+        await service.lock_notice(session, delivery_id)
         row = await session.get(Delivery, delivery_id)
         # Another replica took it again after our lease ran out: its outcome counts.
         if row is None or row.status != "pending" or row.attempts != attempt:
@@ -214,7 +245,9 @@ async def _settle(
         if outcome.permanent or row.attempts >= settings.delivery_max_attempts:
             service.fail(session, row, reason=outcome.reason, now=now)
             await session.flush()
-            service.publish_failed(session, row, settings=settings)
+            # Escalation is for a person nobody reached: not when another channel did.
+            if await service.unreached(session, row):
+                service.publish_failed(session, row, settings=settings)
             return "failed"
         row.last_error = outcome.reason[:1000]
         row.next_attempt_at = now + timedelta(

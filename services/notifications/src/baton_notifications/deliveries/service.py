@@ -42,8 +42,8 @@ async def record(
     settings: Settings,
     clock: Clock = utcnow,
 ) -> list[Delivery]:
-    """One pending delivery per channel the recipient chose; one failed delivery
-    (and a ``DeliveryFailed``) when they cannot be reached at all."""
+    """One pending delivery per channel the recipient chose; a failed one for a
+    channel with no address, and a ``DeliveryFailed`` when none can reach them."""
     now = clock()
     prefs = await recipients.preferences(session=session, person_id=notice.recipient_id)
     channels = recipients.channels_for(prefs, notice.kind)
@@ -82,9 +82,8 @@ async def record(
         session.add(row)
         made.append(row)
     await session.flush()
-    for row in made:
-        if row.status == "failed":
-            publish_failed(session, row, settings=settings)
+    if made and all(row.status == "failed" for row in made):
+        publish_failed(session, made[-1], settings=settings)
     return made
 
 
@@ -98,7 +97,42 @@ def fail(session: AsyncSession, row: Delivery, *, reason: str, now: datetime) ->
     session.add(row)
 
 
+async def lock_notice(session: AsyncSession, delivery_id: int) -> None:
+    """Lock every delivery of the notice ``delivery_id`` belongs to (the same event
+    and recipient, one per channel), in id order: two of its channels failing at
+    once must not each see the other as still pending. (SQLite has no row locks:
+    there the first write of a transaction waits for any other writer instead.)"""
+    key = (
+        await session.exec(
+            select(Delivery.event_id, Delivery.recipient_id).where(Delivery.id == delivery_id)
+        )
+    ).first()
+    if key is not None:
+        await session.exec(
+            select(Delivery.id)
+            .where(Delivery.event_id == key[0], Delivery.recipient_id == key[1])
+            .order_by(col(Delivery.id))
+            .with_for_update()
+        )
+
+
+async def unreached(session: AsyncSession, row: Delivery) -> bool:
+    """Did every channel of ``row``'s notice fail? Asked after ``row``'s own failure
+    is flushed, with the notice locked (``lock_notice``): a person whom one channel
+    reached was told, and nobody need act on the others' failures."""
+    statuses = (
+        await session.exec(
+            select(Delivery.status).where(
+                Delivery.event_id == row.event_id, Delivery.recipient_id == row.recipient_id
+            )
+        )
+    ).all()
+    return all(status == "failed" for status in statuses)
+
+
 def publish_failed(session: AsyncSession, row: Delivery, *, settings: Settings) -> None:
+    """``DeliveryFailed`` for a notice none of whose channels reached the person;
+    ``row`` is the last of them to fail."""
     assert row.id is not None and row.failed_at is not None
     add_event(
         session,

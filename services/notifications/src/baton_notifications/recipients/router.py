@@ -6,10 +6,12 @@ from baton_runtime.identity import ANYONE, Caller, CallerDep, allow
 from baton_runtime.problems import Problem
 from baton_runtime.service import SessionDep
 from fastapi import APIRouter, Path
+from fastapi.exceptions import RequestValidationError
 
-from baton_notifications.deps import SealerDep
+from baton_notifications.deps import EgressDep, SealerDep
 from baton_notifications.recipients import service as recipients
 from baton_notifications.recipients.schemas import PreferencesPublic, PreferencesUpdate
+from baton_notifications.senders import egress
 
 router = APIRouter(prefix="/v1/recipients", tags=["recipients"])
 PersonId = Annotated[str, Path(max_length=128)]
@@ -39,13 +41,33 @@ async def put_preferences(
     session: SessionDep,
     sealer: SealerDep,
     caller: CallerDep,
+    policy: EgressDep,
 ) -> PreferencesPublic:
     """Replace your channels per kind; escalations always go out by email too.
-    Only the person themselves may: where their notices go is theirs to say."""
+    Only the person themselves may: where their notices go is theirs to say.
+    Webhook URLs must use https and reach only public addresses; Slack ones only
+    its hosts (a 422 names the rule broken)."""
     if caller.person_id != person_id:
         raise Problem(403, "You may change only your own preferences.", title="Forbidden")
+    await _check_destinations(body, policy)
     async with session.begin():
         row = await recipients.set_preferences(
             session=session, person_id=person_id, update=body, sealer=sealer
         )
     return PreferencesPublic.of(person_id, row, sealer)
+
+
+async def _check_destinations(body: PreferencesUpdate, policy: egress.Policy) -> None:
+    """Refuse a URL a webhook could not be sent to now, saying which rule; the
+    check that counts is made again whenever one is sent."""
+    errors = []
+    for name, channel in (("webhook_url", "webhook"), ("slack_webhook_url", "slack")):
+        url = getattr(body, name)
+        if url is None:
+            continue
+        try:
+            await egress.check_destination(str(url), channel=channel, policy=policy)
+        except egress.Refused as exc:
+            errors.append({"loc": ("body", name), "msg": exc.rule, "type": "value_error"})
+    if errors:
+        raise RequestValidationError(errors)

@@ -78,6 +78,11 @@ class Mailer:
             if smtp is not None:
                 smtp.close()
             raise _error(exc, self._settings) from exc
+        except asyncio.CancelledError:
+            # The dispatcher's per-send timeout: the conversation is cut mid-way.
+            if smtp is not None:
+                smtp.close()
+            raise
         self._idle.append(smtp)
 
     async def close(self) -> None:
@@ -89,13 +94,31 @@ class Mailer:
                 smtp.close()
 
 
+# What the common replies mean (RFC 5321, 3207, 4954), said in Baton's words.
+_MEANING = {
+    421: "server not available",
+    450: "mailbox busy",
+    451: "server error, try again later",
+    452: "server out of storage",
+    530: "STARTTLS or login required",
+    535: "login refused",
+    550: "mailbox unavailable",
+    552: "message too large",
+    553: "address not accepted",
+    554: "transaction refused",
+}
+
+
 def _error(exc: BaseException, settings: Settings) -> DeliveryError:
+    """In Baton's words: the server's own text may quote the message or the address."""
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         # 5xx: the server will refuse the same message again; 4xx: try later.
-        return DeliveryError(f"SMTP {exc.code} {exc.message}", permanent=exc.code >= 500)
+        permanent = exc.code >= 500
+        meaning = _MEANING.get(exc.code, "refused" if permanent else "try again later")
+        return DeliveryError(f"SMTP answered {exc.code} ({meaning})", permanent=permanent)
     if isinstance(exc, aiosmtplib.SMTPTimeoutError | TimeoutError):
         return DeliveryError(f"SMTP timeout after {settings.smtp_timeout_s}s")
-    return DeliveryError(f"SMTP {type(exc).__name__}: {exc}")
+    return DeliveryError(f"SMTP {type(exc).__name__}")
 
 
 async def send(content: dict[str, Any], *, settings: Settings) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from baton_contracts import Envelope, IssueRouted
 from baton_runtime.idempotency import handle_once
 from baton_runtime.kafka.tracing import carrier_from_current
@@ -10,7 +12,7 @@ from opentelemetry import trace
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_ownership.assignment import service
-from baton_ownership.core import store, transitions
+from baton_ownership.core import metrics, store, transitions
 from baton_ownership.core.store import Ctx
 from baton_ownership.deadlines import clocks
 from baton_ownership.deadlines import service as deadlines
@@ -36,23 +38,26 @@ async def on_issue_routed(envelope: Envelope, *, runtime: Runtime[Settings]) -> 
             liaisons=routed.liaisons,
             head=routed.head,
         )
+        # This handler's span is in the issue's trace: every later change joins it.
+        carrier = carrier_from_current()
         issue = await service.assign(
             session=session,
             issue_id=routed.issue_id,
             department=routed.department,
             priority=routed.priority,
-            # This handler's span is in the issue's trace: every later change joins it.
-            trace_context=carrier_from_current(),
+            trace_context=carrier,
         )
         if issue is None:
             await rerouted(session, routed, runtime=runtime)
             return
         span.set_attribute("baton.owner_id", issue.owner_id)
         ctx = Ctx(session=session, settings=runtime.settings, actor_id=ROUTING)
+        ctx.traces[issue.issue_id] = carrier
         for kind in ("acknowledge", "resolve"):
             await clocks.start(session, issue, kind, settings=ctx.settings, now=ctx.clock())
-        stays.begin(session, issue, via="routing", at=issue.assigned_at)
+        stays.begin(ctx, issue, via="routing", at=issue.assigned_at)
         ctx.emit(transitions.owner_assigned(issue, via="routing", previous_owner_id=None))
+        ctx.on_commit(partial(metrics.assigned, issue, "routing"))
 
     if await handle_once(runtime.db, envelope.id, effect):
         runtime.relay.notify()

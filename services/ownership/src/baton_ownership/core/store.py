@@ -7,16 +7,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import fields
 from datetime import datetime
+from typing import Any
 
 from baton_contracts import Envelope, RerouteRequested
 from baton_contracts.topics import ISSUES_OWNERSHIP, ISSUES_REROUTE
 from baton_runtime import idempotency
+from baton_runtime.kafka.tracing import context_from_carrier
 from baton_runtime.outbox import add_event
+from baton_runtime.telemetry import tracer
 from pydantic import BaseModel
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_ownership.core import transitions
+from baton_ownership.core import metrics, transitions
 from baton_ownership.core.errors import NotFound, Stale
 from baton_ownership.core.models import Handoff, HelpRequest, HistoryEntry, IssueOwner
 from baton_ownership.core.state import Change, HandoffView, HelpView, Issue, aware, utcnow
@@ -64,6 +67,20 @@ class Ctx:
     def committed(self) -> None:
         for action in self.after_commit:
             action()
+
+    def mark(self, issue_id: str, name: str, at: datetime, attributes: dict[str, Any]) -> None:
+        """After commit, a short span ``name`` at ``at`` in the issue's own trace."""
+        carrier = dict(self.traces.get(issue_id, {}))
+        attributes = {"baton.issue_id": issue_id, **attributes}
+
+        def record() -> None:
+            start = int(aware(at).timestamp() * 1e9)
+            span = tracer().start_span(
+                name, context=context_from_carrier(carrier), start_time=start, attributes=attributes
+            )
+            span.end(end_time=start)
+
+        self.on_commit(record)
 
 
 def handoff_view(row: Handoff) -> HandoffView:
@@ -148,6 +165,7 @@ async def apply(ctx: Ctx, change: Change) -> Issue:
     )
     for event in change.events:
         ctx.emit(event)
+    ctx.on_commit(lambda: metrics.count(change))
     return after
 
 

@@ -68,6 +68,13 @@ async def escalate(ctx: Ctx, deadline: Deadline, *, reason: str | None = None) -
             now=ctx.clock(),
         )  # fmt: skip
         await store.apply(ctx, change)
+        if reason is None:  # the clock ran out: say so in the issue's trace
+            ctx.mark(
+                issue.issue_id, "deadline passed", ctx.clock(),
+                {"baton.deadline": deadline.kind, "baton.department": deadline.department,
+                 "baton.priority": issue.priority, "baton.escalation.level": deadline.level,
+                 "baton.due_at": deadline.due_at.isoformat()},
+            )  # fmt: skip
         deadline.due_at = ctx.clock() + timedelta(minutes=ctx.settings.escalation_step_minutes)
         ctx.session.add(deadline)
         return True

@@ -1,5 +1,9 @@
-"""Opening and closing an issue's stay in a department; a closed stay is also a
-span of the issue's trace (``department <name>``)."""
+"""Opening and closing an issue's stay in a department. In the issue's trace, a
+stay that begins is a short span ``department <name> entered`` at once, and a
+closed stay is a span ``department <name>`` from when the department took the
+issue until it handed it on or resolved it. Both hang under the same parent (the
+issue's stored trace context), so an ``entered`` span without a sibling
+``department <name>`` is an issue in that department now (docs/runbook.md)."""
 
 from __future__ import annotations
 
@@ -15,10 +19,18 @@ from baton_ownership.core.store import Ctx
 from baton_ownership.insights.models import Stay
 
 
-def begin(
-    session: AsyncSession, issue: Issue, *, via: str, at: datetime, acknowledged: bool = False
-) -> None:
-    session.add(
+def _ns(at: datetime) -> int:
+    return int(aware(at).timestamp() * 1e9)
+
+
+def begin(ctx: Ctx, issue: Issue, *, via: str, at: datetime, acknowledged: bool = False) -> None:
+    """Open the issue's stay in its (new) department; after commit, say so in its trace."""
+    ctx.mark(
+        issue.issue_id, f"department {issue.department} entered", at,
+        {"baton.department": issue.department, "baton.priority": issue.priority,
+         "baton.hop": issue.hop, "baton.via": via},
+    )  # fmt: skip
+    ctx.session.add(
         Stay(
             issue_id=issue.issue_id,
             department=issue.department,
@@ -55,6 +67,7 @@ async def end(ctx: Ctx, issue: Issue, outcome: str) -> None:
         stay.ended_at, stay.outcome = ctx.clock(), outcome
         ctx.session.add(stay)
     department, hop, issue_id = issue.department, issue.hop, issue.issue_id
+    priority = issue.priority
     began, ended = aware(issue.department_since), ctx.clock()
     carrier = dict(ctx.traces.get(issue_id, {}))
 
@@ -62,14 +75,15 @@ async def end(ctx: Ctx, issue: Issue, outcome: str) -> None:
         span = tracer().start_span(
             f"department {department}",
             context=context_from_carrier(carrier),
-            start_time=int(began.timestamp() * 1e9),
+            start_time=_ns(began),
             attributes={
                 "baton.issue_id": issue_id,
                 "baton.department": department,
+                "baton.priority": priority,
                 "baton.outcome": outcome,
                 "baton.hop": hop,
             },
         )
-        span.end(end_time=int(ended.timestamp() * 1e9))
+        span.end(end_time=_ns(ended))
 
     ctx.on_commit(record)

@@ -74,7 +74,7 @@ async def accept_handoff(ctx: Ctx, *, issue_id: str, handoff_id: int, version: i
     await clocks.meet(ctx.session, issue_id, "acknowledge", "resolve")
     await clocks.start(ctx.session, accepted, "resolve", settings=ctx.settings, now=ctx.clock())
     if moved:
-        stays.begin(ctx.session, accepted, via="handoff", at=ctx.clock(), acknowledged=True)
+        stays.begin(ctx, accepted, via="handoff", at=ctx.clock(), acknowledged=True)
         if accepted.hop > ctx.settings.silo_alarm_hops:
             accepted = await silo_alarm(ctx, accepted)
     await drain(ctx, department=issue.department)
@@ -162,7 +162,7 @@ async def reopen(ctx: Ctx, *, issue_id: str, version: int, reason: str) -> Issue
     change = transitions.reopen(issue, by=by, version=version, reason=reason, now=ctx.clock())
     issue = await store.apply(ctx, change)
     await clocks.start(ctx.session, issue, "resolve", settings=ctx.settings, now=ctx.clock())
-    stays.begin(ctx.session, issue, via="reopen", at=ctx.clock(), acknowledged=True)
+    stays.begin(ctx, issue, via="reopen", at=ctx.clock(), acknowledged=True)
     return issue
 
 

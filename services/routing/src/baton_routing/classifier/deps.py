@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from baton_routing.classifier.service import ClassifierSlot
+from baton_routing.classifier.learned import ClassifierSlot
 
 
 def get_classifier(request: Request) -> ClassifierSlot:

@@ -6,10 +6,11 @@ from baton_runtime.identity import allow
 from baton_runtime.service import SessionDep
 from fastapi import APIRouter
 
-from baton_routing.classifier import service
+from baton_routing.catalog.deps import CatalogDep
+from baton_routing.classifier import learned
 from baton_routing.classifier.deps import ClassifierDep
+from baton_routing.classifier.learned import ClassifierSlot
 from baton_routing.classifier.schemas import ClassifierPublic
-from baton_routing.classifier.service import ClassifierSlot
 
 router = APIRouter(tags=["classifier"])
 
@@ -29,8 +30,12 @@ async def model(slot: ClassifierDep) -> ClassifierPublic:
 
 
 @router.post("/v1/router/model/retrain", **allow("administrator"), response_model=ClassifierPublic)
-async def retrain(slot: ClassifierDep, session: SessionDep) -> ClassifierPublic:
-    """Retrain from the shipped sample and every issue resolved so far (its final
-    department is the label), and swap the classifier in; the version goes up by one."""
-    await service.retrain(session=session, slot=slot)
+async def retrain(
+    slot: ClassifierDep, catalog: CatalogDep, session: SessionDep
+) -> ClassifierPublic:
+    """Retrain the text model from the shipped sample, the catalog's current examples and
+    every issue resolved so far (its final department is the label), and swap it in; the
+    version goes up by one. (The examples' embeddings follow catalog changes at once.)"""
+    _, current = await catalog.current(session)
+    await learned.retrain(session=session, slot=slot, catalog=current)
     return _public(slot)

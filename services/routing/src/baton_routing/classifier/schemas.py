@@ -18,6 +18,9 @@ class Proposal:
     department: str
     confidence: float
     scores: dict[str, float]  # every department the classifier knows, by probability
+    # What drove it, for the decision's reason: the nearest catalog examples and the
+    # words that weighed most (empty for the text model alone).
+    drivers: tuple[str, ...] = ()
 
 
 class ClassifierPublic(BaseModel):

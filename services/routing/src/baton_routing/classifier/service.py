@@ -1,13 +1,14 @@
-"""The classifier: proposes a department for a message, with a confidence.
+"""The supervised text model: proposes a department for a message, with a probability.
 
-TF-IDF over word and character n-grams with a linear classifier (see bench/routing for
-why this beat the alternatives). Numbers (order ids, amounts) are folded into one token
-so the model learns the wording, not the ids of the sample it was trained on.
+TF-IDF over word and character n-grams with a linear classifier, trained on the shipped
+sample, the catalog's example requests and the company's own resolved issues (see
+bench/routing). Numbers (order ids, amounts) are folded into one token so the model
+learns the wording, not the ids of the sample it was trained on. ``learned.py``
+combines it with the department examples.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import re
@@ -24,10 +25,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_routing.classifier.models import ResolvedLabel
 from baton_routing.classifier.schemas import Example, Proposal
+from baton_routing.classifier.text import FUNCTION_WORDS
 from baton_routing.issues import service as issues
 
 SAMPLE_HISTORY = Path(__file__).parent / "data" / "bitext-dev.jsonl"
+# How many sample messages one catalog example weighs (tuned on the dev tickets).
+CATALOG_WEIGHT = 60.0
 _NUMBER = re.compile(r"\d+")
+# Not worth naming as a reason: function words, folded numbers and slots.
+_UNNAMED = FUNCTION_WORDS | {"0", "slot"}
 # Bitext's placeholders such as {{Order Number}} are template slots, not wording.
 _PLACEHOLDER = re.compile(r"\{\{[^}]*\}\}")
 
@@ -80,12 +86,44 @@ class Classifier:
             width = len(vectorizer.vocabulary_)
             self._parts.append((vectorizer, clf.coef_[:, start : start + width].T.copy()))
             start += width
+        self._word_names = self._parts[0][0].get_feature_names_out()
 
     @classmethod
-    def train(cls, examples: Sequence[Example], *, version: str, chars: bool = True) -> Classifier:
+    def train(
+        cls,
+        examples: Sequence[Example],
+        *,
+        version: str,
+        chars: bool = True,
+        catalog_examples: Sequence[Example] = (),
+    ) -> Classifier:
+        """``catalog_examples`` (a dozen per department) each weigh as much as
+        ``CATALOG_WEIGHT`` sample messages, so that they are not drowned by the sample's
+        hundreds per department; they alone teach it German and hr."""
+        rows = [*examples, *catalog_examples]
+        weights = [1.0] * len(examples) + [CATALOG_WEIGHT] * len(catalog_examples)
         pipeline = build_pipeline(chars=chars)
-        pipeline.fit([normalize(e.text) for e in examples], [e.department for e in examples])
+        pipeline.fit(
+            [normalize(e.text) for e in rows],
+            [e.department for e in rows],
+            clf__sample_weight=np.array(weights),
+        )
         return cls(pipeline, version=version)
+
+    def top_terms(self, text: str, department: str, limit: int = 3) -> list[str]:
+        """The words of ``text`` that pushed most towards ``department``."""
+        if department not in self.departments:
+            return []
+        vectorizer, weights = self._parts[0]  # the word n-grams
+        row = vectorizer.transform([normalize(text)])
+        column = weights[:, self.departments.index(department)]
+        names = self._word_names
+        pushes = sorted(
+            ((float(v * column[i]), names[i]) for i, v in zip(row.indices, row.data, strict=True)),
+            reverse=True,
+        )
+        named = [t for push, t in pushes if push > 0 and not set(t.split()) & _UNNAMED]
+        return named[:limit]
 
     def propose(self, text: str) -> Proposal:
         doc = [normalize(text)]
@@ -113,37 +151,10 @@ def sample_version(path: Path = SAMPLE_HISTORY, *, generation: int = 1, history:
     return f"tfidf-lr-{digest}{own}-g{generation}"
 
 
-class ClassifierSlot:
-    """The classifier decisions use now (None: turned off); ``swap`` replaces it
-    atomically (one reference)."""
-
-    def __init__(self, classifier: Classifier | None = None) -> None:
-        self.current = classifier
-        self.generation = 1 if classifier else 0
-
-    def swap(self, classifier: Classifier) -> None:
-        self.current = classifier
-        self.generation += 1
-
-    def retrain(self, path: Path = SAMPLE_HISTORY, history: Sequence[Example] = ()) -> Classifier:
-        """Train on the shipped sample plus the company's own labeled history."""
-        version = sample_version(path, generation=self.generation + 1, history=len(history))
-        classifier = Classifier.train([*load_examples(path), *history], version=version)
-        self.swap(classifier)
-        return classifier
-
-
 async def examples(*, session: AsyncSession) -> list[Example]:
     """The company's own history: every resolved issue, labeled."""
     rows = (await session.exec(select(ResolvedLabel))).all()
     return [Example(text=r.text, department=r.department) for r in rows]
-
-
-async def retrain(*, session: AsyncSession, slot: ClassifierSlot) -> Classifier:
-    """Retrain on the sample and the company's history, and swap the result in."""
-    own = await examples(session=session)
-    # About a second of CPU: off the event loop.
-    return await asyncio.to_thread(slot.retrain, history=own)
 
 
 async def label(*, session: AsyncSession, resolved: IssueResolved) -> None:

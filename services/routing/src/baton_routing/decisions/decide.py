@@ -8,7 +8,9 @@ from baton_contracts import IssueReported
 from baton_contracts.common import Priority
 
 from baton_routing.catalog.schemas import FALLBACK_DEPARTMENT, Catalog
-from baton_routing.classifier.service import Classifier
+from baton_routing.classifier.learned import LearnedRouter
+from baton_routing.classifier.schemas import Proposal
+from baton_routing.classifier.text import clean
 
 
 @dataclass(frozen=True)
@@ -28,10 +30,13 @@ def decide(
     catalog: Catalog,
     issue: IssueReported,
     *,
-    classifier: Classifier | None = None,
-    min_confidence: float = 0.7,
+    classifier: LearnedRouter | None = None,
+    min_confidence: float = 0.35,
 ) -> Decision:
-    text = f"{issue.subject}\n{issue.description}"
+    """Rules first; then the learned router, whose calibrated confidence must reach the
+    department's own threshold (the catalog's ``min_confidence``) or ``min_confidence``;
+    below it, no department is plausible enough and customer_service triages."""
+    issue = with_language(issue)
     matched = [(rule, why) for rule in catalog.rules if (why := rule.matches(issue))]
     if matched:
         # Emphasis breaks ties between departments; within one rank, rule order does.
@@ -59,39 +64,54 @@ def decide(
             rule_id=None,
             reason=f"No rule matched, so {FALLBACK_DEPARTMENT} triages it.",
         )
-    proposal = classifier.propose(text)
+    proposal = classifier.propose(catalog, issue.subject, issue.description)
     known = any(d.name == proposal.department for d in catalog.departments)
     model = {
         "model_version": classifier.version,
         "model_score": proposal.confidence,
         "model_scores": proposal.scores,
     }
-    if proposal.confidence < min_confidence or not known:
+    threshold = min_confidence
+    if known and catalog.department(proposal.department).min_confidence is not None:
+        threshold = catalog.department(proposal.department).min_confidence
+    proposed = (
+        f"No rule matched; the learned router ({classifier.version}) proposed "
+        f"{proposal.department} with calibrated confidence {proposal.confidence:.2f}"
+    )
+    if proposal.confidence < threshold or not known:
         why = (
-            f"below the threshold {min_confidence:.2f}"
+            f"below the threshold {threshold:.2f}"
             if known
             else "but that department is not in the catalog"
         )
         return Decision(
             department=FALLBACK_DEPARTMENT,
             rule_id=None,
-            reason=(
-                f"No rule matched; the learned router ({classifier.version}) proposed "
-                f"{proposal.department} with confidence {proposal.confidence:.2f}, {why}, "
-                f"so {FALLBACK_DEPARTMENT} triages it."
-            ),
+            reason=f"{proposed}{_drivers(proposal)}, {why}, so {FALLBACK_DEPARTMENT} triages it.",
             **model,
         )
     return Decision(
         department=proposal.department,
         rule_id=None,
         reason=(
-            f"No rule matched; the learned router ({classifier.version}) proposed "
-            f"{proposal.department} with confidence {proposal.confidence:.2f} "
-            f"(threshold {min_confidence:.2f}), so {proposal.department} owns it."
+            f"{proposed} (threshold {threshold:.2f}){_drivers(proposal)}, "
+            f"so {proposal.department} owns it."
         ),
         **model,
     )
+
+
+def with_language(issue: IssueReported) -> IssueReported:
+    """The issue with the language its text is written in, when intake gave none, so
+    that rules for a language (``languages: [de]``) see it."""
+    if issue.language is not None:
+        return issue
+    detected = clean(issue.subject, issue.description).language
+    return issue if detected == "und" else issue.model_copy(update={"language": detected})
+
+
+def _drivers(proposal: Proposal) -> str:
+    return f", driven by {' and '.join(proposal.drivers)}" if proposal.drivers else ""
 
 
 def reroute(
@@ -101,7 +121,7 @@ def reroute(
     tried: list[str],
     attempt: int,
     max_attempts: int,
-    classifier: Classifier | None = None,
+    classifier: LearnedRouter | None = None,
 ) -> Decision:
     """The best department not yet tried, or customer_service with a silo alarm.
 
@@ -118,11 +138,12 @@ def reroute(
             ),
             silo_alarm=True,
         )
+    issue = with_language(issue)
     matched = [rule for rule in catalog.rules if rule.matches(issue)]
     candidates = [r.department for r in sorted(matched, key=lambda r: catalog.rank(r.department))]
     scores: dict[str, float] = {}
     if classifier is not None:
-        scores = classifier.propose(f"{issue.subject}\n{issue.description}").scores
+        scores = classifier.propose(catalog, issue.subject, issue.description).scores
         candidates += sorted(scores, key=scores.__getitem__, reverse=True)
     known = {d.name for d in catalog.departments}
     for department in candidates:

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_routing.catalog.schemas import Catalog
 from baton_routing.catalog.store import CatalogStore
-from baton_routing.classifier.service import ClassifierSlot
+from baton_routing.classifier.learned import ClassifierSlot
 from baton_routing.decisions import service
 from baton_routing.decisions.decide import Decision, decide, reroute
 from baton_routing.issues import service as issues
@@ -35,6 +35,7 @@ async def on_issue_reported(
     catalog: CatalogStore,
     classifier: ClassifierSlot,
     min_confidence: float,
+    enabled: bool = True,
 ) -> None:
     reported = envelope.payload()
     if not isinstance(reported, IssueReported):
@@ -43,9 +44,8 @@ async def on_issue_reported(
         return
     async with runtime.db.session() as session:
         _, current = await catalog.current(session)
-    decision = decide(
-        current, reported, classifier=classifier.current, min_confidence=min_confidence
-    )
+    router = await classifier.ready() if enabled else None
+    decision = decide(current, reported, classifier=router, min_confidence=min_confidence)
     await _publish(
         envelope, runtime=runtime, catalog=current, issue=reported, decision=decision, attempt=1
     )
@@ -58,6 +58,7 @@ async def on_reroute_requested(
     catalog: CatalogStore,
     classifier: ClassifierSlot,
     max_attempts: int,
+    enabled: bool = True,
 ) -> None:
     request = envelope.payload()
     assert isinstance(request, RerouteRequested)
@@ -68,13 +69,14 @@ async def on_reroute_requested(
     if issue is None:
         raise UnknownIssue(f"issue {request.issue_id} was never routed")
     tried = list(dict.fromkeys([*previous, request.declined_by]))
+    router = await classifier.ready() if enabled else None
     decision = reroute(
         current,
         issue,
         tried=tried,
         attempt=len(previous) + 1,
         max_attempts=max_attempts,
-        classifier=classifier.current,
+        classifier=router,
     )
     await _publish(
         envelope,

@@ -43,7 +43,7 @@ async def preview(
     version, decision = await service.preview(
         session=session,
         catalog=catalog,
-        classifier=classifier.current,
+        classifier=await classifier.ready() if runtime.settings.router_enabled else None,
         min_confidence=runtime.settings.router_min_confidence,
         issue=issue,
     )

@@ -7,7 +7,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_routing.catalog.store import CatalogStore
-from baton_routing.classifier.service import Classifier
+from baton_routing.classifier.learned import LearnedRouter
 from baton_routing.decisions.decide import Decision, decide
 from baton_routing.decisions.models import RoutingDecision
 from baton_routing.issues import service as issues
@@ -63,7 +63,7 @@ async def preview(
     *,
     session: AsyncSession,
     catalog: CatalogStore,
-    classifier: Classifier | None,
+    classifier: LearnedRouter | None,
     min_confidence: float,
     issue: IssueReported,
 ) -> tuple[int, Decision]:

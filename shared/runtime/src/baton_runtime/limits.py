@@ -1,0 +1,95 @@
+"""The largest request body a service reads (``BATON_MAX_BODY_BYTES``): a bigger
+one is answered 413 with problem details before any route, parser or
+authentication sees it, whether its size was declared or it streams in chunks."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import FastAPI
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from baton_runtime.problems import PROBLEM_JSON
+
+MIB = 1024 * 1024
+
+
+class LimitSettings(BaseSettings):
+    """Part of every service's settings."""
+
+    model_config = SettingsConfigDict(env_prefix="BATON_", extra="ignore")
+
+    # Every service's JSON bodies are small; intake raises it for mail with attachments.
+    max_body_bytes: int = Field(default=MIB, ge=1)
+
+
+class BodyLimit:
+    """Answer 413 for a body over ``max_bytes``, declared or streamed, before any
+    route reads it (a chunked upload is counted as it arrives)."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self._too_large(scope, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._too_large(scope, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope: Scope, send: Send) -> None:
+        body = json.dumps(
+            {
+                "type": "about:blank",
+                "title": "Content Too Large",
+                "status": 413,
+                "detail": f"The request body may be at most {self.max_bytes} bytes.",
+                "instance": scope["path"],
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", PROBLEM_JSON.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def install(app: FastAPI, settings: LimitSettings) -> None:
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
