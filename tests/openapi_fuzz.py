@@ -12,7 +12,9 @@ fresh schema per run) instead of SQLite: what production runs on refuses more
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -32,6 +34,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+_SURROGATE = re.compile(r"\\ud[89a-f]", re.IGNORECASE)
 CONFORMANCE = [
     status_code_conformance,
     content_type_conformance,
@@ -96,8 +99,11 @@ def problem_details(ctx, response, case) -> None:
 
 def refuses_invalid_data(ctx, response, case) -> None:
     """Schemathesis' check that invalid requests are refused, knowing that a body
-    too large (413) or of another type (415) is refused before it is validated."""
-    if response.status_code not in (413, 415):
+    too large (413) or of another type (415) is refused before it is validated,
+    and that two lone surrogates the fuzzer counts as two characters arrive as one
+    (JSON pairs them up), so a string it made one too long may arrive long enough."""
+    surrogates = _SURROGATE.search(json.dumps(case.body, default=str))
+    if response.status_code not in (413, 415) and not surrogates:
         negative_data_rejection(ctx, response, case)
 
 

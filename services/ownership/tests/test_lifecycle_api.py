@@ -266,3 +266,11 @@ async def test_a_scorecard_period_is_answered_in_utc(client):
         "2026-10-31T22:00:00Z",
         "2026-11-01T22:00:00Z",
     )
+
+
+@pytest.mark.parametrize("value", ["-4389877", "1700000000", "1.7e9"])
+async def test_a_scorecard_period_given_as_a_number_is_a_422(client, value):
+    # Found by fuzzing: a number was read as seconds since 1970, not refused as documented.
+    r = await client.get("/v1/departments/operations/scorecard", params={"until": value})
+    assert r.status_code == 422
+    assert "not a number" in r.json()["detail"]
