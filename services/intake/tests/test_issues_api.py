@@ -91,3 +91,12 @@ async def test_unknown_issue_is_a_404_problem(client):
     r = await client.get("/v1/issues/does-not-exist")
     assert r.status_code == 404
     assert r.json()["title"] == "Issue not found"
+
+
+async def test_reading_an_issue_with_an_invalid_header_is_the_documented_422_problem(client):
+    # Found by fuzzing: the answer was problem details, the document said FastAPI's JSON.
+    r = await client.get("/v1/issues/any", headers={"X-Baton-Departments": "d," * 600})
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"
+    documented = (await client.get("/openapi.json")).json()["paths"]["/v1/issues/{issue_id}"]
+    assert "application/problem+json" in documented["get"]["responses"]["422"]["content"]

@@ -60,3 +60,14 @@ async def test_text_that_is_only_markup_is_a_422_problem(issue, client):
     r = await client.post("/v1/issues", json=issue | {"subject": "<b></b><script>x</script>"})
     assert r.status_code == 422
     assert "subject" in [e["field"] for e in r.json()["errors"]]
+
+
+async def test_a_json_door_given_bytes_that_are_not_json_text_answers_its_documented_400(client):
+    # Found by fuzzing: FastAPI answers such a body 400, which the document did not say.
+    r = await client.post(
+        "/v1/channels/chat", content=b"\xff\x0f", headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 400
+    assert r.headers["content-type"] == "application/problem+json"
+    documented = (await client.get("/openapi.json")).json()["paths"]["/v1/channels/chat"]["post"]
+    assert "400" in documented["responses"]

@@ -189,3 +189,10 @@ async def test_a_person_sets_their_time_zone_and_language_and_a_bad_zone_is_a_42
     assert (put.json()["time_zone"], put.json()["language"]) == ("Europe/Berlin", "de")
     bad = await client.put(url, json={"time_zone": "Europe/Atlantis"}, headers=me)
     assert bad.status_code == 422 and "time zone" in bad.text
+
+
+async def test_a_delivery_number_past_any_id_is_a_422_not_a_500(client):
+    # Found by fuzzing: the database refused the number and the answer was a 500.
+    answer = await client.post(f"/v1/deliveries/{2**63}/retry")
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["field"] == "path.delivery_id"

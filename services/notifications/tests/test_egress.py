@@ -49,7 +49,7 @@ def stub(answers: dict[str, list[list[str]]]) -> egress.Resolver:
         ("169.254.169.254", "the cloud metadata address"),
         ("fd00:ec2::254", "the cloud metadata address"),
         ("224.0.0.251", "a multicast address"),
-        ("0.0.0.0", "an unspecified address"),
+        ("0.0.0.0", "an unspecified address"),  # nosec B104 - a refused destination, no bind
         ("::", "an unspecified address"),
         ("100.64.0.1", "a non-public address"),
         ("::ffff:127.0.0.1", "a loopback address"),

@@ -222,3 +222,56 @@ async def test_with_tokens_the_person_acting_is_whom_the_token_names(tmp_path, c
 
 def bearer(t: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {t}"}
+
+
+async def test_numbers_past_any_id_or_version_are_a_422_not_a_500(client):
+    # Found by fuzzing: the database refused each number, and the answer was a 500.
+    big = 2**63
+    for path, body, field in [
+        (f"/v1/issues/i-1/handoffs/{big}/accept", {"version": 1}, "path.handoff_id"),
+        (
+            f"/v1/issues/i-1/handoffs/{big}/decline",
+            {"version": 1, "reason": "no"},
+            "path.handoff_id",
+        ),
+        (f"/v1/issues/i-1/help/{big}/answer", {"version": 1, "answer": "yes"}, "path.help_id"),
+        ("/v1/issues/i-1/acknowledge", {"version": big}, "version"),
+    ]:
+        r = await client.post(path, json=body, headers=as_("ops-ana"))
+        assert r.status_code == 422, (path, r.text)
+        assert r.json()["errors"][0]["field"] == field
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        {"until": "0001-01-02T00:00:00Z"},  # the default 30 days before: before year 1
+        {"since": "0001-01-01T00:00:00+14:00", "until": "0001-02-01T00:00:00Z"},
+        {"until": "9999-12-31T23:59:59-10:00"},  # in UTC: year 10000
+    ],
+)
+async def test_a_scorecard_period_outside_the_calendar_is_a_422_not_a_500(client, period):
+    # Found by fuzzing: date arithmetic overflowed, and the answer was a 500.
+    r = await client.get("/v1/departments/operations/scorecard", params=period)
+    assert r.status_code == 422, r.text
+    assert r.json()["title"] == "Period out of range"
+
+
+async def test_a_scorecard_period_is_answered_in_utc(client):
+    r = await client.get(
+        "/v1/departments/operations/scorecard",
+        params={"since": "2026-11-01T00:00:00+02:00", "until": "2026-11-02T00:00:00+02:00"},
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["since"], r.json()["until"]) == (
+        "2026-10-31T22:00:00Z",
+        "2026-11-01T22:00:00Z",
+    )
+
+
+@pytest.mark.parametrize("value", ["-4389877", "1700000000", "1.7e9"])
+async def test_a_scorecard_period_given_as_a_number_is_a_422(client, value):
+    # Found by fuzzing: a number was read as seconds since 1970, not refused as documented.
+    r = await client.get("/v1/departments/operations/scorecard", params={"until": value})
+    assert r.status_code == 422
+    assert "not a number" in r.json()["detail"]

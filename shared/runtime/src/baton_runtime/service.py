@@ -163,6 +163,7 @@ class Runtime(Generic[S]):
             names,
             partitions=self.settings.topic_partitions,
             replication_factor=self.settings.topic_replication_factor,
+            min_insync_replicas=self.settings.topic_min_insync_replicas,
         )
 
     @asynccontextmanager

@@ -49,6 +49,9 @@ class ServiceSettings(KafkaSettings, AuthSettings, LimitSettings):
     create_topics: bool = True
     topic_partitions: int = 3
     topic_replication_factor: int = 1
+    # Replicas that must have a message before the broker acknowledges it (at most
+    # the replication factor): 2 of 3 survives losing a broker.
+    topic_min_insync_replicas: int = Field(default=1, ge=1)
     migrate_on_start: bool = True
 
     # Consumer tuning: short timeouts make a group join fast in tests.

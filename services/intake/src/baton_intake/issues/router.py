@@ -13,13 +13,17 @@ from baton_intake.issues.schemas import IssuePublic
 from baton_intake.responses import ERRORS, problem
 
 router = APIRouter(prefix="/v1/issues", tags=["issues"])
+READ_ERRORS = ERRORS | {
+    404: problem("No such issue."),
+    422: problem("A header is invalid (too long, say)."),
+}
 
 
 @router.get(
     "/{issue_id}",
     **READ,
     response_model=IssuePublic,
-    responses=ERRORS | {404: problem("No such issue.")},  # type: ignore[arg-type]
+    responses=READ_ERRORS,  # type: ignore[arg-type]
 )
 async def read_issue(issue_id: str, session: SessionDep) -> IssuePublic:
     issue = await service.get(session=session, issue_id=issue_id)

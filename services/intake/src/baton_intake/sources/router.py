@@ -19,7 +19,7 @@ from baton_intake.deps import WRITE, RuntimeDep, principal
 from baton_intake.issues import service
 from baton_intake.issues.schemas import Draft, IssueAccepted, IssueCreate
 from baton_intake.limits import require_media_type, validated
-from baton_intake.responses import WRITE_ERRORS
+from baton_intake.responses import WRITE_ERRORS, problem
 from baton_intake.sources import chat, email, phone, social, webform
 from baton_intake.sources.accept import Work, accept, fingerprint
 
@@ -35,6 +35,9 @@ ANSWERS = WRITE_ERRORS | {
     200: {"model": IssueAccepted, "description": "Already taken in: the existing issue."},
     202: {"model": IssueAccepted, "description": "Taken in; its event is durable in the outbox."},
 }
+
+# A JSON door's body is read by FastAPI: bytes that are not UTF-8 JSON text are a 400.
+JSON_ERRORS = {400: problem("The body cannot be read as JSON (not UTF-8 text, say).")}
 
 _REF = "#/components/schemas/{model}"
 
@@ -97,7 +100,7 @@ def door(*, json_body: bool = False, openapi: dict[str, Any] | None = None) -> d
     return {
         "status_code": 202,
         "response_model": IssueAccepted,
-        "responses": ANSWERS,
+        "responses": ANSWERS | (JSON_ERRORS if json_body else {}),
         "dependencies": checks,
         "openapi_extra": WRITE["openapi_extra"] | (openapi or {}),
     }

@@ -15,6 +15,9 @@ from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 DeliveryStatus = Literal["pending", "sent", "failed"]
+# The largest a PostgreSQL integer column holds (ids): a larger number names no
+# delivery, and the database would refuse the query rather than answer none.
+INTEGER_MAX = 2**31 - 1
 
 
 def utcnow() -> datetime:

@@ -4,11 +4,11 @@ from typing import Annotated
 
 from baton_runtime.identity import allow
 from baton_runtime.service import SessionDep
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from sqlmodel import col, select
 
 from baton_notifications.deliveries import service as deliveries
-from baton_notifications.deliveries.models import Delivery, DeliveryStatus
+from baton_notifications.deliveries.models import INTEGER_MAX, Delivery, DeliveryStatus
 from baton_notifications.deliveries.schemas import DeliveryPublic
 
 router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
@@ -37,7 +37,9 @@ async def list_deliveries(
 @router.post(
     "/{delivery_id}/retry", **allow("administrator"), response_model=DeliveryPublic, status_code=202
 )
-async def retry_delivery(delivery_id: int, session: SessionDep) -> DeliveryPublic:
+async def retry_delivery(
+    delivery_id: Annotated[int, Path(ge=1, le=INTEGER_MAX)], session: SessionDep
+) -> DeliveryPublic:
     """Send a failed delivery once more; the dispatcher takes it on its next pass."""
     async with session.begin():
         row = await deliveries.retry(session=session, delivery_id=delivery_id)

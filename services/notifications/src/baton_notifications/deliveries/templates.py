@@ -21,7 +21,9 @@ from baton_notifications.deliveries import words
 from baton_notifications.issues.models import IssueCopy
 
 _DIR = Path(__file__).parent / "templates"
-_text = Environment(
+# Plain text (an email's text part, chat and webhook bodies) has no markup: escaping
+# would show a reader "&amp;". Only HTML is rendered with autoescape.
+_text = Environment(  # nosec B701 - plain text, never served as HTML
     loader=FileSystemLoader(_DIR), autoescape=False, undefined=StrictUndefined, trim_blocks=True
 )
 _html = Environment(

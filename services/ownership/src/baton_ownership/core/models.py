@@ -16,6 +16,10 @@ from sqlmodel import Field, SQLModel
 
 from baton_ownership.core.state import utcnow
 
+# The largest a PostgreSQL integer column holds (ids, versions): a larger number
+# names nothing, and the database would refuse the query rather than answer none.
+INTEGER_MAX = 2**31 - 1
+
 
 class IssueOwner(SQLModel, table=True):
     __tablename__ = "issue_owners"

@@ -11,9 +11,10 @@ from typing import Annotated, Any
 from baton_runtime.identity import allow
 from baton_runtime.problems import Problem
 from baton_runtime.service import SessionDep
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_ownership.core.models import INTEGER_MAX
 from baton_ownership.core.store import Ctx
 from baton_ownership.deps import ActorDep, ClockDep, RuntimeDep
 from baton_ownership.lifecycle import service
@@ -34,6 +35,8 @@ from baton_ownership.lifecycle.schemas import (
 )
 
 router = APIRouter(prefix="/v1/issues", tags=["lifecycle"])
+# A hand-off's or help request's number, as the issue's state shows it.
+Number = Annotated[int, Path(ge=1, le=INTEGER_MAX)]
 
 
 async def state_of(session: AsyncSession, issue_id: str) -> IssueState:
@@ -126,7 +129,7 @@ async def request_handoff(issue_id: str, body: HandoffIn, acting: ActingDep) -> 
     response_model=IssueState,
 )
 async def accept_handoff(
-    issue_id: str, handoff_id: int, body: DecideHandoffIn, acting: ActingDep
+    issue_id: str, handoff_id: Number, body: DecideHandoffIn, acting: ActingDep
 ) -> IssueState:
     step = partial(
         service.accept_handoff, issue_id=issue_id, handoff_id=handoff_id, version=body.version
@@ -140,7 +143,7 @@ async def accept_handoff(
     response_model=IssueState,
 )
 async def decline_handoff(
-    issue_id: str, handoff_id: int, body: DeclineIn, acting: ActingDep
+    issue_id: str, handoff_id: Number, body: DeclineIn, acting: ActingDep
 ) -> IssueState:
     """Refuse a hand-off, with a reason; the issue stays with its owner."""
     step = partial(
@@ -166,7 +169,9 @@ async def ask_help(issue_id: str, body: HelpIn, acting: ActingDep) -> IssueState
 @router.post(
     "/{issue_id}/help/{help_id}/answer", **allow("liaison", "head"), response_model=IssueState
 )
-async def answer_help(issue_id: str, help_id: int, body: AnswerIn, acting: ActingDep) -> IssueState:
+async def answer_help(
+    issue_id: str, help_id: Number, body: AnswerIn, acting: ActingDep
+) -> IssueState:
     step = partial(
         service.answer_help, issue_id=issue_id, help_id=help_id, version=body.version,
         answer=body.answer,

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 
+from baton_ownership.core.models import INTEGER_MAX
 from baton_ownership.core.state import State
 
 HandoffStatus = Literal["requested", "accepted", "declined", "cancelled"]
@@ -16,7 +17,9 @@ HandoffStatus = Literal["requested", "accepted", "declined", "cancelled"]
 class _Change(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    version: int = PydanticField(ge=1, description="The version you saw; a stale one is a 409.")
+    version: int = PydanticField(
+        ge=1, le=INTEGER_MAX, description="The version you saw; a stale one is a 409."
+    )
 
 
 class AcknowledgeIn(_Change):

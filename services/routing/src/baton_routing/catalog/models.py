@@ -5,6 +5,9 @@ from datetime import UTC, datetime
 from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
+# The largest a PostgreSQL integer column holds (versions): a larger number names none.
+INTEGER_MAX = 2**31 - 1
+
 
 class CatalogVersion(SQLModel, table=True):
     """Every version of departments + rules + emphasis, whole, with who made it and when.

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from baton_runtime.identity import allow
 from baton_runtime.problems import problem_response
 from baton_runtime.service import SessionDep
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from baton_routing.catalog import service
@@ -17,6 +19,7 @@ from baton_routing.catalog.errors import (
     NotFound,
     UnknownVersion,
 )
+from baton_routing.catalog.models import INTEGER_MAX
 from baton_routing.catalog.schemas import Department, Emphasis, Rule, VersionPublic
 from baton_routing.deps import ActorDep
 
@@ -109,7 +112,12 @@ async def versions(catalog: CatalogDep, session: SessionDep):
 @router.post(
     "/v1/rules/versions/{version}/rollback", **allow("administrator"), response_model=VersionPublic
 )
-async def rollback(version: int, actor: ActorDep, catalog: CatalogDep, session: SessionDep):
+async def rollback(
+    version: Annotated[int, Path(ge=1, le=INTEGER_MAX)],
+    actor: ActorDep,
+    catalog: CatalogDep,
+    session: SessionDep,
+):
     """Make an earlier version current again (as a new version; history is kept)."""
     row = await service.rollback(session=session, catalog=catalog, to=version, actor=actor)
     return VersionPublic.model_validate(row, from_attributes=True)
@@ -127,9 +135,9 @@ async def create_rule(
     catalog: CatalogDep,
     response: Response,
     session: SessionDep,
-    position: int | None = None,
+    position: Annotated[int | None, Query(ge=0)] = None,
 ):
-    """Add a rule, last or at ``?position=`` (0 is tried first)."""
+    """Add a rule, last or at ``?position=`` (0 is tried first; past the end is last)."""
     row = await service.add_rule(
         session=session, catalog=catalog, rule=body, actor=actor, position=position
     )

@@ -27,7 +27,8 @@ def _re2(pattern: str) -> Any:
 class Department(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    # 64: what every service stores a department name in.
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)
     # What the department owns, and requests it owns as people write them (any
     # language): the router compares every issue with them, so it works before any
     # history exists. Versions stored before examples existed load with none.

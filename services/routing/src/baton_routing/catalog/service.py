@@ -164,7 +164,10 @@ async def _add(
         entries = doc[kind.field]
         if any(entry[kind.key] == value for entry in entries):
             raise Conflict(f"{kind.what.capitalize()} {value!r} already exists.")
-        entries.insert(len(entries) if at is None else max(0, at), new.model_dump(mode="json"))
+        # Past the end is last (a huge position too: list.insert takes no bigger int).
+        entries.insert(
+            len(entries) if at is None else min(at, len(entries)), new.model_dump(mode="json")
+        )
 
     change = f"add {kind.what} {value}"
     return await _change(session, catalog, actor=actor, change=change, edit=edit)

@@ -22,10 +22,20 @@ async def ensure_topics(
     *,
     partitions: int = 3,
     replication_factor: int = 1,
+    min_insync_replicas: int = 1,
     config: dict[str, str] | None = None,
 ) -> None:
     """Create the missing topics; ``config`` (say ``retention.ms``) applies to
-    those created here only: an existing topic is left as it is."""
+    those created here only: an existing topic is left as it is.
+
+    ``min_insync_replicas``: how many replicas must have a message before the
+    broker acknowledges it to a producer asking for all (Baton's producers do).
+    With 2 of 3, one broker may be down and nothing acknowledged is lost with it."""
+    if not 1 <= min_insync_replicas <= replication_factor:
+        raise ValueError(
+            f"min.insync.replicas {min_insync_replicas} must be between 1 and the "
+            f"replication factor {replication_factor}: more would refuse every write"
+        )
     kafka = KafkaConnection.of(kafka)
     admin = AIOKafkaAdminClient(**kafka.client_options(), client_id="baton-topics")
     await start_client(admin, kafka)
@@ -39,7 +49,11 @@ async def ensure_topics(
                 n,
                 partitions,
                 replication_factor,
-                topic_configs={**topic_config(n), **(config or {})},
+                topic_configs={
+                    **topic_config(n),
+                    "min.insync.replicas": str(min_insync_replicas),
+                    **(config or {}),
+                },
             )
             for n in missing
         ]
@@ -63,9 +77,18 @@ def main() -> None:
     parser.add_argument("--prefix", default="")
     parser.add_argument("--partitions", type=int, default=3)
     parser.add_argument("--replication-factor", type=int, default=1)
+    parser.add_argument(
+        "--min-insync-replicas",
+        type=int,
+        default=1,
+        help="replicas that must have a message before it is acknowledged (at most the "
+        "replication factor; 2 of 3 survives a broker's loss)",
+    )
     parser.add_argument("--retention-ms", type=int, help="topics' retention (broker default)")
     parser.add_argument("--dlq-retention-ms", type=int, help="DLQs' retention (broker default)")
     args = parser.parse_args()
+    if not 1 <= args.min_insync_replicas <= args.replication_factor:
+        parser.error("--min-insync-replicas must be between 1 and --replication-factor")
     logging.basicConfig(level=logging.INFO)
     kafka = KafkaSettings().kafka()
     if args.bootstrap_servers:
@@ -82,6 +105,7 @@ def main() -> None:
                 names,
                 partitions=args.partitions,
                 replication_factor=args.replication_factor,
+                min_insync_replicas=args.min_insync_replicas,
                 config={"retention.ms": str(retention)} if retention else None,
             )
 
