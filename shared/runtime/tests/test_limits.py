@@ -67,3 +67,17 @@ async def test_a_streamed_body_is_counted_as_it_arrives(client):
 async def test_the_limit_comes_before_authentication(client):
     answer = await client.post("/v1/echo", content=b"x" * 5000)
     assert answer.status_code == 413
+
+
+async def test_a_nul_character_in_path_query_or_text_body_is_a_422_before_any_route(client):
+    # PostgreSQL cannot store NUL in text: refused at the door, not a 500 later.
+    in_body = await client.post("/v1/echo", content=b'{"id": "a\\u0000b"}', headers=HEADERS)
+    in_path = await client.post("/v1/echo%00x", content=b"{}", headers=HEADERS)
+    in_query = await client.post("/v1/echo?q=a%00", content=b"{}", headers=HEADERS)
+    fine = await client.post("/v1/echo", content=b'{"id": "ab"}', headers=HEADERS)
+    for refused in (in_body, in_path, in_query):
+        assert refused.status_code == 422
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert "NUL" in refused.json()["detail"]
+    assert fine.status_code == 200
+    assert client.seen == [len(b'{"id": "ab"}')]  # the route never saw the others

@@ -1,6 +1,9 @@
 """The largest request body a service reads (``BATON_MAX_BODY_BYTES``): a bigger
 one is answered 413 with problem details before any route, parser or
-authentication sees it, whether its size was declared or it streams in chunks."""
+authentication sees it, whether its size was declared or it streams in chunks.
+
+A NUL character in a path, query or JSON/form body is refused (422) here too:
+PostgreSQL cannot store one in text, and no id or text a person writes has one."""
 
 from __future__ import annotations
 
@@ -14,6 +17,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from baton_runtime.problems import PROBLEM_JSON
 
 MIB = 1024 * 1024
+_TEXT_BODIES = (b"application/json", b"application/x-www-form-urlencoded")
+_NUL_DETAIL = "Text may not contain a NUL character (\\u0000 or %00)."
+
+
+def _has_nul(raw: bytes) -> bool:
+    return b"\x00" in raw or b"%00" in raw
 
 
 class LimitSettings(BaseSettings):
@@ -34,7 +43,15 @@ class BodyLimit:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if _has_nul(scope.get("raw_path") or scope["path"].encode()) or _has_nul(
+            scope.get("query_string", b"")
+        ):
+            await self._refuse(scope, send, 422, "Invalid request", _NUL_DETAIL)
+            return
+        if scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
@@ -56,6 +73,10 @@ class BodyLimit:
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
+        kind = dict(scope["headers"]).get(b"content-type", b"").split(b";")[0].strip().lower()
+        if kind in _TEXT_BODIES and (b"\x00" in body or b"\\u0000" in body.lower()):
+            await self._refuse(scope, send, 422, "Invalid request", _NUL_DETAIL)
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -68,19 +89,23 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _too_large(self, scope: Scope, send: Send) -> None:
+        detail = f"The request body may be at most {self.max_bytes} bytes."
+        await self._refuse(scope, send, 413, "Content Too Large", detail)
+
+    async def _refuse(self, scope: Scope, send: Send, status: int, title: str, detail: str) -> None:
         body = json.dumps(
             {
                 "type": "about:blank",
-                "title": "Content Too Large",
-                "status": 413,
-                "detail": f"The request body may be at most {self.max_bytes} bytes.",
-                "instance": scope["path"],
+                "title": title,
+                "status": status,
+                "detail": detail,
+                "instance": scope["path"].replace("\x00", ""),
             }
         ).encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [
                     (b"content-type", PROBLEM_JSON.encode()),
                     (b"content-length", str(len(body)).encode()),
