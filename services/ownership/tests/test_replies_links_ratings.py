@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
-from baton_contracts import Envelope, IssueRated, IssueRouted, parse_event
+from baton_contracts import DeadlineSet, Envelope, IssueRated, IssueRouted, parse_event
 from baton_ownership.app import create_app
 from baton_ownership.assignment import service as assignment
 from baton_ownership.assignment.handler import on_issue_routed
@@ -54,7 +54,9 @@ def as_(person_id: str) -> dict[str, str]:
 async def staged(app) -> list:
     async with app.state.runtime.db.session() as session:
         rows = (await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all()
-    return [parse_event(r.payload.encode()).data for r in rows]
+    # The clocks' DeadlineSet announcements (for the workspace) are not what these test.
+    found = [parse_event(r.payload.encode()).data for r in rows]
+    return [e for e in found if not isinstance(e, DeadlineSet)]
 
 
 async def test_a_reply_is_an_event_and_history_a_note_only_history_neither_a_new_version(
@@ -67,7 +69,8 @@ async def test_a_reply_is_an_event_and_history_a_note_only_history_neither_a_new
                           headers=as_("ops-head"))  # fmt: skip
     assert (r.status_code, r.json()["version"]) == (201, 1)
     history = (await client.get("/v1/issues/i-1/history", headers=as_("ops-ana"))).json()
-    assert [(h["action"], h["actor_id"], h["details"]["text"], h["version"]) for h in history] == [
+    remarks = [h for h in history if h["action"] in ("replied", "noted")]
+    assert [(h["action"], h["actor_id"], h["details"]["text"], h["version"]) for h in remarks] == [
         ("replied", "ops-ana", "We are on it.", 1),
         ("noted", "ops-head", "Courier says Tuesday.", 1),
     ]
@@ -141,7 +144,8 @@ async def test_the_acknowledge_link_shows_a_page_on_get_and_acts_once_on_post(cl
     state = (await client.get("/v1/issues/i-1", headers=as_("ops-ana"))).json()
     assert (state["state"], state["version"]) == ("acknowledged", 2)
     history = (await client.get("/v1/issues/i-1/history", headers=as_("ops-ana"))).json()
-    assert [(h["action"], h["actor_id"]) for h in history] == [("acknowledge", "ops-ana")]
+    acted = [(h["action"], h["actor_id"]) for h in history if h["action"] != "assigned"]
+    assert acted == [("acknowledge", "ops-ana")]
 
     again = await client.post(f"/links/acknowledge/{token}")
     assert again.status_code == 409 and "already used" in again.text
