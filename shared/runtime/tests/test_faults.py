@@ -59,3 +59,17 @@ def test_the_cause_counts_when_a_handler_wraps_the_error():
             raise RuntimeError("could not assign") from inner
     except RuntimeError as outer:
         assert is_transient(outer)
+
+
+def test_a_lost_postgresql_connection_under_a_plain_dbapierror_is_transient():
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        try:
+            raise asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed")
+        except asyncpg.exceptions.ConnectionDoesNotExistError as lost:
+            raise DBAPIError("UPDATE", {}, lost) from lost
+    except DBAPIError as wrapped:
+        assert not wrapped.connection_invalidated
+        assert is_transient(wrapped)
+    assert is_transient(asyncpg.exceptions.AdminShutdownError())

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import socket
 
+import asyncpg
+
 from aiokafka.errors import KafkaError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
@@ -31,5 +33,15 @@ def _transient(exc: BaseException) -> bool:
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
+    # asyncpg, under SQLAlchemy's DBAPIError: the connection lost (08xxx), the server
+    # shutting down or not yet accepting (57P0x), too many connections (53300).
+    if isinstance(
+        exc,
+        asyncpg.PostgresConnectionError
+        | asyncpg.OperatorInterventionError
+        | asyncpg.TooManyConnectionsError
+        | asyncpg.InterfaceError,
+    ):
+        return not isinstance(exc, asyncpg.QueryCanceledError)  # a timeout we set: a bug
     # aiokafka marks the errors a retry can cure.
     return isinstance(exc, KafkaError) and bool(getattr(exc, "retriable", False))

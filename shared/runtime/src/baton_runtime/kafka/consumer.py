@@ -145,6 +145,10 @@ class ConsumerRunner:
             auto_offset_reset="earliest",
             session_timeout_ms=session_timeout_ms,
             heartbeat_interval_ms=heartbeat_interval_ms,
+            # A group that rebalanced while the broker was coming back may have found no
+            # partitions for its topic and taken none; fresh metadata shows them and
+            # makes it rejoin. Every 15 s instead of aiokafka's 5 minutes.
+            metadata_max_age_ms=15_000,
         )
         self._consumer: AIOKafkaConsumer
         self._stopping = asyncio.Event()
