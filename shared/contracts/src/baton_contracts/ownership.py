@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from baton_contracts.common import Person
+from baton_contracts.common import Person, Priority
 from baton_contracts.envelope import register
 
 OWNER_ASSIGNED_V1 = "baton.issue.owner_assigned.v1"
@@ -37,6 +37,10 @@ class OwnerAssigned(BaseModel):
     previous_owner_id: str | None = None
     hop: int = 1  # how many departments have held the issue, this one included
     version: int = 1
+    # Additive in v1: the issue's priority (whoever tells people can tell what may
+    # wait for working hours), and the on-call layer the owner was called from.
+    priority: Priority | None = None
+    on_call_layer: int | None = None
 
 
 class OwnershipChange(BaseModel):
@@ -46,6 +50,8 @@ class OwnershipChange(BaseModel):
     actor_id: str
     version: int
     at: datetime
+    # Additive in v1: the issue's priority (None from older producers).
+    priority: Priority | None = None
 
 
 class IssueAcknowledged(OwnershipChange):
@@ -102,6 +108,9 @@ class Escalated(OwnershipChange):
     moved: bool
     due_at: datetime | None = None
     help_id: int | None = None
+    # Additive in v1: the on-call layer that was called (an urgent issue outside
+    # working hours that the previous layer did not acknowledge).
+    on_call_layer: int | None = None
 
 
 class DeadlineNear(OwnershipChange):
