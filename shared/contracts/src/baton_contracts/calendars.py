@@ -8,6 +8,7 @@ Plain data only: the arithmetic over it (working time, who is on call) is
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date, datetime
 from typing import Annotated, Literal
@@ -94,7 +95,7 @@ class Calendar(BaseModel):
     def _spans(cls, hours: dict[Weekday, list[str]]) -> dict[Weekday, list[str]]:
         for day, spans in hours.items():
             parsed = sorted(span_minutes(s) for s in spans)
-            for (_, end), (start, _) in zip(parsed, parsed[1:], strict=False):
+            for (_, end), (start, _) in itertools.pairwise(parsed):
                 if start < end:
                     raise ValueError(f"{day}: the spans {spans} overlap")
         if not any(hours.values()):
