@@ -94,3 +94,43 @@ async def test_the_database_rejects_an_owner_of_none(db):
                     owner_email="x@example.com",
                 )
             )
+
+
+async def test_a_roster_older_than_the_one_applied_is_not_applied(db):
+    """A routing decision made before a catalog change, delivered after it, must
+    not bring back who the catalog no longer lists."""
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    async with db.transaction() as session:
+        newer = await directory.upsert_department(
+            session=session, department="it", liaisons=[person("it-kofi")],
+            head=person("it-head"), as_of=now + timedelta(minutes=1),
+        )  # fmt: skip
+        older = await directory.upsert_department(
+            session=session, department="it", liaisons=[person("it-kofi"), person("it-old")],
+            head=person("it-head"), as_of=now,
+        )  # fmt: skip
+    assert (newer, older) == (True, False)
+    async with db.session() as session:
+        assert await directory.member(session=session, department="it", person_id="it-old") is None
+        lena = await directory.member(session=session, department="it", person_id="it-lena")
+    assert lena is None  # the newer roster dropped her, and the older one did not return her
+
+
+async def test_capacity_is_counted_under_the_cursor_lock_so_no_one_is_over_filled(db):
+    async with db.transaction() as session:
+        for person_id in ("ops-ana", "ops-ben"):
+            member = await directory.member(
+                session=session, department="operations", person_id=person_id
+            )
+            member.capacity = 1
+            session.add(member)
+    owners = []
+    for n in range(3):
+        async with db.transaction() as session:
+            issue = await service.assign(
+                session=session, issue_id=f"c-{n}", department="operations"
+            )
+            owners.append(issue.owner_id)
+    assert sorted(owners[:2]) == ["ops-ana", "ops-ben"] and owners[2] == "ops-head"

@@ -1,7 +1,7 @@
 """Deadlines pass and issues escalate along the chain, without sleeping: the
 tests move the clock."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from baton_contracts import Escalated, OwnerAssigned, parse_event
@@ -346,7 +346,7 @@ async def test_a_department_updated_event_sets_its_time_to_resolve(db, settings,
             department="finance",
             liaisons=[person("fin-gita"), person("fin-hugo")],
             head=person("fin-head"),
-            updated_at=clock(),
+            updated_at=datetime.now(UTC),  # newer than the directory the fixtures seeded
             resolve_hours=6,
         ),
     )

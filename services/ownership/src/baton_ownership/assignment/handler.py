@@ -37,6 +37,7 @@ async def on_issue_routed(envelope: Envelope, *, runtime: Runtime[Settings]) -> 
             department=routed.department,
             liaisons=routed.liaisons,
             head=routed.head,
+            as_of=routed.routed_at,
         )
         # This handler's span is in the issue's trace: every later change joins it.
         carrier = carrier_from_current()

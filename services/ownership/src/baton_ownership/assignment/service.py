@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,16 +22,32 @@ from baton_ownership.directory import service as directory
 from baton_ownership.directory.models import Member
 
 
+async def _locked_cursor(session: AsyncSession, department: str) -> DepartmentCursor:
+    """The department's cursor, locked for this transaction (made first if new):
+    replicas assigning in one department take turns, and each counts open issues
+    only once the one before it has committed its choice."""
+    table = DepartmentCursor.__table__  # type: ignore[attr-defined]
+    dialect = session.bind.dialect.name if session.bind is not None else ""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    await session.exec(
+        insert(table).values(department=department, next_index=0).on_conflict_do_nothing()
+    )  # type: ignore[call-overload]
+    cursor = await session.get(
+        DepartmentCursor, department, with_for_update=True, populate_existing=True
+    )
+    assert cursor is not None
+    return cursor
+
+
 async def pick(*, session: AsyncSession, department: str) -> Seat | None:
-    """The next owner in ``department``: a liaison, else its head (none free)."""
+    """The next owner in ``department``: a liaison, else its head (none free).
+    Capacity is counted under the department's cursor lock, so two replicas
+    cannot both give the last free place away."""
+    cursor = await _locked_cursor(session, department)
     available = await directory.available_liaisons(session=session, department=department)
     if available:
         fewest = min(count for _, count in available)
         equals = [m for m, count in available if count == fewest]
-        # Row lock: replicas assigning in the same department take turns.
-        cursor = await session.get(DepartmentCursor, department, with_for_update=True)
-        if cursor is None:
-            cursor = DepartmentCursor(department=department)
         chosen = equals[cursor.next_index % len(equals)]
         cursor.next_index += 1
         session.add(cursor)

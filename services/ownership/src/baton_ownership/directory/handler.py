@@ -17,11 +17,16 @@ async def on_department_updated(envelope: Envelope, *, runtime: Runtime[Settings
         return
 
     async def effect(session: AsyncSession) -> None:
-        await directory.upsert_department(
-            session=session, department=event.department, liaisons=event.liaisons, head=event.head
+        applied = await directory.upsert_department(
+            session=session,
+            department=event.department,
+            liaisons=event.liaisons,
+            head=event.head,
+            as_of=event.updated_at,
         )
-        await directory.set_policy(
-            session=session, department=event.department, resolve_hours=event.resolve_hours
-        )
+        if applied:  # an older catalog version, arriving late, changes nothing
+            await directory.set_policy(
+                session=session, department=event.department, resolve_hours=event.resolve_hours
+            )
 
     await handle_once(runtime.db, envelope.id, effect)

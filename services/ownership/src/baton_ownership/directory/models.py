@@ -3,6 +3,8 @@ what only ownership knows: whether each is on duty and how many issues they take
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Field, SQLModel
 
 
@@ -27,3 +29,6 @@ class DepartmentPolicy(SQLModel, table=True):
 
     department: str = Field(primary_key=True, max_length=64)
     resolve_hours: float | None = None  # its own time to resolve, else the defaults
+    # When the roster last written was true (the catalog's updated_at, or the
+    # routing decision's time): an older roster, arriving late, is not applied.
+    roster_at: datetime | None = None

@@ -3,12 +3,14 @@ member's availability and capacity, which only ownership knows."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from baton_contracts import Person
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_ownership.core.models import IssueOwner
-from baton_ownership.core.state import Actor, Department, Seat
+from baton_ownership.core.state import Actor, Department, Seat, aware, utcnow
 from baton_ownership.directory.models import DepartmentPolicy, Member
 
 
@@ -29,9 +31,25 @@ async def resolve_hours(*, session: AsyncSession, department: str) -> float | No
 
 
 async def upsert_department(
-    *, session: AsyncSession, department: str, liaisons: list[Person], head: Person
-) -> None:
-    """Make the directory match the catalog; availability and capacity are kept."""
+    *,
+    session: AsyncSession,
+    department: str,
+    liaisons: list[Person],
+    head: Person,
+    as_of: datetime | None = None,
+) -> bool:
+    """Make the directory match the catalog as it was at ``as_of``; availability
+    and capacity are kept. A roster older than the one applied last is ignored
+    (say, a routing decision made before a catalog change, delivered after it).
+    Returns whether it was applied."""
+    as_of = as_of or utcnow()
+    policy = await session.get(DepartmentPolicy, department, with_for_update=True)
+    if policy is None:
+        policy = DepartmentPolicy(department=department)
+    elif policy.roster_at is not None and aware(as_of) < aware(policy.roster_at):
+        return False
+    policy.roster_at = as_of
+    session.add(policy)
     current = {
         m.person_id: m
         for m in (await session.exec(select(Member).where(Member.department == department))).all()
@@ -58,6 +76,7 @@ async def upsert_department(
             member.active = False
             session.add(member)
     await session.flush()
+    return True
 
 
 async def member(*, session: AsyncSession, department: str, person_id: str) -> Member | None:
@@ -89,9 +108,13 @@ def seat(member: Member) -> Seat:
 
 
 async def actor(*, session: AsyncSession, person_id: str) -> Actor:
-    """Who acts, with their seats in every department that lists them."""
+    """Who acts, with their seats in every department that lists them. The seats
+    are read with a share lock: a directory change that would take one away waits
+    for this transaction, so what was checked still holds when the change is written."""
     rows = await session.exec(
-        select(Member).where(Member.person_id == person_id, col(Member.active))
+        select(Member)
+        .where(Member.person_id == person_id, col(Member.active))
+        .with_for_update(read=True)
     )
     return Actor(id=person_id, seats={m.department: seat(m) for m in rows.all()})
 

@@ -5,14 +5,24 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from functools import cached_property
-from typing import Annotated
+from typing import Annotated, Any
 
+import re2
 from baton_contracts import Calendar, InternalTarget, IssueReported, OnCall, Person
 from baton_contracts.common import Priority
 from baton_runtime.workingtime import check_public_holidays
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 FALLBACK_DEPARTMENT = "customer_service"
+MAX_REGEXES = 20
+MAX_REGEX_CHARS = 300
+# How much of an issue's text a rule's regexes search.
+MAX_SEARCHED_CHARS = 20_000
+
+
+def _re2(pattern: str) -> Any:
+    """Case-insensitive, on RE2."""
+    return re2.compile(f"(?i){pattern}")
 
 
 class Department(BaseModel):
@@ -83,7 +93,11 @@ class Rule(BaseModel):
     department: str
     priority: Priority | None = None  # the action may also set the issue's priority
     keywords: list[str] = []
-    regexes: list[str] = []
+    # Run on RE2 (linear time: no pattern can stall routing), so look-arounds and
+    # back-references are refused with a 422 that says so.
+    regexes: list[Annotated[str, Field(min_length=1, max_length=MAX_REGEX_CHARS)]] = Field(
+        default=[], max_length=MAX_REGEXES
+    )
     channels: list[str] = []
     reporter_kinds: list[str] = []
     reporter_departments: list[str] = []
@@ -97,9 +111,13 @@ class Rule(BaseModel):
     def _compiles(cls, regexes: list[str]) -> list[str]:
         for r in regexes:
             try:
-                re.compile(r)
-            except re.error as e:
-                raise ValueError(f"regex {r!r} does not compile: {e}") from None
+                _re2(r)
+            except re2.error as e:
+                why = e.args[0].decode() if e.args and isinstance(e.args[0], bytes) else str(e)
+                raise ValueError(
+                    f"regex {r!r} does not compile on RE2 (no look-arounds or "
+                    f"back-references): {why}"
+                ) from None
         return regexes
 
     @model_validator(mode="after")
@@ -124,8 +142,8 @@ class Rule(BaseModel):
         return re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE)
 
     @cached_property
-    def compiled(self) -> list[re.Pattern[str]]:
-        return [re.compile(r, re.IGNORECASE) for r in self.regexes]
+    def compiled(self) -> list[tuple[str, Any]]:
+        return [(r, _re2(r)) for r in self.regexes]
 
     def first_match(self, text: str) -> str | None:
         found = self.pattern.search(text) if self.pattern else None
@@ -155,7 +173,8 @@ class Rule(BaseModel):
                 return None
             why.append(f"the keyword {keyword!r}")
         if self.regexes:
-            hit = next((p.pattern for p in self.compiled if p.search(text)), None)
+            searched = text[:MAX_SEARCHED_CHARS]
+            hit = next((r for r, p in self.compiled if p.search(searched)), None)
             if hit is None:
                 return None
             why.append(f"the regex {hit!r}")
