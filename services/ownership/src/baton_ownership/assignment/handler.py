@@ -14,11 +14,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from baton_ownership.assignment import service
 from baton_ownership.core import metrics, store, transitions
 from baton_ownership.core.store import Ctx
-from baton_ownership.deadlines import clocks
+from baton_ownership.deadlines import clocks, oncall
 from baton_ownership.deadlines import service as deadlines
 from baton_ownership.directory import service as directory
 from baton_ownership.insights import stays
 from baton_ownership.settings import Settings
+from baton_ownership.workload import service as workload
 
 ROUTING = "baton-routing"
 
@@ -41,23 +42,39 @@ async def on_issue_routed(envelope: Envelope, *, runtime: Runtime[Settings]) -> 
         )
         # This handler's span is in the issue's trace: every later change joins it.
         carrier = carrier_from_current()
+        ctx = Ctx(session=session, settings=runtime.settings, actor_id=ROUTING)
+        # Urgent, outside the department's working hours: the person on call.
+        called = await oncall.first_owner(
+            session, department=routed.department, priority=routed.priority, now=ctx.clock()
+        )
         issue = await service.assign(
             session=session,
             issue_id=routed.issue_id,
             department=routed.department,
             priority=routed.priority,
             trace_context=carrier,
+            to=called[0] if called else None,
+            now=ctx.clock(),
         )
         if issue is None:
             await rerouted(session, routed, runtime=runtime)
             return
         span.set_attribute("baton.owner_id", issue.owner_id)
-        ctx = Ctx(session=session, settings=runtime.settings, actor_id=ROUTING)
         ctx.traces[issue.issue_id] = carrier
+        workload.opened(session, routed, at=issue.assigned_at)
         for kind in ("acknowledge", "resolve"):
-            await clocks.start(session, issue, kind, settings=ctx.settings, now=ctx.clock())
+            deadline = await clocks.start(
+                session, issue, kind, settings=ctx.settings, now=ctx.clock()
+            )
+            if called and kind == "acknowledge":
+                clocks.start_on_call(
+                    deadline, settings=ctx.settings, now=ctx.clock(), layer=called[1]
+                )
         stays.begin(ctx, issue, via="routing", at=issue.assigned_at)
-        ctx.emit(transitions.owner_assigned(issue, via="routing", previous_owner_id=None))
+        await workload.received(ctx, issue, via="routing", at=issue.assigned_at)
+        ctx.emit(transitions.owner_assigned(
+            issue, via="routing", previous_owner_id=None, on_call_layer=called[1] if called else None
+        ))  # fmt: skip
         ctx.on_commit(partial(metrics.assigned, issue, "routing"))
 
     if await handle_once(runtime.db, envelope.id, effect):

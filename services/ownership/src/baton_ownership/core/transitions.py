@@ -94,7 +94,9 @@ def _owned_by(seat: Seat, *, now: datetime) -> dict[str, Any]:
     )
 
 
-def owner_assigned(issue: Issue, *, via: Via, previous_owner_id: str | None) -> OwnerAssigned:
+def owner_assigned(
+    issue: Issue, *, via: Via, previous_owner_id: str | None, on_call_layer: int | None = None
+) -> OwnerAssigned:
     return OwnerAssigned(
         issue_id=issue.issue_id,
         department=issue.department,
@@ -104,6 +106,8 @@ def owner_assigned(issue: Issue, *, via: Via, previous_owner_id: str | None) -> 
         previous_owner_id=previous_owner_id,
         hop=issue.hop,
         version=issue.version,
+        priority=issue.priority,  # type: ignore[arg-type]
+        on_call_layer=on_call_layer,
     )
 
 
@@ -147,15 +151,22 @@ def escalate(
     now: datetime,
     due_at: datetime | None = None,
     help_id: int | None = None,
+    on_call_layer: int | None = None,
 ) -> Change:
-    """One step of the chain: ``to`` takes the issue over (``moved``) or is told."""
+    """One step of the chain: ``to`` takes the issue over (``moved``) or is told.
+    For an urgent issue outside working hours, the step may be the next on-call layer."""
     values = (_owned_by(to, now=now) | {"held_by_head": to.role == "head"}) if moved else {}
     details = {"reason": reason, "level": level, "to": to.person.id}
+    if on_call_layer is not None:
+        details["on_call_layer"] = on_call_layer
     change = _changed(issue, "escalated", actor_id=actor_id, now=now, details=details, **values)
     if moved:
         change = change.emitting(
-            owner_assigned(change.after, via="escalation", previous_owner_id=issue.owner_id)
-        )
+            owner_assigned(
+                change.after, via="escalation", previous_owner_id=issue.owner_id,
+                on_call_layer=on_call_layer,
+            )
+        )  # fmt: skip
     return change.emitting(
         Escalated(
             **change.fields,
@@ -165,6 +176,7 @@ def escalate(
             due_at=due_at,
             help_id=help_id,
             to=to.person,
+            on_call_layer=on_call_layer,
         )
     )
 

@@ -20,6 +20,7 @@ from baton_ownership.deadlines import clocks
 from baton_ownership.deadlines.service import silo_alarm
 from baton_ownership.directory import service as directory
 from baton_ownership.insights import stays
+from baton_ownership.workload import service as workload
 
 
 async def _acting(ctx: Ctx, issue_id: str) -> tuple[Issue, Actor]:
@@ -34,9 +35,9 @@ def _decided(ctx: Ctx, handoff: Handoff, status: str) -> None:
 
 async def acknowledge(ctx: Ctx, *, issue_id: str, version: int) -> Issue:
     issue, by = await _acting(ctx, issue_id)
-    issue = await store.apply(
-        ctx, transitions.acknowledge(issue, by=by, version=version, now=ctx.clock())
-    )
+    change = transitions.acknowledge(issue, by=by, version=version, now=ctx.clock())
+    issue = await store.apply(ctx, change)
+    await workload.follow(ctx, change)
     await clocks.meet(ctx.session, issue_id, "acknowledge")
     await stays.acknowledged(ctx.session, issue_id, ctx.clock())
     return issue
@@ -68,6 +69,7 @@ async def accept_handoff(ctx: Ctx, *, issue_id: str, handoff_id: int, version: i
     if moved:
         await stays.end(ctx, issue, "handed_off")
     accepted = await store.apply(ctx, change)
+    await workload.follow(ctx, change)
     assert handoff is not None  # else the rules refused
     _decided(ctx, handoff, "accepted")
     # The receiver has taken it: their own resolve clock starts now.
@@ -152,6 +154,7 @@ async def resolve(ctx: Ctx, *, issue_id: str, version: int, resolution: str) -> 
         _decided(ctx, pending, "cancelled")
     await stays.end(ctx, issue, "resolved")
     issue = await store.apply(ctx, change)
+    await workload.follow(ctx, change)
     await clocks.meet(ctx.session, issue_id, "acknowledge", "resolve", "help")
     await drain(ctx, department=issue.department)
     return issue
@@ -161,6 +164,7 @@ async def reopen(ctx: Ctx, *, issue_id: str, version: int, reason: str) -> Issue
     issue, by = await _acting(ctx, issue_id)
     change = transitions.reopen(issue, by=by, version=version, reason=reason, now=ctx.clock())
     issue = await store.apply(ctx, change)
+    await workload.follow(ctx, change)
     await clocks.start(ctx.session, issue, "resolve", settings=ctx.settings, now=ctx.clock())
     stays.begin(ctx, issue, via="reopen", at=ctx.clock(), acknowledged=True)
     return issue
