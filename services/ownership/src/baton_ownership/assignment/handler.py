@@ -72,9 +72,12 @@ async def on_issue_routed(envelope: Envelope, *, runtime: Runtime[Settings]) -> 
                 )
         stays.begin(ctx, issue, via="routing", at=issue.assigned_at)
         await workload.received(ctx, issue, via="routing", at=issue.assigned_at)
-        ctx.emit(transitions.owner_assigned(
-            issue, via="routing", previous_owner_id=None, on_call_layer=called[1] if called else None
-        ))  # fmt: skip
+        layer = called[1] if called else None
+        ctx.emit(
+            transitions.owner_assigned(
+                issue, via="routing", previous_owner_id=None, on_call_layer=layer
+            )
+        )
         ctx.on_commit(partial(metrics.assigned, issue, "routing"))
 
     if await handle_once(runtime.db, envelope.id, effect):
