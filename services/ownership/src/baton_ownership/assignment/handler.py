@@ -13,7 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_ownership.assignment import service
 from baton_ownership.core import metrics, store, transitions
-from baton_ownership.core.store import Ctx
+from baton_ownership.core.state import utcnow
+from baton_ownership.core.store import Clock, Ctx
 from baton_ownership.deadlines import clocks, oncall
 from baton_ownership.deadlines import service as deadlines
 from baton_ownership.directory import service as directory
@@ -24,7 +25,9 @@ from baton_ownership.workload import service as workload
 ROUTING = "baton-routing"
 
 
-async def on_issue_routed(envelope: Envelope, *, runtime: Runtime[Settings]) -> None:
+async def on_issue_routed(
+    envelope: Envelope, *, runtime: Runtime[Settings], clock: Clock = utcnow
+) -> None:
     routed = envelope.payload()
     if not isinstance(routed, IssueRouted):
         return
@@ -42,7 +45,7 @@ async def on_issue_routed(envelope: Envelope, *, runtime: Runtime[Settings]) -> 
         )
         # This handler's span is in the issue's trace: every later change joins it.
         carrier = carrier_from_current()
-        ctx = Ctx(session=session, settings=runtime.settings, actor_id=ROUTING)
+        ctx = Ctx(session=session, settings=runtime.settings, actor_id=ROUTING, clock=clock)
         # Urgent, outside the department's working hours: the person on call.
         called = await oncall.first_owner(
             session, department=routed.department, priority=routed.priority, now=ctx.clock()

@@ -14,13 +14,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from baton_ownership.assignment.service import drain
 from baton_ownership.core import store, transitions
 from baton_ownership.core.models import Handoff, HelpRequest, HistoryEntry, IssueOwner
-from baton_ownership.core.state import Actor, Issue
+from baton_ownership.core.state import Actor, Issue, aware
 from baton_ownership.core.store import Ctx
 from baton_ownership.deadlines import clocks
+from baton_ownership.deadlines.explain import explain
+from baton_ownership.deadlines.models import Deadline
 from baton_ownership.deadlines.service import silo_alarm
 from baton_ownership.directory import service as directory
+from baton_ownership.directory.hours import hours_of
 from baton_ownership.insights import stays
+from baton_ownership.lifecycle.schemas import DeadlinePublic, RequesterPublic
 from baton_ownership.workload import service as workload
+from baton_ownership.workload.models import InternalRequest
 
 
 async def _acting(ctx: Ctx, issue_id: str) -> tuple[Issue, Actor]:
@@ -206,3 +211,39 @@ async def snapshot(
         return None
     pending = await store.pending_handoff(session, issue_id)
     return issue, pending, await open_help(session=session, issue_id=issue_id)
+
+
+async def running_clocks(*, session: AsyncSession, issue: IssueOwner) -> list[DeadlinePublic]:
+    """The issue's open clocks, soonest first, each with its explanation."""
+    rows = (
+        await session.exec(
+            select(Deadline)
+            .where(Deadline.issue_id == issue.issue_id, Deadline.status == "open")
+            .order_by(Deadline.due_at)  # type: ignore[arg-type]
+        )
+    ).all()
+    shown = []
+    for row in rows:
+        hours = await hours_of(session, row.department)
+        words = explain(
+            department=row.department, priority=issue.priority, counting=row.counting,
+            started_at=row.started_at and aware(row.started_at), length_minutes=row.length_minutes,
+            due_at=aware(row.due_at), level=row.level, on_call_layer=row.on_call_layer,
+            calendar=hours.calendar,
+        )  # fmt: skip
+        shown.append(
+            DeadlinePublic(
+                kind=row.kind, due_at=aware(row.due_at), counting=row.counting,  # type: ignore[arg-type]
+                started_at=row.started_at and aware(row.started_at),
+                length_minutes=row.length_minutes, escalation_level=row.level,
+                on_call_layer=row.on_call_layer, help_id=row.help_id, explanation=words,
+            )
+        )  # fmt: skip
+    return shown
+
+
+async def requester(*, session: AsyncSession, issue_id: str) -> RequesterPublic | None:
+    request = await session.get(InternalRequest, issue_id)
+    if request is None:
+        return None
+    return RequesterPublic(person_id=request.requester_id, department=request.requester_department)
