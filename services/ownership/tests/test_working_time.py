@@ -41,7 +41,8 @@ NIGHT_DESK = OnCall(
     layers=[
         RotationLayer(name="primary", people=["ops-ana", "ops-ben"],
                       first_handover=datetime(2026, 11, 2, 9, 0)),
-        RotationLayer(name="secondary", people=["ops-ben"], first_handover=datetime(2026, 11, 2, 9)),
+        RotationLayer(name="secondary", people=["ops-ben"],
+                      first_handover=datetime(2026, 11, 2, 9)),
     ]
 )  # fmt: skip
 FRIDAY_EVENING = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)  # 17:00 in Berlin
@@ -215,8 +216,10 @@ async def test_internal_requests_meet_the_target_and_show_on_both_scorecards(
     owner = (await events(db, OwnerAssigned))[0].owner.id
     await act(owner, lifecycle.acknowledge, issue_id="i-1", version=1)
     await act(owner, lifecycle.resolve, issue_id="i-1", version=2, resolution="done")
-    period = {"since": datetime(2026, 11, 16, tzinfo=UTC), "until": datetime(2026, 11, 30,
-                                                                              tzinfo=UTC)}  # fmt: skip
+    period = {
+        "since": datetime(2026, 11, 16, tzinfo=UTC),
+        "until": datetime(2026, 11, 30, tzinfo=UTC),
+    }
     async with db.session() as session:
         it = await insights.scorecard(session=session, department="it", **period)
         finance = await insights.scorecard(session=session, department="finance", **period)
