@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from baton_contracts import (
@@ -30,6 +30,19 @@ class Notice:
     recipient_id: str
     person: Person | None  # None: nobody by that id in the directory, so no address
     due_at: datetime | None = None
+    # An urgent notice goes out at once, even in the recipient's quiet hours.
+    urgent: bool = True
+
+
+# Escalations cannot wait for anyone's working hours.
+ALWAYS_URGENT = {"escalated"}
+
+
+def urgent(event: BaseModel, kind: str) -> bool:
+    """Whether a notice must go out at once: about an urgent issue, an escalation,
+    or an event that does not say its issue's priority (an older producer's)."""
+    priority = getattr(event, "priority", None)
+    return kind in ALWAYS_URGENT or priority is None or priority == "urgent"
 
 
 async def find(session: AsyncSession, person_id: str) -> Person | None:
@@ -49,12 +62,30 @@ async def _person(session: AsyncSession, person_id: str, kind: str, **kw: object
 
 
 async def notices(event: BaseModel, *, session: AsyncSession) -> list[Notice]:
+    return [replace(n, urgent=urgent(event, n.kind)) for n in await _notices(event, session)]
+
+
+async def _internal_reporter(session: AsyncSession, issue_id: str, kind: str) -> list[Notice]:
+    """The internal customer who reported the issue, remembered from issues.reported.
+    Nobody is left holding anything, so an employee with no known address is
+    skipped rather than a failed delivery to escalate."""
+    reporter = await session.get(InternalReporter, issue_id)
+    if reporter is None:
+        return []
+    found = await find(session, reporter.reporter_id)
+    return [Notice(kind, reporter.reporter_id, found)] if found else []
+
+
+async def _notices(event: BaseModel, session: AsyncSession) -> list[Notice]:
     match event:
         case OwnerAssigned():
             told = [Notice("assigned", event.owner.id, event.owner)]
             if event.via == "handoff" and event.previous_owner_id:
                 # The requester learns their hand-off was accepted.
                 told.append(await _person(session, event.previous_owner_id, "handoff_accepted"))
+            if event.via in ("handoff", "escalation"):
+                # The internal customer learns who holds their request now.
+                told += await _internal_reporter(session, event.issue_id, "reassigned")
             return told
         case HandoffRequested():
             if event.to_person_id:
@@ -84,13 +115,6 @@ async def notices(event: BaseModel, *, session: AsyncSession) -> list[Notice]:
         case Escalated():
             return [Notice("escalated", event.to.id, event.to, event.due_at)]
         case IssueResolved():
-            # The internal customer who reported it, remembered from issues.reported.
-            # Nobody is left holding a resolved issue, so an employee with no known
-            # address is skipped rather than a failed delivery to escalate.
-            reporter = await session.get(InternalReporter, event.issue_id)
-            if reporter is None:
-                return []
-            found = await find(session, reporter.reporter_id)
-            return [Notice("resolved", reporter.reporter_id, found)] if found else []
+            return await _internal_reporter(session, event.issue_id, "resolved")
         case _:
             return []  # acknowledged, reopened: nobody needs to act

@@ -27,6 +27,12 @@ class RecipientPreferences(SQLModel, table=True):
     webhook_url: str | None = Field(default=None, sa_column=Column(Text))
     # Signs this person's generic webhooks; else the service-wide BATON_WEBHOOK_SECRET.
     webhook_secret: str | None = Field(default=None, sa_column=Column(Text))
+    # Outside their working hours (their own calendar, else their department's),
+    # notices that are not urgent wait and go out together when work starts again.
+    quiet_hours: bool = True
+    working_hours: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
     updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
