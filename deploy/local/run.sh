@@ -29,18 +29,41 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# supervise NAME LOG CMD...: run CMD in the background, and again whenever it
+# exits (a crashed service comes back; the others keep running). Ctrl-C stops it.
+supervise() {
+  local name=$1 log=$2
+  shift 2
+  (
+    child=""
+    trap '[[ -n "$child" ]] && kill -TERM "$child" 2>/dev/null; wait; exit 0' TERM INT
+    restarts=0
+    while true; do
+      "$@" >>"$log" 2>&1 &
+      child=$!
+      wait "$child"
+      code=$?
+      restarts=$((restarts + 1))
+      echo "run.sh: $name exited (status $code); starting it again (restart $restarts)" |
+        tee -a "$log" >&2
+      sleep $((restarts < 5 ? restarts : 5))
+    done
+  ) &
+  pids+=($!)
+}
+
 # The mail sink stands in for a mail server unless BATON_SMTP_HOST points at one.
 if [[ -z "${BATON_SMTP_HOST:-}" ]]; then
-  BATON_STATE_DIR="$state" "$py" deploy/local/mailsink.py >"$state/logs/mailsink.log" 2>&1 &
-  pids+=($!)
+  : >"$state/logs/mailsink.log"
+  supervise mailsink "$state/logs/mailsink.log" env BATON_STATE_DIR="$state" "$py" deploy/local/mailsink.py
 fi
 # The development identity provider: people sign in by choosing who they are, and
 # every service verifies its tokens, as they would a company's provider's.
 idp_port="${BATON_DEVIDP_PORT:-8090}"
 export BATON_ENVIRONMENT="${BATON_ENVIRONMENT:-development}"
-BATON_DEVIDP_PORT="$idp_port" BATON_DEVIDP_ISSUER="http://127.0.0.1:$idp_port" \
-  BATON_STATE_DIR="$state" "$py" -m baton_devidp >"$state/logs/devidp.log" 2>&1 &
-pids+=($!)
+: >"$state/logs/devidp.log"
+supervise devidp "$state/logs/devidp.log" env BATON_DEVIDP_PORT="$idp_port" \
+  BATON_DEVIDP_ISSUER="http://127.0.0.1:$idp_port" BATON_STATE_DIR="$state" "$py" -m baton_devidp
 export BATON_AUTH_MODE=jwt \
   BATON_AUTH_ISSUER="http://127.0.0.1:$idp_port" \
   BATON_AUTH_JWKS_URL="http://127.0.0.1:$idp_port/jwks.json" \
@@ -63,9 +86,9 @@ if [[ -n "${OTEL_EXPORTER_OTLP_ENDPOINT:-}" ]]; then
   traces="$OTEL_TRACES_EXPORTER to $OTEL_EXPORTER_OTLP_ENDPOINT"
 fi
 for svc in "${services[@]}"; do
-  BATON_PORT="${ports[$svc]}" BATON_STATE_DIR="$state" OTEL_SERVICE_NAME="baton-$svc" \
-    "$py" -m "baton_$svc" >"$state/logs/$svc.log" 2>&1 &
-  pids+=($!)
+  : >"$state/logs/$svc.log"
+  supervise "$svc" "$state/logs/$svc.log" env BATON_PORT="${ports[$svc]}" BATON_STATE_DIR="$state" \
+    OTEL_SERVICE_NAME="baton-$svc" "$py" -m "baton_$svc"
 done
 
 ready() {  # ready SERVICE PORT: wait for /readyz, or show the log and fail
@@ -114,10 +137,8 @@ Try it (in another terminal):
   ls $state/mail/
   curl -s http://127.0.0.1:8002/metrics | grep ^baton_   # what each service counted
 
-Press Ctrl-C to stop.
+A service that crashes is started again (its log says so). Press Ctrl-C to stop.
 EOT
 
-# Stop everything as soon as any one of them exits.
-wait -n "${pids[@]}"
-echo "A Baton process exited; see $state/logs/." >&2
-exit 1
+# Each process is started again if it exits (its log says so); Ctrl-C stops all.
+wait

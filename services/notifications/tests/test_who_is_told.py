@@ -68,6 +68,11 @@ async def test_the_owner_is_emailed_text_and_html_with_the_ask_and_a_link(runtim
     [mail] = smtp_server.messages
     assert mail["To"] == "Gita Rao <gita.rao@example.com>"
     assert mail["Subject"] == "[Baton] You own issue 5f7c3c1e for finance"
+    assert (mail["X-Baton-Issue"], mail["X-Baton-Event"], mail["X-Baton-Kind"]) == (
+        ISSUE,
+        event.id,
+        "assigned",
+    )
     text = text_of(mail)
     assert "accountable owner" in text and f"http://baton.example.com/v1/issues/{ISSUE}" in text
     html = next(p for p in mail.walk() if p.get_content_type() == "text/html")

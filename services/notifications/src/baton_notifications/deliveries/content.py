@@ -39,6 +39,12 @@ def build(
             "subject": msg.subject,
             "text": msg.text,
             "html": msg.html,
+            # For mail rules and for machines: which issue, which event, what kind.
+            "headers": {
+                "X-Baton-Issue": envelope.subject,
+                "X-Baton-Event": envelope.id,
+                "X-Baton-Kind": notice.kind,
+            },
         }
     if channel == "slack":
         if not (prefs and prefs.slack_webhook_url):

@@ -22,6 +22,8 @@ def message(content: dict[str, Any], *, settings: Settings) -> EmailMessage:
     msg["From"] = settings.mail_from
     msg["To"] = content["to"]
     msg["Subject"] = content["subject"]
+    for name, value in content.get("headers", {}).items():
+        msg[name] = value
     msg.set_content(content["text"])
     msg.add_alternative(content["html"], subtype="html")
     return msg
