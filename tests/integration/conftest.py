@@ -90,6 +90,12 @@ def infra(postgres: Infra) -> Iterator[Infra]:
 # refuses outside development (only https, only public addresses): it alone runs
 # in development, still verifying the identity provider's tokens.
 DEVELOPMENT_ONLY = {"notifications": {"BATON_ENVIRONMENT": "development"}}
+# Ownership checks its clocks every second, and an on-call layer has six seconds
+# to acknowledge: the night-time on-call test escalates within seconds. Nothing
+# else the stack runs is on call (the shipped catalog has no schedule).
+HURRIED = {
+    "ownership": {"BATON_DEADLINE_CHECK_INTERVAL_S": "1", "BATON_ON_CALL_ESCALATE_MINUTES": "0.1"}
+}
 
 
 def service_env(prefix: str, infra: Infra, name: str, **extra: str) -> dict[str, str]:
@@ -134,6 +140,7 @@ async def stack(infra: Infra) -> AsyncIterator[Stack]:
                     OTEL_BSP_SCHEDULE_DELAY="200",
                     BATON_SMTP_PORT=str(inbox.port),
                     **DEVELOPMENT_ONLY.get(name, {}),
+                    **HURRIED.get(name, {}),
                 )
                 for name in SERVICES
             }
