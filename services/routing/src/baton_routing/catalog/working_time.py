@@ -6,23 +6,32 @@ on the ``departments`` topic."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from baton_contracts import Calendar, InternalTarget, OnCall, Override
 from baton_runtime.identity import allow
 from baton_runtime.service import SessionDep
 from fastapi import APIRouter, Response
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_routing.catalog import service
 from baton_routing.catalog.deps import CatalogDep
 from baton_routing.catalog.router import VERSION_HEADER
 from baton_routing.catalog.schemas import OnCallNow
+from baton_routing.catalog.store import CatalogStore
 from baton_routing.deps import ActorDep
 
 router = APIRouter(prefix="/v1/departments/{name}", tags=["catalog"])
 
 
-def _versioned(response: Response, version: int) -> None:
-    response.headers[VERSION_HEADER] = str(version)
+async def _set(
+    part: str, name: str, value: Any, *, actor: str, catalog: CatalogStore, session: AsyncSession
+) -> dict[str, str]:
+    """Write one part of the department as the catalog's next version; the headers to answer."""
+    row = await service.set_department_part(
+        session=session, catalog=catalog, name=name, part=part, value=value, actor=actor
+    )
+    return {VERSION_HEADER: str(row.version)}
 
 
 @router.get("/calendar", **allow("reader"), response_model=Calendar | None)
@@ -37,21 +46,17 @@ async def set_calendar(
     session: SessionDep,
 ):  # fmt: skip
     """Time zone, hours per weekday, public holidays (country, region), closures."""
-    row = await service.set_department_part(
-        session=session, catalog=catalog, name=name, part="calendar",
-        value=body.model_dump(mode="json"), actor=actor,
-    )  # fmt: skip
-    _versioned(response, row.version)
+    value = body.model_dump(mode="json")
+    done = await _set("calendar", name, value, actor=actor, catalog=catalog, session=session)
+    response.headers.update(done)
     return body
 
 
 @router.delete("/calendar", **allow("administrator"), status_code=204)
 async def remove_calendar(name: str, actor: ActorDep, catalog: CatalogDep, session: SessionDep):
     """Back to around the clock; refused (422) while an on-call schedule needs it."""
-    row = await service.set_department_part(
-        session=session, catalog=catalog, name=name, part="calendar", value=None, actor=actor
-    )
-    return Response(status_code=204, headers={VERSION_HEADER: str(row.version)})
+    done = await _set("calendar", name, None, actor=actor, catalog=catalog, session=session)
+    return Response(status_code=204, headers=done)
 
 
 @router.get("/on-call", **allow("reader"), response_model=OnCall | None)
@@ -66,20 +71,16 @@ async def set_schedule(
     session: SessionDep,
 ):  # fmt: skip
     """Layers in escalation order; their people must be the department's liaisons or head."""
-    row = await service.set_department_part(
-        session=session, catalog=catalog, name=name, part="on_call",
-        value=body.model_dump(mode="json"), actor=actor,
-    )  # fmt: skip
-    _versioned(response, row.version)
+    value = body.model_dump(mode="json")
+    done = await _set("on_call", name, value, actor=actor, catalog=catalog, session=session)
+    response.headers.update(done)
     return body
 
 
 @router.delete("/on-call", **allow("administrator"), status_code=204)
 async def remove_schedule(name: str, actor: ActorDep, catalog: CatalogDep, session: SessionDep):
-    row = await service.set_department_part(
-        session=session, catalog=catalog, name=name, part="on_call", value=None, actor=actor
-    )
-    return Response(status_code=204, headers={VERSION_HEADER: str(row.version)})
+    done = await _set("on_call", name, None, actor=actor, catalog=catalog, session=session)
+    return Response(status_code=204, headers=done)
 
 
 @router.post("/on-call/overrides", **allow("administrator"), response_model=OnCall, status_code=201)
@@ -91,7 +92,7 @@ async def add_override(
     row = await service.add_override(
         session=session, catalog=catalog, name=name, override=body, actor=actor
     )
-    _versioned(response, row.version)
+    response.headers[VERSION_HEADER] = str(row.version)
     found = await service.department(session=session, catalog=catalog, name=name)
     return found.on_call
 
@@ -119,9 +120,9 @@ async def set_targets(
 ):  # fmt: skip
     """E.g. ``[{"requester": "sales", "acknowledge_hours": 4}]``: IT answers sales within
     4 working hours. They become the clocks of those requests."""
-    row = await service.set_department_part(
-        session=session, catalog=catalog, name=name, part="internal_targets",
-        value=[t.model_dump(mode="json") for t in body], actor=actor,
-    )  # fmt: skip
-    _versioned(response, row.version)
+    value = [t.model_dump(mode="json") for t in body]
+    done = await _set(
+        "internal_targets", name, value, actor=actor, catalog=catalog, session=session
+    )
+    response.headers.update(done)
     return body
