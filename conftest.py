@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from email import message_from_bytes
+from email.header import decode_header, make_header
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -61,11 +62,16 @@ class Inbox:
         return [m for m in self.messages if address in (m["To"] or "")]
 
 
+def subject_of(message: Message) -> str:
+    """The subject as its reader sees it (non-ASCII words come RFC 2047 encoded)."""
+    return str(make_header(decode_header(message["Subject"] or "")))
+
+
 def text_of(message: Message) -> str:
     """The plain-text part of an email (Baton sends text with an HTML alternative)."""
     for part in message.walk():
         if part.get_content_type() == "text/plain":
-            return part.get_payload(decode=True).decode()
+            return part.get_payload(decode=True).decode().replace("\r\n", "\n")
     return ""
 
 

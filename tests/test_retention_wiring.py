@@ -12,7 +12,13 @@ from baton_runtime.idempotency import ProcessedEvent
 from sqlmodel import select
 
 PURGES = {
-    "intake": {"outbox", "processed_events", "idempotency_keys", "ignored_mail"},
+    "intake": {
+        "outbox",
+        "processed_events",
+        "idempotency_keys",
+        "ignored_mail",
+        "reporter_messages",
+    },
     "routing": {"outbox", "processed_events"},
     "ownership": {"outbox", "processed_events"},
     "notifications": {"outbox", "processed_events", "deliveries_sent", "deliveries_failed"},

@@ -41,8 +41,8 @@ supervise() {
     while true; do
       "$@" >>"$log" 2>&1 &
       child=$!
-      wait "$child"
-      code=$?
+      code=0
+      wait "$child" || code=$?  # (set -e would end the loop on a crash)
       restarts=$((restarts + 1))
       echo "run.sh: $name exited (status $code); starting it again (restart $restarts)" |
         tee -a "$log" >&2
@@ -76,6 +76,14 @@ if [[ -z "${BATON_ENCRYPTION_KEYS:-}" ]]; then
     (umask 077 && "$py" -m baton_notifications.sealing new-key >"$state/encryption-key")
   BATON_ENCRYPTION_KEYS="$(cat "$state/encryption-key")"
   export BATON_ENCRYPTION_KEYS
+fi
+# Signs the links in messages: acknowledge links in owners' notices (notifications
+# signs, ownership verifies) and rating links in reporters' (intake).
+if [[ -z "${BATON_LINK_SIGNING_KEY:-}" ]]; then
+  [[ -s "$state/link-signing-key" ]] ||
+    (umask 077 && "$py" -c 'import secrets; print(secrets.token_urlsafe(32))' >"$state/link-signing-key")
+  BATON_LINK_SIGNING_KEY="$(cat "$state/link-signing-key")"
+  export BATON_LINK_SIGNING_KEY
 fi
 # Traces go to an OTLP/HTTP collector when one is given (OTEL_EXPORTER_OTLP_ENDPOINT);
 # the services otherwise make spans but export none.
@@ -136,6 +144,12 @@ Try it (in another terminal):
   curl -s -H "\$auth" "http://127.0.0.1:8004/v1/deliveries?issue_id=\$id"   # the email to that owner
   ls $state/mail/
   curl -s http://127.0.0.1:8002/metrics | grep ^baton_   # what each service counted
+
+  # A customer's email: the owner's notice and the customer's acknowledgement,
+  # threaded on their mail, arrive in $state/mail/ (the README's Quick start).
+  printf 'From: Ada <ada@example.com>\nSubject: Charged twice for order 1234\nMessage-ID: <m1@example.com>\n\nPlease refund one.\n' |
+    curl -s -X POST http://127.0.0.1:8001/v1/channels/email -H 'content-type: message/rfc822' \\
+    -H "authorization: Bearer \$BATON_API_KEY" --data-binary @-
 
 A service that crashes is started again (its log says so). Press Ctrl-C to stop.
 EOT

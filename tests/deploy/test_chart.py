@@ -157,9 +157,13 @@ def test_network_policies_admit_only_what_each_service_needs(production):
     for name, policy in policies.items():
         assert policy["spec"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": "http"}]
         # Production reaches Kafka's SASL_SSL listener, on 9093.
-        # The identity provider (JWKS) on 443: every service verifies tokens.
-        expected = {53, 9093, 5432, 4318, 443} | ({25, 587} if name == "notifications" else set())
-        assert egress_ports(policy) == expected, name
+        # The identity provider (JWKS) on 443: every service verifies tokens. Mail: those
+        # who write to people (notifications to staff, intake to reporters); intake's
+        # channel connectors are on 443 too.
+        mail = {25, 587} if name in ("notifications", "intake") else set()
+        assert egress_ports(policy) == {53, 9093, 5432, 4318, 443} | mail, name
+    connectors = policies["intake"]["spec"]["egress"][-1]  # its extraEgress: smtp, connectors
+    assert [p["port"] for p in connectors["ports"]] == [443]
 
 
 def test_only_notifications_may_reach_webhooks_and_not_private_or_metadata_ranges(production):

@@ -5,6 +5,7 @@ a unique topic prefix and database schemas keep each run apart."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -16,7 +17,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from baton_runtime.kafka import EventProducer
 
-from conftest import Inbox, free_port, running_smtp_server
+from conftest import Inbox, Receiver, free_port, running_http_receiver, running_smtp_server
 from tests.integration.otlp_receiver import OtlpReceiver
 from tests.integration.stack import (
     SERVICES,
@@ -34,6 +35,12 @@ T = TypeVar("T")
 pytestmark = pytest.mark.integration
 
 WEBHOOK_SECRET = "it-webhook-secret-0123456789"
+# Signs acknowledge links (notifications signs, ownership verifies) and rating links (intake).
+LINK_KEY = "it-link-signing-key-0123456789"
+CHAT_SECRET = "it-chat-connector-secret-0123"
+INTERNAL_DOMAIN = "baton.example"
+# The mail gateway whose Authentication-Results intake believes (an internal sender's proof).
+MAIL_GATEWAY = "mx.baton.example"
 
 
 @dataclass
@@ -46,6 +53,8 @@ class Stack:
     otlp: OtlpReceiver
     api_key: str = ""
     idp: IdentityProvider | None = None
+    # The chat channel's connector: intake answers chat reporters through it.
+    chat_connector: Receiver | None = None
 
     @property
     def auth(self) -> dict[str, str]:
@@ -115,10 +124,27 @@ def service_env(prefix: str, infra: Infra, name: str, **extra: str) -> dict[str,
         "BATON_DELIVERY_MAX_ATTEMPTS": "4",
         "BATON_WEBHOOK_TIMEOUT_S": "2",
         "BATON_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "BATON_LINK_SIGNING_KEY": LINK_KEY,
+        # Intake answers reporters: its sender wakes at once, polls often.
+        "BATON_REPLY_POLL_INTERVAL_S": "0.3",
+        "BATON_INTERNAL_EMAIL_DOMAINS": json.dumps([INTERNAL_DOMAIN]),
+        "BATON_TRUSTED_AUTHSERV_IDS": json.dumps([MAIL_GATEWAY]),
         "OTEL_SERVICE_NAME": f"baton-{name}",
         # Verified tokens from the development identity provider, as in production.
         **infra.auth_env(),
         **extra,
+    }
+
+
+def links_env(ports: dict[str, int], chat_connector: Receiver) -> dict[str, str]:
+    """Where the links in messages point (ownership's acknowledge pages, intake's
+    rating pages), and the chat connector intake answers chat reporters through."""
+    return {
+        "BATON_PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['ownership']}",
+        "BATON_PUBLIC_URL": f"http://127.0.0.1:{ports['intake']}",
+        "BATON_REPLY_CONNECTORS": json.dumps(
+            {"chat": {"url": chat_connector.url, "secret": CHAT_SECRET}}
+        ),
     }
 
 
@@ -127,9 +153,10 @@ async def stack(infra: Infra) -> AsyncIterator[Stack]:
     prefix = f"it{uuid.uuid4().hex[:8]}."
     otlp = OtlpReceiver()
     otlp.start()
-    with running_smtp_server() as inbox:
+    with running_smtp_server() as inbox, running_http_receiver() as chat_connector:
         services: dict[str, Service] = {}
         try:
+            ports = {name: free_port() for name in SERVICES}
             envs = {
                 name: service_env(
                     prefix,
@@ -139,6 +166,7 @@ async def stack(infra: Infra) -> AsyncIterator[Stack]:
                     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=otlp.endpoint,
                     OTEL_BSP_SCHEDULE_DELAY="200",
                     BATON_SMTP_PORT=str(inbox.port),
+                    **links_env(ports, chat_connector),
                     **DEVELOPMENT_ONLY.get(name, {}),
                     **HURRIED.get(name, {}),
                 )
@@ -146,11 +174,12 @@ async def stack(infra: Infra) -> AsyncIterator[Stack]:
             }
             api_key = create_api_key(envs["intake"])
             for name in SERVICES:
-                services[name] = start_service(name, free_port(), envs[name])
+                services[name] = start_service(name, ports[name], envs[name])
             await wait_ready(list(services.values()))
             yield Stack(
-                prefix, infra.kafka, infra.database_url, services, inbox, otlp, api_key, infra.idp
-            )
+                prefix, infra.kafka, infra.database_url, services, inbox, otlp, api_key, infra.idp,
+                chat_connector,
+            )  # fmt: skip
         finally:
             stop_services(list(services.values()))
             otlp.stop()

@@ -69,6 +69,7 @@ async def test_an_employee_chatting_is_an_internal_request(client):
         "kind": "employee",
         "id": "emp-3",
         "department": "hr",
+        "reachable": False,  # an employee known by id alone: no chat connector configured
     }
 
 

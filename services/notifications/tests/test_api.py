@@ -202,3 +202,12 @@ async def test_a_name_that_does_not_resolve_yet_is_left_to_the_connect_time_chec
     body = {"channels": {"assigned": ["webhook"]}, "webhook_url": "https://new.example.com/h"}
     put = await client.put("/v1/recipients/fin-gita/preferences", json=body, headers=GITA_ACTS)
     assert put.status_code == 200
+
+
+async def test_a_person_sets_their_time_zone_and_language_and_a_bad_zone_is_a_422(client):
+    url = "/v1/recipients/fin-gita/preferences"
+    me = {"X-Baton-Actor": "fin-gita"}
+    put = await client.put(url, json={"time_zone": "Europe/Berlin", "language": "de"}, headers=me)
+    assert (put.json()["time_zone"], put.json()["language"]) == ("Europe/Berlin", "de")
+    bad = await client.put(url, json={"time_zone": "Europe/Atlantis"}, headers=me)
+    assert bad.status_code == 422 and "time zone" in bad.text

@@ -14,12 +14,11 @@ from baton_contracts import (
     OwnerAssigned,
     Reporter,
 )
-from baton_notifications.deliveries.handler import on_ownership_event
+from baton_notifications.deliveries.handler import on_issue_reported, on_ownership_event
 from baton_notifications.directory.handler import on_department_updated
 from baton_notifications.interrupts import service as interrupts
 from baton_notifications.recipients import service as recipients
 from baton_notifications.recipients.schemas import PreferencesUpdate
-from baton_notifications.reporters.handler import on_issue_reported
 
 from conftest import text_of
 
@@ -81,7 +80,7 @@ async def test_notices_that_can_wait_wait_for_the_morning_and_go_out_in_one_dige
     [digest] = smtp_server.messages
     assert digest["Subject"] == "[Baton] 2 notices from outside your working hours"
     text = text_of(digest)
-    assert text.count("You own issue") == 2
+    assert text.count("accountable owner of BTN-") == 2
     assert [r.status for r in await rows(runtime)] == ["sent", "sent"]
 
 

@@ -204,9 +204,13 @@ async def test_a_slack_webhook_gets_text_and_blocks(runtime, http_receiver):
     await dispatch(runtime, clock)
     [(headers, body)] = http_receiver.received
     payload = json.loads(body)
-    assert payload["text"].startswith("[Baton] You own issue 5f7c3c1e")
-    assert payload["blocks"][0]["type"] == "section"
-    assert f"/v1/issues/{ISSUE}|Open the issue>" in payload["blocks"][1]["text"]["text"]
+    assert payload["text"].startswith("[BTN-5F7C3C1E] yours to handle for finance")
+    assert f"/v1/issues/{ISSUE}|Open the issue>" in payload["text"]
+    header, ask, facts, actions = payload["blocks"]
+    assert (header["type"], ask["type"], facts["type"]) == ("header", "section", "section")
+    assert "*Reference*\nBTN-5F7C3C1E" in [f["text"] for f in facts["fields"]]
+    [button] = actions["elements"]
+    assert button["url"].endswith(f"/v1/issues/{ISSUE}")
     assert signing.HEADER not in headers
 
 

@@ -13,13 +13,12 @@ from baton_contracts import (
     OwnerAssigned,
     Reporter,
 )
-from baton_notifications.deliveries.handler import on_ownership_event
+from baton_notifications.deliveries.handler import on_issue_reported, on_ownership_event
 from baton_notifications.directory.handler import on_department_updated
 from baton_notifications.recipients import service as recipients
 from baton_notifications.recipients.schemas import PreferencesUpdate
-from baton_notifications.reporters.handler import on_issue_reported
 
-from conftest import text_of
+from conftest import subject_of, text_of
 
 from .helpers import (
     GITA,
@@ -67,7 +66,7 @@ async def test_the_owner_is_emailed_text_and_html_with_the_ask_and_a_link(runtim
     assert await dispatch(runtime, Clock()) == 1
     [mail] = smtp_server.messages
     assert mail["To"] == "Gita Rao <gita.rao@example.com>"
-    assert mail["Subject"] == "[Baton] You own issue 5f7c3c1e for finance"
+    assert subject_of(mail) == "[BTN-5F7C3C1E] yours to handle for finance"
     assert (mail["X-Baton-Issue"], mail["X-Baton-Event"], mail["X-Baton-Kind"]) == (
         ISSUE,
         event.id,
@@ -252,7 +251,7 @@ async def test_a_near_deadline_warns_the_owner_with_the_deadline(runtime, smtp_s
     assert await told(runtime, event) == [("deadline_near", GITA.id, "email", "pending")]
     assert await dispatch(runtime, Clock()) == 1
     [mail] = smtp_server.messages
-    assert "Deadline near" in mail["Subject"]
+    assert subject_of(mail) == "[BTN-5F7C3C1E] acknowledge deadline near"
     assert "acknowledged soon" in text_of(mail)
 
 

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import asyncio
 import logging
 from functools import partial
 from pathlib import Path
 
-from baton_contracts.topics import ISSUES_INBOUND, ISSUES_OWNERSHIP, ISSUES_REPORTED
+from baton_contracts.topics import (
+    ISSUES_FEEDBACK,
+    ISSUES_INBOUND,
+    ISSUES_OWNERSHIP,
+    ISSUES_REPORTED,
+)
 from baton_runtime import retention
 from baton_runtime.service import Runtime
 from fastapi import FastAPI
@@ -13,6 +19,9 @@ from baton_intake.deps import identify
 from baton_intake.inbound.handler import on_inbound
 from baton_intake.issues.handler import on_ownership_event
 from baton_intake.issues.router import router as issues_router
+from baton_intake.outbound import dispatcher
+from baton_intake.outbound.models import ReporterMessage
+from baton_intake.outbound.router import router as links_router
 from baton_intake.settings import Settings
 from baton_intake.sources.models import IdempotencyRecord, IgnoredMail
 from baton_intake.sources.router import router as doors_router
@@ -36,8 +45,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="intake", settings=settings, migrations_dir=Path(__file__).parent / "migrations"
     )
     runtime.produces(ISSUES_REPORTED)
+    runtime.produces(ISSUES_FEEDBACK)
     runtime.consume_raw(ISSUES_INBOUND, partial(on_inbound, runtime=runtime))
-    runtime.consume(ISSUES_OWNERSHIP, partial(on_ownership_event, runtime=runtime))
+    # Set when an event staged messages to reporters: the sender sends them at once.
+    send_now = asyncio.Event()
+    runtime.consume(
+        ISSUES_OWNERSHIP, partial(on_ownership_event, runtime=runtime, send_now=send_now.set)
+    )
+
+    async def send() -> bool:
+        tried = await dispatcher.send_due(db=runtime.db, settings=settings)
+        return tried >= settings.reply_batch  # a full batch: more may be due
+
+    runtime.every(settings.reply_poll_interval_s, "reporter messages", send, wake=send_now)
     runtime.keep(retention.processed_events(settings.processed_events_retention_days))
     runtime.keep(
         retention.Purge(
@@ -52,7 +72,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "ignored_mail", IgnoredMail, IgnoredMail.received_at, settings.retention_days
         )
     )
+    # Messages to reporters once finished (sent, failed, held back): they hold what
+    # was said, and to whom only through the conversation.
+    runtime.keep(
+        retention.Purge(
+            "reporter_messages",
+            ReporterMessage,
+            ReporterMessage.finished_at,
+            settings.retention_days,
+        )
+    )
     app = runtime.app(title="Baton intake", routers=[doors_router, issues_router])
     # Systems call with intake API keys; people (agents) with their tokens.
     app.state.identify = identify
+    # Outside /v1 and its verified callers: a signed link's token is its credential.
+    app.include_router(links_router)
     return app

@@ -24,3 +24,16 @@ def count_on_commit(session: AsyncSession, *, channel: str, priority: str, outco
     event.listen(
         session.sync_session, "after_commit", lambda _s: issues_taken_in.add(1, labels), once=True
     )
+
+
+reporter_messages = meter.create_counter(
+    "baton.intake.reporter_messages",
+    unit="{message}",
+    description="Messages to reporters (acknowledged, reassigned, reply, resolved), by route "
+    "(email, connector, none) and outcome: sent, pending (to be tried again), failed, skipped "
+    "(held back by a guard, or no way to reach the reporter).",
+)
+
+
+def count_reporter_message(kind: str, *, route: str, outcome: str) -> None:
+    reporter_messages.add(1, {"baton.kind": kind, "baton.route": route, OUTCOME: outcome})

@@ -1,5 +1,16 @@
+from email.utils import parseaddr
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from baton_runtime.settings import ServiceSettings
-from pydantic import Field
+from pydantic import BaseModel, Field, HttpUrl, SecretStr, field_validator
+
+
+class Connector(BaseModel):
+    """Where a channel's answers go (its connector's webhook), and the secret they are
+    signed with."""
+
+    url: HttpUrl
+    secret: SecretStr = Field(min_length=16)
 
 
 class Settings(ServiceSettings):
@@ -37,3 +48,55 @@ class Settings(ServiceSettings):
         "baton.inbound.phone.v1": "phone",
         "baton.inbound.social.v1": "social",
     }
+
+    # ---- answering reporters (baton_intake.outbound) ----
+    # The mail server intake's answers go through, and who they come from: the
+    # address whose mail reaches the email door, so that reporters' answers come back.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_s: float = 10.0
+    mail_from: str = "Customer service <support@localhost>"
+    # Per channel (chat, social, web_form, ...): the connector that carries answers
+    # to reporters on it, e.g. BATON_REPLY_CONNECTORS='{"chat": {"url": "https://chat.example/baton",
+    # "secret": "..."}}'. A channel without one is answered by email when an address is known.
+    reply_connectors: dict[str, Connector] = {}
+    connector_timeout_s: float = 10.0
+    # Where reporters reach intake's own pages (the rating link), and the key their
+    # links are signed with (empty: resolution messages carry no rating link).
+    public_url: str = "http://127.0.0.1:8001"
+    link_signing_key: SecretStr = SecretStr("")
+    rating_link_days: int = Field(default=30, ge=1)
+    # No spam: at most this many acknowledgements to one reporter in any hour.
+    acknowledgements_per_hour: int = Field(default=3, ge=0)
+    # An acknowledgement waits this long to name the department that owns the issue
+    # (it goes as soon as ownership assigns one), then goes without.
+    acknowledgement_wait_s: float = Field(default=120.0, ge=0)
+    # Deadlines in reporters' messages are shown in this time zone.
+    reporter_time_zone: str = "UTC"
+    # Sending: a sender in every replica; failures retried with backoff, then failed.
+    reply_poll_interval_s: float = 2.0
+    reply_max_attempts: int = Field(default=5, ge=1)
+    reply_backoff_base_s: float = 5.0
+    reply_lease_s: float = 120.0
+    reply_batch: int = Field(default=20, ge=1)
+
+    @field_validator("reporter_time_zone")
+    @classmethod
+    def _a_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{name!r} is not a time zone name such as Europe/Berlin") from None
+        return name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.reporter_time_zone)
+
+    @property
+    def signature(self) -> str:
+        """How answers are signed: the display name of BATON_MAIL_FROM."""
+        return parseaddr(self.mail_from)[0] or "Customer service"

@@ -17,12 +17,11 @@ from fastapi import FastAPI
 
 from baton_notifications.deliveries import dispatcher
 from baton_notifications.deliveries import service as deliveries
-from baton_notifications.deliveries.handler import on_ownership_event
+from baton_notifications.deliveries.handler import on_issue_reported, on_ownership_event
 from baton_notifications.deliveries.router import router as deliveries_router
 from baton_notifications.directory.handler import on_department_updated
 from baton_notifications.interrupts.router import router as interrupts_router
 from baton_notifications.recipients.router import router as recipients_router
-from baton_notifications.reporters.handler import on_issue_reported
 from baton_notifications.senders.email import Mailer
 from baton_notifications.settings import Settings
 
@@ -41,9 +40,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     runtime.produces(NOTIFICATIONS_DELIVERIES)
     runtime.consume(DEPARTMENTS, partial(on_department_updated, runtime=runtime))
-    runtime.consume(ISSUES_REPORTED, partial(on_issue_reported, runtime=runtime))
     # Set when a consumer commits deliveries: the dispatcher sends them at once.
     wake = asyncio.Event()
+    runtime.consume(
+        ISSUES_REPORTED, partial(on_issue_reported, runtime=runtime, dispatch_now=wake.set)
+    )
     runtime.consume(
         ISSUES_OWNERSHIP, partial(on_ownership_event, runtime=runtime, dispatch_now=wake.set)
     )

@@ -4,6 +4,8 @@ from baton_runtime.settings import ServiceSettings
 from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from baton_notifications import zones
+
 
 def parse_keys(keys: str) -> list[Fernet]:
     """The Fernet keys in ``keys`` (comma-separated); ValueError naming a bad one."""
@@ -37,6 +39,17 @@ class Settings(ServiceSettings):
     mail_from: str = "Baton <baton@localhost>"
     # Where the links in a notification point (the ownership API, or a UI in front of it).
     public_base_url: str = "http://127.0.0.1:8003"
+    # The workspace (BATON_WORKSPACE_URL): when set, notices link to the issue's page there.
+    workspace_url: str = ""
+    # Signs the acknowledge links in owners' notices; ownership, which serves them at
+    # BATON_PUBLIC_BASE_URL/links/acknowledge/..., verifies them with the same key.
+    # Empty: notices carry no such link.
+    link_signing_key: SecretStr = SecretStr("")
+    acknowledge_link_hours: float = Field(default=72, gt=0)
+    # For recipients who set none of their own: the time zone deadlines are shown in,
+    # and the language of notices (else the issue's; en and de have templates).
+    default_time_zone: str = "UTC"
+    default_language: str | None = None
 
     # Webhooks (Slack-compatible and generic, signed): the whole post, from resolving
     # the name to the answer's status line. They go only to public addresses over
@@ -49,6 +62,8 @@ class Settings(ServiceSettings):
     # Fernet keys, comma-separated, sealing recipients' webhook secrets and URLs at
     # rest: the first seals, all open (baton_notifications.sealer). Empty: stored as given.
     encryption_keys: SecretStr = SecretStr("")
+
+    _known_zone = field_validator("default_time_zone")(zones.valid)
 
     @field_validator("encryption_keys")
     @classmethod

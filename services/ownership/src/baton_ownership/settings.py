@@ -1,7 +1,7 @@
 from typing import Literal
 
 from baton_runtime.settings import ServiceSettings
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 
 class EscalationStep(BaseModel):
@@ -49,3 +49,6 @@ class Settings(ServiceSettings):
     silo_alarm_hops: int = 3
     customer_service_department: str = "customer_service"
     deadline_check_interval_s: float = 15.0
+    # Verifies the acknowledge links in owners' notices (notifications signs them
+    # with the same key). Empty: such links are refused.
+    link_signing_key: SecretStr = SecretStr("")

@@ -12,6 +12,7 @@ from baton_contracts.calendars import (
 from baton_contracts.common import Person, Priority
 from baton_contracts.departments import DEPARTMENT_UPDATED_V1, DepartmentUpdated
 from baton_contracts.envelope import Envelope, EventParseError, parse_event
+from baton_contracts.feedback import ISSUE_RATED_V1, IssueRated
 from baton_contracts.notifications import DELIVERY_FAILED_V1, DeliveryFailed
 from baton_contracts.ownership import (
     DEADLINE_NEAR_V1,
@@ -24,6 +25,7 @@ from baton_contracts.ownership import (
     ISSUE_REOPENED_V1,
     ISSUE_RESOLVED_V1,
     OWNER_ASSIGNED_V1,
+    REPLY_POSTED_V1,
     DeadlineNear,
     Escalated,
     HandoffDeclined,
@@ -35,6 +37,7 @@ from baton_contracts.ownership import (
     IssueResolved,
     OwnerAssigned,
     OwnershipChange,
+    ReplyPosted,
 )
 from baton_contracts.reported import (
     ISSUE_DUPLICATE_LINKED_V1,
@@ -60,6 +63,7 @@ __all__ = [
     "HELP_REQUESTED_V1",
     "ISSUE_ACKNOWLEDGED_V1",
     "ISSUE_DUPLICATE_LINKED_V1",
+    "ISSUE_RATED_V1",
     "ISSUE_REOPENED_V1",
     "ISSUE_REPORTED_V1",
     "ISSUE_RESOLVED_V1",
@@ -67,6 +71,7 @@ __all__ = [
     "ISSUE_ROUTED_V2",
     "ISSUE_UPDATED_V1",
     "OWNER_ASSIGNED_V1",
+    "REPLY_POSTED_V1",
     "REROUTE_REQUESTED_V1",
     "Attachment",
     "Calendar",
@@ -84,6 +89,7 @@ __all__ = [
     "InternalTarget",
     "IssueAcknowledged",
     "IssueDuplicateLinked",
+    "IssueRated",
     "IssueReopened",
     "IssueReported",
     "IssueResolved",
@@ -97,6 +103,7 @@ __all__ = [
     "Person",
     "Priority",
     "PublicHolidays",
+    "ReplyPosted",
     "Reporter",
     "RerouteRequested",
     "RotationLayer",

@@ -24,6 +24,7 @@ FAMILIES = {
     "baton_contracts.departments": topics.DEPARTMENTS,
     "baton_contracts.notifications": topics.NOTIFICATIONS_DELIVERIES,
     "baton_contracts.reroute": topics.ISSUES_REROUTE,
+    "baton_contracts.feedback": topics.ISSUES_FEEDBACK,
 }
 
 ENVELOPE_DESCRIPTION = (

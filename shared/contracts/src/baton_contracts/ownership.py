@@ -24,6 +24,7 @@ ISSUE_RESOLVED_V1 = "baton.issue.resolved.v1"
 ISSUE_REOPENED_V1 = "baton.issue.reopened.v1"
 ESCALATED_V1 = "baton.issue.escalated.v1"
 DEADLINE_NEAR_V1 = "baton.issue.deadline_near.v1"
+REPLY_POSTED_V1 = "baton.issue.replied.v1"
 
 
 class OwnerAssigned(BaseModel):
@@ -37,9 +38,15 @@ class OwnerAssigned(BaseModel):
     previous_owner_id: str | None = None
     hop: int = 1  # how many departments have held the issue, this one included
     version: int = 1
-    # Additive in v1: the issue's priority (whoever tells people can tell what may
-    # wait for working hours), and the on-call layer the owner was called from.
+    # Additive in v1, so that whoever tells people can say what the owner must do by
+    # when (and what may wait for their working hours): the issue's priority, why
+    # routing chose the department (first assignment), and the clocks the assignment
+    # started (None: unchanged, or not said).
     priority: Priority | None = None
+    routing_reason: str | None = None
+    acknowledge_due_at: datetime | None = None
+    resolve_due_at: datetime | None = None
+    # Additive in v1: the on-call layer the owner was called from (1 = first).
     on_call_layer: int | None = None
 
 
@@ -123,7 +130,22 @@ class DeadlineNear(OwnershipChange):
     helping_department: str | None = None
 
 
+class ReplyPosted(BaseModel):
+    """The owner (or the department's head) answered the reporter: intake sends
+    ``text`` on the channel and thread the reporter used. Ownership and the
+    issue's version do not change. Internal notes are never events."""
+
+    issue_id: str
+    department: str
+    owner_id: str
+    actor_id: str
+    author_name: str  # as the reporter sees it signed
+    text: str
+    at: datetime
+
+
 register(OWNER_ASSIGNED_V1, OwnerAssigned)
+register(REPLY_POSTED_V1, ReplyPosted)
 register(DEADLINE_NEAR_V1, DeadlineNear)
 register(ESCALATED_V1, Escalated)
 register(ISSUE_ACKNOWLEDGED_V1, IssueAcknowledged)

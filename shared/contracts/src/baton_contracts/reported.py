@@ -25,6 +25,10 @@ class Reporter(BaseModel):
     id: str = Field(min_length=1, max_length=200)
     # For an internal customer (an employee): the department asking for help.
     department: str | None = None
+    # Additive in v1: intake answers this reporter itself (it holds an address, or a
+    # connector for their channel). False: nobody can write to them but staff who
+    # know them (an employee by id alone).
+    reachable: bool = False
 
 
 class Attachment(BaseModel):
@@ -77,6 +81,9 @@ class IssueDuplicateLinked(BaseModel):
     channel: str
     reason: str
     linked_at: datetime
+    # Additive in v1: what the reporter wrote this time, so the owner can be told.
+    subject: str | None = None
+    description: str | None = None
 
 
 register(ISSUE_REPORTED_V1, IssueReported)

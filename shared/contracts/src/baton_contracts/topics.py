@@ -16,6 +16,8 @@ DEPARTMENTS = "departments"
 NOTIFICATIONS_DELIVERIES = "notifications.deliveries"
 # RerouteRequested: a request *to* routing (issues.routed carries its answers).
 ISSUES_REROUTE = "issues.reroute"
+# IssueRated: what reporters say of how their issue was handled (intake to ownership).
+ISSUES_FEEDBACK = "issues.feedback"
 TOPICS = (
     ISSUES_INBOUND,
     ISSUES_REPORTED,
@@ -24,6 +26,7 @@ TOPICS = (
     DEPARTMENTS,
     NOTIFICATIONS_DELIVERIES,
     ISSUES_REROUTE,
+    ISSUES_FEEDBACK,
 )
 
 # Topic-level settings beyond the cluster's defaults, by base name.

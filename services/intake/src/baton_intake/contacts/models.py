@@ -17,3 +17,6 @@ class Contact(SQLModel, table=True):
     kind: str = Field(max_length=40)
     value: str = Field(max_length=320)
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    # A delivery status notification said mail to it cannot be delivered: nothing
+    # more is sent there.
+    undeliverable_at: datetime | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,3 +31,14 @@ async def reporter_id_for(*, session: AsyncSession, kind: str, value: str) -> st
     # A concurrent first sight fails on the unique key; the caller's retry finds the row.
     await session.flush()
     return contact.id
+
+
+async def get(*, session: AsyncSession, contact_id: str | None) -> Contact | None:
+    return await session.get(Contact, contact_id) if contact_id else None
+
+
+async def mark_undeliverable(*, session: AsyncSession, contact_id: str, at: datetime) -> None:
+    contact = await session.get(Contact, contact_id)
+    if contact is not None and contact.undeliverable_at is None:
+        contact.undeliverable_at = at
+        session.add(contact)

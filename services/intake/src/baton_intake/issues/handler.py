@@ -1,29 +1,39 @@
 """What intake learns back from ownership: whether an issue it took in is
-resolved. A near-duplicate links only to an issue still open."""
+resolved (a near-duplicate links only to an issue still open), and what its
+reporter must hear of it (``outbound``: who owns it, replies, the resolution)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from baton_contracts import Envelope, IssueReopened, IssueResolved
-from baton_runtime.idempotency import handle_once
+from baton_runtime.idempotency import after_commit, handle_once
 from baton_runtime.service import Runtime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_intake.issues.models import Issue
+from baton_intake.outbound import service as outbound
 from baton_intake.settings import Settings
 
 
-async def on_ownership_event(envelope: Envelope, *, runtime: Runtime[Settings]) -> None:
+async def on_ownership_event(
+    envelope: Envelope,
+    *,
+    runtime: Runtime[Settings],
+    send_now: Callable[[], None] = lambda: None,
+) -> None:
     """``IssueResolved`` marks the issue resolved, ``IssueReopened`` open again.
-    Both come on the issue's partition, so in the order they happened."""
+    Both come on the issue's partition, so in the order they happened. Messages to
+    the reporter are staged in the same transaction; ``send_now`` wakes the sender."""
     change = envelope.payload()
-    if not isinstance(change, IssueResolved | IssueReopened):
-        return
 
     async def effect(session: AsyncSession) -> None:
-        issue = await session.get(Issue, change.issue_id)
-        if issue is None:
-            return  # taken in by another environment sharing the cluster
-        issue.resolved_at = change.at if isinstance(change, IssueResolved) else None
-        session.add(issue)
+        if isinstance(change, IssueResolved | IssueReopened):
+            issue = await session.get(Issue, change.issue_id)
+            if issue is not None:  # else taken in by another environment sharing the cluster
+                issue.resolved_at = change.at if isinstance(change, IssueResolved) else None
+                session.add(issue)
+        if await outbound.on_ownership(session, runtime.settings, change, cause=envelope.id):
+            after_commit(send_now)
 
     await handle_once(runtime.db, envelope.id, effect)

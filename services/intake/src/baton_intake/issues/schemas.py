@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict
 from sqlmodel import Field
 
 from baton_intake.issues.models import Issue
+from baton_intake.outbound.routes import ReplyRoute
 from baton_intake.text import one_line, safe_text
 
 Channel = Literal["agent", "web_form", "email", "chat", "phone", "social", "system"]
@@ -69,6 +70,10 @@ class IssueCreate(BaseModel):
     # The system that handed the issue in; (source_system, external_ref) is unique.
     # Defaults to the channel.
     source_system: str | None = pydantic.Field(default=None, pattern=SOURCE_PATTERN)
+    # The language the reporter wrote in (en, de-AT, ...); guessed from the text if not given.
+    language: str | None = pydantic.Field(
+        default=None, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$"
+    )
 
 
 class Draft(IssueCreate):
@@ -79,6 +84,8 @@ class Draft(IssueCreate):
     attachments: list[Attachment] = []
     # Ids later messages will refer to (an email's Message-ID, a chat conversation).
     thread_refs: list[str] = []
+    # How intake can answer the reporter (an address, the thread); None: it cannot.
+    reply: ReplyRoute | None = None
 
     @property
     def source(self) -> str:

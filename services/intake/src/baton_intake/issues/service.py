@@ -33,6 +33,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from baton_intake import metrics
 from baton_intake.issues.models import Issue, IssueUpdate, Thread
 from baton_intake.issues.schemas import Draft, Outcome
+from baton_intake.outbound import language as languages
+from baton_intake.outbound import service as outbound
 from baton_intake.settings import Settings
 from baton_intake.text import normalized_subject
 
@@ -150,6 +152,8 @@ async def report(*, session: AsyncSession, settings: Settings, draft: Draft) -> 
             channel=issue.channel,
             reason="same reporter and subject as an open issue",
             linked_at=issue.reported_at,
+            subject=issue.subject,
+            description=issue.description,
         )
         add_event(session, topic=topic, envelope=Envelope.wrap(source=SOURCE, data=linked))
         span.set_attribute("baton.duplicate_of", original.id)
@@ -159,12 +163,25 @@ async def report(*, session: AsyncSession, settings: Settings, draft: Draft) -> 
         )
         return Taken(issue, "duplicate_linked", original.id)
 
+    language = languages.supported(draft.language) or languages.detect(
+        f"{issue.subject}\n{issue.description}"
+    )
+    assert issue.reference is not None
+    reachable = await outbound.open_conversation(
+        session, settings, issue_id=issue.id, reference=issue.reference, subject=issue.subject,
+        channel=issue.channel, reporter_kind=issue.reporter_kind, reporter_id=issue.reporter_id,
+        language=language or languages.FALLBACK, route=draft.reply, now=issue.reported_at,
+    )  # fmt: skip
     event = IssueReported(
         issue_id=issue.id,
         channel=issue.channel,
         reporter=Reporter(
-            kind=draft.reporter.kind, id=issue.reporter_id, department=issue.reporter_department
+            kind=draft.reporter.kind,
+            id=issue.reporter_id,
+            department=issue.reporter_department,
+            reachable=reachable,
         ),
+        language=draft.language or language,
         subject=issue.subject,
         description=issue.description,
         priority=draft.priority,
@@ -200,6 +217,8 @@ async def update(
         session.add(
             Thread(source_system=issue.source_system or channel, ref=ref[:255], issue_id=issue.id)
         )
+    # Answers to the reporter go on from their latest message.
+    await outbound.heard(session, issue_id=issue.id, message_ids=thread_refs or [])
     event = IssueUpdated(
         issue_id=issue.id,
         channel=channel,

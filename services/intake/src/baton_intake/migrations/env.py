@@ -3,6 +3,7 @@
 import baton_intake.auth.models
 import baton_intake.contacts.models
 import baton_intake.issues.models
+import baton_intake.outbound.models
 import baton_intake.sources.models
 import baton_runtime.idempotency
 import baton_runtime.outbox

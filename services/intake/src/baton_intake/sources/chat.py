@@ -15,7 +15,7 @@ from baton_intake.issues.models import Thread
 from baton_intake.issues.schemas import Draft
 from baton_intake.settings import Settings
 from baton_intake.sources.common import clip, subject_from
-from baton_intake.sources.people import Person, reporter
+from baton_intake.sources.people import Person, reply_route, reporter
 
 SOURCE = "chat"
 
@@ -85,6 +85,9 @@ async def take_in(
         description=clip(render(transcript.messages), 20_000),
         external_ref=transcript.conversation_id,
         thread_refs=[transcript.conversation_id],
+        reply=await reply_route(
+            session=session, person=transcript.customer, thread=transcript.conversation_id
+        ),
     )
     taken = await service.report(session=session, settings=settings, draft=draft)
     thread = await session.get(Thread, (SOURCE, transcript.conversation_id))

@@ -7,7 +7,10 @@ delivers it (``POST /v1/channels/email``, ``message/rfc822``).
 - A reply (In-Reply-To/References, or the issue's reference token in the
   subject) updates the issue it answers: ``IssueUpdated``.
 - Auto-replies, bounces, ``Auto-Submitted`` and ``Precedence: bulk`` mail is
-  recorded and ignored, so no mail loop can start.
+  recorded and ignored, so no mail loop can start. A bounce of mail intake sent
+  a reporter marks their address undeliverable (``outbound``).
+- A reply to a message intake sent a reporter (its Message-ID) updates that issue;
+  mail from a list or a no-reply address is taken in but never acknowledged.
 - The sender's address is kept as a contact; events carry the contact's id.
 - Mail from an internal domain is an employee's only when the mail gateway
   vouches for the sender (``mail_auth``); a forged one is a customer's report.
@@ -33,6 +36,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from baton_intake.contacts.service import reporter_id_for
 from baton_intake.issues import service
 from baton_intake.issues.schemas import Draft, IssueAccepted, ReporterIn
+from baton_intake.outbound import bounces, guards
+from baton_intake.outbound import service as outbound
+from baton_intake.outbound.routes import ReplyRoute
 from baton_intake.settings import Settings
 from baton_intake.sources import mail_auth
 from baton_intake.sources.common import NO_SUBJECT, clip, opaque_ref
@@ -47,6 +53,7 @@ _DAEMONS = {"mailer-daemon", "postmaster", "mail-daemon"}
 _END_OF_HEADER = re.compile(rb"\r?\n\r?\n")
 # A header longer than this is clipped before it is made plain text.
 _HEADER_CHARS = 2_000
+_TAG = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")
 
 
 @dataclass
@@ -60,6 +67,10 @@ class Mail:
     automated: str | None = None
     # The mail gateway vouched that the sender's domain sent it (mail_auth).
     vouched: bool = False
+    # Why it must not be acknowledged (a list, a no-reply sender); what a bounce says.
+    quiet: str | None = None
+    bounce: bounces.Bounce | None = None
+    language: str | None = None  # Content-Language, if the sender's client said
 
 
 async def read(raw: bytes, settings: Settings) -> Mail:
@@ -90,6 +101,9 @@ def parse(raw: bytes, settings: Settings) -> Mail:
             domain=sender.rsplit("@", 1)[-1],
             trusted_ids=settings.trusted_authserv_ids,
         ),
+        quiet=guards.quiet_reason(msg.get, sender),
+        bounce=bounces.bounce_of(msg),
+        language=str(msg.get("Content-Language", "") or "").split(",")[0].strip() or None,
     )
 
 
@@ -208,6 +222,8 @@ async def take_in(
 ) -> service.Taken | IssueAccepted:
     if mail.automated:
         session.add(IgnoredMail(message_id=mail.message_id, reason=mail.automated))
+        if mail.bounce is not None:  # about mail intake sent? then that address is dead
+            await outbound.bounced(session, mail.bounce)
         return IssueAccepted(
             issue_id=None, status_url=None, outcome="ignored", reason=mail.automated
         )
@@ -222,7 +238,10 @@ async def take_in(
             return service.Taken(issue, "existing")
 
     answered = await service.find_thread(session=session, source_system=SOURCE, refs=mail.refers_to)
-    issue = await service.get(session=session, issue_id=answered.issue_id) if answered else None
+    issue_id = answered.issue_id if answered else None
+    # An answer to what intake sent the reporter (an acknowledgement, a reply).
+    issue_id = issue_id or await outbound.issue_answered(session, message_ids=mail.refers_to)
+    issue = await service.get(session=session, issue_id=issue_id) if issue_id else None
     if issue is None and (reference := find_reference(mail.subject)):
         issue = await service.find_by_reference(session=session, reference=reference)
     if issue is not None:
@@ -247,5 +266,7 @@ async def take_in(
         external_ref=opaque_ref(mail.message_id, "mid") if mail.message_id else None,
         attachments=mail.attachments,
         thread_refs=[mail.message_id] if mail.message_id else [],
+        language=mail.language if mail.language and _TAG.match(mail.language) else None,
+        reply=ReplyRoute(contact_id=reporter, thread=mail.message_id, quiet_reason=mail.quiet),
     )
     return await service.report(session=session, settings=settings, draft=draft)

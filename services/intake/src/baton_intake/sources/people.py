@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_intake.contacts.service import reporter_id_for
 from baton_intake.issues.schemas import ReporterIn
+from baton_intake.outbound.routes import ReplyRoute
 from baton_intake.sources.webform import EMAIL_PATTERN
 
 PHONE_PATTERN = r"^[0-9+()./ -]{3,40}$"
@@ -40,3 +41,14 @@ async def reporter(*, session: AsyncSession, person: Person) -> ReporterIn:
     else:
         rid = await reporter_id_for(session=session, kind="phone", value=person.phone or "")
     return ReporterIn(kind=person.kind, id=rid, department=person.department)
+
+
+async def reply_route(*, session: AsyncSession, person: Person, thread: str | None) -> ReplyRoute:
+    """How to answer them: on the thread (through the channel's connector), or by
+    email when they gave an address."""
+    contact = (
+        await reporter_id_for(session=session, kind="email", value=person.email)
+        if person.email
+        else None
+    )
+    return ReplyRoute(contact_id=contact, thread=thread)

@@ -12,7 +12,7 @@ from baton_intake.issues import service
 from baton_intake.issues.schemas import Draft
 from baton_intake.settings import Settings
 from baton_intake.sources.common import clip, subject_from
-from baton_intake.sources.people import Person, reporter
+from baton_intake.sources.people import Person, reply_route, reporter
 
 SOURCE = "phone"
 
@@ -55,5 +55,6 @@ async def take_in(*, session: AsyncSession, settings: Settings, call: CallRecord
         subject=subject_from(call.notes),
         description=clip(description, 20_000),
         external_ref=call.call_id,
+        reply=await reply_route(session=session, person=call.caller, thread=None),
     )
     return await service.report(session=session, settings=settings, draft=draft)

@@ -139,7 +139,8 @@ async def report_issue(
 
         async def work(session: AsyncSession) -> service.Taken:
             reporter = await webform.reporter_id(session=session, form=form)
-            draft = webform.to_draft(form, reporter_id=reporter)
+            reply = await webform.reply_route(session=session, form=form, reporter_id=reporter)
+            draft = webform.to_draft(form, reporter_id=reporter, reply=reply)
             return await service.report(session=session, settings=runtime.settings, draft=draft)
 
     return await _take(runtime, caller, idempotency_key, fingerprint(payload), work)

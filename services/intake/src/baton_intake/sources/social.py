@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from baton_intake.contacts.service import reporter_id_for
 from baton_intake.issues import service
 from baton_intake.issues.schemas import Draft, ReporterIn
+from baton_intake.outbound.routes import ReplyRoute
 from baton_intake.settings import Settings
 from baton_intake.sources.common import opaque_ref, subject_from
 
@@ -53,5 +54,7 @@ async def take_in(*, session: AsyncSession, settings: Settings, post: SocialPost
         description=post.text,
         # The URL may name the handle: events carry a digest of it.
         external_ref=opaque_ref(post.post_url, "post"),
+        # Answered on the post, through the social connector (the URL stays here).
+        reply=ReplyRoute(contact_id=contact, thread=post.post_url),
     )
     return await service.report(session=session, settings=settings, draft=draft)

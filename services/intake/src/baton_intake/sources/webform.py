@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_intake.contacts.service import reporter_id_for
 from baton_intake.issues.schemas import Draft, ReporterIn
+from baton_intake.outbound.routes import ReplyRoute
 
 EMAIL_PATTERN = (
     r"^[^@ \t\n\r\f\v<>]+@[^@ \t\n\r\f\v<>]+\.[^@ \t\n\r\f\v<>]+$"  # same in Python and ECMA
@@ -66,7 +67,18 @@ async def reporter_id(*, session: AsyncSession, form: WebForm) -> str:
     return await reporter_id_for(session=session, kind="phone", value=form.phone or "")
 
 
-def to_draft(form: WebForm, *, reporter_id: str) -> Draft:
+async def reply_route(*, session: AsyncSession, form: WebForm, reporter_id: str) -> ReplyRoute:
+    """By email when the visitor gave an address (an employee may give one besides
+    their id), else through the web form's connector, if one is configured."""
+    if form.email is None:
+        return ReplyRoute(thread=form.external_ref)
+    if form.employee_id is None:  # the reporter is that address's contact
+        return ReplyRoute(contact_id=reporter_id, thread=form.external_ref)
+    contact = await reporter_id_for(session=session, kind="email", value=form.email)
+    return ReplyRoute(contact_id=contact, thread=form.external_ref)
+
+
+def to_draft(form: WebForm, *, reporter_id: str, reply: ReplyRoute | None = None) -> Draft:
     return Draft(
         channel="web_form",
         source_system=form.form,
@@ -75,4 +87,5 @@ def to_draft(form: WebForm, *, reporter_id: str) -> Draft:
         description=form.description,
         priority=form.priority,
         external_ref=form.external_ref,
+        reply=reply,
     )

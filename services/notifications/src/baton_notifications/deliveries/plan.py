@@ -12,7 +12,9 @@ from baton_contracts import (
     HandoffRequested,
     HelpAnswered,
     HelpRequested,
+    IssueDuplicateLinked,
     IssueResolved,
+    IssueUpdated,
     OwnerAssigned,
     Person,
 )
@@ -20,6 +22,7 @@ from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_notifications.directory import service as directory
+from baton_notifications.issues import service as issues
 from baton_notifications.recipients import service as recipients
 from baton_notifications.reporters.models import InternalReporter
 
@@ -30,6 +33,7 @@ class Notice:
     recipient_id: str
     person: Person | None  # None: nobody by that id in the directory, so no address
     due_at: datetime | None = None
+    new_text: str | None = None  # what the reporter wrote again
     # An urgent notice goes out at once, even in the recipient's quiet hours.
     urgent: bool = True
 
@@ -38,10 +42,12 @@ class Notice:
 ALWAYS_URGENT = {"escalated"}
 
 
-def urgent(event: BaseModel, kind: str) -> bool:
+async def urgent(session: AsyncSession, event: BaseModel, kind: str) -> bool:
     """Whether a notice must go out at once: about an urgent issue, an escalation,
-    or an event that does not say its issue's priority (an older producer's)."""
+    or an issue whose priority is not known here (its report not read yet)."""
     priority = getattr(event, "priority", None)
+    if priority is None:  # the reporter's events say none: the copy of the issue does
+        priority = (await issues.copy_of(session, event.issue_id)).priority  # type: ignore[attr-defined]
     return kind in ALWAYS_URGENT or priority is None or priority == "urgent"
 
 
@@ -62,7 +68,8 @@ async def _person(session: AsyncSession, person_id: str, kind: str, **kw: object
 
 
 async def notices(event: BaseModel, *, session: AsyncSession) -> list[Notice]:
-    return [replace(n, urgent=urgent(event, n.kind)) for n in await _notices(event, session)]
+    found = await _notices(event, session)
+    return [replace(n, urgent=await urgent(session, event, n.kind)) for n in found]
 
 
 async def _internal_reporter(session: AsyncSession, issue_id: str, kind: str) -> list[Notice]:
@@ -114,7 +121,26 @@ async def _notices(event: BaseModel, session: AsyncSession) -> list[Notice]:
             return [await _person(session, event.owner_id, "deadline_near", due_at=event.due_at)]
         case Escalated():
             return [Notice("escalated", event.to.id, event.to, event.due_at)]
+        case IssueUpdated() | IssueDuplicateLinked():
+            return await _owner_told(session, event)
         case IssueResolved():
+            # The internal customer who reported it, when intake cannot answer them
+            # itself (it answers everyone it can).
             return await _internal_reporter(session, event.issue_id, "resolved")
         case _:
             return []  # acknowledged, reopened: nobody needs to act
+
+
+async def _owner_told(
+    session: AsyncSession, event: IssueUpdated | IssueDuplicateLinked
+) -> list[Notice]:
+    """The reporter wrote again: the issue's owner hears their words. Before it has
+    an owner there is nobody to tell (its owner will read the issue whole)."""
+    copy = await issues.copy_of(session, event.issue_id)
+    if copy.owner_id is None:
+        return []
+    if isinstance(event, IssueUpdated):
+        text = event.text
+    else:
+        text = "\n\n".join(t for t in (event.subject, event.description) if t) or event.reason
+    return [await _person(session, copy.owner_id, "reporter_wrote", new_text=text[:4_000])]

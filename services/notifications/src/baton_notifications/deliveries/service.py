@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from baton_notifications.deliveries import content
 from baton_notifications.deliveries.models import Delivery, utcnow
 from baton_notifications.deliveries.plan import Notice
+from baton_notifications.issues import service as issues
 from baton_notifications.recipients import service as recipients
 from baton_notifications.recipients.hours import hours_of
 from baton_notifications.sealer import Sealer
@@ -47,6 +48,7 @@ async def record(
     channel with no address, and a ``DeliveryFailed`` when none can reach them."""
     now = clock()
     prefs = await recipients.preferences(session=session, person_id=notice.recipient_id)
+    issue = await issues.copy_of(session, envelope.subject)
     channels = recipients.channels_for(prefs, notice.kind)
     # In the recipient's quiet hours a notice that can wait, waits for their next
     # working period, and then goes out with the others held for them (a digest).
@@ -76,6 +78,7 @@ async def record(
                 envelope=envelope,
                 settings=settings,
                 prefs=prefs,
+                issue=issue,
             )
         if target is None:
             reason = (

@@ -2,6 +2,7 @@
 
 import baton_notifications.deliveries.models
 import baton_notifications.directory.models
+import baton_notifications.issues.models
 import baton_notifications.recipients.models
 import baton_notifications.reporters.models
 import baton_runtime.idempotency

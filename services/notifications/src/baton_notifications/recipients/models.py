@@ -27,6 +27,10 @@ class RecipientPreferences(SQLModel, table=True):
     webhook_url: str | None = Field(default=None, sa_column=Column(Text))
     # Signs this person's generic webhooks; else the service-wide BATON_WEBHOOK_SECRET.
     webhook_secret: str | None = Field(default=None, sa_column=Column(Text))
+    # Deadlines in notices are shown in this zone (IANA name); else BATON_DEFAULT_TIME_ZONE.
+    time_zone: str | None = Field(default=None, max_length=64)
+    # Notices in this language (en, de); else the language.
+    language: str | None = Field(default=None, max_length=8)
     # Outside their working hours (their own calendar, else their department's),
     # notices that are not urgent wait and go out together when work starts again.
     quiet_hours: bool = True

@@ -7,8 +7,17 @@ from urllib.parse import urlsplit
 
 from baton_contracts import Calendar
 from baton_runtime.workingtime import check_public_holidays
-from pydantic import BaseModel, Field, HttpUrl, SecretStr, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    HttpUrl,
+    SecretStr,
+    StringConstraints,
+    model_validator,
+)
 
+from baton_notifications import zones
 from baton_notifications.recipients.models import DEFAULT_CHANNELS, RecipientPreferences
 from baton_notifications.sealer import Sealer, SealingError
 
@@ -17,6 +26,8 @@ EmailAddress = Annotated[
     str, StringConstraints(max_length=320, pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 ]
 Channel = Literal["email", "slack", "webhook"]
+TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(zones.valid)]
+Language = Literal["en", "de"]
 Kind = Literal[
     "assigned",
     "handoff_requested",
@@ -27,6 +38,7 @@ Kind = Literal[
     "escalated",
     "deadline_near",
     "resolved",
+    "reporter_wrote",
     "reassigned",
 ]
 KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
@@ -40,6 +52,8 @@ class PreferencesUpdate(BaseModel):
     slack_webhook_url: HttpUrl | None = None
     webhook_url: HttpUrl | None = None
     webhook_secret: SecretStr | None = None
+    time_zone: TimeZone | None = Field(default=None, examples=["Europe/Berlin"])
+    language: Language | None = None
     # Outside working hours, notices that are not urgent wait for the next working
     # period and go out together. False: everything goes out at once.
     quiet_hours: bool = True
@@ -87,6 +101,8 @@ class PreferencesPublic(BaseModel):
     slack_webhook_url: str | None
     webhook_url: str | None
     webhook_secret_set: bool  # the secret itself is never shown
+    time_zone: str | None = None
+    language: str | None = None
     quiet_hours: bool
     working_hours: Calendar | None  # your own, if you set them
     # Whose working hours apply: "own", "department:<name>", or null (around the
@@ -115,4 +131,6 @@ class PreferencesPublic(BaseModel):
             slack_webhook_url=_shown(sealer, row.slack_webhook_url) if row else None,
             webhook_url=_shown(sealer, row.webhook_url) if row else None,
             webhook_secret_set=bool(row and row.webhook_secret),
+            time_zone=row.time_zone if row else None,
+            language=row.language if row else None,
         )

@@ -28,6 +28,7 @@ async def set_preferences(
         person_id=person_id
     )
     row.name, row.email = update.name, update.email
+    row.time_zone, row.language = update.time_zone, update.language
     row.channels = {kind: list(dict.fromkeys(chs)) for kind, chs in update.channels.items()}
     slack = str(update.slack_webhook_url) if update.slack_webhook_url else None
     row.slack_webhook_url = sealer.seal(slack)

@@ -1,5 +1,6 @@
-"""Internal customers: the employee who reported each internal issue, so they
-can be told when it is resolved (ownership's events do not name the reporter)."""
+"""Internal customers intake cannot answer itself (an employee known by id alone):
+who reported each such issue, so that they can be told when it is resolved
+(ownership's events do not name the reporter)."""
 
 from __future__ import annotations
 

@@ -29,16 +29,6 @@ _FAILURES = (
 )
 
 
-def slack_body(*, subject: str, text: str, link: str) -> dict[str, Any]:
-    return {
-        "text": f"{subject}\n{text}",
-        "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": f"*{subject}*\n{text}"}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": f"<{link}|Open the issue>"}},
-        ],
-    }
-
-
 async def post(
     url: str,
     body: dict[str, Any],

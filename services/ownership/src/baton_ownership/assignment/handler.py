@@ -65,6 +65,7 @@ async def on_issue_routed(
         span.set_attribute("baton.owner_id", issue.owner_id)
         ctx.traces[issue.issue_id] = carrier
         workload.opened(session, routed, at=issue.assigned_at)
+        due = {}
         for kind in ("acknowledge", "resolve"):
             deadline = await clocks.start(
                 session, issue, kind, settings=ctx.settings, now=ctx.clock()
@@ -73,14 +74,16 @@ async def on_issue_routed(
                 clocks.start_on_call(
                     deadline, settings=ctx.settings, now=ctx.clock(), layer=called[1]
                 )
+            due[kind] = deadline.due_at
         stays.begin(ctx, issue, via="routing", at=issue.assigned_at)
         await workload.received(ctx, issue, via="routing", at=issue.assigned_at)
-        layer = called[1] if called else None
         ctx.emit(
             transitions.owner_assigned(
-                issue, via="routing", previous_owner_id=None, on_call_layer=layer
+                issue, via="routing", previous_owner_id=None, routing_reason=routed.reason,
+                acknowledge_due_at=due["acknowledge"], resolve_due_at=due["resolve"],
+                on_call_layer=called[1] if called else None,
             )
-        )
+        )  # fmt: skip
         ctx.on_commit(partial(metrics.assigned, issue, "routing"))
 
     if await handle_once(runtime.db, envelope.id, effect):

@@ -151,6 +151,16 @@ async def apply(ctx: Ctx, change: Change) -> Issue:
     row = await ctx.session.get(IssueOwner, before.issue_id, populate_existing=True)
     if result.rowcount != 1:
         raise Stale(before.issue_id, before.version, version=row.version if row else 0)
+    record(ctx, change)
+    ctx.on_commit(lambda: metrics.count(change))
+    return after
+
+
+def record(ctx: Ctx, change: Change) -> None:
+    """The change's history entry and its events, in the caller's transaction: all
+    of a change that ``apply`` writes besides the issue's row, and all of one
+    (a reply, a note) that leaves the row as it is."""
+    after = change.after
     ctx.session.add(
         HistoryEntry(
             issue_id=after.issue_id,
@@ -165,8 +175,6 @@ async def apply(ctx: Ctx, change: Change) -> Issue:
     )
     for event in change.events:
         ctx.emit(event)
-    ctx.on_commit(lambda: metrics.count(change))
-    return after
 
 
 async def open_handoff(

@@ -24,6 +24,7 @@ from baton_contracts import (
     IssueResolved,
     OwnerAssigned,
     Person,
+    ReplyPosted,
     RerouteRequested,
 )
 
@@ -95,8 +96,17 @@ def _owned_by(seat: Seat, *, now: datetime) -> dict[str, Any]:
 
 
 def owner_assigned(
-    issue: Issue, *, via: Via, previous_owner_id: str | None, on_call_layer: int | None = None
+    issue: Issue,
+    *,
+    via: Via,
+    previous_owner_id: str | None,
+    routing_reason: str | None = None,
+    acknowledge_due_at: datetime | None = None,
+    resolve_due_at: datetime | None = None,
+    on_call_layer: int | None = None,
 ) -> OwnerAssigned:
+    """The new owner, with what they must do by when (the clocks this assignment
+    started; None where it started none), and the on-call layer that called them."""
     return OwnerAssigned(
         issue_id=issue.issue_id,
         department=issue.department,
@@ -107,6 +117,9 @@ def owner_assigned(
         hop=issue.hop,
         version=issue.version,
         priority=issue.priority,  # type: ignore[arg-type]
+        routing_reason=routing_reason,
+        acknowledge_due_at=acknowledge_due_at,
+        resolve_due_at=resolve_due_at,
         on_call_layer=on_call_layer,
     )
 
@@ -283,8 +296,10 @@ def accept_handoff(
     handoff: HandoffView | None,
     version: int,
     now: datetime,
+    resolve_due_at: datetime | None = None,
 ) -> Change:
-    """The receiver becomes the one owner, acknowledged; a new department is one hop more."""
+    """The receiver becomes the one owner, acknowledged; a new department is one hop
+    more. Their own resolve clock starts (``resolve_due_at``, as the caller computed)."""
     seat = _receiver(issue, by, handoff_id, handoff)
     _current(issue, version)
     moved = seat.department != issue.department
@@ -302,7 +317,12 @@ def accept_handoff(
         **values,
     )
     return change.emitting(
-        owner_assigned(change.after, via="handoff", previous_owner_id=issue.owner_id)
+        owner_assigned(
+            change.after,
+            via="handoff",
+            previous_owner_id=issue.owner_id,
+            resolve_due_at=resolve_due_at,
+        )
     )
 
 
@@ -438,3 +458,25 @@ def reopen(issue: Issue, *, by: Actor, version: int, reason: str, now: datetime)
         state="acknowledged", resolved_at=None, department_since=now,
     )  # fmt: skip
     return change.emitting(IssueReopened(**change.fields))
+
+
+def remark(
+    issue: Issue, *, by: Actor, public: bool, text: str, author_name: str, now: datetime
+) -> Change:
+    """A reply to the reporter (``public``: intake sends it on their channel and
+    thread) or an internal note (never sent). Either is in the issue's history; the
+    owner, the state and the version stay as they are, so nobody's next change is
+    stale for it. A resolved issue may still be answered."""
+    _owner_or_head(issue, by)
+    change = Change(
+        before=issue, after=issue, action="replied" if public else "noted", actor_id=by.id,
+        at=now, details={"text": text},
+    )  # fmt: skip
+    if not public:
+        return change
+    return change.emitting(
+        ReplyPosted(
+            issue_id=issue.issue_id, department=issue.department, owner_id=issue.owner_id,
+            actor_id=by.id, author_name=author_name, text=text, at=now,
+        )
+    )  # fmt: skip

@@ -66,25 +66,42 @@ def warn_at(
     return now + (due_at - now) * settings.deadline_near_fraction
 
 
-async def start(
-    session: AsyncSession, issue: Issue, kind: Kind, *, settings: Settings, now: datetime
-) -> Deadline:
-    """Start the acknowledge or resolve clock for the issue's current department."""
+async def _length(
+    session: AsyncSession, issue: Issue, kind: Kind, *, settings: Settings
+) -> tuple[Hours, timedelta, InternalRequest | None, InternalTarget | None]:
+    """What the issue's clock of ``kind`` counts in its current department, and how long."""
     hours = await hours_of(session, issue.department)
     request = await session.get(InternalRequest, issue.issue_id)
     target = hours.targets.get(request.requester_department or "") if request else None
     length = due_in(settings, kind, issue.priority, issue.department, hours.resolve_hours, target)
+    return hours, length, request, target
+
+
+async def due_at(
+    session: AsyncSession, issue: Issue, kind: Kind, *, settings: Settings, now: datetime
+) -> datetime:
+    """When the issue's acknowledge or resolve clock, started ``now`` in its
+    current department, runs out."""
+    hours, length, _, _ = await _length(session, issue, kind, settings=settings)
+    return after(hours, hours.counting(issue.priority), now, length)
+
+
+async def start(
+    session: AsyncSession, issue: Issue, kind: Kind, *, settings: Settings, now: datetime
+) -> Deadline:
+    """Start the acknowledge or resolve clock for the issue's current department."""
+    hours, length, request, target = await _length(session, issue, kind, settings=settings)
     counting = hours.counting(issue.priority)
-    due_at = after(hours, counting, now, length)
+    due = after(hours, counting, now, length)
     deadline = Deadline(
-        issue_id=issue.issue_id, kind=kind, department=issue.department, due_at=due_at,
-        warn_at=warn_at(settings, now, due_at, hours=hours, counting=counting, length=length),
+        issue_id=issue.issue_id, kind=kind, department=issue.department, due_at=due,
+        warn_at=warn_at(settings, now, due, hours=hours, counting=counting, length=length),
         started_at=now, length_minutes=length.total_seconds() / 60, counting=counting,
     )  # fmt: skip
     session.add(deadline)
     if request is not None and target is not None:
         # What the requester was promised: the target met or missed is measured on it.
-        setattr(request, f"{kind}_due_at", due_at)
+        setattr(request, f"{kind}_due_at", due)
         session.add(request)
     return deadline
 

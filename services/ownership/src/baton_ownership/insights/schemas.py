@@ -56,6 +56,18 @@ class InternalRequests(BaseModel):
     by_department: list[PairRequests]
 
 
+class Ratings(BaseModel):
+    """Reporters' ratings (1-5) of the issues resolved, by when they rated them."""
+
+    count: int
+    average: float | None
+
+
+class Satisfaction(Ratings):
+    # The same, per person who held the issue when it was rated (the liaison who resolved it).
+    by_owner: dict[str, Ratings] = {}
+
+
 class Scorecard(BaseModel):
     department: str
     since: datetime
@@ -73,6 +85,7 @@ class Scorecard(BaseModel):
     # ones its own people made of others (by serving department).
     internal_requests_served: InternalRequests | None = None
     internal_requests_made: InternalRequests | None = None
+    satisfaction: Satisfaction = Satisfaction(count=0, average=None)
 
 
 class Stall(BaseModel):

@@ -12,9 +12,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from baton_ownership.core.models import Handoff, HelpRequest, IssueOwner
 from baton_ownership.core.state import aware
 from baton_ownership.deadlines.models import Deadline
+from baton_ownership.feedback.models import Rating
 from baton_ownership.insights import load
 from baton_ownership.insights.models import Stay
-from baton_ownership.insights.schemas import Durations, Scorecard, Stall
+from baton_ownership.insights.schemas import Durations, Ratings, Satisfaction, Scorecard, Stall
 
 
 def durations(minutes: list[float]) -> Durations:
@@ -26,6 +27,30 @@ def durations(minutes: list[float]) -> Durations:
         count=len(ordered),
         median_minutes=round(statistics.median(ordered), 2),
         p90_minutes=round(p90, 2),
+    )
+
+
+def ratings(scores: list[int]) -> Ratings:
+    average = round(statistics.fmean(scores), 2) if scores else None
+    return Ratings(count=len(scores), average=average)
+
+
+async def satisfaction(
+    *, session: AsyncSession, department: str, since: datetime, until: datetime
+) -> Satisfaction:
+    rows = (
+        await session.exec(
+            select(Rating).where(
+                Rating.department == department, Rating.rated_at >= since, Rating.rated_at < until
+            )
+        )
+    ).all()
+    people: dict[str, list[int]] = {}
+    for row in rows:
+        people.setdefault(row.owner_id, []).append(row.rating)
+    overall = ratings([r.rating for r in rows])
+    return Satisfaction(
+        **overall.model_dump(), by_owner={p: ratings(s) for p, s in sorted(people.items())}
     )
 
 
@@ -121,6 +146,9 @@ async def scorecard(
             if h.answered_at is not None and aware(h.answered_at) <= aware(h.due_at)
         ),
         help_requests_overdue_open=overdue_open,
+        satisfaction=await satisfaction(
+            session=session, department=department, since=since, until=until
+        ),
     )
 
 

@@ -28,6 +28,7 @@ from baton_ownership.lifecycle.schemas import (
     HelpPublic,
     HistoryPublic,
     IssueState,
+    RemarkIn,
     ReopenIn,
     ResolveIn,
 )
@@ -186,4 +187,25 @@ async def resolve(issue_id: str, body: ResolveIn, acting: ActingDep) -> IssueSta
 @router.post("/{issue_id}/reopen", **allow("liaison", "head"), response_model=IssueState)
 async def reopen(issue_id: str, body: ReopenIn, acting: ActingDep) -> IssueState:
     step = partial(service.reopen, issue_id=issue_id, version=body.version, reason=body.reason)
+    return await acting.apply(issue_id, step)
+
+
+@router.post(
+    "/{issue_id}/replies", **allow("liaison", "head"), response_model=IssueState, status_code=201
+)
+async def reply(issue_id: str, body: RemarkIn, acting: ActingDep) -> IssueState:
+    """Answer the reporter: intake sends the text on the channel and thread they used
+    (email in the same thread, chat through its connector). In the issue's history;
+    the version does not change."""
+    step = partial(service.remark, issue_id=issue_id, text=body.text, public=True)
+    return await acting.apply(issue_id, step)
+
+
+@router.post(
+    "/{issue_id}/notes", **allow("liaison", "head"), response_model=IssueState, status_code=201
+)
+async def note(issue_id: str, body: RemarkIn, acting: ActingDep) -> IssueState:
+    """An internal note: in the issue's history for whoever works it, never sent to
+    the reporter. The version does not change."""
+    step = partial(service.remark, issue_id=issue_id, text=body.text, public=False)
     return await acting.apply(issue_id, step)

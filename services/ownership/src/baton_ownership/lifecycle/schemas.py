@@ -57,6 +57,14 @@ class ReopenIn(_Change):
     reason: str = PydanticField(min_length=1, max_length=2000)
 
 
+class RemarkIn(BaseModel):
+    """A reply to the reporter, or an internal note; neither changes the version."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    text: str = PydanticField(min_length=1, max_length=10_000)
+
+
 class HandoffPublic(BaseModel):
     id: int
     to_department: str

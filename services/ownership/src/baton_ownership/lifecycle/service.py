@@ -6,6 +6,7 @@ Refusals are the core's domain errors; the router answers them over HTTP."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlmodel import select
@@ -66,9 +67,15 @@ async def request_handoff(
 async def accept_handoff(ctx: Ctx, *, issue_id: str, handoff_id: int, version: int) -> Issue:
     issue, by = await _acting(ctx, issue_id)
     handoff = await ctx.session.get(Handoff, handoff_id)
+    now = ctx.clock()
+    # The receiver's resolve clock, said in the event that makes them the owner.
+    receiving = replace(issue, department=handoff.to_department) if handoff else issue
+    resolve_due_at = await clocks.due_at(
+        ctx.session, receiving, "resolve", settings=ctx.settings, now=now
+    )
     change = transitions.accept_handoff(
-        issue, by=by, handoff_id=handoff_id, version=version, now=ctx.clock(),
-        handoff=store.handoff_view(handoff) if handoff else None,
+        issue, by=by, handoff_id=handoff_id, version=version, now=now,
+        handoff=store.handoff_view(handoff) if handoff else None, resolve_due_at=resolve_due_at,
     )  # fmt: skip
     moved = change.after.department != issue.department
     if moved:
@@ -79,9 +86,9 @@ async def accept_handoff(ctx: Ctx, *, issue_id: str, handoff_id: int, version: i
     _decided(ctx, handoff, "accepted")
     # The receiver has taken it: their own resolve clock starts now.
     await clocks.meet(ctx.session, issue_id, "acknowledge", "resolve")
-    await clocks.start(ctx.session, accepted, "resolve", settings=ctx.settings, now=ctx.clock())
+    await clocks.start(ctx.session, accepted, "resolve", settings=ctx.settings, now=now)
     if moved:
-        stays.begin(ctx, accepted, via="handoff", at=ctx.clock(), acknowledged=True)
+        stays.begin(ctx, accepted, via="handoff", at=now, acknowledged=True)
         if accepted.hop > ctx.settings.silo_alarm_hops:
             accepted = await silo_alarm(ctx, accepted)
     await drain(ctx, department=issue.department)
@@ -172,6 +179,19 @@ async def reopen(ctx: Ctx, *, issue_id: str, version: int, reason: str) -> Issue
     await workload.follow(ctx, change)
     await clocks.start(ctx.session, issue, "resolve", settings=ctx.settings, now=ctx.clock())
     stays.begin(ctx, issue, via="reopen", at=ctx.clock(), acknowledged=True)
+    return issue
+
+
+async def remark(ctx: Ctx, *, issue_id: str, text: str, public: bool) -> Issue:
+    """A public reply to the reporter (an event intake sends on), or an internal
+    note (history only); signed with the author's name as the catalog has it."""
+    issue, by = await _acting(ctx, issue_id)
+    seat = by.seat_in(issue.department)
+    name = seat.person.name if seat else issue.owner_name if by.id == issue.owner_id else by.id
+    change = transitions.remark(
+        issue, by=by, public=public, text=text, author_name=name, now=ctx.clock()
+    )
+    store.record(ctx, change)
     return issue
 
 

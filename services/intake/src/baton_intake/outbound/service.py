@@ -1,0 +1,195 @@
+"""Which messages reporters get, and when: recorded in the transaction of what
+caused them (a report taken in, an ownership event), sent by the dispatcher.
+
+- Acknowledgement: on receipt, but it waits (``BATON_ACKNOWLEDGEMENT_WAIT_S``)
+  for ownership to name the department and its deadline, so that it can say
+  what happens next; the first ``OwnerAssigned`` sends it at once.
+- Changed hands: an internal customer hears when another owner takes over.
+- Reply: what the owner wrote (``ReplyPosted``), on the same channel and thread.
+- Resolution: with the rating link.
+Guards (``guards``) hold back what must not be sent, and say why."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from baton_contracts import IssueResolved, OwnerAssigned, ReplyPosted
+from baton_runtime.kafka.tracing import carrier_from_current
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from baton_intake.contacts import service as contacts
+from baton_intake.outbound import guards
+from baton_intake.outbound.bounces import Bounce
+from baton_intake.outbound.models import Conversation, ReporterMessage, utcnow
+from baton_intake.outbound.routes import ReplyRoute, route_for
+from baton_intake.outbound.senders import message_id_for
+from baton_intake.settings import Settings
+
+TAKE_IN = "take-in"
+
+
+async def open_conversation(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    issue_id: str,
+    reference: str,
+    subject: str,
+    channel: str,
+    reporter_kind: str,
+    reporter_id: str,
+    language: str,
+    route: ReplyRoute | None,
+    now: datetime | None = None,
+) -> bool:
+    """Remember how to answer the issue's reporter and stage the acknowledgement;
+    True when intake can answer them at all (``Reporter.reachable``)."""
+    now = now or utcnow()
+    route = route or ReplyRoute()
+    conversation = Conversation(
+        issue_id=issue_id, reference=reference, subject=subject, language=language,
+        channel=channel, reporter_kind=reporter_kind, contact_id=route.contact_id,
+        thread=route.thread, last_message_id=route.thread if channel == "email" else None,
+        quiet_reason=route.quiet_reason, opened_at=now,
+    )  # fmt: skip
+    session.add(conversation)
+    contact = await contacts.get(session=session, contact_id=route.contact_id)
+    if route_for(channel=channel, contact=contact, settings=settings) is None:
+        return False
+    conversation.reachable = True
+    key = route.contact_id or reporter_id
+    held = route.quiet_reason
+    if held is None and await guards.flooded(
+        session, reporter_key=key, now=now, limit=settings.acknowledgements_per_hour
+    ):
+        held = f"more than {settings.acknowledgements_per_hour} acknowledgements in an hour"
+    wait = timedelta(seconds=settings.acknowledgement_wait_s)
+    _stage(session, settings, conversation, "acknowledged", cause=TAKE_IN, reporter_key=key,
+           now=now, held=held, waiting_until=now + wait)  # fmt: skip
+    return True
+
+
+def _stage(
+    session: AsyncSession,
+    settings: Settings,
+    conversation: Conversation,
+    kind: str,
+    *,
+    cause: str,
+    reporter_key: str,
+    now: datetime,
+    body: dict[str, Any] | None = None,
+    held: str | None = None,
+    waiting_until: datetime | None = None,
+) -> None:
+    message = ReporterMessage(
+        issue_id=conversation.issue_id, kind=kind, cause=cause[:64], reporter_key=reporter_key,
+        message_id=message_id_for(settings, uuid.uuid4().hex), body=body or {}, created_at=now,
+        trace_context=carrier_from_current(),
+    )  # fmt: skip
+    if held is not None:
+        message.status, message.reason, message.finished_at = "skipped", held, now
+    elif waiting_until is not None:
+        message.status, message.next_attempt_at = "waiting", waiting_until
+    else:
+        message.status, message.next_attempt_at = "pending", now
+    session.add(message)
+
+
+async def on_ownership(
+    session: AsyncSession, settings: Settings, event: object, *, cause: str
+) -> bool:
+    """Stage what an ownership event means for the reporter; True if anything is due."""
+    conversation = await session.get(Conversation, getattr(event, "issue_id", ""))
+    if conversation is None or not conversation.reachable:
+        return False  # taken in elsewhere, or a reporter intake cannot answer
+    now = utcnow()
+    key = conversation.contact_id or conversation.issue_id
+    match event:
+        case OwnerAssigned():
+            changed = conversation.department is not None
+            conversation.department, conversation.owner_name = event.department, event.owner.name
+            if event.resolve_due_at is not None:
+                conversation.resolve_due_at = event.resolve_due_at
+            session.add(conversation)
+            if not changed:
+                return await _release_acknowledgement(session, conversation, now)
+            if conversation.reporter_kind != "employee" or event.via == "rebalance":
+                return False  # customers are not told of internal moves
+            _stage(session, settings, conversation, "reassigned", cause=cause,
+                   reporter_key=key, now=now)  # fmt: skip
+        case ReplyPosted():
+            body = {"author": event.author_name, "text": event.text, "department": event.department}
+            _stage(session, settings, conversation, "reply", cause=cause, reporter_key=key,
+                   now=now, body=body)  # fmt: skip
+        case IssueResolved():
+            # Not the resolution note: that is written for colleagues. What the reporter
+            # should read of it, the owner replies first.
+            _stage(session, settings, conversation, "resolved", cause=cause, reporter_key=key,
+                   now=now)  # fmt: skip
+        case _:
+            return False
+    return True
+
+
+async def _release_acknowledgement(
+    session: AsyncSession, conversation: Conversation, now: datetime
+) -> bool:
+    """The department is known: the waiting acknowledgement can say so, now."""
+    waiting = (
+        await session.exec(
+            select(ReporterMessage).where(
+                ReporterMessage.issue_id == conversation.issue_id,
+                ReporterMessage.kind == "acknowledged",
+                ReporterMessage.status == "waiting",
+            )
+        )
+    ).first()
+    if waiting is None:
+        return False
+    waiting.status, waiting.next_attempt_at = "pending", now
+    session.add(waiting)
+    return True
+
+
+async def heard(session: AsyncSession, *, issue_id: str, message_ids: list[str]) -> None:
+    """The reporter wrote again by email: answers go on from their latest message."""
+    conversation = await session.get(Conversation, issue_id)
+    if conversation is not None and message_ids and conversation.channel == "email":
+        conversation.last_message_id = message_ids[-1][:255]
+        session.add(conversation)
+
+
+async def issue_answered(session: AsyncSession, *, message_ids: list[str]) -> str | None:
+    """The issue a reporter's mail answers, when it answers a message intake sent."""
+    if not message_ids:
+        return None
+    sent = (
+        await session.exec(
+            select(ReporterMessage.issue_id).where(col(ReporterMessage.message_id).in_(message_ids))
+        )
+    ).first()
+    return sent
+
+
+async def bounced(session: AsyncSession, bounce: Bounce, *, now: datetime | None = None) -> bool:
+    """A delivery report about mail intake sent: for a permanent failure, the contact
+    it went to is undeliverable from now on. True when it was about intake's mail."""
+    if not bounce.message_ids:
+        return False
+    message = (
+        await session.exec(
+            select(ReporterMessage).where(col(ReporterMessage.message_id).in_(bounce.message_ids))
+        )
+    ).first()
+    if message is None:
+        return False
+    conversation = await session.get(Conversation, message.issue_id)
+    if bounce.permanent and conversation is not None and conversation.contact_id:
+        await contacts.mark_undeliverable(
+            session=session, contact_id=conversation.contact_id, at=now or utcnow()
+        )
+    return True

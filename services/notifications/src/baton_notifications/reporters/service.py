@@ -1,0 +1,22 @@
+"""Remembering the employees whom only staff channels reach."""
+
+from __future__ import annotations
+
+from baton_contracts import IssueReported
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from baton_notifications.reporters.models import InternalReporter
+
+
+async def remember(session: AsyncSession, reported: IssueReported) -> None:
+    """An employee intake cannot answer (no address, no connector) is told here at
+    resolution; customers, and everyone intake can reach, are intake's to tell."""
+    reporter = reported.reporter
+    if reporter.kind != "employee" or reporter.reachable:
+        return
+    if await session.get(InternalReporter, reported.issue_id) is None:
+        session.add(
+            InternalReporter(
+                issue_id=reported.issue_id, reporter_id=reporter.id, department=reporter.department
+            )
+        )
