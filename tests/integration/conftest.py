@@ -100,6 +100,12 @@ def infra(postgres: Infra) -> Iterator[Infra]:
 # refuses outside development (only https, only public addresses): it alone runs
 # in development, still verifying the identity provider's tokens.
 DEVELOPMENT_ONLY = {"notifications": {"BATON_ENVIRONMENT": "development"}}
+# Ownership checks its clocks every second, and an on-call layer has six seconds
+# to acknowledge: the night-time on-call test escalates within seconds. Nothing
+# else the stack runs is on call (the shipped catalog has no schedule).
+HURRIED = {
+    "ownership": {"BATON_DEADLINE_CHECK_INTERVAL_S": "1", "BATON_ON_CALL_ESCALATE_MINUTES": "0.1"}
+}
 
 
 def service_env(prefix: str, infra: Infra, name: str, **extra: str) -> dict[str, str]:
@@ -180,6 +186,7 @@ async def stack(infra: Infra) -> AsyncIterator[Stack]:
                     **links_env(ports, chat_connector),
                     **DEVELOPMENT_ONLY.get(name, {}),
                     **workspace_env(infra, ports),
+                    **HURRIED.get(name, {}),
                 )
                 for name in SERVICES
             }

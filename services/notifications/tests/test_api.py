@@ -127,6 +127,28 @@ async def test_preferences_default_to_email_and_never_show_the_secret(client):
     assert all(v == ["email"] for v in fresh["channels"].values())
 
 
+async def test_working_hours_and_quiet_hours_are_set_and_shown(client):
+    hours = {"time_zone": "America/New_York", "hours": {"monday": ["08:00-16:00"]},
+             "holidays": {"country": "US", "subdivision": "NY"}}  # fmt: skip
+    put = await client.put(
+        "/v1/recipients/fin-gita/preferences",
+        json={"quiet_hours": True, "working_hours": hours},
+        headers=GITA_ACTS,
+    )
+    assert put.status_code == 200, put.text
+    shown = (await client.get("/v1/recipients/fin-gita/preferences")).json()
+    assert (shown["quiet_hours"], shown["working_hours_from"]) == (True, "own")
+    assert shown["working_hours"]["hours"] == {"monday": ["08:00-16:00"]}
+    assert shown["channels"]["reassigned"] == ["email"]
+    wrong = hours | {"holidays": {"country": "US", "subdivision": "ZZ"}}
+    refused = await client.put(
+        "/v1/recipients/fin-gita/preferences", json={"working_hours": wrong}, headers=GITA_ACTS
+    )
+    assert refused.status_code == 422 and "no region 'ZZ'" in refused.text
+    fresh = (await client.get("/v1/recipients/new-person/preferences")).json()
+    assert (fresh["quiet_hours"], fresh["working_hours_from"]) == (True, None)
+
+
 async def test_a_slack_webhook_url_is_never_shown_back_whole(client):
     url = "https://hooks.slack.com/services/T000/B000/XXXXSECRET"
     body = {"channels": {"assigned": ["slack"]}, "slack_webhook_url": url}

@@ -20,6 +20,7 @@ from baton_notifications.deliveries import service as deliveries
 from baton_notifications.deliveries.handler import on_issue_reported, on_ownership_event
 from baton_notifications.deliveries.router import router as deliveries_router
 from baton_notifications.directory.handler import on_department_updated
+from baton_notifications.interrupts.router import router as interrupts_router
 from baton_notifications.recipients.router import router as recipients_router
 from baton_notifications.senders.email import Mailer
 from baton_notifications.settings import Settings
@@ -62,4 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # (retries that come due, another replica's work).
     runtime.every(settings.delivery_poll_interval_s, "delivery dispatcher", dispatch, wake=wake)
     runtime.on_stop(mailer.close)
-    return runtime.app(title="Baton notifications", routers=[deliveries_router, recipients_router])
+    return runtime.app(
+        title="Baton notifications",
+        routers=[deliveries_router, recipients_router, interrupts_router],
+    )

@@ -1,7 +1,7 @@
 from typing import Literal
 
 from baton_runtime.settings import ServiceSettings
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 
 
 class EscalationStep(BaseModel):
@@ -42,6 +42,9 @@ class Settings(ServiceSettings):
         EscalationStep(to="department_head", action="move"),
         EscalationStep(to="customer_service_head", action="notify"),
     ]
+    # On call: each layer called for an urgent issue outside working hours has this
+    # long to acknowledge before the next layer is called (minutes, on the clock).
+    on_call_escalate_minutes: float = Field(default=15.0, gt=0)
     # An issue held by more departments than this raises a silo alarm.
     silo_alarm_hops: int = 3
     customer_service_department: str = "customer_service"

@@ -20,6 +20,7 @@ from baton_routing.catalog.router import catalog_problem
 from baton_routing.catalog.router import router as catalog_router
 from baton_routing.catalog.service import load_catalog
 from baton_routing.catalog.store import CatalogStore
+from baton_routing.catalog.working_time import router as working_time_router
 from baton_routing.classifier.handler import on_ownership_event
 from baton_routing.classifier.learned import ClassifierSlot
 from baton_routing.classifier.router import router as classifier_router
@@ -76,7 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime.consume(ISSUES_OWNERSHIP, partial(on_ownership_event, runtime=runtime))
     runtime.keep(retention.processed_events(settings.processed_events_retention_days))
     app = runtime.app(
-        title="Baton routing", routers=[catalog_router, decisions_router, classifier_router]
+        title="Baton routing",
+        routers=[catalog_router, working_time_router, decisions_router, classifier_router],
     )
     app.add_exception_handler(CatalogError, catalog_problem)
     # What catalog.deps and classifier.deps hand the routers: the same objects the

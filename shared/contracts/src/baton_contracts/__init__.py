@@ -1,5 +1,14 @@
 """Event envelope and the v1 payload models, one module per topic family."""
 
+from baton_contracts.calendars import (
+    Calendar,
+    Closure,
+    InternalTarget,
+    OnCall,
+    Override,
+    PublicHolidays,
+    RotationLayer,
+)
 from baton_contracts.common import Person, Priority
 from baton_contracts.departments import DEPARTMENT_UPDATED_V1, DepartmentUpdated
 from baton_contracts.envelope import Envelope, EventParseError, parse_event
@@ -74,6 +83,8 @@ __all__ = [
     "REPLY_POSTED_V1",
     "REROUTE_REQUESTED_V1",
     "Attachment",
+    "Calendar",
+    "Closure",
     "DeadlineNear",
     "DeadlineSet",
     "DeliveryFailed",
@@ -86,6 +97,7 @@ __all__ = [
     "HandoffRequested",
     "HelpAnswered",
     "HelpRequested",
+    "InternalTarget",
     "IssueAcknowledged",
     "IssueDuplicateLinked",
     "IssueRated",
@@ -95,12 +107,16 @@ __all__ = [
     "IssueRouted",
     "IssueRoutedV1",
     "IssueUpdated",
+    "OnCall",
+    "Override",
     "OwnerAssigned",
     "OwnershipChange",
     "Person",
     "Priority",
+    "PublicHolidays",
     "ReplyPosted",
     "Reporter",
     "RerouteRequested",
+    "RotationLayer",
     "parse_event",
 ]

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from baton_contracts.calendars import Calendar, InternalTarget, OnCall
 from baton_contracts.common import Person
 from baton_contracts.envelope import register
 
@@ -24,6 +25,12 @@ class DepartmentUpdated(BaseModel):
     # The department's own time to resolve, in hours (routing's catalog says the same);
     # None: ownership's defaults by priority apply.
     resolve_hours: float | None = None
+    # Additive in v1. When the department works (None: around the clock, so every
+    # clock counts wall time); who takes urgent issues outside those hours; and how
+    # fast it answers other departments' employees.
+    calendar: Calendar | None = None
+    on_call: OnCall | None = None
+    internal_targets: list[InternalTarget] = []
 
     @property
     def issue_id(self) -> str:

@@ -40,12 +40,15 @@ class OwnerAssigned(BaseModel):
     hop: int = 1  # how many departments have held the issue, this one included
     version: int = 1
     # Additive in v1, so that whoever tells people can say what the owner must do by
-    # when: the issue's priority, why routing chose the department (first assignment),
-    # and the clocks the assignment started (None: unchanged, or not said).
+    # when (and what may wait for their working hours): the issue's priority, why
+    # routing chose the department (first assignment), and the clocks the assignment
+    # started (None: unchanged, or not said).
     priority: Priority | None = None
     routing_reason: str | None = None
     acknowledge_due_at: datetime | None = None
     resolve_due_at: datetime | None = None
+    # Additive in v1: the on-call layer the owner was called from (1 = first).
+    on_call_layer: int | None = None
 
 
 class OwnershipChange(BaseModel):
@@ -55,6 +58,8 @@ class OwnershipChange(BaseModel):
     actor_id: str
     version: int
     at: datetime
+    # Additive in v1: the issue's priority (None from older producers).
+    priority: Priority | None = None
 
 
 class IssueAcknowledged(OwnershipChange):
@@ -113,6 +118,9 @@ class Escalated(OwnershipChange):
     moved: bool
     due_at: datetime | None = None
     help_id: int | None = None
+    # Additive in v1: the on-call layer that was called (an urgent issue outside
+    # working hours that the previous layer did not acknowledge).
+    on_call_layer: int | None = None
 
 
 class DeadlineNear(OwnershipChange):

@@ -36,6 +36,11 @@ class _Routed(BaseModel):
     # and customer_service must sort it out.
     attempt: int = 1
     silo_alarm: bool = False
+    # Additive: an internal customer's request (an employee reported it), and who
+    # asked from which department, so that it is served and measured as such.
+    internal: bool = False
+    requester_id: str | None = None
+    requester_department: str | None = None
 
 
 class IssueRouted(_Routed):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import socket
 
 import asyncpg
-
 from aiokafka.errors import KafkaError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 

@@ -27,7 +27,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlmodel import col, select
 
 from baton_notifications import metrics as notification_metrics
-from baton_notifications.deliveries import service
+from baton_notifications.deliveries import digest, received, service
 from baton_notifications.deliveries.models import Delivery, utcnow
 from baton_notifications.deliveries.service import Clock
 from baton_notifications.recipients import service as recipients
@@ -181,30 +181,38 @@ async def dispatch_due(
     own_mailer = mailer is None
     senders = Senders(mailer or Mailer(settings), resolve)
 
-    async def attempt_and_settle(row: Delivery) -> str:
+    async def attempt_and_settle(batch: list[Delivery]) -> list[str]:
+        # A digest is one send for every notice held for the person: each row
+        # of it is settled with that send's outcome.
+        first = batch[0]
         try:
-            secret = secrets.get(row.id or 0)
-            await _attempt(row, settings=settings, secret=secret, senders=senders)
+            secret = secrets.get(first.id or 0)
+            await _attempt(
+                digest.combined(batch), settings=settings, secret=secret, senders=senders
+            )
             outcome: BaseException | None = None
         except Exception as exc:
             outcome = exc
-        settled = await _settle(
-            db, row.id or 0, row.attempts, outcome, settings=settings, clock=clock, rand=rand
-        )
-        # Counted after the commit, so each attempt is counted once.
-        notification_metrics.delivery_attempts.add(
-            1, {metrics.CHANNEL: row.channel, metrics.OUTCOME: settled}
-        )
-        return settled
+        results = []
+        for row in batch:
+            settled = await _settle(
+                db, row.id or 0, row.attempts, outcome, settings=settings, clock=clock, rand=rand
+            )
+            # Counted after the commit, so each attempt is counted once.
+            notification_metrics.delivery_attempts.add(
+                1, {metrics.CHANNEL: row.channel, metrics.OUTCOME: settled}
+            )
+            results.append(settled)
+        return results
 
     try:
         # Concurrently: one slow receiver does not hold up the others, and each
         # outcome is recorded as soon as it is known, well within the lease.
-        settled = await asyncio.gather(*(attempt_and_settle(row) for row in due))
+        done = await asyncio.gather(*(attempt_and_settle(b) for b in digest.batches(list(due))))
     finally:
         if own_mailer:
             await senders.mailer.close()
-    if "failed" in settled or "sent" in settled:
+    if any(outcome in results for results in done for outcome in ("failed", "sent")):
         on_outcome()  # wakes the outbox relay: a DeliveryFailed or DeliverySent to publish
     return len(due)
 
@@ -231,6 +239,8 @@ async def _settle(
         if outcome is None:
             row.status, row.sent_at, row.next_attempt_at, row.last_error = "sent", now, None, None
             session.add(row)
+            await session.flush()
+            await received.count_sent(session, row)
             service.publish_sent(session, row, settings=settings)
             return "sent"
         if not isinstance(outcome, DeliveryError):

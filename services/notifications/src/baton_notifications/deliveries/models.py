@@ -45,6 +45,9 @@ class Delivery(SQLModel, table=True):
     trace_context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     # When the dispatcher may next try it; None once sent or failed.
     next_attempt_at: datetime | None = Field(default=None, index=True)
+    # Held for the recipient's quiet hours: sent in one digest with the others held
+    # for them, when their working hours begin.
+    held: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     # Indexed for retention: a finished delivery is deleted BATON_DELIVERY_RETENTION_DAYS
     # after it was sent or finally failed.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from baton_contracts import (
@@ -34,6 +34,21 @@ class Notice:
     person: Person | None  # None: nobody by that id in the directory, so no address
     due_at: datetime | None = None
     new_text: str | None = None  # what the reporter wrote again
+    # An urgent notice goes out at once, even in the recipient's quiet hours.
+    urgent: bool = True
+
+
+# Escalations cannot wait for anyone's working hours.
+ALWAYS_URGENT = {"escalated"}
+
+
+async def urgent(session: AsyncSession, event: BaseModel, kind: str) -> bool:
+    """Whether a notice must go out at once: about an urgent issue, an escalation,
+    or an issue whose priority is not known here (its report not read yet)."""
+    priority = getattr(event, "priority", None)
+    if priority is None:  # the reporter's events say none: the copy of the issue does
+        priority = (await issues.copy_of(session, event.issue_id)).priority  # type: ignore[attr-defined]
+    return kind in ALWAYS_URGENT or priority is None or priority == "urgent"
 
 
 async def find(session: AsyncSession, person_id: str) -> Person | None:
@@ -53,12 +68,31 @@ async def _person(session: AsyncSession, person_id: str, kind: str, **kw: object
 
 
 async def notices(event: BaseModel, *, session: AsyncSession) -> list[Notice]:
+    found = await _notices(event, session)
+    return [replace(n, urgent=await urgent(session, event, n.kind)) for n in found]
+
+
+async def _internal_reporter(session: AsyncSession, issue_id: str, kind: str) -> list[Notice]:
+    """The internal customer who reported the issue, remembered from issues.reported.
+    Nobody is left holding anything, so an employee with no known address is
+    skipped rather than a failed delivery to escalate."""
+    reporter = await session.get(InternalReporter, issue_id)
+    if reporter is None:
+        return []
+    found = await find(session, reporter.reporter_id)
+    return [Notice(kind, reporter.reporter_id, found)] if found else []
+
+
+async def _notices(event: BaseModel, session: AsyncSession) -> list[Notice]:
     match event:
         case OwnerAssigned():
             told = [Notice("assigned", event.owner.id, event.owner)]
             if event.via == "handoff" and event.previous_owner_id:
                 # The requester learns their hand-off was accepted.
                 told.append(await _person(session, event.previous_owner_id, "handoff_accepted"))
+            if event.via in ("handoff", "escalation"):
+                # The internal customer learns who holds their request now.
+                told += await _internal_reporter(session, event.issue_id, "reassigned")
             return told
         case HandoffRequested():
             if event.to_person_id:
@@ -90,15 +124,9 @@ async def notices(event: BaseModel, *, session: AsyncSession) -> list[Notice]:
         case IssueUpdated() | IssueDuplicateLinked():
             return await _owner_told(session, event)
         case IssueResolved():
-            # The internal customer who reported it, remembered from issues.reported
-            # when intake cannot answer them itself (it answers everyone it can).
-            # Nobody is left holding a resolved issue, so an employee with no known
-            # address is skipped rather than a failed delivery to escalate.
-            reporter = await session.get(InternalReporter, event.issue_id)
-            if reporter is None:
-                return []
-            found = await find(session, reporter.reporter_id)
-            return [Notice("resolved", reporter.reporter_id, found)] if found else []
+            # The internal customer who reported it, when intake cannot answer them
+            # itself (it answers everyone it can).
+            return await _internal_reporter(session, event.issue_id, "resolved")
         case _:
             return []  # acknowledged, reopened: nobody needs to act
 

@@ -26,6 +26,7 @@ from baton_notifications.deliveries.models import Delivery, utcnow
 from baton_notifications.deliveries.plan import Notice
 from baton_notifications.issues import service as issues
 from baton_notifications.recipients import service as recipients
+from baton_notifications.recipients.hours import hours_of
 from baton_notifications.sealer import Sealer
 from baton_notifications.settings import Settings
 
@@ -49,6 +50,11 @@ async def record(
     prefs = await recipients.preferences(session=session, person_id=notice.recipient_id)
     issue = await issues.copy_of(session, envelope.subject)
     channels = recipients.channels_for(prefs, notice.kind)
+    # In the recipient's quiet hours a notice that can wait, waits for their next
+    # working period, and then goes out with the others held for them (a digest).
+    hold = None
+    if not notice.urgent and notice.person is not None:
+        hold = (await hours_of(session, notice.recipient_id, prefs)).hold_until(now)
     made = []
     for channel in channels if notice.person is not None else ["email"]:
         row = Delivery(
@@ -59,7 +65,8 @@ async def record(
             recipient_id=notice.recipient_id,
             address="",
             channel=channel,
-            next_attempt_at=now,
+            next_attempt_at=hold or now,
+            held=hold is not None,
             trace_context=carrier_from_current(),
         )
         target = None

@@ -20,5 +20,8 @@ async def on_department_updated(envelope: Envelope, *, runtime: Runtime[Settings
         await directory.upsert_department(
             session=session, department=event.department, liaisons=event.liaisons, head=event.head
         )
+        await directory.set_calendar(
+            session=session, department=event.department, calendar=event.calendar
+        )
 
     await handle_once(runtime.db, envelope.id, effect)

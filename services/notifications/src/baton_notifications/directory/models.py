@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 
@@ -15,3 +18,13 @@ class DirectoryEntry(SQLModel, table=True):
     name: str = Field(max_length=200)
     email: str = Field(max_length=320)
     active: bool = True
+
+
+class DepartmentHours(SQLModel, table=True):
+    """A department's calendar (routing's catalog): its people's working hours,
+    unless they set their own."""
+
+    __tablename__ = "department_hours"
+
+    department: str = Field(primary_key=True, max_length=64)
+    calendar: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from baton_contracts import Person
+from baton_contracts import Calendar, Person
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_notifications.directory.models import DirectoryEntry
+from baton_notifications.directory.models import DepartmentHours, DirectoryEntry
 
 
 async def upsert_department(
@@ -59,3 +59,26 @@ async def liaisons(*, session: AsyncSession, department: str) -> list[Person]:
     ).all()
     chosen = [e for e in entries if e.role == "liaison"] or [e for e in entries if e.role == "head"]
     return [Person(id=e.person_id, name=e.name, email=e.email) for e in chosen]
+
+
+async def set_calendar(
+    *, session: AsyncSession, department: str, calendar: Calendar | None
+) -> None:
+    row = await session.get(DepartmentHours, department) or DepartmentHours(department=department)
+    row.calendar = calendar.model_dump(mode="json") if calendar else None
+    session.add(row)
+
+
+async def departments_of(*, session: AsyncSession, person_id: str) -> list[str]:
+    """The departments that list the person now, in name order."""
+    rows = await session.exec(
+        select(DirectoryEntry.department)
+        .where(DirectoryEntry.person_id == person_id, col(DirectoryEntry.active))
+        .order_by(DirectoryEntry.department)
+    )
+    return list(rows.all())
+
+
+async def calendar_of(*, session: AsyncSession, department: str) -> Calendar | None:
+    row = await session.get(DepartmentHours, department)
+    return Calendar.model_validate(row.calendar) if row and row.calendar else None

@@ -31,6 +31,12 @@ class RecipientPreferences(SQLModel, table=True):
     time_zone: str | None = Field(default=None, max_length=64)
     # Notices in this language (en, de); else the language.
     language: str | None = Field(default=None, max_length=8)
+    # Outside their working hours (their own calendar, else their department's),
+    # notices that are not urgent wait and go out together when work starts again.
+    quiet_hours: bool = True
+    working_hours: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
     updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 
 from baton_notifications.deps import EgressDep, SealerDep
 from baton_notifications.recipients import service as recipients
+from baton_notifications.recipients.hours import hours_of
 from baton_notifications.recipients.schemas import PreferencesPublic, PreferencesUpdate
 from baton_notifications.senders import egress
 
@@ -31,7 +32,8 @@ async def get_preferences(
     or anyone's for an administrator."""
     _own(person_id, caller, "see")
     row = await recipients.preferences(session=session, person_id=person_id)
-    return PreferencesPublic.of(person_id, row, sealer)
+    hours = await hours_of(session, person_id, row)
+    return PreferencesPublic.of(person_id, row, sealer, hours.source)
 
 
 @router.put("/{person_id}/preferences", **allow(ANYONE), response_model=PreferencesPublic)
@@ -54,7 +56,8 @@ async def put_preferences(
         row = await recipients.set_preferences(
             session=session, person_id=person_id, update=body, sealer=sealer
         )
-    return PreferencesPublic.of(person_id, row, sealer)
+        hours = await hours_of(session, person_id, row)
+    return PreferencesPublic.of(person_id, row, sealer, hours.source)
 
 
 async def _check_destinations(body: PreferencesUpdate, policy: egress.Policy) -> None:

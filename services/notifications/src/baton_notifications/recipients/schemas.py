@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
+from baton_contracts import Calendar
+from baton_runtime.workingtime import check_public_holidays
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -37,6 +39,7 @@ Kind = Literal[
     "deadline_near",
     "resolved",
     "reporter_wrote",
+    "reassigned",
 ]
 KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
 
@@ -51,9 +54,17 @@ class PreferencesUpdate(BaseModel):
     webhook_secret: SecretStr | None = None
     time_zone: TimeZone | None = Field(default=None, examples=["Europe/Berlin"])
     language: Language | None = None
+    # Outside working hours, notices that are not urgent wait for the next working
+    # period and go out together. False: everything goes out at once.
+    quiet_hours: bool = True
+    # Your own working hours (time zone, hours per weekday, holidays, closures);
+    # None: your department's calendar, if it has one.
+    working_hours: Calendar | None = None
 
     @model_validator(mode="after")
     def _addresses_for_chosen_channels(self) -> PreferencesUpdate:
+        if self.working_hours is not None and self.working_hours.holidays is not None:
+            check_public_holidays(self.working_hours.holidays)
         chosen = {c for channels in self.channels.values() for c in channels}
         if "slack" in chosen and self.slack_webhook_url is None:
             raise ValueError("a kind goes to slack: give slack_webhook_url")
@@ -92,13 +103,27 @@ class PreferencesPublic(BaseModel):
     webhook_secret_set: bool  # the secret itself is never shown
     time_zone: str | None = None
     language: str | None = None
+    quiet_hours: bool
+    working_hours: Calendar | None  # your own, if you set them
+    # Whose working hours apply: "own", "department:<name>", or null (around the
+    # clock: nothing waits).
+    working_hours_from: str | None = None
 
     @classmethod
     def of(
-        cls, person_id: str, row: RecipientPreferences | None, sealer: Sealer
+        cls,
+        person_id: str,
+        row: RecipientPreferences | None,
+        sealer: Sealer,
+        working_hours_from: str | None = None,
     ) -> PreferencesPublic:
         chosen = row.channels if row else {}
         return cls(
+            quiet_hours=row.quiet_hours if row else True,
+            working_hours=Calendar.model_validate(row.working_hours)
+            if row and row.working_hours
+            else None,
+            working_hours_from=working_hours_from,
             person_id=person_id,
             name=row.name if row else None,
             email=row.email if row else None,

@@ -33,6 +33,10 @@ async def set_preferences(
     slack = str(update.slack_webhook_url) if update.slack_webhook_url else None
     row.slack_webhook_url = sealer.seal(slack)
     row.webhook_url = sealer.seal(str(update.webhook_url) if update.webhook_url else None)
+    row.quiet_hours = update.quiet_hours
+    row.working_hours = (
+        update.working_hours.model_dump(mode="json") if update.working_hours else None
+    )
     if update.webhook_secret is not None:
         row.webhook_secret = sealer.seal(update.webhook_secret.get_secret_value() or None)
     row.updated_at = datetime.now(UTC)

@@ -14,15 +14,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from baton_ownership.assignment import service
 from baton_ownership.assignment.service import ROUTING
 from baton_ownership.core import metrics, store, transitions
-from baton_ownership.core.store import Ctx
-from baton_ownership.deadlines import clocks
+from baton_ownership.core.state import utcnow
+from baton_ownership.core.store import Clock, Ctx
+from baton_ownership.deadlines import clocks, oncall
 from baton_ownership.deadlines import service as deadlines
 from baton_ownership.directory import service as directory
 from baton_ownership.insights import stays
 from baton_ownership.settings import Settings
+from baton_ownership.workload import service as workload
 
 
-async def on_issue_routed(envelope: Envelope, *, runtime: Runtime[Settings]) -> None:
+async def on_issue_routed(
+    envelope: Envelope, *, runtime: Runtime[Settings], clock: Clock = utcnow
+) -> None:
     routed = envelope.payload()
     if not isinstance(routed, IssueRouted):
         return
@@ -40,6 +44,11 @@ async def on_issue_routed(envelope: Envelope, *, runtime: Runtime[Settings]) -> 
         )
         # This handler's span is in the issue's trace: every later change joins it.
         carrier = carrier_from_current()
+        ctx = Ctx(session=session, settings=runtime.settings, actor_id=ROUTING, clock=clock)
+        # Urgent, outside the department's working hours: the person on call.
+        called = await oncall.first_owner(
+            session, department=routed.department, priority=routed.priority, now=ctx.clock()
+        )
         issue = await service.assign(
             session=session,
             issue_id=routed.issue_id,
@@ -47,25 +56,37 @@ async def on_issue_routed(envelope: Envelope, *, runtime: Runtime[Settings]) -> 
             priority=routed.priority,
             trace_context=carrier,
             decision={
-                "rule_id": routed.rule_id, "reason": routed.reason, "attempt": routed.attempt,
+                "rule_id": routed.rule_id,
+                "reason": routed.reason,
+                "attempt": routed.attempt,
                 "routing_event_id": envelope.id,
             },
-        )  # fmt: skip
+            to=called[0] if called else None,
+            now=ctx.clock(),
+        )
         if issue is None:
             await rerouted(session, routed, runtime=runtime)
             return
         span.set_attribute("baton.owner_id", issue.owner_id)
-        ctx = Ctx(session=session, settings=runtime.settings, actor_id=ROUTING)
         ctx.traces[issue.issue_id] = carrier
-        due = {
-            kind: await clocks.start(session, issue, kind, settings=ctx.settings, now=ctx.clock())
-            for kind in ("acknowledge", "resolve")
-        }
+        workload.opened(session, routed, at=issue.assigned_at)
+        due = {}
+        for kind in ("acknowledge", "resolve"):
+            deadline = await clocks.start(
+                session, issue, kind, settings=ctx.settings, now=ctx.clock()
+            )
+            if called and kind == "acknowledge":
+                clocks.start_on_call(
+                    deadline, settings=ctx.settings, now=ctx.clock(), layer=called[1]
+                )
+            due[kind] = deadline.due_at
         stays.begin(ctx, issue, via="routing", at=issue.assigned_at)
+        await workload.received(ctx, issue, via="routing", at=issue.assigned_at)
         ctx.emit(
             transitions.owner_assigned(
                 issue, via="routing", previous_owner_id=None, routing_reason=routed.reason,
                 acknowledge_due_at=due["acknowledge"], resolve_due_at=due["resolve"],
+                on_call_layer=called[1] if called else None,
             )
         )  # fmt: skip
         ctx.on_commit(partial(metrics.assigned, issue, "routing"))

@@ -4,6 +4,7 @@ is available, until one is (``drain``)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from baton_ownership.core.state import Issue, Seat, utcnow
 from baton_ownership.core.store import Ctx
 from baton_ownership.directory import service as directory
 from baton_ownership.directory.models import Member
+from baton_ownership.workload import service as workload
 
 # Who acts when an issue is first assigned: the routing decision, through ownership.
 ROUTING = "baton-routing"
@@ -68,18 +70,22 @@ async def assign(
     now: datetime | None = None,
     trace_context: dict[str, Any] | None = None,
     decision: dict[str, Any] | None = None,
+    to: Seat | None = None,
 ) -> Issue | None:
-    """Give a newly routed issue its owner; None when it already has one. The
+    """Give a newly routed issue its owner (``to``, say the person on call, else
+    the pick of the department's liaisons); None when it already has one. The
     assignment is the first entry of the issue's history: to whom, in which
     department, and by which routing ``decision`` (its rule and reason)."""
     if await session.get(IssueOwner, issue_id) is not None:
         return None
-    seat = await pick(session=session, department=department)
+    seat = to or await pick(session=session, department=department)
     if seat is None:
         raise LookupError(f"department {department!r} has neither liaisons nor a head")
     issue = transitions.assign(
         issue_id=issue_id, department=department, to=seat, priority=priority, now=now or utcnow()
     )
+    if to is not None:  # chosen, not held for want of a free liaison
+        issue = replace(issue, held_by_head=False)
     session.add(store.new_row(issue, trace_context=trace_context))
     await session.flush()  # the primary key rejects a second owner here, not at commit
     session.add(
@@ -121,6 +127,7 @@ async def drain(ctx: Ctx, *, department: str) -> list[Issue]:
             break  # nobody but the head is free
         change = transitions.rebalance(issue, to=seat, actor_id=ctx.actor_id, now=ctx.clock())
         moved.append(await store.apply(ctx, change))
+        await workload.follow(ctx, change)
     return moved
 
 

@@ -147,4 +147,5 @@ def event_fields(issue: Issue, *, actor_id: str, at: datetime) -> dict[str, Any]
         actor_id=actor_id,
         version=issue.version,
         at=at,
+        priority=issue.priority,
     )

@@ -103,9 +103,10 @@ def owner_assigned(
     routing_reason: str | None = None,
     acknowledge_due_at: datetime | None = None,
     resolve_due_at: datetime | None = None,
+    on_call_layer: int | None = None,
 ) -> OwnerAssigned:
     """The new owner, with what they must do by when (the clocks this assignment
-    started; None where it started none)."""
+    started; None where it started none), and the on-call layer that called them."""
     return OwnerAssigned(
         issue_id=issue.issue_id,
         department=issue.department,
@@ -119,6 +120,7 @@ def owner_assigned(
         routing_reason=routing_reason,
         acknowledge_due_at=acknowledge_due_at,
         resolve_due_at=resolve_due_at,
+        on_call_layer=on_call_layer,
     )
 
 
@@ -162,15 +164,22 @@ def escalate(
     now: datetime,
     due_at: datetime | None = None,
     help_id: int | None = None,
+    on_call_layer: int | None = None,
 ) -> Change:
-    """One step of the chain: ``to`` takes the issue over (``moved``) or is told."""
+    """One step of the chain: ``to`` takes the issue over (``moved``) or is told.
+    For an urgent issue outside working hours, the step may be the next on-call layer."""
     values = (_owned_by(to, now=now) | {"held_by_head": to.role == "head"}) if moved else {}
     details = {"reason": reason, "level": level, "to": to.person.id}
+    if on_call_layer is not None:
+        details["on_call_layer"] = on_call_layer
     change = _changed(issue, "escalated", actor_id=actor_id, now=now, details=details, **values)
     if moved:
         change = change.emitting(
-            owner_assigned(change.after, via="escalation", previous_owner_id=issue.owner_id)
-        )
+            owner_assigned(
+                change.after, via="escalation", previous_owner_id=issue.owner_id,
+                on_call_layer=on_call_layer,
+            )
+        )  # fmt: skip
     return change.emitting(
         Escalated(
             **change.fields,
@@ -180,6 +189,7 @@ def escalate(
             due_at=due_at,
             help_id=help_id,
             to=to.person,
+            on_call_layer=on_call_layer,
         )
     )
 

@@ -1,10 +1,15 @@
-"""Starting and stopping an issue's clocks: acknowledge, resolve, and help."""
+"""Starting and stopping an issue's clocks: acknowledge, resolve, and help.
+
+A clock counts the department's working time (its calendar, for low and normal
+priority) or the wall clock (high and urgent, or a department without a
+calendar). An internal customer's request takes the serving department's target
+for the requesting department, if it has one."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from baton_contracts import DeadlineSet, Envelope
+from baton_contracts import DeadlineSet, Envelope, InternalTarget
 from baton_contracts.topics import ISSUES_OWNERSHIP
 from baton_runtime.outbox import add_event
 from sqlmodel import col, select
@@ -13,8 +18,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from baton_ownership.core.models import IssueOwner
 from baton_ownership.core.state import Issue
 from baton_ownership.deadlines.models import Deadline, Kind
-from baton_ownership.directory import service as directory
+from baton_ownership.directory.hours import Hours, hours_of
 from baton_ownership.settings import Settings
+from baton_ownership.workload.models import InternalRequest
 
 
 def due_in(
@@ -23,9 +29,16 @@ def due_in(
     priority: str,
     department: str,
     catalog_resolve_hours: float | None = None,
+    target: InternalTarget | None = None,
 ) -> timedelta:
-    """The department's own deadline for this priority (BATON_DEPARTMENT_DEADLINES),
-    else the catalog's time to resolve for the department, else the default's."""
+    """The target for the requesting department, else the department's own deadline
+    for this priority (BATON_DEPARTMENT_DEADLINES), else the catalog's time to
+    resolve for the department, else the default's."""
+    wanted = (target.acknowledge_hours if kind == "acknowledge" else target.resolve_hours) if (
+        target
+    ) else None  # fmt: skip
+    if wanted:
+        return timedelta(hours=wanted)
     own = settings.department_deadlines.get(department)
     own_table = (
         (own.acknowledge_minutes if kind == "acknowledge" else own.resolve_minutes) if own else {}
@@ -38,10 +51,33 @@ def due_in(
     return timedelta(minutes=defaults.get(priority, defaults["normal"]))
 
 
-def warn_at(settings: Settings, now: datetime, due_at: datetime) -> datetime | None:
+def after(hours: Hours, counting: str, start: datetime, length: timedelta) -> datetime:
+    """``length`` after ``start``, in the department's working time or on the clock."""
+    if counting == "working" and hours.calendar is not None:
+        return hours.calendar.add(start, length)
+    return start + length
+
+
+def warn_at(
+    settings: Settings, now: datetime, due_at: datetime, *, hours: Hours | None = None,
+    counting: str = "wall", length: timedelta | None = None,
+) -> datetime | None:  # fmt: skip
     if settings.deadline_near_fraction <= 0:
         return None
+    if hours is not None and length is not None:
+        return after(hours, counting, now, length * settings.deadline_near_fraction)
     return now + (due_at - now) * settings.deadline_near_fraction
+
+
+async def _length(
+    session: AsyncSession, issue: Issue, kind: Kind, *, settings: Settings
+) -> tuple[Hours, timedelta, InternalRequest | None, InternalTarget | None]:
+    """What the issue's clock of ``kind`` counts in its current department, and how long."""
+    hours = await hours_of(session, issue.department)
+    request = await session.get(InternalRequest, issue.issue_id)
+    target = hours.targets.get(request.requester_department or "") if request else None
+    length = due_in(settings, kind, issue.priority, issue.department, hours.resolve_hours, target)
+    return hours, length, request, target
 
 
 async def due_at(
@@ -49,8 +85,8 @@ async def due_at(
 ) -> datetime:
     """When the issue's acknowledge or resolve clock, started ``now`` in its
     current department, runs out."""
-    hours = await directory.resolve_hours(session=session, department=issue.department)
-    return now + due_in(settings, kind, issue.priority, issue.department, hours)
+    hours, length, _, _ = await _length(session, issue, kind, settings=settings)
+    return after(hours, hours.counting(issue.priority), now, length)
 
 
 async def _announce(session: AsyncSession, settings: Settings, event: DeadlineSet) -> None:
@@ -67,24 +103,35 @@ async def _announce(session: AsyncSession, settings: Settings, event: DeadlineSe
 
 async def start(
     session: AsyncSession, issue: Issue, kind: Kind, *, settings: Settings, now: datetime
-) -> datetime:
-    """Start the acknowledge or resolve clock for the issue's current department;
-    returns when it runs out."""
-    due_at_ = await due_at(session, issue, kind, settings=settings, now=now)
-    session.add(
-        Deadline(
-            issue_id=issue.issue_id,
-            kind=kind,
-            department=issue.department,
-            due_at=due_at_,
-            warn_at=warn_at(settings, now, due_at_),
-        )
-    )
+) -> Deadline:
+    """Start the acknowledge or resolve clock for the issue's current department."""
+    hours, length, request, target = await _length(session, issue, kind, settings=settings)
+    counting = hours.counting(issue.priority)
+    due = after(hours, counting, now, length)
+    deadline = Deadline(
+        issue_id=issue.issue_id, kind=kind, department=issue.department, due_at=due,
+        warn_at=warn_at(settings, now, due, hours=hours, counting=counting, length=length),
+        started_at=now, length_minutes=length.total_seconds() / 60, counting=counting,
+    )  # fmt: skip
+    session.add(deadline)
+    if request is not None and target is not None:
+        # What the requester was promised: the target met or missed is measured on it.
+        setattr(request, f"{kind}_due_at", due)
+        session.add(request)
     await _announce(session, settings, DeadlineSet(
-        issue_id=issue.issue_id, department=issue.department, deadline=kind, due_at=due_at_,
+        issue_id=issue.issue_id, department=issue.department, deadline=kind, due_at=due,
         version=issue.version, set_at=now,
     ))  # fmt: skip
-    return due_at_
+    return deadline
+
+
+def start_on_call(deadline: Deadline, *, settings: Settings, now: datetime, layer: int) -> None:
+    """Make an acknowledge clock an on-call one: the called layer has
+    BATON_ON_CALL_ESCALATE_MINUTES on the clock before the next layer is called."""
+    length = timedelta(minutes=settings.on_call_escalate_minutes)
+    deadline.on_call_layer, deadline.counting = layer, "wall"
+    deadline.started_at, deadline.length_minutes = now, length.total_seconds() / 60
+    deadline.due_at, deadline.warn_at = now + length, None
 
 
 async def start_help(
@@ -105,6 +152,8 @@ async def start_help(
             department=department,
             due_at=due_at,
             warn_at=warn_at(settings, now, due_at),
+            started_at=now,
+            length_minutes=(due_at - now).total_seconds() / 60,
         )
     )
     await _announce(session, settings, DeadlineSet(

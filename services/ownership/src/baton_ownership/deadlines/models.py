@@ -25,3 +25,10 @@ class Deadline(SQLModel, table=True):
     # When to say the deadline is near (DeadlineNear), and whether it was said.
     warn_at: datetime | None = Field(default=None, index=True)
     warned: bool = False
+    # What the clock was set to, so it can be shown and explained: from when, how
+    # long, and whether it counts the department's working time or the clock's.
+    started_at: datetime | None = None
+    length_minutes: float | None = None
+    counting: str = Field(default="wall", max_length=8)  # working | wall
+    # An urgent issue outside working hours: the on-call layer now called (1 = first).
+    on_call_layer: int | None = None

@@ -22,10 +22,13 @@ from baton_ownership.core import store, transitions
 from baton_ownership.core.errors import OwnershipError
 from baton_ownership.core.state import Issue, event_fields, utcnow
 from baton_ownership.core.store import Ctx
+from baton_ownership.deadlines import clocks, oncall
 from baton_ownership.deadlines.models import Deadline
 from baton_ownership.directory import service as directory
+from baton_ownership.directory.hours import hours_of
 from baton_ownership.directory.models import Member
 from baton_ownership.settings import EscalationStep, Settings
+from baton_ownership.workload import service as workload
 
 log = logging.getLogger(__name__)
 CHECKER = "baton-deadlines"
@@ -52,12 +55,19 @@ async def _next_person(
 
 async def escalate(ctx: Ctx, deadline: Deadline, *, reason: str | None = None) -> bool:
     """Take the next step of the chain for a passed deadline (or, with ``reason``,
-    for one that cannot wait: an owner who cannot be reached); False if none is left."""
+    for one that cannot wait: an owner who cannot be reached); False if none is left.
+    An on-call clock calls the next on-call layer first; the chain then goes on
+    without waking a backup liaison."""
     issue = await store.load(ctx, deadline.issue_id)
+    if deadline.on_call_layer is not None and deadline.kind == "acknowledge":
+        if await oncall.call_next_layer(ctx, deadline, issue, reason=reason):
+            return True
     chain = ctx.settings.escalation_chain
     while deadline.level < len(chain):
         step = chain[deadline.level]
         deadline.level += 1
+        if step.to == "backup" and deadline.on_call_layer is not None:
+            continue
         person = await _next_person(ctx.session, step, deadline, issue, ctx.settings)
         if person is None or person.person_id == issue.owner_id:
             continue  # nobody there (no free backup): go straight to the next step
@@ -68,6 +78,7 @@ async def escalate(ctx: Ctx, deadline: Deadline, *, reason: str | None = None) -
             now=ctx.clock(),
         )  # fmt: skip
         await store.apply(ctx, change)
+        await workload.follow(ctx, change)
         if reason is None:  # the clock ran out: say so in the issue's trace
             ctx.mark(
                 issue.issue_id, "deadline passed", ctx.clock(),
@@ -75,7 +86,10 @@ async def escalate(ctx: Ctx, deadline: Deadline, *, reason: str | None = None) -
                  "baton.priority": issue.priority, "baton.escalation.level": deadline.level,
                  "baton.due_at": deadline.due_at.isoformat()},
             )  # fmt: skip
-        deadline.due_at = ctx.clock() + timedelta(minutes=ctx.settings.escalation_step_minutes)
+        # The next step counts as the clock did: a working-time clock waits for working hours.
+        hours = await hours_of(ctx.session, deadline.department)
+        step_length = timedelta(minutes=ctx.settings.escalation_step_minutes)
+        deadline.due_at = clocks.after(hours, deadline.counting, ctx.clock(), step_length)
         ctx.session.add(deadline)
         return True
     deadline.status = "exhausted"

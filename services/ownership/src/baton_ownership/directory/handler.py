@@ -26,7 +26,9 @@ async def on_department_updated(envelope: Envelope, *, runtime: Runtime[Settings
         )
         if applied:  # an older catalog version, arriving late, changes nothing
             await directory.set_policy(
-                session=session, department=event.department, resolve_hours=event.resolve_hours
-            )
+                session=session, department=event.department, resolve_hours=event.resolve_hours,
+                calendar=event.calendar, on_call=event.on_call,
+                internal_targets=event.internal_targets,
+            )  # fmt: skip
 
     await handle_once(runtime.db, envelope.id, effect)

@@ -4,7 +4,9 @@ what only ownership knows: whether each is on duty and how many issues they take
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 
@@ -32,3 +34,10 @@ class DepartmentPolicy(SQLModel, table=True):
     # When the roster last written was true (the catalog's updated_at, or the
     # routing decision's time): an older roster, arriving late, is not applied.
     roster_at: datetime | None = None
+    # The catalog's calendar (None: around the clock), on-call schedule and targets
+    # for other departments' requests, as the contract models dump them.
+    calendar: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    on_call: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    internal_targets: list[Any] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from baton_contracts import Person
+from baton_contracts import Calendar, InternalTarget, OnCall, Person
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,13 +15,22 @@ from baton_ownership.directory.models import DepartmentPolicy, Member
 
 
 async def set_policy(
-    *, session: AsyncSession, department: str, resolve_hours: float | None
+    *,
+    session: AsyncSession,
+    department: str,
+    resolve_hours: float | None,
+    calendar: Calendar | None = None,
+    on_call: OnCall | None = None,
+    internal_targets: list[InternalTarget] | None = None,
 ) -> None:
     """The catalog's word on the department as a whole (only DepartmentUpdated has it)."""
     policy = await session.get(DepartmentPolicy, department) or DepartmentPolicy(
         department=department
     )
     policy.resolve_hours = resolve_hours
+    policy.calendar = calendar.model_dump(mode="json") if calendar else None
+    policy.on_call = on_call.model_dump(mode="json") if on_call else None
+    policy.internal_targets = [t.model_dump(mode="json") for t in internal_targets or []]
     session.add(policy)
 
 

@@ -13,6 +13,7 @@ from baton_ownership.core.models import Handoff, HelpRequest, IssueOwner
 from baton_ownership.core.state import aware
 from baton_ownership.deadlines.models import Deadline
 from baton_ownership.feedback.models import Rating
+from baton_ownership.insights import load
 from baton_ownership.insights.models import Stay
 from baton_ownership.insights.schemas import Durations, Ratings, Satisfaction, Scorecard, Stall
 
@@ -111,7 +112,13 @@ async def scorecard(
             )
         )
     ).one()
+    served, made = await load.internal_requests(
+        session, department=department, since=since, until=until, durations=durations
+    )
     return Scorecard(
+        interrupts=await load.interrupts(session, department=department, since=since, until=until),
+        internal_requests_served=served,
+        internal_requests_made=made,
         department=department,
         since=since,
         until=until,

@@ -59,6 +59,8 @@ async def state_of(session: AsyncSession, issue_id: str) -> IssueState:
         if pending
         else None,
         open_help_requests=[HelpPublic.model_validate(h, from_attributes=True) for h in helps],
+        deadlines=await service.running_clocks(session=session, issue=issue),
+        requester=await service.requester(session=session, issue_id=issue_id),
     )
 
 

@@ -86,6 +86,27 @@ class HelpPublic(BaseModel):
     status: Literal["open", "answered"]
 
 
+class DeadlinePublic(BaseModel):
+    """A running clock: when it is due, what it counts, and why, in words."""
+
+    kind: Literal["acknowledge", "resolve", "help"]
+    due_at: datetime
+    counting: Literal["working", "wall"]
+    started_at: datetime | None
+    length_minutes: float | None
+    escalation_level: int
+    on_call_layer: int | None
+    help_id: int | None
+    explanation: str
+
+
+class RequesterPublic(BaseModel):
+    """The internal customer who asked: an employee and their department."""
+
+    person_id: str | None
+    department: str | None
+
+
 class IssueState(BaseModel):
     issue_id: str
     department: str
@@ -99,6 +120,9 @@ class IssueState(BaseModel):
     resolved_at: datetime | None
     pending_handoff: HandoffPublic | None
     open_help_requests: list[HelpPublic]
+    # The clocks running now, each explained; and who asked, for an internal request.
+    deadlines: list[DeadlinePublic] = []
+    requester: RequesterPublic | None = None
 
 
 class HistoryPublic(BaseModel):

@@ -15,12 +15,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from baton_ownership.assignment.service import drain
 from baton_ownership.core import store, transitions
 from baton_ownership.core.models import Handoff, HelpRequest, HistoryEntry, IssueOwner
-from baton_ownership.core.state import Actor, Issue
+from baton_ownership.core.state import Actor, Issue, aware
 from baton_ownership.core.store import Ctx
 from baton_ownership.deadlines import clocks
+from baton_ownership.deadlines.explain import explain
+from baton_ownership.deadlines.models import Deadline
 from baton_ownership.deadlines.service import silo_alarm
 from baton_ownership.directory import service as directory
+from baton_ownership.directory.hours import hours_of
 from baton_ownership.insights import stays
+from baton_ownership.lifecycle.schemas import DeadlinePublic, RequesterPublic
+from baton_ownership.workload import service as workload
+from baton_ownership.workload.models import InternalRequest
 
 
 async def _acting(ctx: Ctx, issue_id: str) -> tuple[Issue, Actor]:
@@ -35,9 +41,9 @@ def _decided(ctx: Ctx, handoff: Handoff, status: str) -> None:
 
 async def acknowledge(ctx: Ctx, *, issue_id: str, version: int) -> Issue:
     issue, by = await _acting(ctx, issue_id)
-    issue = await store.apply(
-        ctx, transitions.acknowledge(issue, by=by, version=version, now=ctx.clock())
-    )
+    change = transitions.acknowledge(issue, by=by, version=version, now=ctx.clock())
+    issue = await store.apply(ctx, change)
+    await workload.follow(ctx, change)
     await clocks.meet(ctx.session, issue_id, "acknowledge")
     await stays.acknowledged(ctx.session, issue_id, ctx.clock())
     return issue
@@ -75,6 +81,7 @@ async def accept_handoff(ctx: Ctx, *, issue_id: str, handoff_id: int, version: i
     if moved:
         await stays.end(ctx, issue, "handed_off")
     accepted = await store.apply(ctx, change)
+    await workload.follow(ctx, change)
     assert handoff is not None  # else the rules refused
     _decided(ctx, handoff, "accepted")
     # The receiver has taken it: their own resolve clock starts now.
@@ -160,6 +167,7 @@ async def resolve(ctx: Ctx, *, issue_id: str, version: int, resolution: str) -> 
         _decided(ctx, pending, "cancelled")
     await stays.end(ctx, issue, "resolved")
     issue = await store.apply(ctx, change)
+    await workload.follow(ctx, change)
     await clocks.meet(ctx.session, issue_id, "acknowledge", "resolve", "help")
     await drain(ctx, department=issue.department)
     return issue
@@ -169,6 +177,7 @@ async def reopen(ctx: Ctx, *, issue_id: str, version: int, reason: str) -> Issue
     issue, by = await _acting(ctx, issue_id)
     change = transitions.reopen(issue, by=by, version=version, reason=reason, now=ctx.clock())
     issue = await store.apply(ctx, change)
+    await workload.follow(ctx, change)
     await clocks.start(ctx.session, issue, "resolve", settings=ctx.settings, now=ctx.clock())
     stays.begin(ctx, issue, via="reopen", at=ctx.clock(), acknowledged=True)
     return issue
@@ -223,3 +232,39 @@ async def snapshot(
         return None
     pending = await store.pending_handoff(session, issue_id)
     return issue, pending, await open_help(session=session, issue_id=issue_id)
+
+
+async def running_clocks(*, session: AsyncSession, issue: IssueOwner) -> list[DeadlinePublic]:
+    """The issue's open clocks, soonest first, each with its explanation."""
+    rows = (
+        await session.exec(
+            select(Deadline)
+            .where(Deadline.issue_id == issue.issue_id, Deadline.status == "open")
+            .order_by(Deadline.due_at)  # type: ignore[arg-type]
+        )
+    ).all()
+    shown = []
+    for row in rows:
+        hours = await hours_of(session, row.department)
+        words = explain(
+            department=row.department, priority=issue.priority, counting=row.counting,
+            started_at=row.started_at and aware(row.started_at), length_minutes=row.length_minutes,
+            due_at=aware(row.due_at), level=row.level, on_call_layer=row.on_call_layer,
+            calendar=hours.calendar,
+        )  # fmt: skip
+        shown.append(
+            DeadlinePublic(
+                kind=row.kind, due_at=aware(row.due_at), counting=row.counting,  # type: ignore[arg-type]
+                started_at=row.started_at and aware(row.started_at),
+                length_minutes=row.length_minutes, escalation_level=row.level,
+                on_call_layer=row.on_call_layer, help_id=row.help_id, explanation=words,
+            )
+        )  # fmt: skip
+    return shown
+
+
+async def requester(*, session: AsyncSession, issue_id: str) -> RequesterPublic | None:
+    request = await session.get(InternalRequest, issue_id)
+    if request is None:
+        return None
+    return RequesterPublic(person_id=request.requester_id, department=request.requester_department)

@@ -7,6 +7,7 @@ import baton_ownership.directory.models
 import baton_ownership.feedback.models
 import baton_ownership.insights.models
 import baton_ownership.links.models
+import baton_ownership.workload.models
 import baton_runtime.idempotency
 import baton_runtime.outbox
 from baton_runtime.migrations import run_env

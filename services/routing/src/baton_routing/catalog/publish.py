@@ -34,6 +34,9 @@ def department_events(catalog: Catalog) -> list[Envelope]:
                 head=d.head,
                 updated_at=now,
                 resolve_hours=d.resolve_hours,
+                calendar=d.calendar,
+                on_call=d.on_call,
+                internal_targets=d.internal_targets,
             ),
         )
         for d in catalog.departments

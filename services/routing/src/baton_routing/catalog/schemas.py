@@ -8,8 +8,9 @@ from functools import cached_property
 from typing import Annotated, Any
 
 import re2
-from baton_contracts import IssueReported, Person
+from baton_contracts import Calendar, InternalTarget, IssueReported, OnCall, Person
 from baton_contracts.common import Priority
+from baton_runtime.workingtime import check_public_holidays
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 FALLBACK_DEPARTMENT = "customer_service"
@@ -48,6 +49,35 @@ class Department(BaseModel):
     resolve_hours: float | None = Field(
         default=None, gt=0, validation_alias=AliasChoices("resolve_hours", "deadline_hours")
     )
+    # When the department works (None: around the clock). Deadlines for low and
+    # normal priority count its working time; high and urgent count the clock.
+    calendar: Calendar | None = None
+    # Who takes urgent issues outside the calendar's hours, layer by layer.
+    on_call: OnCall | None = None
+    # How fast it answers other departments' employees, per requesting department.
+    internal_targets: list[InternalTarget] = Field(default=[], max_length=100)
+
+    @model_validator(mode="after")
+    def _working_time_consistent(self) -> Department:
+        if self.calendar is not None and self.calendar.holidays is not None:
+            check_public_holidays(self.calendar.holidays)
+        if self.on_call is not None:
+            if self.calendar is None:
+                raise ValueError(
+                    f"{self.name}: on call covers the hours outside working hours; "
+                    "give the department a calendar first"
+                )
+            members = {p.id for p in self.liaisons} | {self.head.id}
+            strangers = sorted(self.on_call.people() - members)
+            if strangers:
+                raise ValueError(
+                    f"{self.name}: on call names {', '.join(strangers)}, who are neither its "
+                    "liaisons nor its head"
+                )
+        requesters = [t.requester for t in self.internal_targets]
+        if len(set(requesters)) != len(requesters):
+            raise ValueError(f"{self.name}: one internal target per requesting department")
+        return self
 
 
 class Rule(BaseModel):
@@ -180,6 +210,13 @@ class Catalog(BaseModel):
         for name in self.emphasis:
             if name not in names:
                 raise ValueError(f"emphasis names unknown department {name!r}")
+        for department in self.departments:
+            for target in department.internal_targets:
+                if target.requester not in names:
+                    raise ValueError(
+                        f"{department.name}: an internal target names unknown department "
+                        f"{target.requester!r}"
+                    )
         return self
 
     def department(self, name: str) -> Department:
@@ -195,6 +232,21 @@ class Catalog(BaseModel):
 
 class Emphasis(BaseModel):
     ranking: list[str]
+
+
+class OnCallLayerNow(BaseModel):
+    layer: str
+    person_id: str
+
+
+class OnCallNow(BaseModel):
+    """Who is on call for a department at a moment, and whether it is within its
+    working hours (then urgent issues go to liaisons as usual)."""
+
+    department: str
+    at: datetime
+    working_hours: bool
+    layers: list[OnCallLayerNow]
 
 
 class VersionPublic(BaseModel):

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
+from baton_contracts import Override
+from baton_runtime.workingtime import on_call, working_calendar
 from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_routing.catalog.errors import Conflict, InvalidChange, NotFound, UnknownVersion
 from baton_routing.catalog.models import CatalogVersion
-from baton_routing.catalog.schemas import Catalog, Department, Rule
+from baton_routing.catalog.schemas import Catalog, Department, OnCallLayerNow, OnCallNow, Rule
 from baton_routing.catalog.store import CatalogStore
 
 Document = dict[str, Any]
@@ -200,3 +203,62 @@ async def _delete(
 
     change = f"delete {kind.what} {value}"
     return await _change(session, catalog, actor=actor, change=change, edit=edit)
+
+
+# ---- a department's working time: calendar, on call, internal targets -------------
+
+WORKING_TIME_PARTS = ("calendar", "on_call", "internal_targets")
+
+
+async def set_department_part(
+    *, session: AsyncSession, catalog: CatalogStore, name: str, part: str, value: Any, actor: str
+) -> CatalogVersion:
+    """Replace (or, with None, remove) one part of a department's working time."""
+    assert part in WORKING_TIME_PARTS
+
+    def edit(doc: Document) -> None:
+        doc["departments"][_position(doc["departments"], DEPARTMENTS, name)][part] = value
+
+    what = part.replace("_", " ")
+    change = f"{'remove' if value is None else 'set'} {what} of {name}"
+    return await _change(session, catalog, actor=actor, change=change, edit=edit)
+
+
+# Overrides that ended this long ago are dropped when another is added: history
+# stays in the catalog's versions, not in every version's document.
+OVERRIDES_KEPT_AFTER_END = timedelta(days=30)
+
+
+async def add_override(
+    *, session: AsyncSession, catalog: CatalogStore, name: str, override: Override, actor: str
+) -> CatalogVersion:
+    """One person on call for a layer for a while, on top of the rotation."""
+    current = await department(session=session, catalog=catalog, name=name)
+    if current.on_call is None:
+        raise InvalidChange(f"{name} has no on-call schedule to override; set one first.")
+    since = datetime.now(UTC) - OVERRIDES_KEPT_AFTER_END
+
+    def edit(doc: Document) -> None:
+        on_call = doc["departments"][_position(doc["departments"], DEPARTMENTS, name)]["on_call"]
+        kept = [o for o in on_call["overrides"] if datetime.fromisoformat(o["end"]) > since]
+        on_call["overrides"] = [*kept, override.model_dump(mode="json")]
+
+    change = f"override {override.layer} on call of {name}: {override.person_id}"
+    return await _change(session, catalog, actor=actor, change=change, edit=edit)
+
+
+def on_call_now(department: Department, at: datetime) -> OnCallNow:
+    """Who is on call in each layer at ``at``, and whether that is within working hours."""
+    working = (
+        True
+        if department.calendar is None
+        else working_calendar(department.calendar).is_working(at)
+    )
+    layers = []
+    if department.on_call is not None and department.calendar is not None:
+        zone = working_calendar(department.calendar).zone
+        layers = [
+            OnCallLayerNow(layer=layer, person_id=person)
+            for layer, person in on_call(department.on_call, zone, at)
+        ]
+    return OnCallNow(department=department.name, at=at, working_hours=working, layers=layers)

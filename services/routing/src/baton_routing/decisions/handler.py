@@ -111,6 +111,10 @@ async def _publish(
         model_score=decision.model_score,
         attempt=attempt,
         silo_alarm=decision.silo_alarm,
+        # An employee's request is an internal customer's: ownership serves it so.
+        internal=issue.internal or issue.reporter.kind == "employee",
+        requester_id=issue.reporter.id if issue.reporter.kind == "employee" else None,
+        requester_department=issue.reporter.department,
     )
     out = Envelope.wrap(source=SOURCE, data=routed)
 

@@ -1,0 +1,54 @@
+"""A person's working hours: their own calendar if they set one, else their
+department's (the first that lists them and has one); none means around the
+clock, and then nothing waits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from baton_contracts import Calendar
+from baton_runtime.workingtime import WorkingCalendar, working_calendar
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from baton_notifications.directory import service as directory
+from baton_notifications.recipients.models import RecipientPreferences
+
+
+@dataclass(frozen=True)
+class Hours:
+    calendar: WorkingCalendar | None
+    source: str | None  # "own", "department:<name>", or None (around the clock)
+    department: str | None  # the department the person is counted in
+    quiet: bool  # whether notices that can wait, wait
+
+    def working(self, at: datetime) -> bool:
+        return self.calendar is None or self.calendar.is_working(at)
+
+    def hold_until(self, at: datetime) -> datetime | None:
+        """When a notice that can wait goes out: None for at once."""
+        if not self.quiet or self.calendar is None or self.calendar.is_working(at):
+            return None
+        return self.calendar.next_start(at)
+
+
+async def hours_of(
+    session: AsyncSession, person_id: str, prefs: RecipientPreferences | None
+) -> Hours:
+    departments = await directory.departments_of(session=session, person_id=person_id)
+    first = departments[0] if departments else None
+    quiet = prefs.quiet_hours if prefs is not None else True
+    if prefs is not None and prefs.working_hours:
+        own = working_calendar(Calendar.model_validate(prefs.working_hours))
+        return Hours(calendar=own, source="own", department=first, quiet=quiet)
+    for name in departments:
+        calendar = await directory.calendar_of(session=session, department=name)
+        if calendar is not None:
+            return Hours(working_calendar(calendar), f"department:{name}", first, quiet)
+    return Hours(calendar=None, source=None, department=first, quiet=quiet)
+
+
+async def person_hours(session: AsyncSession, person_id: str) -> Hours:
+    """``hours_of`` with the person's preferences read here."""
+    prefs = await session.get(RecipientPreferences, person_id)
+    return await hours_of(session, person_id, prefs)

@@ -1,0 +1,65 @@
+"""On call: an urgent issue outside its department's working hours goes to the
+person on call in the first layer, who becomes its one owner; when they do not
+acknowledge in time, the next layer's person takes it over, and so on. After
+the last layer the department's chain goes on (its head, then the head of
+customer service); a backup liaison is not woken."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from baton_ownership.core import store, transitions
+from baton_ownership.core.state import Issue, Seat
+from baton_ownership.core.store import Ctx
+from baton_ownership.deadlines import clocks
+from baton_ownership.deadlines.models import Deadline
+from baton_ownership.directory import service as directory
+from baton_ownership.directory.hours import hours_of
+from baton_ownership.workload import service as workload
+
+
+async def _seat(session: AsyncSession, department: str, person_id: str) -> Seat | None:
+    member = await directory.member(session=session, department=department, person_id=person_id)
+    return directory.seat(member) if member is not None else None
+
+
+async def first_owner(
+    session: AsyncSession, *, department: str, priority: str, now: datetime
+) -> tuple[Seat, int] | None:
+    """The on-call person for a newly routed issue, and their layer (1 = first);
+    None within working hours, for other priorities, or without a schedule."""
+    if priority != "urgent":
+        return None
+    hours = await hours_of(session, department)
+    if hours.working(now):
+        return None
+    for layer, person_id in enumerate(hours.on_call(now), start=1):
+        seat = await _seat(session, department, person_id)
+        if seat is not None:  # someone the catalog no longer lists: the next layer
+            return seat, layer
+    return None
+
+
+async def call_next_layer(
+    ctx: Ctx, deadline: Deadline, issue: Issue, *, reason: str | None = None
+) -> bool:
+    """Give the issue to the next layer's person on call; False when no layer is left."""
+    assert deadline.on_call_layer is not None
+    now = ctx.clock()
+    people = (await hours_of(ctx.session, deadline.department)).on_call(now)
+    for layer in range(deadline.on_call_layer + 1, len(people) + 1):
+        seat = await _seat(ctx.session, deadline.department, people[layer - 1])
+        if seat is None or seat.person.id == issue.owner_id:
+            continue
+        change = transitions.escalate(
+            issue, to=seat, moved=True, reason=reason or "acknowledge_overdue", level=layer,
+            due_at=deadline.due_at, actor_id=ctx.actor_id, now=now, on_call_layer=layer,
+        )  # fmt: skip
+        await store.apply(ctx, change)
+        await workload.follow(ctx, change)
+        clocks.start_on_call(deadline, settings=ctx.settings, now=now, layer=layer)
+        ctx.session.add(deadline)
+        return True
+    return False

@@ -1,0 +1,239 @@
+"""Clocks on working time, on call at night, and the work landing on people:
+low and normal priority wait for the department's working hours, high and
+urgent do not; an urgent issue at night goes to the person on call and on to
+the next layer; the scorecard counts interrupts and internal requests."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from baton_contracts import (
+    Calendar,
+    Closure,
+    Envelope,
+    Escalated,
+    InternalTarget,
+    IssueRouted,
+    OnCall,
+    OwnerAssigned,
+    PublicHolidays,
+    RotationLayer,
+    parse_event,
+)
+from baton_ownership.assignment.handler import on_issue_routed
+from baton_ownership.core.models import IssueOwner
+from baton_ownership.deadlines import service as deadlines
+from baton_ownership.deadlines.models import Deadline
+from baton_ownership.directory import service as directory
+from baton_ownership.insights import service as insights
+from baton_ownership.lifecycle import service as lifecycle
+from baton_runtime.outbox import OutboxMessage
+from baton_runtime.service import Runtime
+from sqlmodel import select
+
+from .conftest import DEPARTMENTS, MIGRATIONS, person
+
+BERLIN = Calendar(
+    time_zone="Europe/Berlin",
+    holidays=PublicHolidays(country="DE", subdivision="BE"),
+    closures=[Closure(name="Winter break", start=date(2026, 12, 28), end=date(2026, 12, 31))],
+)
+NIGHT_DESK = OnCall(
+    layers=[
+        RotationLayer(name="primary", people=["ops-ana", "ops-ben"],
+                      first_handover=datetime(2026, 11, 2, 9, 0)),
+        RotationLayer(name="secondary", people=["ops-ben"],
+                      first_handover=datetime(2026, 11, 2, 9)),
+    ]
+)  # fmt: skip
+FRIDAY_EVENING = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)  # 17:00 in Berlin
+TUESDAY_NIGHT = datetime(2026, 11, 17, 1, 0, tzinfo=UTC)  # 02:00 in Berlin: ana's week
+
+
+@pytest.fixture
+async def runtime(db, settings):
+    rt = Runtime(name="ownership", settings=settings, migrations_dir=MIGRATIONS)
+    rt.db = db  # the test's migrated database; nothing else of the runtime is used
+    async with db.transaction() as session:
+        await directory.upsert_department(
+            session=session, department="customer_service", liaisons=[person("cs-maya")],
+            head=person("cs-head"),
+        )  # fmt: skip
+        for name in ("operations", "it"):
+            await directory.set_policy(
+                session=session, department=name, resolve_hours=None, calendar=BERLIN,
+                on_call=NIGHT_DESK if name == "operations" else None,
+                internal_targets=[InternalTarget(requester="finance", acknowledge_hours=4)]
+                if name == "it" else [],
+            )  # fmt: skip
+    return rt
+
+
+async def route(runtime, clock, issue_id: str, *, department="operations", priority="normal",
+                requester_department: str | None = None) -> None:  # fmt: skip
+    liaisons, head = DEPARTMENTS[department]
+    routed = IssueRouted(
+        issue_id=issue_id, department=department, rule_id=None, reason="test", priority=priority,
+        liaisons=[person(p) for p in liaisons], head=person(head), routed_at=clock() - timedelta(
+            seconds=1),
+        internal=requester_department is not None,
+        requester_id="fin-emp" if requester_department else None,
+        requester_department=requester_department,
+    )  # fmt: skip
+    await on_issue_routed(Envelope.wrap(source="/t", data=routed), runtime=runtime, clock=clock)
+
+
+async def clocks_of(db, issue_id: str):
+    async with db.session() as session:
+        issue = await session.get(IssueOwner, issue_id)
+        return await lifecycle.running_clocks(session=session, issue=issue)
+
+
+async def events(db, kind) -> list:
+    async with db.session() as session:
+        rows = (await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    return [
+        e.data for e in (parse_event(r.payload.encode()) for r in rows) if isinstance(e.data, kind)
+    ]
+
+
+async def test_a_normal_issue_on_friday_evening_is_due_in_monday_working_hours(runtime, db, clock):
+    clock.now = FRIDAY_EVENING
+    await route(runtime, clock, "i-1")
+    acknowledge, resolve = await clocks_of(db, "i-1")
+    # Four working hours (normal) from Friday 17:00: Monday 09:00-13:00 in Berlin.
+    assert acknowledge.due_at == datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    assert acknowledge.counting == "working"
+    assert acknowledge.explanation == (
+        "due Monday 23 Nov 13:00 Europe/Berlin: 4 working hours from Friday 20 Nov 17:00; "
+        "the weekend skipped"
+    )
+    assert resolve.kind == "resolve" and resolve.length_minutes == 4320
+    # Nothing escalates over the weekend; Monday after 13:00 it does.
+    clock.now = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
+    assert await deadlines.check(db=db, settings=runtime.settings, clock=clock) == 0
+    clock.now = datetime(2026, 11, 23, 12, 1, tzinfo=UTC)
+    assert await deadlines.check(db=db, settings=runtime.settings, clock=clock) == 1
+
+
+async def test_holidays_and_closures_are_skipped_and_said(runtime, db, clock):
+    clock.now = datetime(2026, 12, 24, 14, 0, tzinfo=UTC)  # Thursday 15:00 in Berlin
+    await route(runtime, clock, "i-1", priority="low")  # 1440 minutes: 24 working hours
+    acknowledge, _ = await clocks_of(db, "i-1")
+    # 2 h on Thursday; Christmas, two weekends, the winter break and New Year skipped;
+    # Monday and Tuesday 16 h; Wednesday 09:00-15:00.
+    assert acknowledge.due_at == datetime(2027, 1, 6, 14, 0, tzinfo=UTC)
+    assert acknowledge.explanation == (
+        "due Wednesday 06 Jan 15:00 Europe/Berlin: 24 working hours from Thursday 24 Dec 15:00; "
+        "2 weekends, holidays (Christmas Day, New Year's Day) and the closure 'Winter break' "
+        "skipped"
+    )
+
+
+async def test_high_and_urgent_count_the_clock_and_say_why(runtime, db, clock):
+    clock.now = FRIDAY_EVENING
+    await route(runtime, clock, "i-1", department="it", priority="high")
+    acknowledge, _ = await clocks_of(db, "i-1")
+    assert acknowledge.due_at == FRIDAY_EVENING + timedelta(minutes=60)
+    assert acknowledge.explanation.endswith("(high priority counts every hour)")
+
+
+async def test_an_urgent_issue_at_night_goes_to_the_person_on_call_then_the_next_layer(
+    runtime, db, clock, act
+):
+    clock.now = TUESDAY_NIGHT
+    await route(runtime, clock, "i-1", priority="urgent")
+    [first] = await events(db, OwnerAssigned)
+    assert (first.owner.id, first.on_call_layer, first.priority) == ("ops-ana", 1, "urgent")
+    acknowledge, _ = await clocks_of(db, "i-1")
+    assert (acknowledge.on_call_layer, acknowledge.counting) == (1, "wall")
+    assert "for the first on-call layer to acknowledge" in acknowledge.explanation
+    # Not acknowledged within BATON_ON_CALL_ESCALATE_MINUTES (15): the second layer.
+    clock.advance(minutes=16)
+    assert await deadlines.check(db=db, settings=runtime.settings, clock=clock) == 1
+    escalated = (await events(db, Escalated))[-1]
+    assert (escalated.to.id, escalated.on_call_layer, escalated.moved) == ("ops-ben", 2, True)
+    async with db.session() as session:
+        assert (await session.get(IssueOwner, "i-1")).owner_id == "ops-ben"
+    # ben acknowledges: the clock stops, nobody else is woken.
+    await act("ops-ben", lifecycle.acknowledge, issue_id="i-1", version=2)
+    clock.advance(minutes=60)
+    assert await deadlines.check(db=db, settings=runtime.settings, clock=clock) == 0
+
+
+async def test_after_the_last_layer_the_head_is_called_not_a_backup_liaison(runtime, db, clock):
+    clock.now = TUESDAY_NIGHT
+    await route(runtime, clock, "i-1", priority="urgent")
+    for _ in range(2):
+        clock.advance(minutes=16)
+        await deadlines.check(db=db, settings=runtime.settings, clock=clock)
+    owners = [e.owner.id for e in await events(db, OwnerAssigned)]
+    assert owners == ["ops-ana", "ops-ben", "ops-head"]
+
+
+async def test_urgent_within_working_hours_and_normal_at_night_are_assigned_as_usual(
+    runtime, db, clock
+):
+    clock.now = datetime(2026, 11, 10, 10, 0, tzinfo=UTC)  # Tuesday 11:00 in Berlin
+    await route(runtime, clock, "i-1", priority="urgent")
+    clock.now = TUESDAY_NIGHT
+    await route(runtime, clock, "i-2", priority="normal")
+    assert [e.on_call_layer for e in await events(db, OwnerAssigned)] == [None, None]
+    async with db.session() as session:
+        rows = (await session.exec(select(Deadline))).all()
+    assert all(row.on_call_layer is None for row in rows)
+
+
+async def test_the_scorecard_counts_interrupts_per_person_within_and_outside_hours(
+    runtime, db, clock
+):
+    clock.now = datetime(2026, 11, 10, 10, 0, tzinfo=UTC)
+    await route(runtime, clock, "i-1")
+    clock.now = datetime(2026, 11, 11, 1, 0, tzinfo=UTC)  # Wednesday 02:00: ben's week
+    await route(runtime, clock, "i-2", priority="urgent")
+    async with db.session() as session:
+        card = await insights.scorecard(
+            session=session, department="operations",
+            since=datetime(2026, 11, 9, tzinfo=UTC), until=datetime(2026, 11, 16, tzinfo=UTC),
+        )  # fmt: skip
+    load = card.interrupts
+    assert (load.working_hours, load.hours_outside_working_hours) == (40.0, 128.0)
+    assert (load.issues_within_working_hours, load.issues_outside_working_hours) == (1, 1)
+    assert load.issues_per_working_hour == 0.025
+    by_person = {p.person_id: p for p in load.people}
+    assert by_person["ops-ana"].issues_within_working_hours == 1
+    assert by_person["ops-ben"].issues_outside_working_hours == 1  # ben's week on call
+
+
+async def test_internal_requests_meet_the_target_and_show_on_both_scorecards(
+    runtime, db, clock, act
+):
+    clock.now = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)  # Friday 15:00 in Berlin
+    await route(runtime, clock, "i-1", department="it", requester_department="finance")
+    acknowledge, _ = await clocks_of(db, "i-1")
+    # IT acknowledges finance within 4 working hours: 2 on Friday, 2 on Monday.
+    assert acknowledge.due_at == datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    clock.now = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)  # Monday 09:30
+    owner = (await events(db, OwnerAssigned))[0].owner.id
+    await act(owner, lifecycle.acknowledge, issue_id="i-1", version=1)
+    await act(owner, lifecycle.resolve, issue_id="i-1", version=2, resolution="done")
+    period = {
+        "since": datetime(2026, 11, 16, tzinfo=UTC),
+        "until": datetime(2026, 11, 30, tzinfo=UTC),
+    }
+    async with db.session() as session:
+        it = await insights.scorecard(session=session, department="it", **period)
+        finance = await insights.scorecard(session=session, department="finance", **period)
+        state = await lifecycle.requester(session=session, issue_id="i-1")
+    assert (state.person_id, state.department) == ("fin-emp", "finance")
+    served, made = it.internal_requests_served, finance.internal_requests_made
+    assert (served.count, served.resolved, served.targets_met, served.targets_missed) == (
+        1,
+        1,
+        1,
+        0,
+    )
+    assert served.working_time_to_resolve.median_minutes == 150.0  # 2 h Friday, 30 min Monday
+    assert served.time_to_resolve.median_minutes == 2 * 24 * 60 + 18 * 60 + 30
+    assert [(p.department, p.count) for p in served.by_department] == [("finance", 1)]
+    assert [(p.department, p.resolved) for p in made.by_department] == [("it", 1)]
+    assert it.internal_requests_made.count == 0
