@@ -40,7 +40,7 @@ async def test_a_field_over_its_length_is_a_422_problem_naming_it(issue, client)
 
 async def test_control_characters_and_markup_are_removed_from_the_normalized_text(issue, client):
     body = issue | {
-        "subject": "Refund\x00 <b>now</b>\x1b",
+        "subject": "Refund\x01 <b>now</b>\x1b",
         "description": (
             "<p>Hi,</p><script>alert('x')</script><style>p{}</style>"
             "&lt;script&gt;steal()&lt;/script&gt;<img src=x onerror=alert(1)>thanks\x07"
@@ -52,8 +52,15 @@ async def test_control_characters_and_markup_are_removed_from_the_normalized_tex
     assert isinstance(event.data, IssueReported)
     assert event.data.subject == "Refund now"
     assert event.data.description == "Hi,\nthanks"
-    for forbidden in ("<", ">", "script", "alert", "\x00", "\x07"):
+    for forbidden in ("<", ">", "script", "alert", "\x01", "\x07"):
         assert forbidden not in event.data.description + event.data.subject
+
+
+async def test_a_nul_character_is_refused_before_anything_is_taken_in(issue, client):
+    # The kernel refuses NUL at the door (PostgreSQL cannot store it in text).
+    r = await client.post("/v1/issues", json=issue | {"subject": "Refund\x00 now"})
+    assert r.status_code == 422 and "NUL" in r.json()["detail"]
+    assert await client.outbox() == []
 
 
 async def test_text_that_is_only_markup_is_a_422_problem(issue, client):

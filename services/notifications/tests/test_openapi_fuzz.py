@@ -66,7 +66,7 @@ def api(tmp_path_factory):
 
 def test_an_administrator_gets_no_5xx_and_answers_as_documented(api):
     labels = run(api, {"x-baton-actor": ME, "x-baton-roles": "administrator"}, 15)
-    assert len(labels) == 4  # deliveries, retry, preferences (get, put)
+    assert len(labels) == 5  # deliveries, retry, preferences (get, put), interrupts
 
 
 def test_a_caller_without_a_role_is_refused_cleanly(api):
