@@ -52,7 +52,7 @@ class BackendRun:
             )
             startup_s = round(time.monotonic() - started, 1)
             urls = {name: self.services.url(name) for name in SERVICES}
-            self._fetch = breakdown.fetcher(urls, self.services.api_key)
+            self._fetch = breakdown.fetcher(urls, self.services.api_key, self.services.token)
             log.info("%s: services ready in %.0f s", self.backend, startup_s)
             return {"startup_s": startup_s, **self._measure()}
         finally:

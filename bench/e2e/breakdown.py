@@ -34,8 +34,9 @@ def _epoch(text: str) -> float:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
-def fetcher(urls: dict[str, str], api_key: str) -> Fetch:
-    """Reads one issue's stamps from the four services' APIs (None if any is missing)."""
+def fetcher(urls: dict[str, str], api_key: str, token: str) -> Fetch:
+    """Reads one issue's stamps from the four services' APIs (None if any is
+    missing): intake with its API key, the others with an administrator's token."""
 
     def get(url: str, headers: dict[str, str] | None = None) -> object:
         request = urllib.request.Request(url, headers=headers or {})
@@ -46,9 +47,10 @@ def fetcher(urls: dict[str, str], api_key: str) -> Fetch:
         try:
             issue = get(f"{urls['intake']}/v1/issues/{issue_id}",
                         {"Authorization": f"Bearer {api_key}"})  # fmt: skip
-            decisions = get(f"{urls['routing']}/v1/decisions/{issue_id}")
-            owner = get(f"{urls['ownership']}/v1/issues/{issue_id}/owner")
-            deliveries = get(f"{urls['notifications']}/v1/deliveries?issue_id={issue_id}")
+            bearer = {"Authorization": f"Bearer {token}"}
+            decisions = get(f"{urls['routing']}/v1/decisions/{issue_id}", bearer)
+            owner = get(f"{urls['ownership']}/v1/issues/{issue_id}/owner", bearer)
+            deliveries = get(f"{urls['notifications']}/v1/deliveries?issue_id={issue_id}", bearer)
         except OSError:
             return None
         if not (decisions and deliveries):

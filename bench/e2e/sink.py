@@ -5,9 +5,9 @@ from the load generator.
 
     python -m bench.e2e.sink --port 18125 --out mails.jsonl
 
-Notifications' owner notice (template ``assigned.j2``) has the subject
-"[Baton] You own issue <first 8 characters of the id> for <department>" and the
-line "Issue: <issue id> (<department>)" in its plain-text part.
+Every notice notifications sends carries the headers ``X-Baton-Issue`` (the
+issue's id), ``X-Baton-Kind`` (``assigned`` for the owner's notice, and so on)
+and ``X-Baton-Event``: the sink reads those, never the wording of a template.
 """
 
 from __future__ import annotations
@@ -25,43 +25,23 @@ from typing import IO
 
 from aiosmtpd.controller import Controller
 
-_ISSUE_LINE = re.compile(
-    rb"^Issue: ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})", re.M
+_ISSUE = re.compile(
+    rb"^X-Baton-Issue: ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\r?$",
+    re.M | re.I,
 )
-_SUBJECT = re.compile(rb"^Subject: (.*)$", re.M)
-# Subject prefixes of each kind of notice (notifications' templates), most specific first.
-_KINDS = [
-    ("You own issue", "assigned"),
-    ("Deadline near", "deadline_near"),
-    ("Escalated to you", "escalated"),
-    ("Hand-off of issue", "handoff_requested"),
-    ("Your hand-off", "handoff_accepted"),
-    ("declined issue", "handoff_declined"),
-    ("for help on issue", "help_requested"),
-    ("answered your help request", "help_answered"),
-    ("is resolved", "resolved"),
-]
-
-
-def kind_of(subject: str) -> str:
-    for marker, kind in _KINDS:
-        if marker in subject:
-            return kind
-    return "other"
+_KIND = re.compile(rb"^X-Baton-Kind: ([a-z_]+)\r?$", re.M | re.I)
 
 
 def parse(raw: bytes) -> tuple[str | None, str]:
-    """(issue id, kind of notice) of one message. The raw bytes are searched
-    first (cheap); the MIME parser only when that finds nothing (an encoded body)."""
-    issue = _ISSUE_LINE.search(raw)
-    subject = _SUBJECT.search(raw)
-    if issue and subject:
-        return issue.group(1).decode(), kind_of(subject.group(1).decode(errors="replace"))
+    """(issue id, kind of notice) of one message, from its headers. Only the
+    header block is searched (a body could quote another notice); the MIME
+    parser only when the regular expressions find nothing (folded headers)."""
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    issue, kind = _ISSUE.search(head), _KIND.search(head)
+    if issue and kind:
+        return issue.group(1).decode(), kind.group(1).decode()
     msg = email.message_from_bytes(raw, policy=email.policy.default)
-    body = msg.get_body(preferencelist=("plain",))
-    text = body.get_content() if body is not None else ""
-    found = _ISSUE_LINE.search(text.encode())
-    return (found.group(1).decode() if found else None), kind_of(str(msg.get("Subject", "")))
+    return msg.get("X-Baton-Issue"), str(msg.get("X-Baton-Kind") or "other")
 
 
 class Recorder:

@@ -6,6 +6,7 @@ server is set)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -41,6 +42,7 @@ class Ports:
     postgres: int = 55833
     first_service: int = 18101  # the four services take four ports from here
     smtp: int = 18125
+    idp: int = 18190  # the development identity provider the services trust
 
     @classmethod
     def from_env(cls) -> Ports:
@@ -52,6 +54,7 @@ class Ports:
             postgres=int(env.get("BENCH_PG_PORT", cls.postgres)),
             first_service=int(env.get("BENCH_SERVICE_PORT", cls.first_service)),
             smtp=int(env.get("BENCH_SMTP_PORT", cls.smtp)),
+            idp=int(env.get("BENCH_IDP_PORT", cls.idp)),
         )
 
     def service(self, name: str) -> int:
@@ -150,12 +153,12 @@ def service_env(
         "BATON_SMTP_HOST": "127.0.0.1",
         "BATON_SMTP_PORT": str(ports.smtp),
         "OTEL_SERVICE_NAME": f"baton-{name}",
-        # Tokens are verified as `make run` does, against its development identity
-        # provider's address; the load only calls intake, with an API key, so no
-        # token is ever checked and the provider need not run.
+        # Tokens are verified as `make run` does, against a development identity
+        # provider (the bench's own): the load calls intake with an API key, the
+        # hop-by-hop breakdown reads the other services with an administrator's token.
         "BATON_AUTH_MODE": "jwt",
-        "BATON_AUTH_ISSUER": "http://127.0.0.1:8090",
-        "BATON_AUTH_JWKS_URL": "http://127.0.0.1:8090/jwks.json",
+        "BATON_AUTH_ISSUER": f"http://127.0.0.1:{ports.idp}",
+        "BATON_AUTH_JWKS_URL": f"http://127.0.0.1:{ports.idp}/jwks.json",
         "BATON_AUTH_AUDIENCE": "baton",
     }
     if database_url:
@@ -166,17 +169,19 @@ def service_env(
 
 @dataclass
 class Services:
-    """The four services of one backend's run, and intake's API key."""
+    """The four services of one backend's run, intake's API key, and an
+    administrator's token from the bench's identity provider."""
 
     procs: dict[str, Proc]
     ports: Ports
     api_key: str
+    token: str = ""
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports.service(name)}"
 
     def pids(self) -> dict[str, int]:
-        return {name: p.pid for name, p in self.procs.items()}
+        return {name: p.pid for name, p in self.procs.items() if name in SERVICES}
 
     def check_alive(self) -> None:
         for name, p in self.procs.items():
@@ -212,7 +217,15 @@ def start_services(
     if made.returncode != 0:
         raise StackError(f"cannot create an intake API key:\n{made.stderr}")
     api_key = made.stdout.strip().splitlines()[-1]
-    procs = {
+    idp_env = clean_env() | {
+        "BATON_ENVIRONMENT": "development",
+        "BATON_DEVIDP_PORT": str(ports.idp),
+        "BATON_DEVIDP_ISSUER": f"http://127.0.0.1:{ports.idp}",
+        "BATON_STATE_DIR": str(state),
+    }
+    procs = {"devidp": spawn("devidp", ["-m", "baton_devidp"], env=idp_env,
+                             log=state / "logs" / "devidp.log")}  # fmt: skip
+    procs |= {
         name: spawn(
             name, ["-m", f"baton_{name}"], env=envs[name], log=state / "logs" / f"{name}.log"
         )
@@ -221,10 +234,28 @@ def start_services(
     services = Services(procs, ports, api_key)
     try:
         wait_ready(services)
+        services.token = admin_token(ports.idp)
     except BaseException:
         services.stop()
         raise
     return services
+
+
+def admin_token(idp_port: int, timeout_s: float = 30) -> str:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{idp_port}/dev/token",
+        data=json.dumps({"person": "admin"}).encode(),
+        headers={"content-type": "application/json"},
+    )
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return str(json.load(answer)["access_token"])
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
 
 
 def wait_ready(services: Services, timeout_s: float = 120) -> None:
