@@ -2,13 +2,15 @@
 calendar has "now" outside its working hours (a closure from yesterday to
 tomorrow), with two on-call layers. The issue goes to the first layer's person,
 who becomes its one owner; not acknowledged, it passes to the second layer's,
-who is emailed and acknowledges. No clock is faked: the catalog makes it night."""
+who is emailed and acknowledges. No clock is faked: the catalog makes it night.
+What consumers of the ownership topic keep of each clock (the newest
+``DeadlineSet``) is the deadline ownership runs, at each layer."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from baton_contracts import Escalated, parse_event
+from baton_contracts import DeadlineSet, Escalated, OwnerAssigned, parse_event
 from baton_contracts.topics import ISSUES_OWNERSHIP
 
 from tests.integration.conftest import eventually, read_topic
@@ -56,6 +58,26 @@ async def night_desk(stack, http) -> tuple[str, str, list[str]]:
     return name, word, [first, second]
 
 
+async def ownership_events(stack, issue_id: str) -> list:
+    records = await read_topic(stack.kafka, stack.topic(ISSUES_OWNERSHIP))
+    return [parse_event(r.value).data for r in records if r.key == issue_id.encode()]
+
+
+def newest_clocks(events: list) -> dict[str, tuple[int, datetime]]:
+    """Per clock, the DeadlineSet a reader keeping the newest version holds (the
+    later one among equals), as the workspace folds them."""
+    newest: dict[str, tuple[int, datetime]] = {}
+    for e in events:
+        if isinstance(e, DeadlineSet) and e.help_id is None:
+            if e.deadline not in newest or newest[e.deadline][0] <= e.version:
+                newest[e.deadline] = (e.version, e.due_at)
+    return newest
+
+
+def running(state: dict) -> dict[str, datetime]:
+    return {d["kind"]: datetime.fromisoformat(d["due_at"]) for d in state["deadlines"]}
+
+
 async def test_an_urgent_issue_at_night_reaches_the_on_call_person_then_the_next_layer(stack, http):
     name, word, (first, second) = await night_desk(stack, http)
     r = await http.post(
@@ -95,12 +117,32 @@ async def test_an_urgent_issue_at_night_reaches_the_on_call_person_then_the_next
     [acknowledge] = [d for d in state["deadlines"] if d["kind"] == "acknowledge"]
     assert acknowledge["on_call_layer"] == 2
     assert "on-call layer 2" in acknowledge["explanation"]
+    # What the consumers were told of the second layer's clock (after the acknowledgement:
+    # the layer has only six seconds) is the clock ownership ran, and explained.
+    version = state["version"]
+
+    async def announced():
+        clocks = newest_clocks(await ownership_events(stack, issue_id))
+        return clocks if clocks.get("acknowledge", (0,))[0] >= version else None
+
+    told = await eventually(announced, what="the second layer's deadline announced")
+    assert told == {
+        "acknowledge": (version, running(state)["acknowledge"]),
+        "resolve": (1, running(state)["resolve"]),
+    }
+    due = told["acknowledge"][1]
+    assert acknowledge["explanation"].startswith(f"due {due:%A %d %b %H:%M} UTC: ")
     await mails_about(stack, issue_id, f"{second}@night.example.com")
 
-    records = await read_topic(stack.kafka, stack.topic(ISSUES_OWNERSHIP))
-    escalated = [
-        e.data
-        for e in (parse_event(r.value) for r in records if r.key == issue_id.encode())
-        if isinstance(e.data, Escalated)
-    ]
+    events = await ownership_events(stack, issue_id)
+    escalated = [e for e in events if isinstance(e, Escalated)]
     assert [(e.to.id, e.on_call_layer, e.moved) for e in escalated] == [(second, 2, True)]
+    # Each layer was told one acknowledge deadline: the on-call clock (six seconds),
+    # never the department's ordinary one, at the version that called the layer.
+    assigned = [e for e in events if isinstance(e, OwnerAssigned)]
+    said = [e for e in events if isinstance(e, DeadlineSet) and e.deadline == "acknowledge"]
+    assert [(e.version, e.due_at) for e in said] == [
+        (a.version, a.acknowledge_due_at) for a in assigned
+    ]
+    assert [e.on_call_layer for e in assigned] == [1, 2]
+    assert all(e.due_at - e.set_at == timedelta(seconds=6) for e in said)

@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from baton_contracts import Person
+from baton_contracts import DeadlineSet, Person, parse_event
 from baton_ownership.core.store import Ctx
 from baton_ownership.directory import service as directory
 from baton_ownership.settings import Settings
+from baton_runtime.outbox import OutboxMessage
 from baton_runtime.settings import ServiceSettings
+from sqlmodel import select
 
 MIGRATIONS = Path(__file__).parents[1] / "src" / "baton_ownership" / "migrations"
 DEPARTMENTS = {
@@ -45,6 +47,23 @@ async def seed(db) -> None:
                 liaisons=[person(p) for p in liaisons],
                 head=person(head),
             )
+
+
+async def announced(db, issue_id: str) -> dict[str, tuple[int, datetime]]:
+    """The clocks a reader of the topic keeps from the DeadlineSet events staged so
+    far: per clock, the newest version (the later one among equals), as the
+    workspace folds them."""
+    async with db.session() as session:
+        rows = (await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    newest: dict[str, tuple[int, datetime]] = {}
+    for row in rows:
+        event = parse_event(row.payload.encode()).data
+        if not isinstance(event, DeadlineSet) or event.issue_id != issue_id:
+            continue
+        key = event.deadline if event.help_id is None else f"help:{event.help_id}"
+        if key not in newest or newest[key][0] <= event.version:
+            newest[key] = (event.version, event.due_at)
+    return newest
 
 
 @pytest.fixture

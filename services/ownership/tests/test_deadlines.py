@@ -7,6 +7,7 @@ import pytest
 from baton_contracts import Escalated, OwnerAssigned, parse_event
 from baton_ownership.assignment import service as assignment
 from baton_ownership.core.models import IssueOwner
+from baton_ownership.core.state import aware
 from baton_ownership.core.store import Ctx
 from baton_ownership.deadlines import clocks
 from baton_ownership.deadlines import service as deadlines
@@ -17,7 +18,7 @@ from baton_ownership.lifecycle import service as lifecycle
 from baton_runtime.outbox import OutboxMessage
 from sqlmodel import select
 
-from .conftest import MIGRATIONS, person
+from .conftest import MIGRATIONS, announced, person
 
 
 @pytest.fixture
@@ -99,6 +100,41 @@ async def test_the_chain_goes_backup_head_then_customer_service_head(db, setting
         ack = (await session.exec(select(Deadline).where(Deadline.kind == "acknowledge"))).one()
     assert ack.status == "exhausted"
     assert (await owner(db)).owner_id == "ops-head"  # notified heads never take it over
+
+
+async def open_clocks(db) -> dict[str, datetime]:
+    async with db.session() as session:
+        rows = (await session.exec(select(Deadline).where(Deadline.status == "open"))).all()
+    return {r.kind if r.help_id is None else f"help:{r.help_id}": aware(r.due_at) for r in rows}
+
+
+async def test_each_escalation_step_announces_when_the_next_step_is_due(
+    act, db, settings, clock, issue
+):
+    """Consumers keeping the newest DeadlineSet per clock hold ownership's clocks
+    after every step of the chain, moving or only telling, and for help too."""
+    await act(
+        "ops-ana", lifecycle.ask_help, issue_id="i-1", version=1, department="it",
+        question="?", due_in=timedelta(hours=2),
+    )  # fmt: skip
+    for _ in range(3):  # backup, head, head of customer service; help: kofi, it-head, cs-head
+        clock.advance(hours=5)
+        assert await check(db, settings, clock) == 2
+        escalated = [e for e in await escalations(db) if isinstance(e, Escalated)]
+        last = {e.reason: e.version for e in escalated}
+        known = await announced(db, "i-1")
+        assert {kind: due for kind, (_, due) in known.items()} == await open_clocks(db)
+        next_step = clock() + timedelta(minutes=settings.escalation_step_minutes)
+        assert known["acknowledge"] == (last["acknowledge_overdue"], next_step)
+        assert known["help:1"] == (last["help_overdue"], next_step)
+    assert [e.to.id for e in escalated if e.reason == "acknowledge_overdue"] == [
+        "ops-ben", "ops-head", "cs-head",
+    ]  # fmt: skip
+    # The backup who took it over was told when they must acknowledge.
+    backup = next(e for e in await escalations(db) if isinstance(e, OwnerAssigned))
+    assert (backup.owner.id, backup.acknowledge_due_at) == (
+        "ops-ben", datetime(2026, 11, 23, 15, 0, tzinfo=UTC),
+    )  # fmt: skip
 
 
 async def test_acknowledging_in_time_stops_the_clock(act, db, settings, clock, issue):

@@ -9,6 +9,7 @@ import pytest
 from baton_contracts import (
     Calendar,
     Closure,
+    DeadlineSet,
     Envelope,
     Escalated,
     InternalTarget,
@@ -30,7 +31,7 @@ from baton_runtime.outbox import OutboxMessage
 from baton_runtime.service import Runtime
 from sqlmodel import select
 
-from .conftest import DEPARTMENTS, MIGRATIONS, person
+from .conftest import DEPARTMENTS, MIGRATIONS, announced, person
 
 BERLIN = Calendar(
     time_zone="Europe/Berlin",
@@ -237,3 +238,67 @@ async def test_internal_requests_meet_the_target_and_show_on_both_scorecards(
     assert [(p.department, p.count) for p in served.by_department] == [("finance", 1)]
     assert [(p.department, p.resolved) for p in made.by_department] == [("it", 1)]
     assert it.internal_requests_made.count == 0
+
+
+async def stored(db, issue_id: str) -> dict[str, datetime]:
+    """The running clocks as ownership holds them."""
+    shown = await clocks_of(db, issue_id)
+    return {d.kind if d.help_id is None else f"help:{d.help_id}": d.due_at for d in shown}
+
+
+async def test_the_on_call_deadline_announced_is_the_one_that_runs(runtime, db, clock):
+    # Ten minutes on call, fifteen for an urgent acknowledgement otherwise: the two differ.
+    runtime.settings.on_call_escalate_minutes = 10
+    clock.now = TUESDAY_NIGHT
+    await route(runtime, clock, "i-1", priority="urgent")
+    on_call_due = TUESDAY_NIGHT + timedelta(minutes=10)
+    assert await stored(db, "i-1") == {
+        "acknowledge": on_call_due, "resolve": TUESDAY_NIGHT + timedelta(hours=4),
+    }  # fmt: skip
+    assert await announced(db, "i-1") == {
+        "acknowledge": (1, on_call_due), "resolve": (1, TUESDAY_NIGHT + timedelta(hours=4)),
+    }  # fmt: skip
+    # One clock, one announcement: no stale acknowledge deadline was said first.
+    said = [e for e in await events(db, DeadlineSet) if e.deadline == "acknowledge"]
+    assert [e.due_at for e in said] == [on_call_due]
+    [assigned] = await events(db, OwnerAssigned)
+    assert assigned.acknowledge_due_at == on_call_due
+    acknowledge, _ = await clocks_of(db, "i-1")
+    assert acknowledge.explanation == (
+        "due Tuesday 17 Nov 02:10 Europe/Berlin: 10 minutes for the first on-call layer to "
+        "acknowledge, from Tuesday 17 Nov 02:00 (urgent, outside working hours)"
+    )
+
+
+async def test_each_on_call_layer_and_the_chain_after_it_announce_their_deadline(
+    runtime, db, clock
+):
+    runtime.settings.on_call_escalate_minutes = 10
+    clock.now = TUESDAY_NIGHT
+    await route(runtime, clock, "i-1", priority="urgent")
+    # The first layer does not acknowledge: the second is called, with ten minutes of its own.
+    clock.advance(minutes=11)
+    assert await deadlines.check(db=db, settings=runtime.settings, clock=clock) == 1
+    second_due = clock() + timedelta(minutes=10)
+    escalated = (await events(db, Escalated))[-1]
+    assert (escalated.on_call_layer, escalated.version) == (2, 2)
+    assert (await stored(db, "i-1"))["acknowledge"] == second_due
+    assert (await announced(db, "i-1"))["acknowledge"] == (escalated.version, second_due)
+    handed = (await events(db, OwnerAssigned))[-1]
+    assert (handed.owner.id, handed.acknowledge_due_at) == ("ops-ben", second_due)
+    acknowledge, _ = await clocks_of(db, "i-1")
+    assert acknowledge.explanation.startswith(
+        "due Tuesday 17 Nov 02:21 Europe/Berlin: 10 minutes for on-call layer 2 to acknowledge"
+    )
+    # No layer is left: the department's head takes it, with the chain's next step.
+    clock.advance(minutes=11)
+    assert await deadlines.check(db=db, settings=runtime.settings, clock=clock) == 1
+    head_due = clock() + timedelta(minutes=runtime.settings.escalation_step_minutes)
+    escalated = (await events(db, Escalated))[-1]
+    assert (escalated.to.id, escalated.version) == ("ops-head", 3)
+    assert (await stored(db, "i-1"))["acknowledge"] == head_due
+    assert (await announced(db, "i-1"))["acknowledge"] == (3, head_due)
+    acknowledge, _ = await clocks_of(db, "i-1")
+    assert acknowledge.explanation.endswith(
+        "passed and escalated, the next step due Tuesday 17 Nov 03:22"
+    )

@@ -73,12 +73,9 @@ async def on_issue_routed(
         due = {}
         for kind in ("acknowledge", "resolve"):
             deadline = await clocks.start(
-                session, issue, kind, settings=ctx.settings, now=ctx.clock()
-            )
-            if called and kind == "acknowledge":
-                clocks.start_on_call(
-                    deadline, settings=ctx.settings, now=ctx.clock(), layer=called[1]
-                )
+                session, issue, kind, settings=ctx.settings, now=ctx.clock(),
+                on_call_layer=called[1] if called else None,
+            )  # fmt: skip
             due[kind] = deadline.due_at
         stays.begin(ctx, issue, via="routing", at=issue.assigned_at)
         await workload.received(ctx, issue, via="routing", at=issue.assigned_at)

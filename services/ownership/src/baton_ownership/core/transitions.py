@@ -165,9 +165,11 @@ def escalate(
     due_at: datetime | None = None,
     help_id: int | None = None,
     on_call_layer: int | None = None,
+    acknowledge_due_at: datetime | None = None,
 ) -> Change:
     """One step of the chain: ``to`` takes the issue over (``moved``) or is told.
-    For an urgent issue outside working hours, the step may be the next on-call layer."""
+    For an urgent issue outside working hours, the step may be the next on-call layer.
+    ``acknowledge_due_at``: when the one who takes it over must have acknowledged."""
     values = (_owned_by(to, now=now) | {"held_by_head": to.role == "head"}) if moved else {}
     details = {"reason": reason, "level": level, "to": to.person.id}
     if on_call_layer is not None:
@@ -177,7 +179,7 @@ def escalate(
         change = change.emitting(
             owner_assigned(
                 change.after, via="escalation", previous_owner_id=issue.owner_id,
-                on_call_layer=on_call_layer,
+                acknowledge_due_at=acknowledge_due_at, on_call_layer=on_call_layer,
             )
         )  # fmt: skip
     return change.emitting(

@@ -3,7 +3,11 @@
 A clock counts the department's working time (its calendar, for low and normal
 priority) or the wall clock (high and urgent, or a department without a
 calendar). An internal customer's request takes the serving department's target
-for the requesting department, if it has one."""
+for the requesting department, if it has one.
+
+Every clock started, and every later change of when one runs out (the next
+on-call layer called, the next escalation step), is announced as ``DeadlineSet``
+in the same transaction, so readers of the topic never keep a stale deadline."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_ownership.core.models import IssueOwner
-from baton_ownership.core.state import Issue
+from baton_ownership.core.state import Issue, aware
 from baton_ownership.deadlines.models import Deadline, Kind
 from baton_ownership.directory.hours import Hours, hours_of
 from baton_ownership.settings import Settings
@@ -89,10 +93,19 @@ async def due_at(
     return after(hours, hours.counting(issue.priority), now, length)
 
 
-async def _announce(session: AsyncSession, settings: Settings, event: DeadlineSet) -> None:
-    """Say when the clock runs out (``DeadlineSet``), in the issue's own trace,
-    so that readers of the topic (the workspace) can show the countdown."""
-    row = await session.get(IssueOwner, event.issue_id)
+async def announce(
+    session: AsyncSession, deadline: Deadline, *, version: int, settings: Settings, now: datetime
+) -> None:
+    """Say when the clock runs out now (``DeadlineSet``), in the issue's own trace,
+    so that readers of the topic (the workspace) can show the countdown. Every
+    change of a clock's ``due_at`` is said, at the issue's version after the change
+    that made it: a reader keeping the newest version ends with the clock as it is."""
+    row = await session.get(IssueOwner, deadline.issue_id)
+    event = DeadlineSet(
+        issue_id=deadline.issue_id, department=deadline.department,
+        deadline=deadline.kind,  # type: ignore[arg-type]
+        due_at=aware(deadline.due_at), version=version, set_at=now, help_id=deadline.help_id,
+    )  # fmt: skip
     add_event(
         session,
         topic=settings.topic(ISSUES_OWNERSHIP),
@@ -101,10 +114,26 @@ async def _announce(session: AsyncSession, settings: Settings, event: DeadlineSe
     )
 
 
+def on_call_due(settings: Settings, now: datetime) -> datetime:
+    """When a layer called ``now`` must have acknowledged (BATON_ON_CALL_ESCALATE_MINUTES)."""
+    return now + timedelta(minutes=settings.on_call_escalate_minutes)
+
+
+def _on_call(deadline: Deadline, *, settings: Settings, now: datetime, layer: int) -> None:
+    """Make an acknowledge clock an on-call one: the called layer has
+    BATON_ON_CALL_ESCALATE_MINUTES on the clock before the next layer is called."""
+    deadline.on_call_layer, deadline.counting = layer, "wall"
+    deadline.started_at = now
+    deadline.length_minutes = settings.on_call_escalate_minutes
+    deadline.due_at, deadline.warn_at = on_call_due(settings, now), None
+
+
 async def start(
-    session: AsyncSession, issue: Issue, kind: Kind, *, settings: Settings, now: datetime
-) -> Deadline:
-    """Start the acknowledge or resolve clock for the issue's current department."""
+    session: AsyncSession, issue: Issue, kind: Kind, *, settings: Settings, now: datetime,
+    on_call_layer: int | None = None,
+) -> Deadline:  # fmt: skip
+    """Start the acknowledge or resolve clock for the issue's current department;
+    with ``on_call_layer``, the acknowledge clock of the on-call person that layer called."""
     hours, length, request, target = await _length(session, issue, kind, settings=settings)
     counting = hours.counting(issue.priority)
     due = after(hours, counting, now, length)
@@ -113,25 +142,38 @@ async def start(
         warn_at=warn_at(settings, now, due, hours=hours, counting=counting, length=length),
         started_at=now, length_minutes=length.total_seconds() / 60, counting=counting,
     )  # fmt: skip
-    session.add(deadline)
     if request is not None and target is not None:
         # What the requester was promised: the target met or missed is measured on it.
         setattr(request, f"{kind}_due_at", due)
         session.add(request)
-    await _announce(session, settings, DeadlineSet(
-        issue_id=issue.issue_id, department=issue.department, deadline=kind, due_at=due,
-        version=issue.version, set_at=now,
-    ))  # fmt: skip
+    if on_call_layer is not None and kind == "acknowledge":
+        # Before it is announced: the one DeadlineSet says the clock that runs.
+        _on_call(deadline, settings=settings, now=now, layer=on_call_layer)
+    session.add(deadline)
+    await announce(session, deadline, version=issue.version, settings=settings, now=now)
     return deadline
 
 
-def start_on_call(deadline: Deadline, *, settings: Settings, now: datetime, layer: int) -> None:
-    """Make an acknowledge clock an on-call one: the called layer has
-    BATON_ON_CALL_ESCALATE_MINUTES on the clock before the next layer is called."""
-    length = timedelta(minutes=settings.on_call_escalate_minutes)
-    deadline.on_call_layer, deadline.counting = layer, "wall"
-    deadline.started_at, deadline.length_minutes = now, length.total_seconds() / 60
-    deadline.due_at, deadline.warn_at = now + length, None
+async def start_on_call(
+    session: AsyncSession, deadline: Deadline, issue: Issue, *, settings: Settings,
+    now: datetime, layer: int,
+) -> None:  # fmt: skip
+    """The next on-call layer was called (``issue`` as the escalation left it): its
+    own acknowledge clock runs from ``now``, and is announced."""
+    _on_call(deadline, settings=settings, now=now, layer=layer)
+    session.add(deadline)
+    await announce(session, deadline, version=issue.version, settings=settings, now=now)
+
+
+async def next_step(
+    session: AsyncSession, deadline: Deadline, issue: Issue, *, due_at: datetime,
+    settings: Settings, now: datetime,
+) -> None:  # fmt: skip
+    """The clock passed and the issue escalated (``issue`` as the escalation left it):
+    the next step is due at ``due_at``, and that is announced."""
+    deadline.due_at = due_at
+    session.add(deadline)
+    await announce(session, deadline, version=issue.version, settings=settings, now=now)
 
 
 async def start_help(
@@ -144,22 +186,18 @@ async def start_help(
     settings: Settings,
     now: datetime,
 ) -> None:
-    session.add(
-        Deadline(
-            issue_id=issue.issue_id,
-            kind="help",
-            help_id=help_id,
-            department=department,
-            due_at=due_at,
-            warn_at=warn_at(settings, now, due_at),
-            started_at=now,
-            length_minutes=(due_at - now).total_seconds() / 60,
-        )
+    deadline = Deadline(
+        issue_id=issue.issue_id,
+        kind="help",
+        help_id=help_id,
+        department=department,
+        due_at=due_at,
+        warn_at=warn_at(settings, now, due_at),
+        started_at=now,
+        length_minutes=(due_at - now).total_seconds() / 60,
     )
-    await _announce(session, settings, DeadlineSet(
-        issue_id=issue.issue_id, department=department, deadline="help", due_at=due_at,
-        version=issue.version, set_at=now, help_id=help_id,
-    ))  # fmt: skip
+    session.add(deadline)
+    await announce(session, deadline, version=issue.version, settings=settings, now=now)
 
 
 async def meet(

@@ -56,10 +56,13 @@ async def call_next_layer(
         change = transitions.escalate(
             issue, to=seat, moved=True, reason=reason or "acknowledge_overdue", level=layer,
             due_at=deadline.due_at, actor_id=ctx.actor_id, now=now, on_call_layer=layer,
+            acknowledge_due_at=clocks.on_call_due(ctx.settings, now),
         )  # fmt: skip
-        await store.apply(ctx, change)
+        called = await store.apply(ctx, change)
         await workload.follow(ctx, change)
-        clocks.start_on_call(deadline, settings=ctx.settings, now=now, layer=layer)
-        ctx.session.add(deadline)
+        # The called layer's own clock, announced at the escalation's version.
+        await clocks.start_on_call(
+            ctx.session, deadline, called, settings=ctx.settings, now=now, layer=layer
+        )
         return True
     return False

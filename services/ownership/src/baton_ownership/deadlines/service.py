@@ -71,13 +71,18 @@ async def escalate(ctx: Ctx, deadline: Deadline, *, reason: str | None = None) -
         person = await _next_person(ctx.session, step, deadline, issue, ctx.settings)
         if person is None or person.person_id == issue.owner_id:
             continue  # nobody there (no free backup): go straight to the next step
+        # The next step counts as the clock did: a working-time clock waits for working hours.
+        hours = await hours_of(ctx.session, deadline.department)
+        step_length = timedelta(minutes=ctx.settings.escalation_step_minutes)
+        next_due = clocks.after(hours, deadline.counting, ctx.clock(), step_length)
+        moved = step.action == "move" and deadline.kind != "help"
         change = transitions.escalate(
             issue, to=directory.seat(person), reason=reason or f"{deadline.kind}_overdue",
-            moved=step.action == "move" and deadline.kind != "help", level=deadline.level,
-            due_at=deadline.due_at, help_id=deadline.help_id, actor_id=ctx.actor_id,
-            now=ctx.clock(),
+            moved=moved, level=deadline.level, due_at=deadline.due_at, help_id=deadline.help_id,
+            actor_id=ctx.actor_id, now=ctx.clock(),
+            acknowledge_due_at=next_due if moved and deadline.kind == "acknowledge" else None,
         )  # fmt: skip
-        await store.apply(ctx, change)
+        escalated = await store.apply(ctx, change)
         await workload.follow(ctx, change)
         if reason is None:  # the clock ran out: say so in the issue's trace
             ctx.mark(
@@ -86,11 +91,10 @@ async def escalate(ctx: Ctx, deadline: Deadline, *, reason: str | None = None) -
                  "baton.priority": issue.priority, "baton.escalation.level": deadline.level,
                  "baton.due_at": deadline.due_at.isoformat()},
             )  # fmt: skip
-        # The next step counts as the clock did: a working-time clock waits for working hours.
-        hours = await hours_of(ctx.session, deadline.department)
-        step_length = timedelta(minutes=ctx.settings.escalation_step_minutes)
-        deadline.due_at = clocks.after(hours, deadline.counting, ctx.clock(), step_length)
-        ctx.session.add(deadline)
+        await clocks.next_step(
+            ctx.session, deadline, escalated, due_at=next_due, settings=ctx.settings,
+            now=ctx.clock(),
+        )  # fmt: skip
         return True
     deadline.status = "exhausted"
     ctx.session.add(deadline)
