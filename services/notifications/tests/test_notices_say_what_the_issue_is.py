@@ -64,12 +64,12 @@ def reported(*, language=None, internal=False, subject="Charged twice", reachabl
     )  # fmt: skip
 
 
-def assigned(via="routing"):
+def assigned(via="routing", acknowledge_in=timedelta(hours=1)):
     return wrap(
         OwnerAssigned(
             issue_id=ISSUE, department="finance", owner=GITA, assigned_at=T0, via=via,
             priority="high", routing_reason="rule finance-refunds-and-billing: 'charged'",
-            acknowledge_due_at=T0 + timedelta(hours=1), resolve_due_at=T0 + timedelta(days=1),
+            acknowledge_due_at=T0 + acknowledge_in, resolve_due_at=T0 + timedelta(days=1),
         )
     )  # fmt: skip
 
@@ -220,3 +220,12 @@ async def test_a_time_zone_that_does_not_exist_is_refused():
     with pytest.raises(ValueError, match="not a time zone"):
         PreferencesUpdate(time_zone="Mars/Olympus_Mons")
     assert PreferencesUpdate(time_zone="America/New_York").time_zone == "America/New_York"
+
+
+async def test_an_escalation_tells_the_next_person_the_clock_it_restarted(runtime, smtp_server):
+    await mail_after(runtime, smtp_server, reported(), assigned())
+    # The next on-call layer gets ten minutes, not what is left of the first hour.
+    mail = await mail_after(
+        runtime, smtp_server, assigned(via="escalation", acknowledge_in=timedelta(minutes=10))
+    )
+    assert "Acknowledge by: 2026-11-23 12:10 UTC" in text_of(mail)

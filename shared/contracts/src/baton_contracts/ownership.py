@@ -148,10 +148,12 @@ class ReplyPosted(BaseModel):
 
 
 class DeadlineSet(BaseModel):
-    """A clock started on an issue: the owner's department must acknowledge or
-    resolve it by ``due_at`` (or, for help, the helping department answer). A later
-    ``version`` replaces an earlier clock of the same kind; acknowledging, accepting
-    or resolving stops the clocks they meet (the events of those say so)."""
+    """A clock started or restarted on an issue: the owner's department must
+    acknowledge or resolve it by ``due_at`` (or, for help, the helping department
+    answer). Every change of a clock is announced: routing starts them (on call, at
+    night, for urgent issues), each escalation step and on-call layer restarts one.
+    A later ``version`` replaces an earlier clock of the same kind; acknowledging,
+    accepting or resolving stops the clocks they meet (the events of those say so)."""
 
     issue_id: str
     department: str

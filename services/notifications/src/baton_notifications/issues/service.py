@@ -42,6 +42,9 @@ async def follow(session: AsyncSession, assigned: OwnerAssigned) -> IssueCopy:
         row.routing_reason = assigned.routing_reason
     if assigned.via in ("routing", "handoff"):  # the clocks they start (a hand-off: none to ack)
         row.acknowledge_due_at = assigned.acknowledge_due_at
+    elif assigned.acknowledge_due_at:
+        # An escalation (the next on-call layer, the head) restarts the clock and says so.
+        row.acknowledge_due_at = assigned.acknowledge_due_at
     if assigned.resolve_due_at:
         row.resolve_due_at = assigned.resolve_due_at
     session.add(row)
