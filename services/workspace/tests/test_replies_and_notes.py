@@ -104,6 +104,14 @@ async def test_the_forms_are_for_the_owner_the_head_and_administrators(world):
         assert "/reply" not in page and "/note" not in page
 
 
+async def test_the_forms_after_a_note_carry_ownerships_version_not_the_read_models(world):
+    owner = as_(await emailed(world))
+    acknowledged = await world.post(f"/issues/{ISSUE}/acknowledge", owner, version=1)
+    assert acknowledged.status_code == 303  # its event not back yet: the read model says 1
+    page = await world.act(f"/issues/{ISSUE}/note", owner, text=NOTE)
+    assert 'name="version" value="2"' in page and 'name="version" value="1"' not in page
+
+
 async def test_a_reporter_intake_cannot_reach_is_told_of_before_the_reply(world):
     owner = as_(await emailed(world, reachable=False))
     page = await world.page(f"/issues/{ISSUE}", owner)

@@ -142,6 +142,10 @@ async def remark(
         sent, goes = conversation.reply_goes(issue.reported)
         title = "Reply on its way to the reporter" if sent else "Reply kept in the history"
         flash = {"kind": "ok", "title": title, "detail": goes}
+    if answer.ok and isinstance(answer.body, dict):
+        # Ownership's word on the issue is fresher than the read model's: the forms
+        # after it must carry the version it gave (an acknowledgement may be in flight).
+        flash["state"] = answer.body
     return web.redirect(request, f"/issues/{issue_id}#conversation-h", flash)
 
 
