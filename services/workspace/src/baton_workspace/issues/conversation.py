@@ -12,7 +12,7 @@ moment and text)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from baton_contracts import IssueReported
@@ -95,9 +95,11 @@ def _rows(recorded: Recorded, action: str) -> list[tuple[str, datetime, str]]:
         if not (isinstance(text, str) and isinstance(at, str) and isinstance(actor, str)):
             continue
         try:
-            found.append((actor, datetime.fromisoformat(at), text))
+            moment = datetime.fromisoformat(at)
         except ValueError:
             continue
+        # Sorted among events' aware times: a time without a zone is UTC, as Baton writes.
+        found.append((actor, moment if moment.tzinfo else moment.replace(tzinfo=UTC), text))
     return found
 
 

@@ -113,7 +113,7 @@ def _name(names: dict[str, str], person_id: str | None) -> str:
 
 def _said(e: Any, names: dict[str, str]) -> tuple[str, str, str | None] | None:
     """(who, what they did, their words) for one event; None for what has a section
-    of its own (clocks, notices; replies are the conversation's, ``history``'s ``more``)."""
+    of its own (clocks, notices); replies and notes come as ``history``'s ``more``."""
     who = _name(names, getattr(e, "actor_id", None))
     match e:
         case IssueReported():
