@@ -1,7 +1,9 @@
 """The workspace in a real browser (Debian's chromium, driven by Playwright) over
 the real stack: a finance liaison signs in with the development identity
-provider, watches a new issue arrive without reloading, acknowledges it and
-hands it to operations; an operations liaison signs in, accepts and resolves it;
+provider, watches a customer's new email issue arrive without reloading,
+acknowledges it, writes an internal note and replies to the customer (the reply
+reaches them by email, the note never does), and hands it to operations; an
+operations liaison signs in, accepts and resolves it;
 the stall board and both scorecards change accordingly. Every page is checked
 by axe-core (no serious or critical violation) and photographed into
 screenshots/ (which git ignores) for a person to look at."""
@@ -19,8 +21,9 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from conftest import text_of
 from tests.integration.conftest import eventually
-from tests.integration.test_issue_journey import report
+from tests.integration.test_reporters_hear_back import mail, mails_to, post_mail
 
 pytestmark = pytest.mark.integration
 
@@ -129,8 +132,13 @@ async def test_a_journey_through_the_workspace_in_a_browser(stack, http, browser
         await checked(gita, "1-my-work-before")
         await gita.evaluate("window.sameDocument = true")
 
-        subject = f"Charged twice for order {uuid.uuid4().hex[:6]}"
-        issue_id = await report(stack, http, subject, "I was charged twice; please refund one.")
+        n = uuid.uuid4().hex[:6]
+        subject, ada = f"Charged twice for order {n}", f"ada-{n}@example.com"
+        taken = await post_mail(stack, http, mail(
+            f"Ada <{ada}>", subject, "I was charged twice; please refund one.",
+            f"<first-{n}@example.com>",
+        ))  # fmt: skip
+        issue_id = taken["issue_id"]
         # It arrives without a reload (server-sent events).
         link = gita.get_by_role("link", name=subject)
         await expect(link).to_be_visible(timeout=WAIT_MS)
@@ -144,6 +152,26 @@ async def test_a_journey_through_the_workspace_in_a_browser(stack, http, browser
         await checked(gita, "3-issue-assigned")
         await gita.get_by_role("button", name="Acknowledge").click()
         await expect(gita.locator(".flash")).to_contain_text("Acknowledged")
+
+        # An internal note, then a reply on the customer's email thread: both in the
+        # conversation and the history at once; only the reply reaches the customer.
+        note = f"Bank says the second charge {n} is only a hold."
+        reply = f"The second charge {n} is a hold your bank releases within 3 days."
+        await expect(gita.locator("#reply-how")).to_contain_text("by email, in the reporter")
+        await gita.get_by_label("Your note").fill(note)
+        await gita.get_by_role("button", name="Add the note").click()
+        await expect(gita.locator(".flash")).to_contain_text("Internal note added")
+        await gita.get_by_label("Your reply").fill(reply)
+        await gita.get_by_role("button", name="Send the reply").click()
+        await expect(gita.locator(".flash")).to_contain_text("Reply on its way to the reporter")
+        talk = gita.locator("ol.conversation > li")
+        await expect(talk.filter(has_text=note)).to_contain_text("internal note")
+        await expect(talk.filter(has_text=reply)).to_contain_text("replied to the reporter")
+        await expect(gita.locator(".history")).to_contain_text("Wrote an internal note")
+        await expect(gita.locator(".history")).to_contain_text("Replied to the reporter")
+        await checked(gita, "3b-issue-replied")
+        await mails_to(stack, ada, containing=reply)
+        assert not [m for m in stack.inbox.to(ada) if note in text_of(m)], "the note was sent"
 
         await gita.get_by_label("To department").select_option("operations")
         await gita.get_by_label("Note for them").fill("The parcel never left the warehouse.")
@@ -188,6 +216,9 @@ async def test_a_journey_through_the_workspace_in_a_browser(stack, http, browser
         await eventually(told, what="the resolution on the issue's page")
         await expect(ana.get_by_role("img", name=re.compile("journey"))).to_be_visible()
         await expect(ana.locator(".history")).to_contain_text("Accepted the hand-off")
+        # The reply came back as an event: shown once, beside the note, to the new owner.
+        await expect(ana.locator("ol.conversation > li")).to_have_count(2)
+        await expect(ana.locator(".conversation")).to_contain_text(note)
         await checked(ana, "7-issue-resolved")
 
         await ana.goto(f"{workspace}/departments/operations")

@@ -18,6 +18,7 @@ from baton_contracts import (
     IssueResolved,
     IssueUpdated,
     OwnerAssigned,
+    ReplyPosted,
 )
 
 from .conftest import T0, Clock, as_, departments, person, reported, routed, wrap
@@ -69,6 +70,20 @@ def assigned(issue_id, owner, version, minutes, department="finance", via="routi
     )
 
 
+def replied(issue_id, minutes, actor, text, department="finance"):
+    return wrap(
+        ReplyPosted(
+            issue_id=issue_id,
+            department=department,
+            owner_id=actor,
+            actor_id=actor,
+            author_name=person(actor).name,
+            text=text,
+            at=T0 + timedelta(minutes=minutes),
+        )
+    )
+
+
 def journey() -> list:
     a = [
         reported(A, "Refund not received", at=T0),
@@ -77,6 +92,7 @@ def journey() -> list:
         clock_set(A, "acknowledge", 1, 1, 4),
         clock_set(A, "resolve", 1, 1, 72),
         change(IssueAcknowledged, A, 2, 20, "fin-gita"),
+        replied(A, 25, "fin-gita", "We are looking into your refund."),
         wrap(
             IssueUpdated(
                 issue_id=A, channel="email", text="Any news?", updated_at=T0 + timedelta(minutes=30)
@@ -128,6 +144,8 @@ def journey() -> list:
             department="operations",
             resolution="Replaced or re-sent: new parcel",
         ),
+        # A resolved issue may still be answered.
+        replied(A, 210, "ops-ana", "A new parcel is on its way.", department="operations"),
         wrap(
             DeliverySent(
                 issue_id=A,
@@ -237,6 +255,16 @@ async def test_replayed_twice_and_out_of_order_the_pages_are_the_same(worlds):
     assert "resolved" in issue_a and "Replaced or re-sent: new parcel" in issue_a
     assert "The parcel never left the warehouse" in issue_a and "Any news?" in issue_a
     assert "webhook answered 500" in issue_a
+    # The replies, once each however often they came, in order with the reporter's words.
+    first, news, last = (
+        "We are looking into your refund.",
+        "Any news?",
+        "A new parcel is on its way.",
+    )
+    talk = issue_a.split('id="conversation-h"')[1].split('id="journey-h"')[0]
+    assert [talk.count(text) for text in (first, news, last)] == [1, 1, 1]
+    assert talk.index(first) < talk.index(news) < talk.index(last)
+    assert issue_a.count("Replied to the reporter") == 2  # and in the history
     assert "Not a system fault" in issue_b and "escalated to Gita Rao" in issue_b
     assert "Invoice is wrong" in gita  # escalated to her: she owns it now
     assert 'data-department="finance"' in stalls

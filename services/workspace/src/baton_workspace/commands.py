@@ -58,5 +58,10 @@ class Ownership:
     async def issue(self, issue_id: str, *, auth: dict[str, str]) -> Answer:
         return await self.call("GET", f"/v1/issues/{issue_id}", auth=auth)
 
+    async def history(self, issue_id: str, *, auth: dict[str, str]) -> Answer:
+        """Every change to the issue as ownership recorded it, internal notes included
+        (they are never events: this is the only place they can be read)."""
+        return await self.call("GET", f"/v1/issues/{issue_id}/history", auth=auth)
+
     async def members(self, department: str, *, auth: dict[str, str]) -> Answer:
         return await self.call("GET", f"/v1/departments/{department}/members", auth=auth)

@@ -14,9 +14,10 @@ from fastapi.responses import Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_workspace import access, web
+from baton_workspace.commands import Answer, Ownership
 from baton_workspace.departments.service import all_departments, names
 from baton_workspace.deps import ActingDep, ClockDep, OwnershipDep, Who, WhoDep
-from baton_workspace.issues import service
+from baton_workspace.issues import conversation, service
 from baton_workspace.projection import service as projection
 from baton_workspace.projection.fold import Folded
 
@@ -24,6 +25,7 @@ router = APIRouter(prefix="/issues", tags=["issues"])
 WORKERS = allow("liaison", "head")
 Version = Annotated[int, Form(ge=1)]
 Text = Annotated[str, Form(min_length=1, max_length=2000)]
+Words = Annotated[str, Form(min_length=1, max_length=10_000)]  # as ownership takes a remark
 
 
 async def visible(session: AsyncSession, issue_id: str, who: Who) -> Folded:
@@ -36,13 +38,17 @@ async def visible(session: AsyncSession, issue_id: str, who: Who) -> Folded:
 
 @router.get("/{issue_id}", **WORKERS)
 async def issue_page(
-    request: Request, issue_id: str, who: WhoDep, session: SessionDep, clock: ClockDep
-) -> Response:
+    request: Request, issue_id: str, who: WhoDep, session: SessionDep, clock: ClockDep,
+    ownership: OwnershipDep,
+) -> Response:  # fmt: skip
     issue = await visible(session, issue_id, who)
     people = await names(session)
     jar_flash = request.app.state.jar.flash(request) or {}
     now = service.current(issue, jar_flash.get("state"))
     moment = clock()
+    recorded = await conversation.read(ownership, issue, who.auth)
+    thread = conversation.thread(issue, people, recorded)
+    sent, goes = conversation.reply_goes(issue.reported)
     return web.render(
         request,
         "issue.html",
@@ -55,7 +61,12 @@ async def issue_page(
             "owner_name": people.get(now.owner_id or "", issue.owner_name or now.owner_id),
             "next": service.what_next(issue, now, who.caller, people),
             "contact": service.sees_contact(who.caller, now),
-            "history": service.history(issue, people),
+            "history": service.history(issue, people, conversation.history_lines(thread)),
+            "thread": thread,
+            "notes_unread": recorded.unread,
+            "may_write": conversation.may_write(now, who.caller),
+            "reply_sent": sent,
+            "reply_goes": goes,
             "notices": service.notices(issue, people),
             "journey": service.journey(issue, people, moment),
             "departments": [d for d in await all_departments(session) if d != now.department],
@@ -91,18 +102,51 @@ async def act(
         assert isinstance(answer.body, dict)
         flash = {"kind": "ok", "title": done, "detail": _state_text(answer.body, people),
                  "state": answer.body}  # fmt: skip
-    elif answer.conflict:
-        title, detail = answer.problem()
-        fresh = await ownership.issue(issue_id, auth=who.auth)
-        state = fresh.body if fresh.ok and isinstance(fresh.body, dict) else None
-        now = _state_text(state, people) if state else ""
-        flash = {"kind": "error", "title": f"Not done: {title.lower()}",
-                 "detail": f"{detail} {now} Check the page and try again if it still needs doing.",
-                 "state": state}  # fmt: skip
     else:
-        title, detail = answer.problem()
-        flash = {"kind": "error", "title": f"Not done: {title.lower()}", "detail": detail}
+        flash = await _refusal(answer, ownership, issue_id, who, people)
     return web.redirect(request, f"/issues/{issue_id}", flash)
+
+
+async def _refusal(
+    answer: Answer, ownership: Ownership, issue_id: str, who: Who, people: dict[str, str]
+) -> dict[str, Any]:
+    """Ownership's refusal in its words; for a conflict, with the issue's fresh state."""
+    title, detail = answer.problem()
+    if not answer.conflict:
+        return {"kind": "error", "title": f"Not done: {title.lower()}", "detail": detail}
+    fresh = await ownership.issue(issue_id, auth=who.auth)
+    state = fresh.body if fresh.ok and isinstance(fresh.body, dict) else None
+    now = _state_text(state, people) if state else ""
+    return {"kind": "error", "title": f"Not done: {title.lower()}",
+            "detail": f"{detail} {now} Check the page and try again if it still needs doing.",
+            "state": state}  # fmt: skip
+
+
+async def remark(
+    request: Request, session: AsyncSession, who: Who, ownership: Ownership, issue_id: str,
+    text: str, *, public: bool,
+) -> Response:  # fmt: skip
+    """A reply to the reporter (``public``) or an internal note: neither changes the
+    issue's state, so the message says where the words went, not what the issue is."""
+    issue = await visible(session, issue_id, who)
+    path = "/replies" if public else "/notes"
+    answer = await ownership.call(
+        "POST", f"/v1/issues/{issue_id}{path}", auth=who.auth, json={"text": text}
+    )
+    if not answer.ok:
+        flash = await _refusal(answer, ownership, issue_id, who, await names(session))
+    elif not public:
+        told = "Colleagues who work the issue see it; the reporter is never sent it."
+        flash = {"kind": "ok", "title": "Internal note added", "detail": told}
+    else:
+        sent, goes = conversation.reply_goes(issue.reported)
+        title = "Reply on its way to the reporter" if sent else "Reply kept in the history"
+        flash = {"kind": "ok", "title": title, "detail": goes}
+    if answer.ok and isinstance(answer.body, dict):
+        # Ownership's word on the issue is fresher than the read model's: the forms
+        # after it must carry the version it gave (an acknowledgement may be in flight).
+        flash["state"] = answer.body
+    return web.redirect(request, f"/issues/{issue_id}#conversation-h", flash)
 
 
 @router.post("/{issue_id}/acknowledge", **WORKERS)
@@ -186,3 +230,19 @@ async def reopen(
 ) -> Response:  # fmt: skip
     return await act(request, session, who, ownership, issue_id, "/reopen",
                      {"version": version, "reason": reason}, done="Reopened")  # fmt: skip
+
+
+@router.post("/{issue_id}/reply", **WORKERS)
+async def reply(
+    request: Request, issue_id: str, text: Words, who: ActingDep, session: SessionDep,
+    ownership: OwnershipDep,
+) -> Response:  # fmt: skip
+    return await remark(request, session, who, ownership, issue_id, text, public=True)
+
+
+@router.post("/{issue_id}/note", **WORKERS)
+async def note(
+    request: Request, issue_id: str, text: Words, who: ActingDep, session: SessionDep,
+    ownership: OwnershipDep,
+) -> Response:  # fmt: skip
+    return await remark(request, session, who, ownership, issue_id, text, public=False)

@@ -4,6 +4,7 @@ and what the person looking at it can do next."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -112,7 +113,7 @@ def _name(names: dict[str, str], person_id: str | None) -> str:
 
 def _said(e: Any, names: dict[str, str]) -> tuple[str, str, str | None] | None:
     """(who, what they did, their words) for one event; None for what has a section
-    of its own (clocks, notices)."""
+    of its own (clocks, notices); replies and notes come as ``history``'s ``more``."""
     who = _name(names, getattr(e, "actor_id", None))
     match e:
         case IssueReported():
@@ -159,13 +160,16 @@ def _said(e: Any, names: dict[str, str]) -> tuple[str, str, str | None] | None:
     return None
 
 
-def history(issue: Folded, names: dict[str, str]) -> list[Line]:
+def history(issue: Folded, names: dict[str, str], more: Iterable[Line] = ()) -> list[Line]:
+    """Every event's line, and ``more`` (replies and notes), by time. The sort is
+    stable: what happened at one moment keeps the journal's order (the owner, then
+    what it caused)."""
     lines = []
     for entry in issue.history:
         said = _said(entry.event, names)
         if said is not None:
             lines.append(Line(entry.at, *said))
-    return lines
+    return sorted([*lines, *more], key=lambda line: line.at)
 
 
 def notices(issue: Folded, names: dict[str, str]) -> list[Notice]:

@@ -30,6 +30,7 @@ from baton_contracts import (
     IssueRouted,
     IssueUpdated,
     OwnerAssigned,
+    ReplyPosted,
 )
 from pydantic import BaseModel
 
@@ -48,11 +49,14 @@ MODELS: dict[str, type[BaseModel]] = {
     "resolved": IssueResolved,
     "reopened": IssueReopened,
     "escalated": Escalated,
+    "replied": ReplyPosted,
     "deadline_near": DeadlineNear,
     "deadline_set": DeadlineSet,
     "delivery_sent": DeliverySent,
     "delivery_failed": DeliveryFailed,
 }
+# A reply carries no version (it changes none): it takes its place by time, with
+# the reporter's own words, not among ownership's versioned changes.
 OWNERSHIP = {
     "owner_assigned", "acknowledged", "handoff_requested", "handoff_declined",
     "help_requested", "help_answered", "resolved", "reopened", "escalated",
@@ -153,6 +157,7 @@ class Folded:
     issue_id: str
     reported: IssueReported | None = None
     follow_ups: list[IssueUpdated] = field(default_factory=list)
+    replies: list[ReplyPosted] = field(default_factory=list)  # to the reporter, by time
     duplicates: list[IssueDuplicateLinked] = field(default_factory=list)
     decisions: list[IssueRouted] = field(default_factory=list)
     department: str | None = None
@@ -250,6 +255,8 @@ def _apply(issue: Folded, entry: Entry) -> None:
             issue.reported = e
         case IssueUpdated():
             issue.follow_ups.append(e)
+        case ReplyPosted():
+            issue.replies.append(e)
         case IssueDuplicateLinked():
             issue.duplicates.append(e)
         case IssueRouted():
