@@ -307,3 +307,26 @@ async def test_an_older_roster_does_not_replace_a_newer_one(world):
     await world.feed(newer, older)
     html = await world.page("/departments/finance", as_("fin-head", "head"))
     assert "Fin-Ivy" in html and "Gita Rao" not in html
+
+
+async def test_a_stay_is_judged_by_its_first_acknowledge_clock_not_the_escalations(world):
+    """Ownership restarts the clock for each escalation step (and on-call layer) and
+    announces it; the issue shows the newest, the department's stay keeps the first."""
+    c = "cccccccc-0000-4000-8000-000000000003"
+    await world.feed(
+        *departments(),
+        reported(c, "Invoice twice", at=T0),
+        routed(c, "finance", at=T0),
+        assigned(c, "fin-gita", 1, 1),
+        clock_set(c, "acknowledge", 1, 1, 1),  # due at 1:01
+        clock_set(c, "acknowledge", 2, 62, 1),  # escalated at 1:02: due at 2:02
+        change(IssueAcknowledged, c, 3, 90, "fin-gita"),  # at 1:30: late for the first
+    )
+    async with world.workspace.state.runtime.db.session() as session:
+        from baton_workspace.projection.models import Stay
+
+        stay = await session.get(Stay, (c, 1))
+    assert stay.acknowledge_due_at.replace(tzinfo=None) == (T0 + timedelta(minutes=61)).replace(
+        tzinfo=None
+    )
+    assert stay.acknowledged_at > stay.acknowledge_due_at

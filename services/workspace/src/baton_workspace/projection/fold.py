@@ -317,7 +317,16 @@ def _apply(issue: Folded, entry: Entry) -> None:
             if key not in issue.deadlines or issue.deadlines[key][0] <= e.version:
                 issue.deadlines[key] = (e.version, e.due_at)
             stay = _stay(issue)
-            if e.deadline == "acknowledge" and stay is not None and stay.department == e.department:
+            # A stay is judged by its first acknowledge clock (the scorecards' "on
+            # time"): an escalation restarts the clock for the next person, it does
+            # not give the department more time. The issue's countdown (above) shows
+            # the newest.
+            if (
+                e.deadline == "acknowledge"
+                and stay is not None
+                and stay.department == e.department
+                and stay.acknowledge_due_at is None
+            ):
                 stay.acknowledge_due_at = e.due_at
             if e.help_id is not None and e.help_id in issue.helps:
                 issue.helps[e.help_id].due_at = e.due_at
