@@ -116,7 +116,8 @@ def examples_only(router: learned.LearnedRouter, fit: calibration.Calibration) -
     assert index is not None and router.encoder is not None
 
     def propose(t: Ticket) -> tuple[str, float]:
-        matches = index.match(router.encoder.encode(clean(t.subject, t.description).focus()))
+        cleaned = clean(t.subject, t.description)
+        matches = index.match(router.encoder.encode(cleaned.for_embedding()))
         scores = fit.probabilities(DEPARTMENTS, {d: m.score for d, m in matches.items()}, {})
         best = max(scores, key=scores.__getitem__)
         return best, scores[best]
@@ -158,8 +159,8 @@ def features(router: learned.LearnedRouter, data: Sequence[Ticket]) -> tuple[np.
     text = np.zeros_like(sim)
     for i, t in enumerate(data):
         c = clean(t.subject, t.description)
-        matches = index.match(router.encoder.encode(c.focus()))
-        scores = router.text_model.propose(c.text()).scores
+        matches = index.match(router.encoder.encode(c.for_embedding()))
+        scores = router.text_model.propose(c.for_text_model()).scores
         for j, d in enumerate(DEPARTMENTS):
             sim[i, j] = matches[d].score if d in matches else 0.0
             text[i, j] = scores.get(d, 1 / len(DEPARTMENTS))

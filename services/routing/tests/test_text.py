@@ -1,6 +1,6 @@
 """The text cleaner on messages as people write them, in English and German."""
 
-from baton_routing.classifier.text import clean, detect_language, focus
+from baton_routing.classifier.text import clean, detect_language, focus, for_embedding
 
 EMAIL_EN = """Hello,
 
@@ -85,3 +85,37 @@ def test_the_language_is_guessed_from_function_words():
     assert detect_language("Ich kann mich nicht anmelden, bitte helfen Sie mir") == "de"
     assert detect_language("I cannot log in, please help me with this") == "en"
     assert detect_language("HLD-2026-119310") == "und"
+
+
+def test_a_footer_word_in_the_message_itself_does_not_cut_it():
+    grievance = (
+        "Dear Hana,\n\nI would like to raise a formal grievance about my team leader and "
+        "discuss it confidentially.\n\nRegards,\nDani"
+    )
+    assert "formal grievance" in clean("Grievance", grievance).body
+    call = "Anruf Frau Stein, Geschäftsführerin einer Kita, möchte ein Angebot für 9 Häuser."
+    assert clean("Anruf", call).body == call
+
+
+def test_a_footer_after_the_message_is_still_cut():
+    body = (
+        "Please correct the VAT number on my invoice.\n\nThis e-mail is confidential and "
+        "intended solely for the addressee."
+    )
+    assert clean("", body).body == "Please correct the VAT number on my invoice."
+
+
+def test_a_date_or_an_initial_does_not_end_a_sentence():
+    background = " ".join(f"Satz {n} erzählt nur etwas über uns." for n in range(20))
+    ask = "Können Sie am 23. Januar einen Vortrag halten?"
+    body = f"Ich bin Vorsitzender des Vereins e. V. in Essen. {background} {ask}"
+    assert focus(body, max_words=30).endswith(ask)
+
+
+def test_german_is_read_by_the_sentence_model_in_its_words_english_meaning():
+    german = clean("Gehaltsabrechnung", "In meiner Gehaltsabrechnung fehlen die Überstunden.")
+    assert german.for_embedding() == "payslip, are missing, overtime"
+    assert "(payslip, are missing, overtime)" in german.for_text_model()
+    english = clean("Payslip", "My payslip is missing the overtime I worked.")
+    assert english.for_embedding() == english.focus()
+    assert for_embedding("Bitte um Rückruf unter 0151 000 2281") == "call back"

@@ -1,9 +1,9 @@
 """Departments by their examples: how close an issue is to each department's
 description and example requests, in sentence-embedding space.
 
-A department's score is the mean similarity of its two nearest examples (one close
+A department's score is the mean similarity of its three nearest examples (one close
 example can be luck; the mean of all would punish a department for the breadth of
-what it owns); bench/routing compared the options.
+what it owns); bench/routing compared the options on the dev tickets.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from typing import Protocol
 import numpy as np
 
 from baton_routing.catalog.schemas import Department
+from baton_routing.classifier.text import for_embedding
 
-NEAREST = 2
+NEAREST = 3
 
 
 class Encodes(Protocol):
@@ -38,9 +39,10 @@ class VectorCache:
         self._vectors: dict[str, np.ndarray] = {}
 
     def __call__(self, text: str) -> np.ndarray:
+        """The example as issues are embedded: German in its words' English meaning."""
         vector = self._vectors.get(text)
         if vector is None:
-            vector = self._vectors[text] = self.encoder.encode(text)
+            vector = self._vectors[text] = self.encoder.encode(for_embedding(text))
         return vector
 
     def keep_only(self, texts: set[str]) -> None:

@@ -27,7 +27,7 @@ from baton_routing.classifier.embedding import Encoder
 from baton_routing.classifier.examples import ExampleIndex, VectorCache
 from baton_routing.classifier.schemas import Example, Proposal
 from baton_routing.classifier.service import SAMPLE_HISTORY, Classifier
-from baton_routing.classifier.text import clean
+from baton_routing.classifier.text import clean, for_text_model
 
 log = logging.getLogger(__name__)
 # An example this close is worth naming in the reason; further away it explains nothing.
@@ -42,8 +42,10 @@ def shared_encoder() -> Encoder:
 
 
 def catalog_examples(catalog: Catalog) -> list[Example]:
+    """The catalog's descriptions and examples as the text model reads issues (German
+    ones with their words' English meaning)."""
     return [
-        Example(text=text, department=d.name)
+        Example(text=for_text_model(text), department=d.name)
         for d in catalog.departments
         for text in [d.description, *d.examples]
     ]
@@ -79,14 +81,14 @@ class LearnedRouter:
 
     def propose(self, catalog: Catalog, subject: str, description: str) -> Proposal:
         cleaned = clean(subject, description)
-        body = cleaned.text()
+        body = cleaned.for_text_model()
         text_scores = self.text_model.propose(body).scores
         names = [d.name for d in catalog.departments]
         index = self.index(catalog)
         matches = {}
         calibration = self.calibrations.text_only
         if index is not None and self.encoder is not None:
-            matches = index.match(self.encoder.encode(cleaned.focus()))
+            matches = index.match(self.encoder.encode(cleaned.for_embedding()))
             calibration = self.calibrations.combined
         scores = calibration.probabilities(
             names, {d: m.score for d, m in matches.items()}, text_scores

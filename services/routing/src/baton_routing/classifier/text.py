@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from baton_routing.classifier.glossary import english, gloss
+
 # An earlier message starts here: everything below it is someone else's text.
 _QUOTE_HEADER = re.compile(
     r"^\s*(?:"
@@ -64,7 +66,9 @@ _CONTACT = re.compile(
 _SUBJECT_PREFIX = re.compile(
     r"^\s*(?:(?:re|aw|fw|fwd|wg|antw|tr)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE
 )
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+# A sentence ends at . ! ? or a line break, but not after a day ("am 23. Januar") or an
+# initial ("e. V.", "z. B.").
+_SENTENCE = re.compile(r"(?<=[.!?])(?<!\d\.)(?<!\b\w\.)\s+|\n+")
 # A sentence that asks for something: it carries the request, wherever it stands.
 _ASK = re.compile(
     r"\?|\b(?:please|pls|can\s+you|could\s+you|would\s+you|i\s+need|i\s+want|i'd\s+like"
@@ -101,6 +105,29 @@ class Cleaned:
         keeps its first sentence and the sentences that ask for something."""
         return "\n".join(p for p in (self.subject, focus(self.body, max_words)) if p)
 
+    def for_text_model(self) -> str:
+        """``text()``, and for German the English meaning of its words (``glossary.py``)."""
+        return for_text_model(self.text(), self.language)
+
+    def for_embedding(self) -> str:
+        """``focus()``; for German, the English meaning of its words instead."""
+        return for_embedding(self.focus(), self.language)
+
+
+def for_text_model(text: str, language: str | None = None) -> str:
+    """German text gains its words' English meaning: the sample the text model learns
+    from is English, and the German examples then teach it the same words."""
+    return gloss(text) if (language or detect_language(text)) == "de" else text
+
+
+def for_embedding(text: str, language: str | None = None) -> str:
+    """What the sentence model reads: for German text the English meaning of its words
+    (the model is English; German words fall apart into pieces). A German text with no
+    word in the glossary stays as it is."""
+    if (language or detect_language(text)) != "de":
+        return text
+    return ", ".join(english(text)) or text
+
 
 def strip_quoted(text: str) -> str:
     """The text above the first quoted or forwarded message, and without "> " lines.
@@ -130,9 +157,15 @@ def strip_frame(text: str) -> str:
         if _DEVICE.match(line):
             continue
         kept.append(line)
-    paragraphs = re.split(r"\n\s*\n", "\n".join(kept))
-    paragraphs = [p for p in paragraphs if p.strip() and not _FOOTER.search(p)]
-    while len(paragraphs) > 1 and (_is_contact_block(paragraphs[-1]) or _is_name(paragraphs[-1])):
+    paragraphs = [p for p in re.split(r"\n\s*\n", "\n".join(kept)) if p.strip()]
+    # Footers, contact blocks and names close a message: only its last paragraphs are
+    # cut, never the first (a grievance may well be "confidential", a caller a
+    # "Geschäftsführerin").
+    while len(paragraphs) > 1 and (
+        _FOOTER.search(paragraphs[-1])
+        or _is_contact_block(paragraphs[-1])
+        or _is_name(paragraphs[-1])
+    ):
         paragraphs.pop()
     return "\n\n".join(paragraphs)
 
