@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from baton_contracts import (
     ISSUE_DUPLICATE_LINKED_V1,
     ISSUE_REPORTED_V1,
+    DeadlineSet,
     Envelope,
     IssueAcknowledged,
     IssueDuplicateLinked,
@@ -13,6 +14,8 @@ from baton_contracts import (
     IssueResolved,
 )
 from baton_intake.issues.handler import on_ownership_event
+from baton_runtime.idempotency import ProcessedEvent
+from sqlmodel import select
 
 ISSUE = {
     "channel": "agent",
@@ -154,3 +157,22 @@ async def test_other_ownership_events_and_unknown_issues_change_nothing(client):
     await ownership_says(client, change(IssueAcknowledged, first["issue_id"], 2))
     await ownership_says(client, change(IssueResolved, "not-taken-in-here", 3))
     assert (await client.get(f"/v1/issues/{first['issue_id']}")).json()["resolved_at"] is None
+
+
+async def test_events_nobody_here_acts_on_open_no_transaction(client):
+    """Most ownership events (acknowledged, the clocks) mean nothing to intake or
+    the reporter: passed over before any transaction, so not even their ids are
+    recorded; the ones that do mean something are recorded once."""
+    first = (await client.post("/v1/issues", json=ISSUE)).json()
+    at = datetime(2026, 11, 23, 12, tzinfo=UTC)
+    clock = DeadlineSet(
+        issue_id=first["issue_id"], department="finance", deadline="acknowledge",
+        due_at=at, version=1, set_at=at,
+    )  # fmt: skip
+    await ownership_says(client, clock)
+    await ownership_says(client, change(IssueAcknowledged, first["issue_id"], 2))
+    async with client.runtime.db.session() as session:
+        assert (await session.exec(select(ProcessedEvent))).all() == []
+    await ownership_says(client, change(IssueResolved, first["issue_id"], 3))
+    async with client.runtime.db.session() as session:
+        assert len((await session.exec(select(ProcessedEvent))).all()) == 1

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 from baton_contracts import (
+    DeadlineSet,
     Escalated,
     HandoffDeclined,
     HandoffRequested,
@@ -17,6 +18,8 @@ from baton_notifications.deliveries.handler import on_issue_reported, on_ownersh
 from baton_notifications.directory.handler import on_department_updated
 from baton_notifications.recipients import service as recipients
 from baton_notifications.recipients.schemas import PreferencesUpdate
+from baton_runtime.idempotency import ProcessedEvent
+from sqlmodel import select
 
 from conftest import subject_of, text_of
 
@@ -300,3 +303,26 @@ async def test_with_a_workspace_the_owners_email_and_slack_link_to_the_issues_pa
     [(_, body)] = http_receiver.received
     assert f"<{page}|Open the issue>" in body.decode()
     await rt.db.dispose()
+
+
+async def test_events_nobody_is_told_of_open_no_transaction(runtime):
+    """Acknowledged, reopened and the clocks' DeadlineSet tell nobody: passed over
+    before any transaction (not even their ids recorded), so the two clocks of
+    every issue cost no database work here."""
+    clock = wrap(
+        DeadlineSet(
+            issue_id=ISSUE, department="finance", deadline="resolve",
+            due_at=T0 + timedelta(days=1), version=1, set_at=T0,
+        )
+    )  # fmt: skip
+
+    async def processed() -> int:  # the fixture's two rosters are events handled too
+        async with runtime.db.session() as session:
+            return len((await session.exec(select(ProcessedEvent))).all())
+
+    before = await processed()
+    assert await told(runtime, clock) == []
+    assert await told(runtime, change(IssueAcknowledged)) == []
+    assert await processed() == before
+    await told(runtime, change(HandoffDeclined, handoff_id=7, to_department="it", reason="no"))
+    assert await processed() == before + 1

@@ -26,6 +26,10 @@ async def on_ownership_event(
     Both come on the issue's partition, so in the order they happened. Messages to
     the reporter are staged in the same transaction; ``send_now`` wakes the sender."""
     change = envelope.payload()
+    if not isinstance(change, (IssueResolved, IssueReopened, *outbound.ANSWERED)):
+        # Acknowledged, the clocks' DeadlineSet, ...: nothing for intake or the
+        # reporter, so no transaction (a redelivery is as harmless).
+        return
 
     async def effect(session: AsyncSession) -> None:
         if isinstance(change, IssueResolved | IssueReopened):

@@ -99,6 +99,10 @@ def _stage(
     session.add(message)
 
 
+# The ownership events a reporter hears of (``on_ownership``).
+ANSWERED = (OwnerAssigned, ReplyPosted, IssueResolved)
+
+
 async def on_ownership(
     session: AsyncSession, settings: Settings, event: object, *, cause: str
 ) -> bool:

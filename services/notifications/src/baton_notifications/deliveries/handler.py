@@ -35,6 +35,9 @@ async def on_event(
     ``OwnerAssigned`` completes it; every event, the notices it calls for
     (``IssueUpdated``, ``IssueDuplicateLinked``: the owner hears the new words)."""
     event = envelope.payload()
+    if not isinstance(event, (IssueReported, *plan.TOLD_OF)):
+        # Nothing to keep, nobody to tell: no transaction (a redelivery is as harmless).
+        return
     settings = runtime.settings
     span = trace.get_current_span()
     recorded: list[int] = []

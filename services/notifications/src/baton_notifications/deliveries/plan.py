@@ -83,6 +83,14 @@ async def _internal_reporter(session: AsyncSession, issue_id: str, kind: str) ->
     return [Notice(kind, reporter.reporter_id, found)] if found else []
 
 
+# The events anyone is told of (``_notices`` below); the rest (acknowledged,
+# reopened, the clocks' DeadlineSet) are passed over before any transaction.
+TOLD_OF = (
+    OwnerAssigned, HandoffRequested, HandoffDeclined, HelpRequested, HelpAnswered,
+    DeadlineNear, Escalated, IssueUpdated, IssueDuplicateLinked, IssueResolved,
+)  # fmt: skip
+
+
 async def _notices(event: BaseModel, session: AsyncSession) -> list[Notice]:
     match event:
         case OwnerAssigned():
