@@ -223,14 +223,22 @@ async def producer(infra: Infra) -> AsyncIterator[EventProducer]:
 async def eventually(
     probe: Callable[[], Awaitable[T | None]], *, timeout_s: float = 30, what: str = "condition"
 ) -> T:
-    """Poll ``probe`` until it returns something truthy; fail after ``timeout_s``."""
+    """Poll ``probe`` until it returns something truthy; fail after ``timeout_s``.
+    A request the transport lost counts as "not yet": a service may close an idle
+    keep-alive connection just as the client reuses it (more often on a busy
+    machine), and a probe is a read, safe to send again."""
     deadline = time.monotonic() + timeout_s
+    lost: httpx.TransportError | None = None
     while True:
-        result = await probe()
+        try:
+            result = await probe()
+        except httpx.TransportError as exc:
+            result, lost = None, exc
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+            last = f" (last request lost: {lost!r})" if lost else ""
+            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}{last}")
         await asyncio.sleep(0.2)
 
 
