@@ -208,9 +208,10 @@ async def test_with_tokens_the_person_acting_is_whom_the_token_names(tmp_path, c
             reader = await http.post(
                 ack, json={"version": 2}, headers=bearer(token(idp, sub="ops-ana", roles="reader"))
             )
-            history = await http.get(
-                "/v1/issues/i-1/history", headers=bearer(token(idp, **liaison))
-            )
+            # A colleague of the owner's department reads the history (issues are read
+            # per department: test_issue_reads_by_department).
+            colleague = token(idp, sub="ops-ben", departments=["operations"], **liaison)
+            history = await http.get("/v1/issues/i-1/history", headers=bearer(colleague))
             history = history.json()
         await db.dispose()
     assert claimed.status_code == 401

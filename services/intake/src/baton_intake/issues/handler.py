@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from baton_contracts import Envelope, IssueReopened, IssueResolved
+from baton_contracts import Envelope, IssueReopened, IssueResolved, OwnerAssigned
 from baton_runtime.idempotency import after_commit, handle_once
 from baton_runtime.service import Runtime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_intake.issues import service
 from baton_intake.issues.models import Issue
 from baton_intake.outbound import service as outbound
 from baton_intake.settings import Settings
@@ -22,8 +23,9 @@ async def on_ownership_event(
     runtime: Runtime[Settings],
     send_now: Callable[[], None] = lambda: None,
 ) -> None:
-    """``IssueResolved`` marks the issue resolved, ``IssueReopened`` open again.
-    Both come on the issue's partition, so in the order they happened. Messages to
+    """``IssueResolved`` marks the issue resolved, ``IssueReopened`` open again;
+    ``OwnerAssigned`` says which department holds it (who may read it).
+    All come on the issue's partition, so in the order they happened. Messages to
     the reporter are staged in the same transaction; ``send_now`` wakes the sender."""
     change = envelope.payload()
     if not isinstance(change, (IssueResolved, IssueReopened, *outbound.ANSWERED)):
@@ -39,5 +41,8 @@ async def on_ownership_event(
                 session.add(issue)
         if await outbound.on_ownership(session, runtime.settings, change, cause=envelope.id):
             after_commit(send_now)
+        if isinstance(change, OwnerAssigned):
+            # After outbound, which tells a reassignment by the department changing.
+            await service.learn_department(session=session, event=change)
 
     await handle_once(runtime.db, envelope.id, effect)

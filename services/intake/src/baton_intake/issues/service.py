@@ -22,6 +22,7 @@ from baton_contracts import (
     IssueDuplicateLinked,
     IssueReported,
     IssueUpdated,
+    OwnerAssigned,
     Reporter,
 )
 from baton_contracts.topics import ISSUES_REPORTED
@@ -35,6 +36,7 @@ from baton_intake.issues.models import Issue, IssueUpdate, Thread
 from baton_intake.issues.schemas import Draft, Outcome
 from baton_intake.outbound import language as languages
 from baton_intake.outbound import service as outbound
+from baton_intake.outbound.models import Conversation
 from baton_intake.settings import Settings
 from baton_intake.text import normalized_subject
 
@@ -238,3 +240,21 @@ async def update(
 
 async def get(*, session: AsyncSession, issue_id: str) -> Issue | None:
     return await session.get(Issue, issue_id)
+
+
+async def department_of(*, session: AsyncSession, issue: Issue) -> str | None:
+    """The department ownership last assigned the issue to, as intake learned it
+    (``OwnerAssigned``); for a near-duplicate, that of the issue it was linked to.
+    None while intake does not know."""
+    conversation = await session.get(Conversation, issue.duplicate_of or issue.id)
+    return conversation.department if conversation is not None else None
+
+
+async def learn_department(*, session: AsyncSession, event: OwnerAssigned) -> None:
+    """Keep the department that holds the issue, whether or not its reporter can be
+    answered (``outbound`` keeps it for those who can): who may read the issue
+    depends on it."""
+    conversation = await session.get(Conversation, event.issue_id)
+    if conversation is not None and conversation.department != event.department:
+        conversation.department = event.department
+        session.add(conversation)

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from baton_runtime.identity import allow
+from baton_runtime.identity import CallerDep, allow
 from baton_runtime.problems import Problem
 from baton_runtime.service import SessionDep
 from fastapi import APIRouter
 
+from baton_ownership import access
 from baton_ownership.assignment import service
 from baton_ownership.assignment.schemas import OwnerPublic
 from baton_ownership.core.store import Ctx
@@ -21,15 +22,18 @@ router = APIRouter()
     response_model=OwnerPublic,
     tags=["ownership"],
 )
-async def read_owner(issue_id: str, session: SessionDep) -> OwnerPublic:
-    """The one accountable owner of an issue (404 until it is routed and assigned)."""
+async def read_owner(issue_id: str, session: SessionDep, who: CallerDep) -> OwnerPublic:
+    """The one accountable owner of an issue (404 until it is routed and assigned, and
+    for whoever may not read it: ``baton_ownership.access``)."""
     owner = await service.get(session=session, issue_id=issue_id)
-    if owner is None:
+    if owner is None or await access.view_of(session, who, owner) is None:
+        # The same answer either way: a 404 must not tell that the issue exists.
         raise Problem(
             404,
-            f"Issue {issue_id!r} has no owner yet: it may still be on its way through "
-            "routing. If intake linked it to an earlier issue as a near-duplicate (its "
-            "answer's duplicate_of), that issue's owner holds it.",
+            f"Issue {issue_id!r} has no owner yet, or it is not among the issues of your "
+            "departments: it may still be on its way through routing. If intake linked "
+            "it to an earlier issue as a near-duplicate (its answer's duplicate_of), that "
+            "issue's owner holds it.",
             title="No owner yet",
         )
     return OwnerPublic.of(owner)

@@ -1,5 +1,6 @@
 """Liaisons work their issues here. Every change names the version it saw and
-answers with the issue's new state; who acts comes from ``X-Baton-Actor``."""
+answers with the issue's new state; who acts comes from ``X-Baton-Actor``.
+Who may read an issue is ``baton_ownership.access``'s to say."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from datetime import timedelta
 from functools import partial
 from typing import Annotated, Any
 
-from baton_runtime.identity import allow
+from baton_runtime.identity import CallerDep, allow
 from baton_runtime.problems import Problem
 from baton_runtime.service import SessionDep
 from fastapi import APIRouter, Depends, Path
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_ownership.core.models import INTEGER_MAX
+from baton_ownership import access
+from baton_ownership.core.models import INTEGER_MAX, IssueOwner
 from baton_ownership.core.store import Ctx
 from baton_ownership.deps import ActorDep, ClockDep, RuntimeDep
 from baton_ownership.lifecycle import service
@@ -39,10 +41,29 @@ router = APIRouter(prefix="/v1/issues", tags=["lifecycle"])
 Number = Annotated[int, Path(ge=1, le=INTEGER_MAX)]
 
 
-async def state_of(session: AsyncSession, issue_id: str) -> IssueState:
+def unknown(issue_id: str) -> Problem:
+    """The one answer for an issue that is not here and one the caller may not read."""
+    return Problem(
+        404,
+        f"Issue {issue_id!r} has no owner here (yet), or it is not among the issues of "
+        "your departments.",
+        title="Issue not found",
+    )
+
+
+async def readable(session: AsyncSession, who: CallerDep, issue_id: str) -> access.View:
+    """How much of the issue the caller may read, or the 404 of an unknown issue."""
+    issue = await session.get(IssueOwner, issue_id)
+    view = None if issue is None else await access.view_of(session, who, issue)
+    if view is None:
+        raise unknown(issue_id)
+    return view
+
+
+async def state_of(session: AsyncSession, issue_id: str, view: access.View = "full") -> IssueState:
     found = await service.snapshot(session=session, issue_id=issue_id)
     if found is None:
-        raise Problem(404, f"Issue {issue_id!r} has no owner here (yet).", title="Issue not found")
+        raise unknown(issue_id)
     issue, pending, helps = found
     return IssueState(
         issue_id=issue.issue_id,
@@ -55,9 +76,7 @@ async def state_of(session: AsyncSession, issue_id: str) -> IssueState:
         assigned_at=issue.assigned_at,
         acknowledged_at=issue.acknowledged_at,
         resolved_at=issue.resolved_at,
-        pending_handoff=HandoffPublic.model_validate(pending, from_attributes=True)
-        if pending
-        else None,
+        pending_handoff=HandoffPublic.shown(pending, reason=view == "full") if pending else None,
         open_help_requests=[HelpPublic.model_validate(h, from_attributes=True) for h in helps],
         deadlines=await service.running_clocks(session=session, issue=issue),
         requester=await service.requester(session=session, issue_id=issue_id),
@@ -92,17 +111,19 @@ ActingDep = Annotated[Acting, Depends()]
 
 
 @router.get("/{issue_id}", **allow("liaison", "head", "agent"), response_model=IssueState)
-async def read_issue(issue_id: str, session: SessionDep) -> IssueState:
-    """Owner, department, state, version, pending hand-off and open help requests."""
-    return await state_of(session, issue_id)
+async def read_issue(issue_id: str, session: SessionDep, who: CallerDep) -> IssueState:
+    """Owner, department, state, version, pending hand-off and open help requests.
+    For an agent, the hand-off's reason (written for the receiving department) is
+    withheld."""
+    return await state_of(session, issue_id, await readable(session, who, issue_id))
 
 
-@router.get(
-    "/{issue_id}/history", **allow("liaison", "head", "agent"), response_model=list[HistoryPublic]
-)
-async def read_history(issue_id: str, session: SessionDep) -> list[HistoryPublic]:
-    """Every change to the issue's ownership: what, who, when."""
-    await state_of(session, issue_id)  # 404 for an unknown issue
+@router.get("/{issue_id}/history", **allow("liaison", "head"), response_model=list[HistoryPublic])
+async def read_history(issue_id: str, session: SessionDep, who: CallerDep) -> list[HistoryPublic]:
+    """Every change to the issue's ownership: what, who, when; internal notes too,
+    so not for agents."""
+    if await readable(session, who, issue_id) != "full":
+        raise unknown(issue_id)
     rows = await service.history(session=session, issue_id=issue_id)
     return [HistoryPublic.model_validate(r, from_attributes=True) for r in rows]
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 
-from baton_ownership.core.models import INTEGER_MAX
+from baton_ownership.core.models import INTEGER_MAX, Handoff
 from baton_ownership.core.state import State
 
 HandoffStatus = Literal["requested", "accepted", "declined", "cancelled"]
@@ -73,9 +73,15 @@ class HandoffPublic(BaseModel):
     to_department: str
     to_person_id: str | None
     from_owner_id: str
-    reason: str
+    # Null for an agent: written for the receiving department, not the customer.
+    reason: str | None
     status: HandoffStatus
     requested_at: datetime
+
+    @classmethod
+    def shown(cls, row: Handoff, *, reason: bool) -> HandoffPublic:
+        shown = cls.model_validate(row, from_attributes=True)
+        return shown if reason else shown.model_copy(update={"reason": None})
 
 
 class HelpPublic(BaseModel):
