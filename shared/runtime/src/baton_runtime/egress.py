@@ -184,9 +184,8 @@ def check_addresses(host: str, addresses: Iterable[str], *, policy: Policy) -> l
         reason = policy.refusal(host, address)
         if reason is not None:
             shown = "" if address == host else f"{host} resolves to "
-            unless = f" unless {policy.allow_setting} allows them" if policy.allow_setting else ""
-            if reason not in _WAIVABLE:
-                unless = ""
+            waivable = reason in _WAIVABLE and policy.allow_setting
+            unless = f" unless {policy.allow_setting} allows them" if waivable else ""
             raise Refused(f"{shown}{reason}; {policy.noun}s go only to public addresses{unless}")
     return found
 
