@@ -96,10 +96,14 @@ def infra(postgres: Infra) -> Iterator[Infra]:
         infra.stop()
 
 
-# The tests' webhook receivers listen on http://127.0.0.1, which notifications
-# refuses outside development (only https, only public addresses): it alone runs
-# in development, still verifying the identity provider's tokens.
-DEVELOPMENT_ONLY = {"notifications": {"BATON_ENVIRONMENT": "development"}}
+# The tests' webhook receivers and chat connector listen on http://127.0.0.1, which
+# notifications and intake refuse outside development (only https, only public
+# addresses; baton_runtime.egress): they alone run in development, still verifying
+# the identity provider's tokens.
+DEVELOPMENT_ONLY = {
+    "notifications": {"BATON_ENVIRONMENT": "development"},
+    "intake": {"BATON_ENVIRONMENT": "development"},
+}
 # Ownership checks its clocks every second, and an on-call layer has six seconds
 # to acknowledge: the night-time on-call test escalates within seconds. Nothing
 # else the stack runs is on call (the shipped catalog has no schedule).

@@ -7,13 +7,14 @@ from baton_notifications.deps import get_egress_policy
 from baton_notifications.senders import egress
 from baton_notifications.settings import Settings
 from baton_runtime import migrations
+from baton_runtime.egress import Resolver
 
 from .helpers import GITA, ISSUE, MIGRATIONS, T0, Clock, dispatch, wrap
 
 PUBLIC = "93.184.215.14"
 
 
-def stub_resolver(names: dict[str, list[str]]) -> egress.Resolver:
+def stub_resolver(names: dict[str, list[str]]) -> Resolver:
     async def resolve(host: str, port: int) -> list[str]:
         if host not in names:
             raise OSError(f"no such name {host}")

@@ -1,8 +1,11 @@
+from __future__ import annotations
+
 from email.utils import parseaddr
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from baton_runtime import egress
 from baton_runtime.settings import ServiceSettings
-from pydantic import BaseModel, Field, HttpUrl, SecretStr, field_validator
+from pydantic import BaseModel, Field, HttpUrl, SecretStr, field_validator, model_validator
 
 
 class Connector(BaseModel):
@@ -62,8 +65,16 @@ class Settings(ServiceSettings):
     # Per channel (chat, social, web_form, ...): the connector that carries answers
     # to reporters on it, e.g. BATON_REPLY_CONNECTORS='{"chat": {"url": "https://chat.example/baton",
     # "secret": "..."}}'. A channel without one is answered by email when an address is known.
+    # Connectors are reached like any outbound request (baton_runtime.egress): https
+    # (http only in development), public addresses checked at connect time, no
+    # redirects. An http URL outside development stops intake at start.
     reply_connectors: dict[str, Connector] = {}
-    connector_timeout_s: float = 10.0
+    connector_timeout_s: float = Field(default=10.0, gt=0)
+    # Connectors inside the cluster, allowed on purpose (empty: none): host names
+    # (exact, e.g. "chat-connector.baton.svc.cluster.local") and addresses or networks
+    # ("10.20.0.0/16") whose loopback, private, shared and link-local addresses a
+    # connector may reach. Never the cloud metadata address; still https.
+    connector_allowed_hosts: list[str] = []
     # Where reporters reach intake's own pages (the rating link), and the key their
     # links are signed with (empty: resolution messages carry no rating link).
     public_url: str = "http://127.0.0.1:8001"
@@ -91,6 +102,27 @@ class Settings(ServiceSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{name!r} is not a time zone name such as Europe/Berlin") from None
         return name
+
+    @field_validator("connector_allowed_hosts")
+    @classmethod
+    def _hosts_or_networks(cls, entries: list[str]) -> list[str]:
+        try:
+            egress.allowed_entries(entries)
+        except ValueError as exc:
+            raise ValueError(f"BATON_CONNECTOR_ALLOWED_HOSTS: {exc}") from None
+        return entries
+
+    @model_validator(mode="after")
+    def _connectors_use_https(self) -> Settings:
+        if self.environment == "development":
+            return self
+        plain = sorted(c for c, conn in self.reply_connectors.items() if conn.url.scheme != "https")
+        if plain:
+            raise ValueError(
+                f"BATON_REPLY_CONNECTORS: the {', '.join(plain)} connector URL must use https "
+                "(http only with BATON_ENVIRONMENT=development)"
+            )
+        return self
 
     @property
     def zone(self) -> ZoneInfo:

@@ -3,21 +3,26 @@ channel's connector (a signed webhook: chat, social, web forms).
 
 Connector requests carry ``Baton-Signature: t=<unix seconds>,v1=<hex>``, hex =
 HMAC-SHA256(the connector's secret, "<t>." + raw body): the scheme of
-notifications' webhooks, so one verifier serves both. Errors say what failed,
-never to whom (no address in a reason, a log or a span)."""
+notifications' webhooks, so one verifier serves both. They go through the
+kernel's egress guard (``baton_runtime.egress``): https outside development,
+public addresses (or ``BATON_CONNECTOR_ALLOWED_HOSTS``) checked at connect time,
+no redirects followed, ``BATON_CONNECTOR_TIMEOUT_S`` for the whole request.
+Errors say what failed in Baton's words, never to whom (no address in a reason,
+a log or a span) and never what the connector answered (its body is not read)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
+import ssl
 import time
 from email.message import EmailMessage
 from email.utils import formataddr, parseaddr
 from typing import Any
 
 import aiosmtplib
-import httpx
+from baton_runtime import egress
 
 from baton_intake.outbound.render import Letter
 from baton_intake.settings import Connector, Settings
@@ -89,17 +94,46 @@ def signature(raw: bytes, *, secret: str, at: int) -> str:
     return f"t={at},v1={mac}"
 
 
-async def post(connector: Connector, body: dict[str, Any], *, settings: Settings) -> None:
+def connector_policy(settings: Settings, resolve: egress.Resolver | None = None) -> egress.Policy:
+    hosts, networks = egress.allowed_entries(settings.connector_allowed_hosts)
+    return egress.Policy(
+        development=settings.environment == "development",
+        noun="connector",
+        allowed_hosts=hosts,
+        allowed_networks=networks,
+        allow_setting="BATON_CONNECTOR_ALLOWED_HOSTS",
+        resolve=resolve or egress.system_resolver,
+    )
+
+
+async def post(
+    connector: Connector,
+    body: dict[str, Any],
+    *,
+    settings: Settings,
+    resolve: egress.Resolver | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+) -> None:
+    """POST ``body`` signed; ``resolve`` and ``ssl_context`` are for tests (the
+    system's resolver and trust store otherwise)."""
     raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-    headers = {
-        "content-type": "application/json",
-        SIGNATURE: signature(raw, secret=connector.secret.get_secret_value(), at=int(time.time())),
-    }
+    at = int(time.time())
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"user-agent", b"baton-intake"),
+        (
+            SIGNATURE.encode(),
+            signature(raw, secret=connector.secret.get_secret_value(), at=at).encode(),
+        ),
+    ]
     try:
-        async with httpx.AsyncClient(timeout=settings.connector_timeout_s) as client:
-            answer = await client.post(str(connector.url), content=raw, headers=headers)
-    except httpx.HTTPError as exc:
-        raise SendError(f"connector {type(exc).__name__}") from None
-    if answer.status_code >= 300:
-        permanent = 400 <= answer.status_code < 500 and answer.status_code not in (408, 429)
-        raise SendError(f"connector answered {answer.status_code}", permanent=permanent)
+        await egress.post(
+            str(connector.url),
+            raw,
+            headers=headers,
+            policy=connector_policy(settings, resolve),
+            timeout_s=settings.connector_timeout_s,
+            ssl_context=ssl_context,
+        )
+    except egress.Failed as exc:
+        raise SendError(f"connector {exc.reason}", permanent=exc.permanent) from None

@@ -21,6 +21,7 @@ from typing import Any
 
 from baton_runtime import metrics
 from baton_runtime.db import Database
+from baton_runtime.egress import Resolver
 from baton_runtime.kafka.tracing import context_from_carrier
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -32,7 +33,7 @@ from baton_notifications.deliveries.models import Delivery, utcnow
 from baton_notifications.deliveries.service import Clock
 from baton_notifications.recipients import service as recipients
 from baton_notifications.sealer import SealingError, sealer_for
-from baton_notifications.senders import egress, webhooks
+from baton_notifications.senders import webhooks
 from baton_notifications.senders.email import Mailer
 from baton_notifications.senders.errors import DeliveryError
 from baton_notifications.settings import Settings
@@ -56,7 +57,7 @@ class Senders:
     resolve names (the system's resolver; tests give a stub)."""
 
     mailer: Mailer
-    resolve: egress.Resolver | None = None
+    resolve: Resolver | None = None
 
 
 async def _attempt(
@@ -144,7 +145,7 @@ async def dispatch_due(
     rand: Callable[[], float] = random.random,
     on_outcome: Callable[[], None] = lambda: None,
     mailer: Mailer | None = None,
-    resolve: egress.Resolver | None = None,
+    resolve: Resolver | None = None,
 ) -> int:
     """Send every delivery that is due, once. Safe in several replicas at once:
     due rows are claimed with ``FOR UPDATE SKIP LOCKED`` and leased (pushed out by

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from baton_runtime.egress import Refused
 from baton_runtime.identity import ANYONE, Caller, CallerDep, allow
 from baton_runtime.problems import Problem
 from baton_runtime.service import SessionDep
@@ -70,7 +71,7 @@ async def _check_destinations(body: PreferencesUpdate, policy: egress.Policy) ->
             continue
         try:
             await egress.check_destination(str(url), channel=channel, policy=policy)
-        except egress.Refused as exc:
+        except Refused as exc:
             errors.append({"loc": ("body", name), "msg": exc.rule, "type": "value_error"})
     if errors:
         raise RequestValidationError(errors)
