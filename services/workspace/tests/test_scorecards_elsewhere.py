@@ -138,6 +138,7 @@ async def test_interrupt_load_and_internal_requests_come_from_the_services(world
         assert f'data-metric="{metric}">{value}<' in it, (metric, it)
     kofi = cells(page, 'data-load-person="it-kofi"')
     assert 'data-metric="issues_within">6<' in kofi and 'data-metric="notices_outside">2<' in kofi
+    assert "<td>IT</td>" in kofi
     served = cells(page, 'data-internal="it" data-direction="served"')
     assert ">3<" in served and "45m" in served and "2h 05m" in served
     assert "2 met, 1 missed" in served

@@ -30,6 +30,7 @@ TIMEOUT_S = 3.0
 class Load:
     """Issues and notices received, within and outside working hours (None: not known)."""
 
+    department: str = ""  # a person's: the department whose figures named them
     issues_within: int | None = None
     issues_outside: int | None = None
     issues_per_working_hour: float | None = None
@@ -158,7 +159,7 @@ async def read(
         else:
             out.missing["Ownership"].append(department)
         if notice.ok and isinstance(notice.body, dict):
-            _notices(out, load, notice.body)
+            _notices(out, department, load, notice.body)
         else:
             out.missing["Notifications"].append(department)
     return out
@@ -171,18 +172,18 @@ def _issues(out: Elsewhere, department: str, load: Load, body: Any) -> None:
     load.issues_outside = body.get("issues_outside_working_hours")
     load.issues_per_working_hour = body.get("issues_per_working_hour")
     for person in body.get("people") or []:
-        mine = out.people.setdefault(person.get("person_id", ""), Load())
+        mine = out.people.setdefault(person.get("person_id", ""), Load(department))
         mine.issues_within = person.get("issues_within_working_hours")
         mine.issues_outside = person.get("issues_outside_working_hours")
         mine.issues_per_working_hour = person.get("issues_per_working_hour")
 
 
-def _notices(out: Elsewhere, load: Load, body: dict[str, Any]) -> None:
+def _notices(out: Elsewhere, department: str, load: Load, body: dict[str, Any]) -> None:
     load.notices_within = body.get("within_working_hours")
     load.notices_outside = body.get("outside_working_hours")
     load.notices_per_working_hour = body.get("per_working_hour")
     for person in body.get("people") or []:
-        mine = out.people.setdefault(person.get("person_id", ""), Load())
+        mine = out.people.setdefault(person.get("person_id", ""), Load(department))
         mine.notices_within = person.get("within_working_hours")
         mine.notices_outside = person.get("outside_working_hours")
         mine.notices_per_working_hour = person.get("per_working_hour")
