@@ -89,8 +89,6 @@ def stub(seen: list[httpx.Request]) -> httpx.MockTransport:
                 "people": people if department == "it" else [],
             })  # fmt: skip
         department = request.url.path.split("/")[3]
-        if department != "it":
-            return httpx.Response(200, json={"department": department})
         requests = {
             "count": 3, "resolved": 2, "targets_met": 2, "targets_missed": 1,
             "working_time_to_acknowledge": {"count": 3, "median_minutes": 45.0, "p90_minutes": 90},
@@ -98,6 +96,16 @@ def stub(seen: list[httpx.Request]) -> httpx.MockTransport:
             "by_department": [{"department": "finance", "count": 3, "resolved": 2,
                                "median_working_minutes_to_resolve": 125.0}],
         }  # fmt: skip
+        if department == "finance":  # finance's people asked IT
+            made = {
+                **requests,
+                "by_department": [{**requests["by_department"][0], "department": "it"}],
+            }
+            return httpx.Response(
+                200, json={"department": department, "internal_requests_made": made}
+            )
+        if department != "it":
+            return httpx.Response(200, json={"department": department})
         return httpx.Response(200, json={
             "department": "it",
             "interrupts": {
@@ -132,9 +140,9 @@ async def test_interrupt_load_and_internal_requests_come_from_the_services(world
     page = await world.page("/scorecards", READER)
 
     it = cells(page, 'data-load="it"')
-    for metric, value in [("issues_within", "11"), ("issues_rate", "0.07"), ("issues_outside", "4"),
-                          ("notices_within", "7"), ("notices_rate", "0.04"),
-                          ("notices_outside", "2")]:  # fmt: skip
+    for metric, value in [("issues_within", "11"), ("issues_rate", "0.065"),
+                          ("issues_outside", "4"), ("notices_within", "7"),
+                          ("notices_rate", "0.042"), ("notices_outside", "2")]:  # fmt: skip
         assert f'data-metric="{metric}">{value}<' in it, (metric, it)
     kofi = cells(page, 'data-load-person="it-kofi"')
     assert 'data-metric="issues_within">6<' in kofi and 'data-metric="notices_outside">2<' in kofi
@@ -144,6 +152,11 @@ async def test_interrupt_load_and_internal_requests_come_from_the_services(world
     assert "2 met, 1 missed" in served
     pair = cells(page, 'data-pair="it:served:finance"')
     assert "Finance" in pair and "acknowledge 4.0h, resolve 8.0h" in pair
+    # Finance made them of IT: IT's target for finance is theirs too.
+    made = cells(page, 'data-pair="finance:made:it"')
+    assert ">IT<" in made and "acknowledge 4.0h, resolve 8.0h" in made
+    # None made by IT's people: no row for nothing.
+    assert 'data-internal="it" data-direction="made"' not in page
     assert 'data-missing="' not in page
     # Asked as the signed-in person, for the page's period, once per department and service.
     asked = {(r.url.path, r.url.params.get("department")) for r in seen}

@@ -70,6 +70,11 @@ class Elsewhere:
     made: dict[str, Requests] = field(default_factory=dict)
     missing: dict[str, list[str]] = field(default_factory=dict)  # service -> departments
 
+    @property
+    def internal(self) -> bool:
+        """Whether any department shown served or made an internal request."""
+        return any(r.count for r in (*self.served.values(), *self.made.values()))
+
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
