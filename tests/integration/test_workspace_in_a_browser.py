@@ -242,6 +242,9 @@ async def test_a_journey_through_the_workspace_in_a_browser(stack, http, browser
         await checked(ana, "9-stall-board")
         await ana.goto(f"{workspace}/scorecards")
         await expect(ana.locator('tr[data-person="ops-ana"]')).to_be_visible()
+        # Interrupt load and internal requests, read from ownership as Ana: it answered.
+        await expect(ana.locator('tr[data-load="operations"]')).to_be_visible()
+        await expect(ana.locator('[data-missing="ownership"]')).to_have_count(0)
         await checked(ana, "10-scorecards")
     finally:
         await availability(stack, http, "fin-hugo", on_duty=True)

@@ -28,7 +28,7 @@ from baton_ownership.settings import Settings as OwnershipSettings
 from baton_runtime import migrations
 from baton_runtime.outbox import OutboxMessage
 from baton_workspace.app import create_app
-from baton_workspace.commands import Ownership
+from baton_workspace.commands import Notifications, Ownership
 from baton_workspace.projection import service as projection
 from baton_workspace.settings import Settings
 from sqlmodel import col, select
@@ -215,6 +215,20 @@ async def world(worlds, clock) -> World:
     return await worlds(clock)
 
 
+def no_notices(request: httpx.Request) -> httpx.Response:
+    """Notifications' ``GET /v1/interrupts`` when nothing reached anyone."""
+    return httpx.Response(
+        200,
+        json={
+            "department": request.url.params["department"], "since": request.url.params["since"],
+            "until": request.url.params["until"], "working_hours": 720.0,
+            "hours_outside_working_hours": 0.0, "within_working_hours": 0,
+            "outside_working_hours": 0, "per_working_hour": 0.0,
+            "per_hour_outside_working_hours": None, "held_for_quiet_hours": 0, "people": [],
+        },
+    )  # fmt: skip
+
+
 @asynccontextmanager
 async def _world(tmp_path: Path, clock: Clock) -> AsyncIterator[World]:
     own_url = f"sqlite+aiosqlite:///{tmp_path}/ownership.db"
@@ -231,6 +245,11 @@ async def _world(tmp_path: Path, clock: Clock) -> AsyncIterator[World]:
     workspace.state.clock = clock
     workspace.state.ownership = Ownership(
         "http://ownership", transport=httpx.ASGITransport(app=ownership)
+    )
+    # Notifications is not started: its interrupt load answers empty (a test that
+    # needs figures, or an outage, puts its own in place).
+    workspace.state.notifications = Notifications(
+        "http://notifications", transport=httpx.MockTransport(no_notices)
     )
     transport = httpx.ASGITransport(app=workspace)
     async with httpx.AsyncClient(transport=transport, base_url="http://workspace") as http:

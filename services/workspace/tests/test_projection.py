@@ -15,6 +15,7 @@ from baton_contracts import (
     HelpAnswered,
     HelpRequested,
     IssueAcknowledged,
+    IssueRated,
     IssueResolved,
     IssueUpdated,
     OwnerAssigned,
@@ -144,6 +145,15 @@ def journey() -> list:
             department="operations",
             resolution="Replaced or re-sent: new parcel",
         ),
+        # The reporter rates it: counted for operations and Ana, who resolved it.
+        wrap(
+            IssueRated(
+                issue_id=A,
+                rating=4,
+                comment="Quick, thank you",
+                rated_at=T0 + timedelta(minutes=205),
+            )
+        ),
         # A resolved issue may still be answered.
         replied(A, 210, "ops-ana", "A new parcel is on its way.", department="operations"),
         wrap(
@@ -251,7 +261,7 @@ async def test_replayed_twice_and_out_of_order_the_pages_are_the_same(worlds):
         assert await pages(shuffled) == expected, f"seed {seed}"
 
     # And the pages say what happened.
-    issue_a, _, issue_b, gita, _, _, stalls, _, _ = expected
+    issue_a, _, issue_b, gita, _, _, stalls, _, scorecards = expected
     assert "resolved" in issue_a and "Replaced or re-sent: new parcel" in issue_a
     assert "The parcel never left the warehouse" in issue_a and "Any news?" in issue_a
     assert "webhook answered 500" in issue_a
@@ -268,6 +278,13 @@ async def test_replayed_twice_and_out_of_order_the_pages_are_the_same(worlds):
     assert "Not a system fault" in issue_b and "escalated to Gita Rao" in issue_b
     assert "Invoice is wrong" in gita  # escalated to her: she owns it now
     assert 'data-department="finance"' in stalls
+    # The rating, once however often it came, for the department and the person who resolved it.
+    for row in ('data-department="operations"', 'data-person="ops-ana"'):
+        cells = scorecards.split(row)[1].split("</tr>")[0]
+        assert "4.0" in cells and "1 rating<" in cells, cells
+        assert '"comments">1<' in cells
+    assert "Quick, thank you" not in scorecards  # counted, not shown
+    assert "Rated how it was handled: 4 of 5" in issue_a
 
 
 async def test_an_older_event_never_overwrites_a_newer_state(world):

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from baton_contracts.topics import (
     DEPARTMENTS,
+    ISSUES_FEEDBACK,
     ISSUES_OWNERSHIP,
     ISSUES_REPORTED,
     ISSUES_ROUTED,
@@ -19,12 +20,13 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from baton_workspace import web
-from baton_workspace.commands import Ownership
+from baton_workspace.commands import Notifications, Ownership
 from baton_workspace.cookies import Jar
 from baton_workspace.departments.router import router as departments_router
 from baton_workspace.issues.router import router as issues_router
 from baton_workspace.live import Changes
 from baton_workspace.projection.handler import on_event
+from baton_workspace.scorecards.elsewhere import Cache
 from baton_workspace.scorecards.router import router as scorecards_router
 from baton_workspace.scorecards.service import Recent
 from baton_workspace.settings import Settings
@@ -46,7 +48,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     changes = Changes()
     handler = partial(on_event, runtime=runtime, changed=changes.changed)
-    for topic in (ISSUES_REPORTED, ISSUES_ROUTED, ISSUES_OWNERSHIP, NOTIFICATIONS_DELIVERIES):
+    topics = (
+        ISSUES_REPORTED, ISSUES_ROUTED, ISSUES_OWNERSHIP, NOTIFICATIONS_DELIVERIES, ISSUES_FEEDBACK,
+    )  # fmt: skip
+    for topic in topics:
         runtime.consume(topic, handler)
     runtime.consume(DEPARTMENTS, handler)
     runtime.keep(retention.processed_events(settings.processed_events_retention_days))
@@ -57,8 +62,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         scopes=settings.workspace_oidc_scopes,
     )
     ownership = Ownership(settings.workspace_ownership_url)
+    notifications = Notifications(settings.workspace_notifications_url)
     runtime.on_stop(provider.close)
     runtime.on_stop(ownership.close)
+    runtime.on_stop(notifications.close)
     key = settings.workspace_session_key.get_secret_value()
     if not key:
         log.warning("BATON_WORKSPACE_SESSION_KEY is not set: sessions end with this process")
@@ -72,6 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.scores = Recent(settings.workspace_scores_seconds)
     app.state.provider = provider
     app.state.ownership = ownership
+    app.state.notifications = notifications
+    app.state.elsewhere = Cache(settings.workspace_scores_seconds)
     app.state.jar = Jar(
         key,
         session_seconds=settings.workspace_session_hours * 3600,

@@ -1,5 +1,6 @@
-"""Ownership's API, called on behalf of the signed-in person with their own
-access token: ownership decides, as for any caller, whether they may."""
+"""Ownership's API (and notifications', for the scorecards' interrupt load),
+called on behalf of the signed-in person with their own access token: the
+service decides, as for any caller, whether they may."""
 
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ class Answer:
         return str(body.get("title") or "Refused"), str(body.get("detail") or "")
 
 
-class Ownership:
+class Api:
+    name = "A service"
+
     def __init__(self, base_url: str, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._http = httpx.AsyncClient(base_url=base_url, timeout=10, transport=transport)
 
@@ -36,16 +39,27 @@ class Ownership:
         await self._http.aclose()
 
     async def call(
-        self, method: str, path: str, *, auth: dict[str, str], json: dict[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        auth: dict[str, str],
+        json: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+        within_s: float | None = None,
     ) -> Answer:
-        """``auth``: the headers that make the call the person's (their bearer token)."""
+        """``auth``: the headers that make the call the person's (their bearer token).
+        ``within_s``: shorter than the default for what a page only shows."""
+        extra: dict[str, Any] = {} if within_s is None else {"timeout": within_s}
         try:
-            answer = await self._http.request(method, path, json=json, headers=auth)
+            answer = await self._http.request(
+                method, path, json=json, params=params, headers=auth, **extra
+            )
         except httpx.HTTPError:
             return Answer(
                 503,
                 {
-                    "title": "Ownership cannot be reached",
+                    "title": f"{self.name} cannot be reached",
                     "detail": "Nothing was changed. Try again in a moment.",
                 },
             )
@@ -54,6 +68,10 @@ class Ownership:
         except ValueError:
             body = {"title": "Unexpected answer", "detail": answer.text[:300]}
         return Answer(answer.status_code, body)
+
+
+class Ownership(Api):
+    name = "Ownership"
 
     async def issue(self, issue_id: str, *, auth: dict[str, str]) -> Answer:
         return await self.call("GET", f"/v1/issues/{issue_id}", auth=auth)
@@ -65,3 +83,25 @@ class Ownership:
 
     async def members(self, department: str, *, auth: dict[str, str]) -> Answer:
         return await self.call("GET", f"/v1/departments/{department}/members", auth=auth)
+
+    async def scorecard(
+        self, department: str, *, since: str, until: str, auth: dict[str, str], within_s: float
+    ) -> Answer:
+        """The department's scorecard: its interrupt load and internal requests."""
+        return await self.call(
+            "GET", f"/v1/departments/{department}/scorecard", auth=auth,
+            params={"since": since, "until": until}, within_s=within_s,
+        )  # fmt: skip
+
+
+class Notifications(Api):
+    name = "Notifications"
+
+    async def interrupts(
+        self, department: str, *, since: str, until: str, auth: dict[str, str], within_s: float
+    ) -> Answer:
+        """Notices that reached the department's people, within and outside working hours."""
+        return await self.call(
+            "GET", "/v1/interrupts", auth=auth, within_s=within_s,
+            params={"department": department, "since": since, "until": until},
+        )  # fmt: skip

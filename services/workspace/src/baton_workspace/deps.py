@@ -9,7 +9,7 @@ from typing import Annotated
 from baton_runtime.service import Runtime, get_runtime
 from fastapi import Depends, Request
 
-from baton_workspace.commands import Ownership
+from baton_workspace.commands import Notifications, Ownership
 from baton_workspace.settings import Settings
 from baton_workspace.signin.identity import ActingDep, Who, WhoDep
 from baton_workspace.web import utcnow
@@ -25,8 +25,16 @@ def ownership(request: Request) -> Ownership:
     return found
 
 
+def notifications(request: Request) -> Notifications:
+    found: Notifications = request.app.state.notifications
+    return found
+
+
 ClockDep = Annotated[Callable[[], datetime], Depends(clock)]
 OwnershipDep = Annotated[Ownership, Depends(ownership)]
+NotificationsDep = Annotated[Notifications, Depends(notifications)]
 RuntimeDep = Annotated[Runtime[Settings], Depends(get_runtime)]
 
-__all__ = ["ActingDep", "ClockDep", "OwnershipDep", "RuntimeDep", "Who", "WhoDep"]
+__all__ = [
+    "ActingDep", "ClockDep", "NotificationsDep", "OwnershipDep", "RuntimeDep", "Who", "WhoDep",
+]  # fmt: skip

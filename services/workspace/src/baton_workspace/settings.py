@@ -21,6 +21,9 @@ class Settings(ServiceSettings):
     workspace_oidc_scopes: str = "openid profile email"
     # Commands (acknowledge, hand off, ...) go to ownership's API as the signed-in person.
     workspace_ownership_url: str = "http://127.0.0.1:8003"
+    # The scorecards read interrupt load (notices) from notifications' API, as the
+    # signed-in person; unset or unreachable, the page says so and shows the rest.
+    workspace_notifications_url: str = "http://127.0.0.1:8004"
     # Signs the session cookie (and the sign-in state). 32+ characters; outside
     # development it must be set (`make run` makes one in .run/).
     workspace_session_key: SecretStr = SecretStr("")

@@ -20,6 +20,7 @@ from baton_contracts import (
     HelpRequested,
     IssueAcknowledged,
     IssueDuplicateLinked,
+    IssueRated,
     IssueReopened,
     IssueReported,
     IssueResolved,
@@ -157,6 +158,8 @@ def _said(e: Any, names: dict[str, str]) -> tuple[str, str, str | None] | None:
             return "ownership", f"{why}: escalated to {e.to.name}{moved}", None
         case DeadlineNear():
             return "ownership", f"The {e.deadline} deadline is near ({web.when(e.due_at)})", None
+        case IssueRated():
+            return "the reporter", f"Rated how it was handled: {e.rating} of 5", e.comment
     return None
 
 

@@ -24,6 +24,7 @@ from baton_contracts import (
     HelpRequested,
     IssueAcknowledged,
     IssueDuplicateLinked,
+    IssueRated,
     IssueReopened,
     IssueReported,
     IssueResolved,
@@ -54,6 +55,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "deadline_set": DeadlineSet,
     "delivery_sent": DeliverySent,
     "delivery_failed": DeliveryFailed,
+    "rated": IssueRated,
 }
 # A reply carries no version (it changes none): it takes its place by time, with
 # the reporter's own words, not among ownership's versioned changes.
@@ -91,7 +93,7 @@ def when(event: BaseModel) -> datetime:
     """When the event's change happened, as its producer says."""
     for name in (
         "at", "assigned_at", "reported_at", "updated_at", "routed_at", "linked_at", "set_at",
-        "sent_at", "failed_at",
+        "sent_at", "failed_at", "rated_at",
     ):  # fmt: skip
         moment = getattr(event, name, None)
         if isinstance(moment, datetime):
@@ -180,6 +182,7 @@ class Folded:
     acts: list[ActRow] = field(default_factory=list)
     helps: dict[int, HelpRow] = field(default_factory=dict)
     notices: dict[int, Entry] = field(default_factory=dict)  # delivery id -> its last word
+    rating: IssueRated | None = None  # the reporter's first
     history: list[Entry] = field(default_factory=list)  # every entry, in order
     updated_at: datetime | None = None
 
@@ -187,6 +190,19 @@ class Folded:
     def decision(self) -> IssueRouted | None:
         """Routing's latest decision (a reroute is a later attempt)."""
         return max(self.decisions, key=lambda d: d.attempt) if self.decisions else None
+
+    @property
+    def rated_for(self) -> tuple[str, str]:
+        """(department, person) a rating counts for: the stay that ended resolved
+        last before it was given (its resolver), else the latest resolved one, else
+        whoever holds the issue; ("", "") while the workspace knows none."""
+        resolved = [s for s in self.stays if s.outcome == "resolved"]
+        if self.rating is not None:
+            before = [s for s in resolved if s.ended_at and s.ended_at <= self.rating.rated_at]
+            resolved = before or resolved
+        if resolved:
+            return resolved[-1].department, resolved[-1].ended_by or resolved[-1].owner_id
+        return self.department or "", self.owner_id or ""
 
     @property
     def next_deadline(self) -> tuple[str, datetime] | None:
@@ -332,6 +348,11 @@ def _apply(issue: Folded, entry: Entry) -> None:
                 issue.helps[e.help_id].due_at = e.due_at
         case DeliverySent() | DeliveryFailed():
             _noticed(issue, entry)
+        case IssueRated():
+            # One answer per issue: the first stands (applied in time order), as
+            # intake and ownership take it.
+            if issue.rating is None:
+                issue.rating = e
         case _:
             pass  # DeadlineNear: in the history only
 

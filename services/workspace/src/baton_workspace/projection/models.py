@@ -2,7 +2,7 @@
 
 ``issue_events`` is the journal: every event about an issue, once (by event id).
 Everything else about an issue (``issue_views``, ``stays``, ``acts``, ``help_views``,
-``issue_access``) is recomputed from its journal whenever an event
+``issue_access``, ``issue_ratings``) is recomputed from its journal whenever an event
 arrives (``fold``), so replays and out-of-order arrivals give the same rows.
 ``department_views`` keeps the newest ``DepartmentUpdated`` per department.
 """
@@ -118,6 +118,21 @@ class Act(SQLModel, table=True):
     on_time: bool | None = None
 
 
+class Rating(SQLModel, table=True):
+    """The reporter's rating of an issue (one per issue: the first given), counted
+    for the department and the person that resolved it. The comment's words stay
+    in the journal; the scorecards count only that there was one."""
+
+    __tablename__ = "issue_ratings"
+
+    issue_id: str = Field(primary_key=True, max_length=64)
+    department: str = Field(default="", max_length=64, index=True)  # "" until it is known
+    person_id: str = Field(default="", max_length=128)
+    rating: int
+    commented: bool = False
+    rated_at: datetime = Field(index=True)
+
+
 class HelpView(SQLModel, table=True):
     __tablename__ = "help_views"
 
@@ -145,3 +160,8 @@ class DepartmentView(SQLModel, table=True):
     # [{"id", "name"}]: no addresses kept; the workspace shows names only.
     liaisons: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON))
     updated_at: datetime
+    # Its targets for other departments' requests ([{"requester", "acknowledge_hours",
+    # "resolve_hours"}]), as of the newest DepartmentUpdated (a routing decision's
+    # roster carries none, so they keep their own time).
+    internal_targets: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    targets_as_of: datetime | None = None

@@ -22,6 +22,7 @@ from baton_workspace.projection.models import (
     IssueAccess,
     IssueEvent,
     IssueView,
+    Rating,
     Stay,
 )
 
@@ -99,7 +100,7 @@ async def rebuild(session: AsyncSession, issue_id: str) -> Folded:
     for name, value in view_values(issue).items():
         setattr(view, name, value)
     session.add(view)
-    for model in (IssueAccess, Stay, Act, HelpView):
+    for model in (IssueAccess, Stay, Act, HelpView, Rating):
         await session.exec(delete(model).where(col(model.issue_id) == issue_id))  # type: ignore[attr-defined]
     session.add_all(IssueAccess(issue_id=issue_id, department=d) for d in sorted(issue.departments))
     session.add_all(
@@ -150,6 +151,15 @@ async def rebuild(session: AsyncSession, issue_id: str) -> Folded:
         )
         for h in issue.helps.values()
     )
+    if issue.rating is not None:
+        department, person = issue.rated_for
+        session.add(
+            Rating(
+                issue_id=issue_id, department=department, person_id=person,
+                rating=issue.rating.rating, commented=bool((issue.rating.comment or "").strip()),
+                rated_at=issue.rating.rated_at,
+            )
+        )  # fmt: skip
     await session.flush()
     return issue
 
@@ -197,15 +207,19 @@ def view_values(issue: Folded) -> dict[str, object]:
 
 async def department_updated(session: AsyncSession, event: DepartmentUpdated) -> None:
     """Keep the newest word on a department; an older one changes nothing."""
-    await roster(
+    row = await roster(
         session, department=event.department, head=event.head, liaisons=event.liaisons,
         as_of=event.updated_at,
     )  # fmt: skip
+    if row.targets_as_of is None or row.targets_as_of <= event.updated_at:
+        row.internal_targets = [t.model_dump(mode="json") for t in event.internal_targets]
+        row.targets_as_of = event.updated_at
+        session.add(row)
 
 
 async def roster(
     session: AsyncSession, *, department: str, head: Person, liaisons: list[Person], as_of: datetime
-) -> None:
+) -> DepartmentView:
     await _insert_ignoring_conflict(
         session, DepartmentView, name=department, head_id=head.id, head_name=head.name,
         liaisons=[], updated_at=NEVER,
@@ -216,7 +230,8 @@ async def roster(
         )
     ).one()
     if row.updated_at > as_of:
-        return
+        return row
     row.head_id, row.head_name, row.updated_at = head.id, head.name, as_of
     row.liaisons = [{"id": p.id, "name": p.name} for p in liaisons]
     session.add(row)
+    return row

@@ -8,8 +8,11 @@ counted by the database.
   resolution), median and p90;
 - hand-offs in (stays that began with an accepted hand-off) and out, declines,
   help answered (on time).
+- satisfaction: the reporters' ratings (1-5) given in the period, their average
+  and how many came with a comment, for the department and the person that
+  resolved the issue (``issue_ratings``, folded from ``IssueRated``).
 A person is counted for what they did: acknowledged (or, not yet, held),
-resolved, accepted, handed off, declined, answered.
+resolved, accepted, handed off, declined, answered, was rated for.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from sqlalchemy import and_, case, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_workspace.projection.models import Act, Stay
+from baton_workspace.projection.models import Act, Rating, Stay
 
 DAYS = 30
 
@@ -55,6 +58,13 @@ class Card:
     declines: int = 0
     help_answered: int = 0
     help_on_time: int = 0
+    rated: int = 0
+    rating_total: int = 0
+    commented: int = 0
+
+    @property
+    def rating_average(self) -> float | None:
+        return self.rating_total / self.rated if self.rated else None
 
     @property
     def on_time_share(self) -> float | None:
@@ -166,6 +176,17 @@ async def scores(
             else:
                 card.help_answered += n
                 card.help_on_time += in_time or 0
+    ratings = await session.exec(
+        select(Rating.department, Rating.person_id, func.count(), func.sum(Rating.rating),  # type: ignore[call-overload]
+               _sum(col(Rating.commented)))
+        .where(Rating.rated_at >= since, Rating.department != "")
+        .group_by(Rating.department, Rating.person_id)
+    )  # fmt: skip
+    for department, who, n, total, commented in ratings.all():
+        for card in out.cards(department, who if people else None):
+            card.rated += n
+            card.rating_total += total or 0
+            card.commented += commented or 0
     resolved = and_(col(Stay.ended_at) >= since, Stay.outcome == "resolved")
     ack, res = col(Stay.acknowledge_minutes), col(Stay.resolve_minutes)
     await _times(session, out.departments, "acknowledge", ack, col(Stay.department), routed)
