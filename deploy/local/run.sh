@@ -125,6 +125,7 @@ BATON_PORT=8005 BATON_STATE_DIR="$state" OTEL_SERVICE_NAME=baton-workspace \
   BATON_WORKSPACE_OIDC_ISSUER="http://127.0.0.1:$idp_port" \
   BATON_WORKSPACE_OIDC_REDIRECT_URL="http://127.0.0.1:8005/auth/callback" \
   BATON_WORKSPACE_OWNERSHIP_URL="http://127.0.0.1:${ports[ownership]}" \
+  BATON_WORKSPACE_NOTIFICATIONS_URL="http://127.0.0.1:${ports[notifications]}" \
   "$py" -m baton_workspace >"$state/logs/workspace.log" 2>&1 &
 pids+=($!)
 ready workspace 8005

@@ -161,18 +161,20 @@ def test_network_policies_admit_only_what_each_service_needs(production):
         # who write to people (notifications to staff, intake to reporters); intake's
         # channel connectors are on 443 too.
         mail = {25, 587} if name in ("notifications", "intake") else set()
-        own = {"workspace": {8003}}.get(name, set())  # the workspace reaches ownership
+        # The workspace reaches ownership (commands) and notifications (interrupt load).
+        own = {"workspace": {8003, 8004}}.get(name, set())
         assert egress_ports(policy) == {53, 9093, 5432, 4318, 443} | mail | own, name
     connectors = policies["intake"]["spec"]["egress"][-1]  # its extraEgress: smtp, connectors
     assert [p["port"] for p in connectors["ports"]] == [443]
 
-    # The workspace reaches ownership's pods only.
-    (to_ownership,) = [
-        rule for rule in policies["workspace"]["spec"]["egress"] if rule["ports"][0]["port"] == 8003
-    ]
-    assert to_ownership["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == (
-        "ownership"
-    )
+    # The workspace reaches ownership's and notifications' pods only.
+    for port, component in ((8003, "ownership"), (8004, "notifications")):
+        (rule,) = [
+            r for r in policies["workspace"]["spec"]["egress"] if r["ports"][0]["port"] == port
+        ]
+        assert rule["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == (
+            component
+        )
 
 
 def test_only_notifications_may_reach_webhooks_and_not_private_or_metadata_ranges(production):

@@ -163,6 +163,7 @@ def workspace_env(infra: Infra, ports: dict[str, int]) -> dict[str, str]:
         "BATON_WORKSPACE_OIDC_ISSUER": infra.idp.url,
         "BATON_WORKSPACE_OIDC_REDIRECT_URL": f"{workspace}/auth/callback",
         "BATON_WORKSPACE_OWNERSHIP_URL": f"http://127.0.0.1:{ports['ownership']}",
+        "BATON_WORKSPACE_NOTIFICATIONS_URL": f"http://127.0.0.1:{ports['notifications']}",
         "BATON_WORKSPACE_SESSION_KEY": secrets.token_urlsafe(32),
         "BATON_WORKSPACE_LIVE_POLL_SECONDS": "1",
         "BATON_WORKSPACE_SCORES_SECONDS": "2",
