@@ -23,6 +23,8 @@ class Span:
     span_id: str
     parent_span_id: str
     attributes: dict[str, object] = field(hash=False)
+    # Each span event as (name, attributes): an exception's message, for one.
+    events: tuple[tuple[str, dict[str, object]], ...] = field(default=(), hash=False)
 
 
 def _value(v) -> object:  # an OTLP AnyValue
@@ -71,6 +73,10 @@ class OtlpReceiver:
                             span_id=s.span_id.hex(),
                             parent_span_id=s.parent_span_id.hex(),
                             attributes={a.key: _value(a.value) for a in s.attributes},
+                            events=tuple(
+                                (e.name, {a.key: _value(a.value) for a in e.attributes})
+                                for e in s.events
+                            ),
                         )
                     )
         with self._lock:

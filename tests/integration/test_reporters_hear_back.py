@@ -15,6 +15,7 @@ import pytest
 
 from conftest import subject_of, text_of
 from tests.integration.conftest import CHAT_SECRET, INTERNAL_DOMAIN, MAIL_GATEWAY, eventually
+from tests.integration.stack import SERVICES
 from tests.integration.test_issue_journey import owner_of
 
 pytestmark = pytest.mark.integration
@@ -86,11 +87,29 @@ async def rated(stack, http, department: str, owner_id: str, before: dict) -> di
     return await eventually(probe, what=f"the rating on {department}'s scorecard")
 
 
+async def personal_data_outside_messages(stack, http, words: list[str]) -> list[str]:
+    """Where any of ``words`` shows in what operators see: a span's attributes or
+    its events' (exported to the OTLP receiver), a service's log (all it wrote,
+    at the level it runs at), or a metric label (each service's /metrics)."""
+    found = []
+    for span in stack.otlp.snapshot():
+        values = [*span.attributes.values()]
+        values += [v for _, attributes in span.events for v in attributes.values()]
+        found += [f"span {span.service}/{span.name}: {w}" for w in words for v in values
+                  if w in str(v)]  # fmt: skip
+    for name in SERVICES:
+        log = stack.services[name].log.read_text(errors="replace")
+        found += [f"{name}'s log: {w}" for w in words if w in log]
+        metrics = (await http.get(f"{stack.url(name)}/metrics")).text
+        found += [f"{name}'s metrics: {w}" for w in words if w in metrics]
+    return found
+
+
 async def test_a_customers_email_journey_closes_the_loop(stack, http):
     n = uuid.uuid4().hex[:8]
     ada, first_id = f"ada-{n}@example.com", f"<first-{n}@example.com>"
     taken = await post_mail(stack, http, mail(
-        f"Ada <{ada}>", "Charged twice for order 1234",
+        f"Ada Quillfeather <{ada}>", "Charged twice for order 1234",
         "My card was charged twice for order 1234. Please refund one of them.", first_id,
     ))  # fmt: skip
     issue_id, reference = taken["issue_id"], taken["reference"]
@@ -119,7 +138,8 @@ async def test_a_customers_email_journey_closes_the_loop(stack, http):
     # They answer the acknowledgement: the same issue, and the owner hears their words.
     answer_id = f"<answer-{n}@example.com>"
     again = await post_mail(stack, http, mail(
-        f"Ada <{ada}>", subject_of(ack), "It was the 12 November payment, EUR 40.", answer_id,
+        f"Ada Quillfeather <{ada}>", subject_of(ack), "It was the 12 November payment, EUR 40.",
+        answer_id,
         In_Reply_To=ack["Message-ID"], References=f"{first_id} {ack['Message-ID']}",
     ))  # fmt: skip
     assert (again["outcome"], again["issue_id"]) == ("updated", issue_id)
@@ -146,6 +166,21 @@ async def test_a_customers_email_journey_closes_the_loop(stack, http):
     assert ("replied", "Refunded EUR 40 today; 2 to 3 days.") in [
         (h["action"], h["details"].get("text")) for h in history
     ]
+
+    # Their name, address and words, and the owner's, went out in messages only:
+    # in no span (attribute or event), no service's log, no metric label. The
+    # span of the stay in finance (made on resolving) says the journey is exported.
+    async def stay_closed():
+        return [s for s in stack.otlp.snapshot() if s.name == "department finance"
+                and s.attributes.get("baton.issue_id") == issue_id]  # fmt: skip
+
+    await eventually(stay_closed, what="the span of the issue's stay in finance")
+    await asyncio.sleep(0.5)  # every service's spans of the journey exported (every 0.2 s)
+    personal = [ada, "Ada Quillfeather", "Charged twice for order 1234", "My card was charged",
+                "the 12 November payment", "Refunded EUR 40 today", "Refunded the second charge",
+                owner["name"], owner["email"]]  # fmt: skip
+    leaks = await personal_data_outside_messages(stack, http, personal)
+    assert not leaks, "personal data outside messages:\n" + "\n".join(sorted(set(leaks)))
 
 
 async def test_an_employees_internal_request_gets_the_same(stack, http):

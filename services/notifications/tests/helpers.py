@@ -48,13 +48,13 @@ def sealer(runtime: Runtime) -> Sealer:
 
 def make_runtime(tmp_path: Path, **overrides: object) -> Runtime:
     overrides.setdefault("encryption_keys", TEST_KEY)
+    overrides.setdefault("webhook_timeout_s", 1)
+    overrides.setdefault("smtp_timeout_s", 1)
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path}/n.db",
         public_base_url="http://baton.example.com",
         delivery_backoff_base_s=10,
         delivery_max_attempts=3,
-        webhook_timeout_s=1,
-        smtp_timeout_s=1,
         # Tests' Slack receivers run on this machine (development allows loopback).
         slack_webhook_hosts=["hooks.slack.com", "127.0.0.1"],
         **overrides,

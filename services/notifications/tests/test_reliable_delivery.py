@@ -1,6 +1,7 @@
 """Against a real SMTP server (aiosmtpd) and a real HTTP receiver: retries with
 backoff on an injectable clock, permanent failures, timeouts, and signatures."""
 
+import asyncio
 import json
 import time
 from datetime import timedelta
@@ -307,3 +308,41 @@ async def test_sends_queued_behind_a_slow_mail_server_are_cut_off_by_the_send_ti
         "email not sent within 1.0s",
         "email not sent within 1.0s",
     ]
+
+
+async def test_a_fast_email_is_settled_while_a_slow_webhook_in_the_same_pass_is_in_flight(
+    http_receiver, smtp_server, tmp_path
+):
+    # The webhook's receiver takes 1.5 s to answer, well within its 3 s timeout.
+    runtime = make_runtime(
+        tmp_path, smtp_port=smtp_server.port, webhook_secret=SECRET, webhook_timeout_s=3
+    )
+    await on_department_updated(operations(), runtime=runtime)
+    await on_department_updated(finance(), runtime=runtime)
+    http_receiver.delay_s = 1.5
+    await wants_webhook(runtime, http_receiver.url)
+    clock = Clock()
+    await on_ownership_event(assigned(), runtime=runtime, clock=clock)  # Gita: webhook
+    await on_ownership_event(assigned(OMAR), runtime=runtime, clock=clock)  # Omar: email
+    started = time.monotonic()
+    dispatching = asyncio.create_task(dispatch(runtime, clock))
+    try:
+        while not dispatching.done():
+            webhook, mail = await rows(runtime)
+            if mail.status == "sent":
+                break
+            await asyncio.sleep(0.02)
+        took = time.monotonic() - started
+        # The email's row is settled while the webhook's request is still open:
+        # received by the receiver, not yet answered, its row not yet settled.
+        assert (mail.status, mail.attempts) == ("sent", 1)
+        assert took < http_receiver.delay_s, took
+        assert not dispatching.done()
+        assert (http_receiver.requests, http_receiver.received) == (1, [])
+        assert (webhook.status, webhook.attempts, webhook.last_error) == ("pending", 1, None)
+        assert await dispatching == 2
+        webhook, mail = await rows(runtime)
+        assert (webhook.status, mail.status) == ("sent", "sent")
+    finally:
+        await dispatching
+        await runtime.db.dispose()
