@@ -37,8 +37,9 @@ def test_the_more_a_set_weighs_the_more_the_fit_trusts_what_is_right_on_it():
     trustworthy = messages(80, text_right=True, seed=2)  # and right here
     both = [np.concatenate([a, b]) for a, b in zip(misleading, trustworthy, strict=True)]
     text_weights = [
-        fit(*both, DEPARTMENTS, fitted_on="both", weights=np.r_[np.ones(80), np.full(80, w)])
-        .text_weight
+        fit(
+            *both, DEPARTMENTS, fitted_on="both", weights=np.r_[np.ones(80), np.full(80, w)]
+        ).text_weight
         for w in (0.1, 1.0, 10.0)
     ]
     assert text_weights[0] < text_weights[1] < text_weights[2], text_weights
