@@ -7,12 +7,12 @@ supervised text model gives it (a probability, ``p_d``). The calibrated probabil
     P(d) = softmax_d(a * s_d + b * log p_d + c_d)
 
 with ``a``, ``b`` and a bias ``c_d`` per department fitted by maximum likelihood on
-labelled messages the models never trained on (see bench/routing/calibrate.py): the
-real-worded dev tickets (bench/routing/data/tickets/dev.jsonl) and, with less weight,
-Bitext sample messages scored by a text model trained without them, so that the fit
-also sees how far a confident text model can be trusted. Fitted that way, of the issues
-given 0.7, about 70 % belong where they are sent, so a threshold on it is a statement
-about precision.
+labelled tickets the models never trained on: the real-worded dev tickets
+(bench/routing/data/tickets/dev.jsonl, see bench/routing/calibrate.py, which can also
+weigh in Bitext sample messages scored out of fold; per-message ``weights`` make that
+possible, and the shipped fit gives them none). Fitted that way, of the issues given
+0.7, about 70 % belong where they are sent, so a threshold on it is a statement about
+precision.
 """
 
 from __future__ import annotations
