@@ -158,3 +158,16 @@ async def test_with_embeddings_turned_off_the_service_decides_with_the_text_mode
     body = await preview_from_a_started_service(tmp_path, router_embeddings=False)
     assert body["model_version"].startswith("tfidf-lr-")
     assert "+" not in body["model_version"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I cannot pay online, the payment keeps failing.",
+        "Is there a charge for cancelling my contract before it ends?",
+    ],
+)
+def test_money_that_should_move_goes_to_finance_not_to_the_website_or_sales(router, text):
+    # Issue 16: before the catalog's finance examples named failed online payments and
+    # early-exit fees, these went to it and to sales.
+    assert router.propose(CATALOG, "", text).department == "finance"
