@@ -3,8 +3,9 @@ Kafka): what every service's ``test_openapi_fuzz.py`` shares.
 
 A fuzzed request, valid or not, must never get a 5xx; every answer must match
 what the document says of it, and every refusal (4xx) must be problem details a
-person can act on. Examples per operation are bounded so that this runs in every
-build; ``BATON_FUZZ_SCALE=10`` runs ten times as many, to hunt deeper.
+person can act on (for the workspace's pages, an HTML page: its own check).
+Examples per operation are bounded so that this runs in every build;
+``BATON_FUZZ_SCALE=10`` runs ten times as many, to hunt deeper.
 ``BATON_FUZZ_DATABASE_URL=postgresql://...`` fuzzes over that PostgreSQL (a
 fresh schema per run) instead of SQLite: what production runs on refuses more
 (lengths, NUL characters, integer ranges).
@@ -16,7 +17,7 @@ import json
 import os
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,11 +78,12 @@ def without_lifespan(app):
     return wrapped
 
 
-def schema_of(app) -> Any:
-    """The app's ``/v1`` operations as Schemathesis sees them (health endpoints need
-    a broker to say ready, and are not for callers)."""
+def schema_of(app, path_regex: str = "^/v1/") -> Any:
+    """The app's operations whose paths match ``path_regex`` (its ``/v1`` API by
+    default: health endpoints need a broker to say ready, and are not for callers)
+    as Schemathesis sees them."""
     schema = schemathesis.openapi.from_asgi("/openapi.json", without_lifespan(app))
-    return schema.include(path_regex="^/v1/")
+    return schema.include(path_regex=path_regex)
 
 
 def problem_details(ctx, response, case) -> None:
@@ -121,6 +123,9 @@ def fuzz(
     examples: int,
     known: Mapping[str, Sequence[str]] | None = None,
     documented_errors: bool = True,
+    refusal: Callable[..., None] = problem_details,
+    documented_answers: bool = True,
+    refuses_invalid: bool = True,
 ) -> list[str]:
     """Fuzz every operation of ``schema`` with ``examples`` cases each, valid and
     invalid ones, sending ``headers`` (who calls; lower case, as the document names
@@ -131,7 +136,12 @@ def fuzz(
     that acts. ``documented_errors=False`` for a service whose document does not
     describe its refusals (FastAPI's default 422 is not the problem details the
     service answers): then its 2xx answers must match the document, and its 4xx be
-    problem details. Every operation is fuzzed even when one fails, so a run
+    problem details. ``refusal`` replaces the check of a 4xx (problem details) for a
+    service that answers people with pages; ``documented_answers=False`` drops the
+    conformance checks for one whose document does not describe its answers at all
+    (pages, redirects); ``refuses_invalid=False`` for a caller turned away before
+    their input is read (sent to sign in). Whatever else, no answer is a 5xx.
+    Every operation is fuzzed even when one fails, so a run
     reports them all. Answers the operations' labels."""
     known = known or {}
     # Schema-valid input may still be refused on purpose (a stale version, a
@@ -139,12 +149,12 @@ def fuzz(
     excluded = [
         positive_data_acceptance,
         negative_data_rejection,
-        *([] if documented_errors else CONFORMANCE),
+        *([] if documented_errors and documented_answers else CONFORMANCE),
     ]
     checks = [
-        problem_details,
-        refuses_invalid_data,
-        *([] if documented_errors else [answers_as_documented]),
+        refusal,
+        *([refuses_invalid_data] if refuses_invalid else []),
+        *([] if documented_errors or not documented_answers else [answers_as_documented]),
     ]
     examples = max(1, round(examples * float(os.environ.get("BATON_FUZZ_SCALE", "1"))))
     labels, failures = [], []
@@ -164,7 +174,15 @@ def fuzz(
                 if name in (case.path_parameters or {}):
                     pick = data.draw(st.sampled_from([*values, case.path_parameters[name]]))
                     case.path_parameters[name] = pick
-            case.call_and_validate(additional_checks=checks, excluded_checks=excluded)
+            # Sent again with the request: headers the document does not name (Accept,
+            # Cookie) are not kept in the case. A redirect is the answer checked, not
+            # wherever it leads.
+            case.call_and_validate(
+                headers=dict(headers),
+                additional_checks=checks,
+                excluded_checks=excluded,
+                allow_redirects=False,
+            )
 
         try:
             run()
