@@ -219,3 +219,17 @@ async def test_a_delivery_number_past_any_id_is_a_422_not_a_500(client):
     answer = await client.post(f"/v1/deliveries/{2**63}/retry")
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["field"] == "path.delivery_id"
+
+
+async def test_interrupt_load_takes_moments_with_a_zone_never_bare_numbers(client):
+    reader = {"X-Baton-Roles": "reader"}
+    url = "/v1/interrupts?department=finance"
+    ok = await client.get(
+        f"{url}&since=2026-11-01T00:00:00Z&until=2026-11-08T00:00:00Z", headers=reader
+    )
+    assert ok.status_code == 200 and ok.json()["department"] == "finance"
+    # Pydantic would read 8000 as seconds since 1970: refused, saying what to give.
+    number = await client.get(f"{url}&since=8000", headers=reader)
+    assert number.status_code == 422
+    assert number.headers["content-type"].startswith("application/problem+json")
+    assert "not a number" in number.text

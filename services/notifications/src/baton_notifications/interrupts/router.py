@@ -5,6 +5,7 @@ from typing import Annotated
 
 from baton_runtime.identity import allow
 from baton_runtime.problems import Problem
+from baton_runtime.query import Moment
 from baton_runtime.service import SessionDep
 from fastapi import APIRouter, Query
 
@@ -18,8 +19,8 @@ router = APIRouter(prefix="/v1/interrupts", tags=["interrupts"])
 async def notice_load(
     session: SessionDep,
     department: Annotated[str, Query(max_length=64)],
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Moment = None,
+    until: Moment = None,
 ) -> NoticeLoad:
     """Notices that reached the department's people within and outside their working
     hours, per working hour, per person too (default: the last 30 days). Issues

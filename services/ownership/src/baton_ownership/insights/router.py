@@ -1,31 +1,19 @@
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from baton_runtime.identity import allow
 from baton_runtime.problems import Problem
+from baton_runtime.query import Moment
 from baton_runtime.service import SessionDep
 from fastapi import APIRouter, Query
-from pydantic import BeforeValidator
 
 from baton_ownership.deps import ClockDep
 from baton_ownership.insights import service
 from baton_ownership.insights.schemas import Scorecard, Stall
 
 router = APIRouter(tags=["insights"])
-_NUMBER = re.compile(r"\s*[+-]?[\d.]+([eE][+-]?\d+)?\s*")
-
-
-def _not_a_number(value: object) -> object:
-    # Pydantic would read a number as seconds since 1970: a mistake, not a date.
-    if isinstance(value, str) and _NUMBER.fullmatch(value):
-        raise ValueError("give a date and time, e.g. 2026-11-01T00:00:00Z, not a number")
-    return value
-
-
-Moment = Annotated[datetime | None, BeforeValidator(_not_a_number)]
 
 
 @router.get("/v1/stalls", **allow("reader"), response_model=list[Stall])
