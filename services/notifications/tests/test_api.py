@@ -233,3 +233,13 @@ async def test_interrupt_load_takes_moments_with_a_zone_never_bare_numbers(clien
     assert number.status_code == 422
     assert number.headers["content-type"].startswith("application/problem+json")
     assert "not a number" in number.text
+
+
+async def test_interrupt_load_says_when_a_period_is_out_of_range(client):
+    # The default 30 days before the year 1 do not exist: a 422 saying so, not a 500.
+    answer = await client.get(
+        "/v1/interrupts?department=finance&until=0001-01-01T00:00:00Z",
+        headers={"X-Baton-Roles": "reader"},
+    )
+    assert answer.status_code == 422
+    assert answer.json()["title"] == "Period out of range"
