@@ -5,7 +5,6 @@ them; and errors as pages for a browser, problem details for a script."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ from fastapi.responses import RedirectResponse, Response
 from jinja2_fragments import render_block
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from baton_workspace.cookies import FLASH, Jar
 
@@ -160,51 +158,6 @@ def install_error_pages(app: FastAPI) -> None:
 
     for cls in as_json:
         app.add_exception_handler(cls, page)
-    app.add_middleware(RefusalPages)
-
-
-class RefusalPages:
-    """The refusals the kernel answers before any route (a body too large, a NUL
-    character), as pages for a browser: they are problem details for everyone
-    else. (The routes' own refusals are pages already: ``install_error_pages``.)"""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not wants_html(Request(scope)):
-            await self.app(scope, receive, send)
-            return
-        refused: Message | None = None
-        body = b""
-
-        async def relay(message: Message) -> None:
-            nonlocal refused, body
-            if message["type"] == "http.response.start":
-                kind = dict(message.get("headers", [])).get(b"content-type", b"")
-                if message["status"] >= 400 and kind.startswith(PROBLEM_JSON.encode()):
-                    refused = message
-                    return
-            elif refused is not None and message["type"] == "http.response.body":
-                body += message.get("body", b"")
-                if not message.get("more_body", False):
-                    await self._page(scope, receive, send, refused["status"], body)
-                return
-            await send(message)
-
-        await self.app(scope, receive, relay)
-
-    @staticmethod
-    async def _page(scope: Scope, receive: Receive, send: Send, status: int, body: bytes) -> None:
-        try:
-            problem = json.loads(body)
-        except ValueError:
-            problem = {}
-        problem = problem if isinstance(problem, dict) else {}
-        title = str(problem.get("title") or "Refused")
-        detail = str(problem.get("detail") or "The workspace could not take this request.")
-        response = trouble(Request(scope), title, detail, status=status)
-        await response(scope, receive, send)
 
 
 def utcnow() -> datetime:

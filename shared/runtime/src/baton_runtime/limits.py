@@ -1,20 +1,31 @@
 """The largest request body a service reads (``BATON_MAX_BODY_BYTES``): a bigger
-one is answered 413 with problem details before any route, parser or
-authentication sees it, whether its size was declared or it streams in chunks.
+one is answered 413 before any route, parser or authentication sees it, whether
+its size was declared or it streams in chunks. The refusal is a ``Problem``
+answered by the app's own handler for it (problem details, or the workspace's
+page for a browser), though no route ran.
 
 A NUL character in a path, query or JSON/form body is refused (422) here too:
 PostgreSQL cannot store one in text, and no id or text a person writes has one."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from baton_runtime.problems import PROBLEM_JSON
+from baton_runtime.problems import Problem, problem_response
+
+# How an app answers a Problem (its exception handler for one).
+Answer = Callable[[Request, Problem], Awaitable[Response]]
+
+
+async def _as_problem_details(request: Request, exc: Problem) -> Response:
+    return problem_response(request, exc.status, exc.title, exc.detail, **exc.extra)
+
 
 MIB = 1024 * 1024
 _TEXT_BODIES = (b"application/json", b"application/x-www-form-urlencoded")
@@ -38,9 +49,12 @@ class BodyLimit:
     """Answer 413 for a body over ``max_bytes``, declared or streamed, before any
     route reads it (a chunked upload is counted as it arrives)."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, answer: Answer = _as_problem_details
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.answer = answer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -49,14 +63,14 @@ class BodyLimit:
         if _has_nul(scope.get("raw_path") or scope["path"].encode()) or _has_nul(
             scope.get("query_string", b"")
         ):
-            await self._refuse(scope, send, 422, "Invalid request", _NUL_DETAIL)
+            await self._refuse(scope, receive, send, 422, "Invalid request", _NUL_DETAIL)
             return
         if scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._too_large(scope, send)
+            await self._too_large(scope, receive, send)
             return
         chunks: list[bytes] = []
         size = 0
@@ -68,14 +82,14 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._too_large(scope, send)
+                await self._too_large(scope, receive, send)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
         kind = dict(scope["headers"]).get(b"content-type", b"").split(b";")[0].strip().lower()
         if kind in _TEXT_BODIES and (b"\x00" in body or b"\\u0000" in body.lower()):
-            await self._refuse(scope, send, 422, "Invalid request", _NUL_DETAIL)
+            await self._refuse(scope, receive, send, 422, "Invalid request", _NUL_DETAIL)
             return
         replayed = False
 
@@ -88,33 +102,24 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, scope: Scope, send: Send) -> None:
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         detail = f"The request body may be at most {self.max_bytes} bytes."
-        await self._refuse(scope, send, 413, "Content Too Large", detail)
+        await self._refuse(scope, receive, send, 413, "Content Too Large", detail)
 
-    async def _refuse(self, scope: Scope, send: Send, status: int, title: str, detail: str) -> None:
-        body = json.dumps(
-            {
-                "type": "about:blank",
-                "title": title,
-                "status": status,
-                "detail": detail,
-                "instance": scope["path"].replace("\x00", ""),
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", PROBLEM_JSON.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, status: int, title: str, detail: str
+    ) -> None:
+        instance = scope["path"].replace("\x00", "")
+        problem = Problem(status, detail, title=title, instance=instance)
+        response = await self.answer(Request(scope), problem)
+        # The rest of a refused body is never read: the connection cannot be reused.
+        response.headers["connection"] = "close"
+        await response(scope, receive, send)
 
 
 def install(app: FastAPI, settings: LimitSettings) -> None:
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    async def answer(request: Request, exc: Problem) -> Response:
+        # Looked up when refusing: a service may install its own handler later.
+        return await app.exception_handlers[Problem](request, exc)  # type: ignore[no-any-return]
+
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, answer=answer)
