@@ -16,12 +16,12 @@ service down, slow or refusing) leaves a gap the page names, never an error.
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from baton_workspace.commands import Answer, Notifications, Ownership
+from baton_workspace.kept import Kept
 
 TIMEOUT_S = 3.0
 
@@ -76,6 +76,10 @@ class Elsewhere:
         return any(r.count for r in (*self.served.values(), *self.made.values()))
 
 
+def _ok(answer: Answer) -> bool:
+    return answer.ok
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
@@ -106,23 +110,9 @@ def _targets_of(view_targets: dict[str, list[dict[str, Any]]], serving: str) -> 
     return {t["requester"]: t for t in view_targets.get(serving, []) if "requester" in t}
 
 
-class Cache:
-    """Answers kept ``seconds`` per (service, department): they are the same for
-    every employee (scorecards are open to all) and move slowly; a refusal or a
-    failure is not kept, so the next page view asks again."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._kept: dict[tuple[str, str], tuple[float, Answer]] = {}
-
-    async def get(self, key: tuple[str, str], ask: Any) -> Answer:
-        kept = self._kept.get(key)
-        if kept is not None and kept[0] > time.monotonic():
-            return kept[1]
-        answer: Answer = await ask()
-        if answer.ok and self.seconds > 0:
-            self._kept[key] = (time.monotonic() + self.seconds, answer)
-        return answer
+# Answers kept per (service, department): the same for every employee
+# (scorecards are open to all), and slow to move; only good answers are kept.
+Cache = Kept[tuple[str, str], Answer]
 
 
 async def read(
@@ -140,10 +130,12 @@ async def read(
     period = {"since": _iso(since), "until": _iso(until), "auth": auth, "within_s": TIMEOUT_S}
 
     def card(d: str) -> Any:
-        return cache.get(("ownership", d), lambda: ownership.scorecard(d, **period))
+        return cache.get(("ownership", d), lambda: ownership.scorecard(d, **period), keep=_ok)
 
     def notices(d: str) -> Any:
-        return cache.get(("notifications", d), lambda: notifications.interrupts(d, **period))
+        return cache.get(
+            ("notifications", d), lambda: notifications.interrupts(d, **period), keep=_ok
+        )
 
     both = await asyncio.gather(*(card(d) for d in departments), *(notices(d) for d in departments))
     answers, noticed = both[: len(departments)], both[len(departments) :]

@@ -17,7 +17,6 @@ resolved, accepted, handed off, declined, answered, was rated for.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +25,7 @@ from sqlalchemy import and_, case, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_workspace.kept import Kept
 from baton_workspace.projection.models import Act, Rating, Stay
 
 DAYS = 30
@@ -212,14 +212,9 @@ class Recent:
     0 seconds keeps nothing."""
 
     def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._kept: dict[bool, tuple[float, Scores]] = {}
+        self._kept: Kept[bool, Scores] = Kept(seconds)
 
     async def get(self, session: AsyncSession, *, now: datetime, people: bool = True) -> Scores:
-        kept = self._kept.get(people)
-        if kept is not None and kept[0] > time.monotonic():
-            return kept[1]
-        found = await scores(session, now=now, people=people)
-        if self.seconds > 0:
-            self._kept[people] = (time.monotonic() + self.seconds, found)
-        return found
+        return await self._kept.get(
+            people, lambda: scores(session, now=now, people=people), keep=lambda _: True
+        )
