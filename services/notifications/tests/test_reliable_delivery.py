@@ -297,12 +297,9 @@ async def test_sends_queued_behind_a_slow_mail_server_are_cut_off_by_the_send_ti
     clock = Clock()
     for person in (GITA, OMAR, OLGA):
         await on_ownership_event(assigned(person), runtime=runtime, clock=clock)
-    started = time.monotonic()
     await dispatch(runtime, clock)
-    took = time.monotonic() - started
     errors = sorted(r.last_error for r in await rows(runtime))
     await runtime.db.dispose()
-    assert took < 1.8, took  # settled within the 2 s lease
     assert errors == [
         "SMTP answered 451 (server error, try again later)",
         "email not sent within 1.0s",
@@ -324,7 +321,6 @@ async def test_a_fast_email_is_settled_while_a_slow_webhook_in_the_same_pass_is_
     clock = Clock()
     await on_ownership_event(assigned(), runtime=runtime, clock=clock)  # Gita: webhook
     await on_ownership_event(assigned(OMAR), runtime=runtime, clock=clock)  # Omar: email
-    started = time.monotonic()
     dispatching = asyncio.create_task(dispatch(runtime, clock))
     try:
         while not dispatching.done():
@@ -332,11 +328,9 @@ async def test_a_fast_email_is_settled_while_a_slow_webhook_in_the_same_pass_is_
             if mail.status == "sent":
                 break
             await asyncio.sleep(0.02)
-        took = time.monotonic() - started
         # The email's row is settled while the webhook's request is still open:
         # received by the receiver, not yet answered, its row not yet settled.
         assert (mail.status, mail.attempts) == ("sent", 1)
-        assert took < http_receiver.delay_s, took
         assert not dispatching.done()
         assert (http_receiver.requests, http_receiver.received) == (1, [])
         assert (webhook.status, webhook.attempts, webhook.last_error) == ("pending", 1, None)
