@@ -1,0 +1,8 @@
+"""intake: its tables as of revision 0006, squashed into one baseline kept as data
+(0006_baseline.json; why and how: baton_runtime.migrations.baseline)"""
+
+from baton_runtime.migrations.baseline import baseline
+
+revision = "0006"
+down_revision = None
+upgrade, downgrade = baseline(__file__)

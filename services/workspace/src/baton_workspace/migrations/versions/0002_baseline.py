@@ -1,0 +1,8 @@
+"""workspace: its tables as of revision 0002, squashed into one baseline kept as data
+(0002_baseline.json; why and how: baton_runtime.migrations.baseline)"""
+
+from baton_runtime.migrations.baseline import baseline
+
+revision = "0002"
+down_revision = None
+upgrade, downgrade = baseline(__file__)
