@@ -232,17 +232,22 @@ async def reopen(
                      {"version": version, "reason": reason}, done="Reopened")  # fmt: skip
 
 
-@router.post("/{issue_id}/reply", **WORKERS)
-async def reply(
-    request: Request, issue_id: str, text: Words, who: ActingDep, session: SessionDep,
-    ownership: OwnershipDep,
-) -> Response:  # fmt: skip
-    return await remark(request, session, who, ownership, issue_id, text, public=True)
+def _remarks(said: str, *, public: bool) -> None:
+    """``POST /issues/{id}/<said>``: a reply to the reporter (``public``) or a note;
+    the two differ only in who reads the words."""
+
+    async def route(
+        request: Request,
+        issue_id: str,
+        text: Words,
+        who: ActingDep,
+        session: SessionDep,
+        ownership: OwnershipDep,
+    ) -> Response:
+        return await remark(request, session, who, ownership, issue_id, text, public=public)
+
+    router.post(f"/{{issue_id}}/{said}", name=said, **WORKERS)(route)
 
 
-@router.post("/{issue_id}/note", **WORKERS)
-async def note(
-    request: Request, issue_id: str, text: Words, who: ActingDep, session: SessionDep,
-    ownership: OwnershipDep,
-) -> Response:  # fmt: skip
-    return await remark(request, session, who, ownership, issue_id, text, public=False)
+_remarks("reply", public=True)
+_remarks("note", public=False)

@@ -9,25 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from baton_contracts import (
-    DeadlineNear,
-    DeliveryFailed,
-    DeliverySent,
-    Escalated,
-    HandoffDeclined,
-    HandoffRequested,
-    HelpAnswered,
-    HelpRequested,
-    IssueAcknowledged,
-    IssueDuplicateLinked,
-    IssueRated,
-    IssueReopened,
-    IssueReported,
-    IssueResolved,
-    IssueRouted,
-    IssueUpdated,
-    OwnerAssigned,
-)
+import baton_contracts as contracts
 from baton_runtime.identity import Caller
 
 from baton_workspace import access, charts, web
@@ -117,17 +99,17 @@ def _said(e: Any, names: dict[str, str]) -> tuple[str, str, str | None] | None:
     of its own (clocks, notices); replies and notes come as ``history``'s ``more``."""
     who = _name(names, getattr(e, "actor_id", None))
     match e:
-        case IssueReported():
+        case contracts.IssueReported():
             return f"the {e.reporter.kind}", f"Reported through {e.channel}", None
-        case IssueUpdated():
+        case contracts.IssueUpdated():
             return "the reporter", "Wrote again", e.text
-        case IssueDuplicateLinked():
+        case contracts.IssueDuplicateLinked():
             return "intake", "A near-duplicate was linked to it", e.reason
-        case IssueRouted():
+        case contracts.IssueRouted():
             again = f" (attempt {e.attempt})" if e.attempt > 1 else ""
             rule = e.rule_id or "no rule matched"
             return "routing", f"Routed to {web.label(e.department)}{again}, by {rule}", e.reason
-        case OwnerAssigned():
+        case contracts.OwnerAssigned():
             owner, where = e.owner.name, web.label(e.department)
             text = {
                 "routing": f"Assigned to {owner} in {where}",
@@ -136,29 +118,29 @@ def _said(e: Any, names: dict[str, str]) -> tuple[str, str, str | None] | None:
                 "escalation": f"Escalated to {owner}, who holds it now",
             }[e.via]
             return (owner if e.via == "handoff" else "ownership"), text, None
-        case IssueAcknowledged():
+        case contracts.IssueAcknowledged():
             return who, "Acknowledged it", None
-        case HandoffRequested():
+        case contracts.HandoffRequested():
             return who, f"Asked {web.label(e.to_department)} to take it", e.reason
-        case HandoffDeclined():
+        case contracts.HandoffDeclined():
             return who, f"Declined the hand-off for {web.label(e.to_department)}", e.reason
-        case HelpRequested():
+        case contracts.HelpRequested():
             where, due = web.label(e.helping_department), web.when(e.due_at)
             return who, f"Asked {where} for help, answer by {due}", e.question
-        case HelpAnswered():
+        case contracts.HelpAnswered():
             late = "" if e.on_time else " (late)"
             return who, f"Answered for {web.label(e.helping_department)}{late}", e.answer
-        case IssueResolved():
+        case contracts.IssueResolved():
             return who, "Resolved it", e.resolution
-        case IssueReopened():
+        case contracts.IssueReopened():
             return who, "Reopened it", e.reason
-        case Escalated():
+        case contracts.Escalated():
             moved = ", who holds it now" if e.moved else ""
             why = e.reason.replace("_", " ").capitalize()
             return "ownership", f"{why}: escalated to {e.to.name}{moved}", None
-        case DeadlineNear():
+        case contracts.DeadlineNear():
             return "ownership", f"The {e.deadline} deadline is near ({web.when(e.due_at)})", None
-        case IssueRated():
+        case contracts.IssueRated():
             return "the reporter", f"Rated how it was handled: {e.rating} of 5", e.comment
     return None
 
@@ -179,8 +161,8 @@ def notices(issue: Folded, names: dict[str, str]) -> list[Notice]:
     found = []
     for entry in sorted(issue.notices.values(), key=Entry.order):
         e = entry.event
-        assert isinstance(e, DeliverySent | DeliveryFailed)
-        failed = isinstance(e, DeliveryFailed)
+        assert isinstance(e, contracts.DeliverySent | contracts.DeliveryFailed)
+        failed = isinstance(e, contracts.DeliveryFailed)
         found.append(
             Notice(
                 entry.at, e.kind.replace("_", " "), _name(names, e.recipient_id), e.channel,

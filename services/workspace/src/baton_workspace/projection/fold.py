@@ -12,50 +12,30 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from baton_contracts import (
-    DeadlineNear,
-    DeadlineSet,
-    DeliveryFailed,
-    DeliverySent,
-    Escalated,
-    HandoffDeclined,
-    HandoffRequested,
-    HelpAnswered,
-    HelpRequested,
-    IssueAcknowledged,
-    IssueDuplicateLinked,
-    IssueRated,
-    IssueReopened,
-    IssueReported,
-    IssueResolved,
-    IssueRouted,
-    IssueUpdated,
-    OwnerAssigned,
-    ReplyPosted,
-)
+import baton_contracts as contracts
 from pydantic import BaseModel
 
 # An event's kind (its type's name) and the model its data is read with.
 MODELS: dict[str, type[BaseModel]] = {
-    "reported": IssueReported,
-    "updated": IssueUpdated,
-    "duplicate_linked": IssueDuplicateLinked,
-    "routed": IssueRouted,
-    "owner_assigned": OwnerAssigned,
-    "acknowledged": IssueAcknowledged,
-    "handoff_requested": HandoffRequested,
-    "handoff_declined": HandoffDeclined,
-    "help_requested": HelpRequested,
-    "help_answered": HelpAnswered,
-    "resolved": IssueResolved,
-    "reopened": IssueReopened,
-    "escalated": Escalated,
-    "replied": ReplyPosted,
-    "deadline_near": DeadlineNear,
-    "deadline_set": DeadlineSet,
-    "delivery_sent": DeliverySent,
-    "delivery_failed": DeliveryFailed,
-    "rated": IssueRated,
+    "reported": contracts.IssueReported,
+    "updated": contracts.IssueUpdated,
+    "duplicate_linked": contracts.IssueDuplicateLinked,
+    "routed": contracts.IssueRouted,
+    "owner_assigned": contracts.OwnerAssigned,
+    "acknowledged": contracts.IssueAcknowledged,
+    "handoff_requested": contracts.HandoffRequested,
+    "handoff_declined": contracts.HandoffDeclined,
+    "help_requested": contracts.HelpRequested,
+    "help_answered": contracts.HelpAnswered,
+    "resolved": contracts.IssueResolved,
+    "reopened": contracts.IssueReopened,
+    "escalated": contracts.Escalated,
+    "replied": contracts.ReplyPosted,
+    "deadline_near": contracts.DeadlineNear,
+    "deadline_set": contracts.DeadlineSet,
+    "delivery_sent": contracts.DeliverySent,
+    "delivery_failed": contracts.DeliveryFailed,
+    "rated": contracts.IssueRated,
 }
 # A reply carries no version (it changes none): it takes its place by time, with
 # the reporter's own words, not among ownership's versioned changes.
@@ -157,11 +137,11 @@ class Folded:
     """Everything the journal says of one issue."""
 
     issue_id: str
-    reported: IssueReported | None = None
-    follow_ups: list[IssueUpdated] = field(default_factory=list)
-    replies: list[ReplyPosted] = field(default_factory=list)  # to the reporter, by time
-    duplicates: list[IssueDuplicateLinked] = field(default_factory=list)
-    decisions: list[IssueRouted] = field(default_factory=list)
+    reported: contracts.IssueReported | None = None
+    follow_ups: list[contracts.IssueUpdated] = field(default_factory=list)
+    replies: list[contracts.ReplyPosted] = field(default_factory=list)  # to the reporter, by time
+    duplicates: list[contracts.IssueDuplicateLinked] = field(default_factory=list)
+    decisions: list[contracts.IssueRouted] = field(default_factory=list)
     department: str | None = None
     owner_id: str | None = None
     owner_name: str | None = None
@@ -182,12 +162,12 @@ class Folded:
     acts: list[ActRow] = field(default_factory=list)
     helps: dict[int, HelpRow] = field(default_factory=dict)
     notices: dict[int, Entry] = field(default_factory=dict)  # delivery id -> its last word
-    rating: IssueRated | None = None  # the reporter's first
+    rating: contracts.IssueRated | None = None  # the reporter's first
     history: list[Entry] = field(default_factory=list)  # every entry, in order
     updated_at: datetime | None = None
 
     @property
-    def decision(self) -> IssueRouted | None:
+    def decision(self) -> contracts.IssueRouted | None:
         """Routing's latest decision (a reroute is a later attempt)."""
         return max(self.decisions, key=lambda d: d.attempt) if self.decisions else None
 
@@ -267,41 +247,41 @@ def _apply(issue: Folded, entry: Entry) -> None:
     if entry.version is not None:
         issue.version = max(issue.version, entry.version)
     match e:
-        case IssueReported():
+        case contracts.IssueReported():
             issue.reported = e
-        case IssueUpdated():
+        case contracts.IssueUpdated():
             issue.follow_ups.append(e)
-        case ReplyPosted():
+        case contracts.ReplyPosted():
             issue.replies.append(e)
-        case IssueDuplicateLinked():
+        case contracts.IssueDuplicateLinked():
             issue.duplicates.append(e)
-        case IssueRouted():
+        case contracts.IssueRouted():
             issue.decisions.append(e)
             if issue.state == "reported":
                 issue.state = "routed"
-        case OwnerAssigned():
+        case contracts.OwnerAssigned():
             _assigned(issue, e)
-        case IssueAcknowledged():
+        case contracts.IssueAcknowledged():
             issue.state, issue.acknowledged_at = "acknowledged", e.at
             stay = _stay(issue)
             if stay is not None and stay.acknowledged_at is None:
                 stay.acknowledged_at, stay.acknowledged_by = e.at, e.actor_id
-        case HandoffRequested():
+        case contracts.HandoffRequested():
             issue.pending = Pending(
                 e.handoff_id, e.to_department, e.to_person_id, e.reason, e.owner_id, e.at
             )
             _mark(issue, e.at, "handoff_requested", f"hand-off asked of {e.to_department}")
-        case HandoffDeclined():
+        case contracts.HandoffDeclined():
             issue.pending = None
             issue.declines += 1
             issue.acts.append(ActRow("declined", e.to_department, e.actor_id, e.at))
             _mark(issue, e.at, "handoff_declined", f"declined by {e.to_department}")
-        case HelpRequested():
+        case contracts.HelpRequested():
             issue.helps[e.help_id] = HelpRow(
                 e.help_id, e.helping_department, e.actor_id, e.at, e.question, e.due_at
             )
             _mark(issue, e.at, "help_requested", f"help asked of {e.helping_department}")
-        case HelpAnswered():
+        case contracts.HelpAnswered():
             help_row = issue.helps.setdefault(
                 e.help_id, HelpRow(e.help_id, e.helping_department, e.owner_id, e.at, None)
             )
@@ -315,20 +295,20 @@ def _apply(issue: Folded, entry: Entry) -> None:
                 ActRow("help_answered", e.helping_department, e.actor_id, e.at, e.on_time)
             )
             _mark(issue, e.at, "help_answered", f"{e.helping_department} answered")
-        case IssueResolved():
+        case contracts.IssueResolved():
             issue.state, issue.resolved_at, issue.resolution = "resolved", e.at, e.resolution
             issue.pending = None
             _end(issue, at=e.at, outcome="resolved", by=e.actor_id)
-        case IssueReopened():
+        case contracts.IssueReopened():
             issue.state, issue.resolved_at, issue.department_since = "acknowledged", None, e.at
             _begin(issue, via="reopen", at=e.at, owner_id=e.owner_id, acknowledged=True)
-        case Escalated():
+        case contracts.Escalated():
             issue.escalation_level = max(issue.escalation_level, e.level)
             kind = "silo_alarm" if e.reason == "silo_alarm" else "escalated"
             issue.silo_alarms += kind == "silo_alarm"
             issue.acts.append(ActRow(kind, e.department, e.to.id, e.at))
             _mark(issue, e.at, kind, f"{e.reason.replace('_', ' ')}: {e.to.name}")
-        case DeadlineSet():
+        case contracts.DeadlineSet():
             key = e.deadline if e.help_id is None else f"help:{e.help_id}"
             if key not in issue.deadlines or issue.deadlines[key][0] <= e.version:
                 issue.deadlines[key] = (e.version, e.due_at)
@@ -346,9 +326,9 @@ def _apply(issue: Folded, entry: Entry) -> None:
                 stay.acknowledge_due_at = e.due_at
             if e.help_id is not None and e.help_id in issue.helps:
                 issue.helps[e.help_id].due_at = e.due_at
-        case DeliverySent() | DeliveryFailed():
+        case contracts.DeliverySent() | contracts.DeliveryFailed():
             _noticed(issue, entry)
-        case IssueRated():
+        case contracts.IssueRated():
             # One answer per issue: the first stands (applied in time order), as
             # intake and ownership take it.
             if issue.rating is None:
@@ -357,7 +337,7 @@ def _apply(issue: Folded, entry: Entry) -> None:
             pass  # DeadlineNear: in the history only
 
 
-def _assigned(issue: Folded, e: OwnerAssigned) -> None:
+def _assigned(issue: Folded, e: contracts.OwnerAssigned) -> None:
     moved = issue.department is not None and e.department != issue.department
     previous = issue.owner_id
     issue.owner_id, issue.owner_name, issue.hop = e.owner.id, e.owner.name, e.hop
@@ -386,7 +366,7 @@ def _assigned(issue: Folded, e: OwnerAssigned) -> None:
 
 def _noticed(issue: Folded, entry: Entry) -> None:
     e = entry.event
-    assert isinstance(e, DeliverySent | DeliveryFailed)
+    assert isinstance(e, contracts.DeliverySent | contracts.DeliveryFailed)
     known = issue.notices.get(e.delivery_id)
     if known is None or (known.at, known.event_id) <= (entry.at, entry.event_id):
         issue.notices[e.delivery_id] = entry

@@ -8,6 +8,7 @@ events to the same issue at once take turns, and neither's write hides the other
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from baton_contracts import DepartmentUpdated, Envelope, IssueRouted, Person
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,6 +29,7 @@ from baton_workspace.projection.models import (
 
 # Older than any real update: a department row made only to be locked and filled.
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
+_Row = TypeVar("_Row", bound=SQLModel)
 
 
 def kind_of(event_type: str) -> str:
@@ -104,53 +106,18 @@ async def rebuild(session: AsyncSession, issue_id: str) -> Folded:
         await session.exec(delete(model).where(col(model.issue_id) == issue_id))  # type: ignore[attr-defined]
     session.add_all(IssueAccess(issue_id=issue_id, department=d) for d in sorted(issue.departments))
     session.add_all(
-        Stay(
-            issue_id=issue_id,
-            seq=s.seq,
-            department=s.department,
-            via=s.via,
-            owner_id=s.owner_id,
-            started_at=s.started_at,
-            acknowledge_due_at=s.acknowledge_due_at,
-            acknowledged_at=s.acknowledged_at,
-            acknowledged_by=s.acknowledged_by,
-            ended_at=s.ended_at,
-            outcome=s.outcome,
-            ended_by=s.ended_by,
+        _row(
+            Stay,
+            issue_id,
+            s,
             credited_to=s.acknowledged_by or s.owner_id,
             acknowledge_minutes=_minutes(s.started_at, s.acknowledged_at),
             resolve_minutes=_minutes(s.started_at, s.ended_at) if s.outcome == "resolved" else None,
         )
         for s in issue.stays
     )
-    session.add_all(
-        Act(
-            issue_id=issue_id,
-            seq=n,
-            kind=a.kind,
-            department=a.department,
-            person_id=a.person_id,
-            at=a.at,
-            on_time=a.on_time,
-        )
-        for n, a in enumerate(issue.acts, start=1)
-    )
-    session.add_all(
-        HelpView(
-            issue_id=issue_id,
-            help_id=h.help_id,
-            helping_department=h.helping_department,
-            requested_by=h.requested_by,
-            question=h.question,
-            requested_at=h.requested_at,
-            due_at=h.due_at,
-            status=h.status,
-            answered_by=h.answered_by,
-            answered_at=h.answered_at,
-            on_time=h.on_time,
-        )
-        for h in issue.helps.values()
-    )
+    session.add_all(_row(Act, issue_id, a, seq=n) for n, a in enumerate(issue.acts, start=1))
+    session.add_all(_row(HelpView, issue_id, h) for h in issue.helps.values())
     if issue.rating is not None:
         department, person = issue.rated_for
         session.add(
@@ -162,6 +129,12 @@ async def rebuild(session: AsyncSession, issue_id: str) -> Folded:
         )  # fmt: skip
     await session.flush()
     return issue
+
+
+def _row(model: type[_Row], issue_id: str, folded: object, **more: object) -> _Row:
+    """The table's row for one of the fold's: the fields the table has, and ``more``."""
+    kept = {name: value for name, value in vars(folded).items() if name in model.model_fields}
+    return model(issue_id=issue_id, **kept, **more)
 
 
 def _minutes(start: datetime, end: datetime | None) -> float | None:

@@ -24,6 +24,12 @@ from baton_workspace.commands import Answer, Notifications, Ownership
 from baton_workspace.kept import Kept
 
 TIMEOUT_S = 3.0
+# A ``Load`` figure (after ``issues_`` or ``notices_``) and the key it is answered under.
+_FIGURES = {
+    "within": "within_working_hours",
+    "outside": "outside_working_hours",
+    "per_working_hour": "per_working_hour",
+}
 
 
 @dataclass
@@ -163,24 +169,23 @@ async def read(
 
 
 def _issues(out: Elsewhere, department: str, load: Load, body: Any) -> None:
-    if not isinstance(body, dict):
-        return
-    load.issues_within = body.get("issues_within_working_hours")
-    load.issues_outside = body.get("issues_outside_working_hours")
-    load.issues_per_working_hour = body.get("issues_per_working_hour")
-    for person in body.get("people") or []:
-        mine = out.people.setdefault(person.get("person_id", ""), Load(department))
-        mine.issues_within = person.get("issues_within_working_hours")
-        mine.issues_outside = person.get("issues_outside_working_hours")
-        mine.issues_per_working_hour = person.get("issues_per_working_hour")
+    if isinstance(body, dict):
+        _figures(out, department, load, body, kind="issues", keys="issues_")
 
 
 def _notices(out: Elsewhere, department: str, load: Load, body: dict[str, Any]) -> None:
-    load.notices_within = body.get("within_working_hours")
-    load.notices_outside = body.get("outside_working_hours")
-    load.notices_per_working_hour = body.get("per_working_hour")
-    for person in body.get("people") or []:
-        mine = out.people.setdefault(person.get("person_id", ""), Load(department))
-        mine.notices_within = person.get("within_working_hours")
-        mine.notices_outside = person.get("outside_working_hours")
-        mine.notices_per_working_hour = person.get("per_working_hour")
+    _figures(out, department, load, body, kind="notices", keys="")
+
+
+def _figures(
+    out: Elsewhere, department: str, load: Load, body: dict[str, Any], *, kind: str, keys: str
+) -> None:
+    """Set the department's and each person's three ``kind`` figures (issues or
+    notices) from ``body``, where their names start with ``keys``."""
+    people = [
+        (out.people.setdefault(person.get("person_id", ""), Load(department)), person)
+        for person in body.get("people") or []
+    ]
+    for figures, said in [(load, body), *people]:
+        for name, key in _FIGURES.items():
+            setattr(figures, f"{kind}_{name}", said.get(keys + key))
