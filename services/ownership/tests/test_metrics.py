@@ -113,11 +113,11 @@ async def test_the_gauges_count_open_unacknowledged_oldest_and_overdue_per_depar
     assert found.overdue == {(OPS, "urgent", "acknowledge"): 1}
 
     # What /metrics shows is the swapped-in snapshot, labelled by department and priority.
-    assert observed(lambda o: metrics._per_department(metrics.live.open)) == {
+    assert observed(metrics.open_issues) == {
         frozenset({DEPARTMENT: OPS, metrics.PRIORITY: "normal"}.items()): 2,
         frozenset({DEPARTMENT: OPS, metrics.PRIORITY: "urgent"}.items()): 1,
     }
-    assert observed(metrics._observe_overdue) == {
+    assert observed(metrics.overdue_deadlines) == {
         frozenset(
             {DEPARTMENT: OPS, metrics.PRIORITY: "urgent", metrics.DEADLINE: "acknowledge"}.items()
         ): 1

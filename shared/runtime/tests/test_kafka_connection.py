@@ -98,3 +98,20 @@ def test_a_bare_address_is_a_plaintext_connection():
     assert KafkaConnection.of("k:9092") == KafkaConnection("k:9092")
     kafka = KafkaConnection("k:9093", "SSL")
     assert KafkaConnection.of(kafka) is kafka
+
+
+def test_every_kafka_setting_reaches_the_connection(monkeypatch, tmp_path):
+    files = {name: tmp_path / f"{name}.pem" for name in ("cafile", "certfile", "keyfile")}
+    for path in files.values():
+        path.write_text("")
+    env = SASL | {f"BATON_KAFKA_SSL_{name.upper()}": str(p) for name, p in files.items()}
+    kafka = settings(monkeypatch, **env).kafka()
+    assert (kafka.ssl_cafile, kafka.ssl_certfile, kafka.ssl_keyfile) == tuple(
+        str(p) for p in files.values()
+    )
+    assert (kafka.security_protocol, kafka.sasl_mechanism, kafka.sasl_username) == (
+        "SASL_SSL",
+        "SCRAM-SHA-512",
+        "baton",
+    )
+    assert kafka.sasl_password.get_secret_value() == "s3cret-value"

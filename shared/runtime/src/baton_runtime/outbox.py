@@ -190,4 +190,5 @@ class OutboxRelay:
             # SQLite gives naive datetimes back: they were written in UTC.
             oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
             age = max((datetime.now(UTC) - oldest).total_seconds(), 0.0)
-        metrics.gauges.outbox[service] = (int(pending), age)
+        metrics.gauges.outbox_pending[(service,)] = int(pending)
+        metrics.gauges.outbox_age_s[(service,)] = age

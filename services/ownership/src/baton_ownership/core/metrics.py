@@ -10,12 +10,10 @@ reports the same values, so aggregate them with ``max by (...)``, never ``sum``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from baton_contracts import HandoffDeclined, OwnerAssigned
-from baton_runtime.metrics import DEPARTMENT, meter
-from opentelemetry.metrics import CallbackOptions, Observation
+from baton_runtime.metrics import DEPARTMENT, counter, gauge, histogram
 
 from baton_ownership.core.state import Change, Issue, aware
 
@@ -30,44 +28,42 @@ DEADLINE = "baton.deadline"
 WAIT_BUCKETS = (60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0, 86400.0,
                 172800.0, 604800.0)  # fmt: skip
 
-assignments = meter.create_counter(
+assignments = counter(
     "baton.ownership.assignments",
-    unit="{assignment}",
-    description="Owners assigned, by department, priority and how (routing: an issue's "
+    "{assignment}",
+    "Owners assigned, by department, priority and how (routing: an issue's "
     "first owner; handoff, rebalance, escalation: a later one).",
 )
-escalations = meter.create_counter(
+escalations = counter(
     "baton.ownership.escalations",
-    unit="{escalation}",
-    description="Escalation steps taken, by department, priority and reason "
+    "{escalation}",
+    "Escalation steps taken, by department, priority and reason "
     "(acknowledge_overdue, resolve_overdue, help_overdue, owner_unreachable).",
 )
-handoffs = meter.create_counter(
+handoffs = counter(
     "baton.ownership.handoffs",
-    unit="{handoff}",
-    description="Hand-offs accepted from one department to another, by priority.",
+    "{handoff}",
+    "Hand-offs accepted from one department to another, by priority.",
 )
-declines = meter.create_counter(
+declines = counter(
     "baton.ownership.handoff.declines",
-    unit="{handoff}",
-    description="Hand-offs declined, by the declining department, the asking one and priority.",
+    "{handoff}",
+    "Hand-offs declined, by the declining department, the asking one and priority.",
 )
-silo_alarms = meter.create_counter(
+silo_alarms = counter(
     "baton.ownership.silo_alarms",
-    unit="{alarm}",
-    description="Silo alarms (an issue held by too many departments), by department and priority.",
+    "{alarm}",
+    "Silo alarms (an issue held by too many departments), by department and priority.",
 )
-acknowledge_duration = meter.create_histogram(
+acknowledge_duration = histogram(
     "baton.ownership.acknowledge.duration",
-    unit="s",
-    description="From a department taking an issue to its owner acknowledging it.",
-    explicit_bucket_boundaries_advisory=WAIT_BUCKETS,
+    "From a department taking an issue to its owner acknowledging it.",
+    WAIT_BUCKETS,
 )
-resolve_duration = meter.create_histogram(
+resolve_duration = histogram(
     "baton.ownership.resolve.duration",
-    unit="s",
-    description="From the resolving department taking an issue to its resolution.",
-    explicit_bucket_boundaries_advisory=WAIT_BUCKETS,
+    "From the resolving department taking an issue to its resolution.",
+    WAIT_BUCKETS,
 )
 
 
@@ -117,38 +113,32 @@ class Live:
 live = Live()
 
 
-def _per_department(values: dict[tuple[str, str], float]) -> Iterable[Observation]:
-    for (department, priority), value in list(values.items()):
-        yield Observation(value, {DEPARTMENT: department, PRIORITY: priority})
-
-
-def _observe_overdue(_options: CallbackOptions) -> Iterable[Observation]:
-    for (department, priority, kind), n in list(live.overdue.items()):
-        yield Observation(n, {DEPARTMENT: department, PRIORITY: priority, DEADLINE: kind})
-
-
-meter.create_observable_gauge(
+open_issues = gauge(
     "baton.ownership.issues.open",
-    callbacks=[lambda _o: _per_department(live.open)],  # type: ignore[arg-type, return-value]
-    unit="{issue}",
-    description="Open (unresolved) issues each department holds, by priority.",
+    "{issue}",
+    "Open (unresolved) issues each department holds, by priority.",
+    lambda: live.open,
+    (DEPARTMENT, PRIORITY),
 )
-meter.create_observable_gauge(
+unacknowledged_issues = gauge(
     "baton.ownership.issues.unacknowledged",
-    callbacks=[lambda _o: _per_department(live.unacknowledged)],  # type: ignore[arg-type, return-value]
-    unit="{issue}",
-    description="Open issues whose current owner has not acknowledged them, by priority.",
+    "{issue}",
+    "Open issues whose current owner has not acknowledged them, by priority.",
+    lambda: live.unacknowledged,
+    (DEPARTMENT, PRIORITY),
 )
-meter.create_observable_gauge(
+oldest_issue_age = gauge(
     "baton.ownership.issues.oldest_age",
-    callbacks=[lambda _o: _per_department(live.oldest_age_s)],  # type: ignore[arg-type, return-value]
-    unit="s",
-    description="How long the longest-waiting open issue has been in the department.",
+    "s",
+    "How long the longest-waiting open issue has been in the department.",
+    lambda: live.oldest_age_s,
+    (DEPARTMENT, PRIORITY),
 )
-meter.create_observable_gauge(
+overdue_deadlines = gauge(
     "baton.ownership.deadlines.overdue",
-    callbacks=[_observe_overdue],
-    unit="{deadline}",
-    description="Clocks (acknowledge, resolve, help) that ran out and are still running, "
+    "{deadline}",
+    "Clocks (acknowledge, resolve, help) that ran out and are still running, "
     "by the department that owes the answer, the issue's priority and the clock's kind.",
+    lambda: live.overdue,
+    (DEPARTMENT, PRIORITY, DEADLINE),
 )

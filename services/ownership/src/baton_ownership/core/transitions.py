@@ -13,20 +13,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
 
-from baton_contracts import (
-    Escalated,
-    HandoffDeclined,
-    HandoffRequested,
-    HelpAnswered,
-    HelpRequested,
-    IssueAcknowledged,
-    IssueReopened,
-    IssueResolved,
-    OwnerAssigned,
-    Person,
-    ReplyPosted,
-    RerouteRequested,
-)
+from baton_contracts import Person, RerouteRequested
+from baton_contracts import ownership as events
 
 from baton_ownership.core.errors import Invalid, NotFound, NotYours, Stale, WrongState
 from baton_ownership.core.state import (
@@ -104,10 +92,10 @@ def owner_assigned(
     acknowledge_due_at: datetime | None = None,
     resolve_due_at: datetime | None = None,
     on_call_layer: int | None = None,
-) -> OwnerAssigned:
+) -> events.OwnerAssigned:
     """The new owner, with what they must do by when (the clocks this assignment
     started; None where it started none), and the on-call layer that called them."""
-    return OwnerAssigned(
+    return events.OwnerAssigned(
         issue_id=issue.issue_id,
         department=issue.department,
         owner=issue.owner,
@@ -183,7 +171,7 @@ def escalate(
             )
         )  # fmt: skip
     return change.emitting(
-        Escalated(
+        events.Escalated(
             **change.fields,
             reason=reason,  # type: ignore[arg-type]
             level=level,
@@ -202,7 +190,7 @@ def silo_alarm(issue: Issue, *, head: Person, actor_id: str, now: datetime) -> C
         issue, "silo_alarm", actor_id=actor_id, now=now, details={"hop": issue.hop, "to": head.id}
     )
     return change.emitting(
-        Escalated(**change.fields, reason="silo_alarm", level=0, moved=False, to=head)
+        events.Escalated(**change.fields, reason="silo_alarm", level=0, moved=False, to=head)
     )
 
 
@@ -221,7 +209,7 @@ def acknowledge(issue: Issue, *, by: Actor, version: int, now: datetime) -> Chan
     change = _changed(
         issue, "acknowledge", actor_id=by.id, now=now, state="acknowledged", acknowledged_at=now
     )
-    return change.emitting(IssueAcknowledged(**change.fields))
+    return change.emitting(events.IssueAcknowledged(**change.fields))
 
 
 def check_handoff_request(
@@ -263,7 +251,7 @@ def open_handoff(issue: Issue, *, handoff: HandoffView, actor_id: str, now: date
         issue, "handoff_requested", actor_id=actor_id, now=now, details=details, pending=handoff
     )
     return change.emitting(
-        HandoffRequested(
+        events.HandoffRequested(
             **change.fields,
             handoff_id=handoff.id,
             to_department=handoff.to_department,
@@ -348,7 +336,7 @@ def decline_handoff(
         details={"handoff_id": handoff_id, "reason": reason}, pending=None,
     )  # fmt: skip
     change = change.emitting(
-        HandoffDeclined(
+        events.HandoffDeclined(
             **change.fields,
             handoff_id=handoff_id,
             to_department=seat.department,
@@ -394,7 +382,7 @@ def open_help(
         details={"help_id": help.id, "department": help.helping_department},
     )  # fmt: skip
     return change.emitting(
-        HelpRequested(
+        events.HelpRequested(
             **change.fields,
             help_id=help.id,
             helping_department=help.helping_department,
@@ -434,7 +422,7 @@ def answer_help(
         details={"help_id": help_id, "on_time": on_time},
     )  # fmt: skip
     return change.emitting(
-        HelpAnswered(
+        events.HelpAnswered(
             **change.fields,
             help_id=help_id,
             helping_department=help.helping_department,
@@ -454,7 +442,7 @@ def resolve(issue: Issue, *, by: Actor, version: int, resolution: str, now: date
         issue, "resolve", actor_id=by.id, now=now, details={"resolution": resolution},
         state="resolved", resolved_at=now, held_by_head=False, pending=None,
     )  # fmt: skip
-    return change.emitting(IssueResolved(**change.fields, resolution=resolution))
+    return change.emitting(events.IssueResolved(**change.fields, resolution=resolution))
 
 
 def reopen(issue: Issue, *, by: Actor, version: int, reason: str, now: datetime) -> Change:
@@ -470,7 +458,7 @@ def reopen(issue: Issue, *, by: Actor, version: int, reason: str, now: datetime)
         issue, "reopen", actor_id=by.id, now=now, details={"reason": reason},
         state="acknowledged", resolved_at=None, department_since=now,
     )  # fmt: skip
-    return change.emitting(IssueReopened(**change.fields, reason=reason))
+    return change.emitting(events.IssueReopened(**change.fields, reason=reason))
 
 
 def remark(
@@ -488,7 +476,7 @@ def remark(
     if not public:
         return change
     return change.emitting(
-        ReplyPosted(
+        events.ReplyPosted(
             issue_id=issue.issue_id, department=issue.department, owner_id=issue.owner_id,
             actor_id=by.id, author_name=author_name, text=text, at=now,
         )

@@ -200,6 +200,12 @@ async def start_help(
     await announce(session, deadline, version=issue.version, settings=settings, now=now)
 
 
+async def running(session: AsyncSession, issue_id: str) -> list[Deadline]:
+    """The issue's running clocks, soonest due first."""
+    query = select(Deadline).where(Deadline.issue_id == issue_id, Deadline.status == "open")
+    return list((await session.exec(query.order_by(col(Deadline.due_at)))).all())
+
+
 async def meet(
     session: AsyncSession, issue_id: str, *kinds: Kind, help_id: int | None = None
 ) -> None:

@@ -25,12 +25,5 @@ class MemberPublic(BaseModel):
 
     @classmethod
     def of(cls, member: Member, open_issues: int) -> MemberPublic:
-        return cls(
-            department=member.department,
-            person_id=member.person_id,
-            role=member.role,  # type: ignore[arg-type]
-            active=member.active,
-            on_duty=member.on_duty,
-            capacity=member.capacity,
-            open_issues=open_issues,
-        )
+        # The member's columns the schema shows (it ignores their name and email).
+        return cls(**member.model_dump(), open_issues=open_issues)

@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_ownership.core.state import aware
 from baton_ownership.directory.hours import hours_of
+from baton_ownership.insights import query
+from baton_ownership.insights.query import Condition, during
 from baton_ownership.insights.schemas import (
     Durations,
     InternalRequests,
@@ -33,15 +34,12 @@ async def interrupts(
     working = calendar.between(since, until) if calendar else until - since
     outside = (until - since) - working
     working_h, outside_h = working / timedelta(hours=1), outside / timedelta(hours=1)
-    rows = (
-        await session.exec(
-            select(ReceivedIssue).where(
-                ReceivedIssue.department == department,
-                ReceivedIssue.at >= since,
-                ReceivedIssue.at < until,
-            )
-        )
-    ).all()
+    rows = await query.rows(
+        session,
+        ReceivedIssue,
+        ReceivedIssue.department == department,
+        *during(ReceivedIssue.at, since, until),
+    )
     within = Counter(r.person_id for r in rows if r.working_hours)
     beyond = Counter(r.person_id for r in rows if not r.working_hours)
     people = [
@@ -122,11 +120,9 @@ async def internal_requests(
 ) -> tuple[InternalRequests, InternalRequests]:  # type: ignore[no-untyped-def]
     """(served by the department, made by its people), routed within the period."""
 
-    async def routed(where) -> list[InternalRequest]:  # type: ignore[no-untyped-def]
-        query = select(InternalRequest).where(
-            where, col(InternalRequest.routed_at) >= since, col(InternalRequest.routed_at) < until
-        )
-        return list((await session.exec(query)).all())
+    async def routed(where: Condition) -> list[InternalRequest]:
+        window = during(InternalRequest.routed_at, since, until)
+        return list(await query.rows(session, InternalRequest, where, *window))
 
     served = await routed(InternalRequest.department == department)
     made = await routed(InternalRequest.requester_department == department)

@@ -6,15 +6,17 @@ from __future__ import annotations
 import statistics
 from datetime import datetime
 
-from sqlmodel import col, func, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_ownership.core import store
 from baton_ownership.core.models import Handoff, HelpRequest, IssueOwner
 from baton_ownership.core.state import aware
-from baton_ownership.deadlines.models import Deadline
+from baton_ownership.deadlines import clocks
 from baton_ownership.feedback.models import Rating
-from baton_ownership.insights import load
+from baton_ownership.insights import load, query
 from baton_ownership.insights.models import Stay
+from baton_ownership.insights.query import during
 from baton_ownership.insights.schemas import Durations, Ratings, Satisfaction, Scorecard, Stall
 
 
@@ -38,17 +40,13 @@ def ratings(scores: list[int]) -> Ratings:
 async def satisfaction(
     *, session: AsyncSession, department: str, since: datetime, until: datetime
 ) -> Satisfaction:
-    rows = (
-        await session.exec(
-            select(Rating).where(
-                Rating.department == department, Rating.rated_at >= since, Rating.rated_at < until
-            )
-        )
-    ).all()
+    rated = await query.rows(
+        session, Rating, Rating.department == department, *during(Rating.rated_at, since, until)
+    )
     people: dict[str, list[int]] = {}
-    for row in rows:
+    for row in rated:
         people.setdefault(row.owner_id, []).append(row.rating)
-    overall = ratings([r.rating for r in rows])
+    overall = ratings([r.rating for r in rated])
     return Satisfaction(
         **overall.model_dump(), by_owner={p: ratings(s) for p, s in sorted(people.items())}
     )
@@ -61,57 +59,27 @@ def _minutes(start: datetime, end: datetime) -> float:
 async def scorecard(
     *, session: AsyncSession, department: str, since: datetime, until: datetime
 ) -> Scorecard:
-    stays = (
-        await session.exec(
-            select(Stay).where(
-                Stay.department == department,
-                Stay.started_at >= since,
-                Stay.started_at < until,
-            )
-        )
-    ).all()
-    ended = (
-        await session.exec(
-            select(Stay).where(
-                Stay.department == department,
-                col(Stay.ended_at) >= since,
-                col(Stay.ended_at) < until,
-            )
-        )
-    ).all()
-    declines = (
-        await session.exec(
-            select(func.count())
-            .select_from(Handoff)
-            .where(
-                Handoff.to_department == department,
-                Handoff.status == "declined",
-                col(Handoff.decided_at) >= since,
-                col(Handoff.decided_at) < until,
-            )
-        )
-    ).one()
-    answered = (
-        await session.exec(
-            select(HelpRequest).where(
-                HelpRequest.helping_department == department,
-                HelpRequest.status == "answered",
-                col(HelpRequest.answered_at) >= since,
-                col(HelpRequest.answered_at) < until,
-            )
-        )
-    ).all()
-    overdue_open = (
-        await session.exec(
-            select(func.count())
-            .select_from(HelpRequest)
-            .where(
-                HelpRequest.helping_department == department,
-                HelpRequest.status == "open",
-                HelpRequest.due_at < until,
-            )
-        )
-    ).one()
+    mine = Stay.department == department
+    stays = await query.rows(session, Stay, mine, *during(Stay.started_at, since, until))
+    ended = await query.rows(session, Stay, mine, *during(Stay.ended_at, since, until))
+    declines = await query.count(
+        session,
+        Handoff,
+        Handoff.to_department == department,
+        Handoff.status == "declined",
+        *during(Handoff.decided_at, since, until),
+    )
+    helping = HelpRequest.helping_department == department
+    answered = await query.rows(
+        session,
+        HelpRequest,
+        helping,
+        HelpRequest.status == "answered",
+        *during(HelpRequest.answered_at, since, until),
+    )
+    overdue_open = await query.count(
+        session, HelpRequest, helping, HelpRequest.status == "open", HelpRequest.due_at < until
+    )
     served, made = await load.internal_requests(
         session, department=department, since=since, until=until, durations=durations
     )
@@ -161,36 +129,21 @@ async def stalls(
     limit: int = 100,
 ) -> list[Stall]:
     """Open issues, longest in their current department first."""
-    query = select(IssueOwner).where(IssueOwner.state != "resolved")
+    unresolved = select(IssueOwner).where(IssueOwner.state != "resolved")
     if department is not None:
-        query = query.where(IssueOwner.department == department)
-    issues = (await session.exec(query.order_by(IssueOwner.department_since))).all()  # type: ignore[arg-type]
+        unresolved = unresolved.where(IssueOwner.department == department)
+    issues = (await session.exec(unresolved.order_by(IssueOwner.department_since))).all()  # type: ignore[arg-type]
     result = []
     for issue in issues:
         age = _minutes(issue.department_since, now)
         if age < min_age_minutes:
             continue
-        next_deadline = (
-            await session.exec(
-                select(Deadline)
-                .where(Deadline.issue_id == issue.issue_id, Deadline.status == "open")
-                .order_by(Deadline.due_at)  # type: ignore[arg-type]
-            )
-        ).first()
-        pending = (
-            await session.exec(
-                select(Handoff).where(
-                    Handoff.issue_id == issue.issue_id, Handoff.status == "requested"
-                )
-            )
-        ).first()
-        handoffs = (
-            await session.exec(
-                select(func.count())
-                .select_from(Handoff)
-                .where(Handoff.issue_id == issue.issue_id, Handoff.status == "accepted")
-            )
-        ).one()
+        running = await clocks.running(session, issue.issue_id)
+        next_deadline = running[0] if running else None
+        pending = await store.pending_handoff(session, issue.issue_id)
+        handoffs = await query.count(
+            session, Handoff, Handoff.issue_id == issue.issue_id, Handoff.status == "accepted"
+        )
         result.append(
             Stall(
                 issue_id=issue.issue_id,

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from baton_runtime.identity import CallerDep, allow
 from baton_runtime.problems import Problem
@@ -37,6 +36,7 @@ from baton_ownership.lifecycle.schemas import (
 )
 
 router = APIRouter(prefix="/v1/issues", tags=["lifecycle"])
+F = TypeVar("F", bound=Callable[..., Any])
 # A hand-off's or help request's number, as the issue's state shows it.
 Number = Annotated[int, Path(ge=1, le=INTEGER_MAX)]
 
@@ -65,17 +65,9 @@ async def state_of(session: AsyncSession, issue_id: str, view: access.View = "fu
     if found is None:
         raise unknown(issue_id)
     issue, pending, helps = found
+    # The row's columns the schema shows (it ignores the rest: names, emails, trace).
     return IssueState(
-        issue_id=issue.issue_id,
-        department=issue.department,
-        owner_id=issue.owner_id,
-        state=issue.state,  # type: ignore[arg-type]
-        version=issue.version,
-        hop=issue.hop,
-        priority=issue.priority,
-        assigned_at=issue.assigned_at,
-        acknowledged_at=issue.acknowledged_at,
-        resolved_at=issue.resolved_at,
+        **issue.model_dump(),
         pending_handoff=HandoffPublic.shown(pending, reason=view == "full") if pending else None,
         open_help_requests=[HelpPublic.model_validate(h, from_attributes=True) for h in helps],
         deadlines=await service.running_clocks(session=session, issue=issue),
@@ -93,7 +85,10 @@ class Acting:
     ) -> None:
         self.session, self.runtime, self.actor_id, self.clock = session, runtime, actor_id, clock
 
-    async def apply(self, issue_id: str, step: Callable[[Ctx], Awaitable[Any]]) -> IssueState:
+    async def apply(
+        self, step: Callable[..., Awaitable[Any]], issue_id: str, **arguments: Any
+    ) -> IssueState:
+        """Run ``step(ctx, issue_id=issue_id, **arguments)`` as this person, now."""
         ctx = Ctx(
             session=self.session,
             settings=self.runtime.settings,
@@ -101,13 +96,21 @@ class Acting:
             clock=self.clock,
         )
         async with self.session.begin():
-            await step(ctx)
+            await step(ctx, issue_id=issue_id, **arguments)
         ctx.committed()
         self.runtime.relay.notify()
         return await state_of(self.session, issue_id)
 
 
 ActingDep = Annotated[Acting, Depends()]
+
+
+def change(path: str, *, status_code: int | None = None) -> Callable[[F], F]:
+    """A route that changes an issue: for its department's liaisons and head, answered
+    with the issue's new state."""
+    return router.post(
+        path, **allow("liaison", "head"), response_model=IssueState, status_code=status_code
+    )
 
 
 @router.get("/{issue_id}", **allow("liaison", "head", "agent"), response_model=IssueState)
@@ -128,110 +131,80 @@ async def read_history(issue_id: str, session: SessionDep, who: CallerDep) -> li
     return [HistoryPublic.model_validate(r, from_attributes=True) for r in rows]
 
 
-@router.post("/{issue_id}/acknowledge", **allow("liaison", "head"), response_model=IssueState)
+@change("/{issue_id}/acknowledge")
 async def acknowledge(issue_id: str, body: AcknowledgeIn, acting: ActingDep) -> IssueState:
-    step = partial(service.acknowledge, issue_id=issue_id, version=body.version)
-    return await acting.apply(issue_id, step)
+    return await acting.apply(service.acknowledge, issue_id, version=body.version)
 
 
-@router.post(
-    "/{issue_id}/handoffs", **allow("liaison", "head"), response_model=IssueState, status_code=201
-)
+@change("/{issue_id}/handoffs", status_code=201)
 async def request_handoff(issue_id: str, body: HandoffIn, acting: ActingDep) -> IssueState:
     """Ask to pass the issue on. The owner stays accountable until the receiver accepts."""
-    step = partial(
-        service.request_handoff, issue_id=issue_id, version=body.version,
+    return await acting.apply(
+        service.request_handoff, issue_id, version=body.version,
         to_department=body.to_department, to_person_id=body.to_person_id, reason=body.reason,
     )  # fmt: skip
-    return await acting.apply(issue_id, step)
 
 
-@router.post(
-    "/{issue_id}/handoffs/{handoff_id}/accept",
-    **allow("liaison", "head"),
-    response_model=IssueState,
-)
+@change("/{issue_id}/handoffs/{handoff_id}/accept")
 async def accept_handoff(
     issue_id: str, handoff_id: Number, body: DecideHandoffIn, acting: ActingDep
 ) -> IssueState:
-    step = partial(
-        service.accept_handoff, issue_id=issue_id, handoff_id=handoff_id, version=body.version
+    return await acting.apply(
+        service.accept_handoff, issue_id, handoff_id=handoff_id, version=body.version
     )
-    return await acting.apply(issue_id, step)
 
 
-@router.post(
-    "/{issue_id}/handoffs/{handoff_id}/decline",
-    **allow("liaison", "head"),
-    response_model=IssueState,
-)
+@change("/{issue_id}/handoffs/{handoff_id}/decline")
 async def decline_handoff(
     issue_id: str, handoff_id: Number, body: DeclineIn, acting: ActingDep
 ) -> IssueState:
     """Refuse a hand-off, with a reason; the issue stays with its owner."""
-    step = partial(
-        service.decline_handoff, issue_id=issue_id, handoff_id=handoff_id,
-        version=body.version, reason=body.reason,
-        suggested_department=body.suggested_department,
+    return await acting.apply(
+        service.decline_handoff, issue_id, handoff_id=handoff_id, version=body.version,
+        reason=body.reason, suggested_department=body.suggested_department,
     )  # fmt: skip
-    return await acting.apply(issue_id, step)
 
 
-@router.post(
-    "/{issue_id}/help", **allow("liaison", "head"), response_model=IssueState, status_code=201
-)
+@change("/{issue_id}/help", status_code=201)
 async def ask_help(issue_id: str, body: HelpIn, acting: ActingDep) -> IssueState:
     """Ask another department for help, keeping ownership."""
-    step = partial(
-        service.ask_help, issue_id=issue_id, version=body.version, department=body.department,
+    return await acting.apply(
+        service.ask_help, issue_id, version=body.version, department=body.department,
         question=body.question, due_in=timedelta(hours=body.due_in_hours),
     )  # fmt: skip
-    return await acting.apply(issue_id, step)
 
 
-@router.post(
-    "/{issue_id}/help/{help_id}/answer", **allow("liaison", "head"), response_model=IssueState
-)
+@change("/{issue_id}/help/{help_id}/answer")
 async def answer_help(
     issue_id: str, help_id: Number, body: AnswerIn, acting: ActingDep
 ) -> IssueState:
-    step = partial(
-        service.answer_help, issue_id=issue_id, help_id=help_id, version=body.version,
-        answer=body.answer,
-    )  # fmt: skip
-    return await acting.apply(issue_id, step)
-
-
-@router.post("/{issue_id}/resolve", **allow("liaison", "head"), response_model=IssueState)
-async def resolve(issue_id: str, body: ResolveIn, acting: ActingDep) -> IssueState:
-    step = partial(
-        service.resolve, issue_id=issue_id, version=body.version, resolution=body.resolution
+    return await acting.apply(
+        service.answer_help, issue_id, help_id=help_id, version=body.version, answer=body.answer
     )
-    return await acting.apply(issue_id, step)
 
 
-@router.post("/{issue_id}/reopen", **allow("liaison", "head"), response_model=IssueState)
+@change("/{issue_id}/resolve")
+async def resolve(issue_id: str, body: ResolveIn, acting: ActingDep) -> IssueState:
+    return await acting.apply(
+        service.resolve, issue_id, version=body.version, resolution=body.resolution
+    )
+
+
+@change("/{issue_id}/reopen")
 async def reopen(issue_id: str, body: ReopenIn, acting: ActingDep) -> IssueState:
-    step = partial(service.reopen, issue_id=issue_id, version=body.version, reason=body.reason)
-    return await acting.apply(issue_id, step)
+    return await acting.apply(service.reopen, issue_id, version=body.version, reason=body.reason)
 
 
-@router.post(
-    "/{issue_id}/replies", **allow("liaison", "head"), response_model=IssueState, status_code=201
-)
+@change("/{issue_id}/replies", status_code=201)
 async def reply(issue_id: str, body: RemarkIn, acting: ActingDep) -> IssueState:
     """Answer the reporter: intake sends the text on the channel and thread they used
     (email in the same thread, chat through its connector). In the issue's history;
     the version does not change."""
-    step = partial(service.remark, issue_id=issue_id, text=body.text, public=True)
-    return await acting.apply(issue_id, step)
+    return await acting.apply(service.remark, issue_id, text=body.text, public=True)
 
 
-@router.post(
-    "/{issue_id}/notes", **allow("liaison", "head"), response_model=IssueState, status_code=201
-)
+@change("/{issue_id}/notes", status_code=201)
 async def note(issue_id: str, body: RemarkIn, acting: ActingDep) -> IssueState:
     """An internal note: in the issue's history for whoever works it, never sent to
     the reporter. The version does not change."""
-    step = partial(service.remark, issue_id=issue_id, text=body.text, public=False)
-    return await acting.apply(issue_id, step)
+    return await acting.apply(service.remark, issue_id, text=body.text, public=False)

@@ -19,7 +19,6 @@ from baton_ownership.core.state import Actor, Issue, aware
 from baton_ownership.core.store import Ctx
 from baton_ownership.deadlines import clocks
 from baton_ownership.deadlines.explain import explain
-from baton_ownership.deadlines.models import Deadline
 from baton_ownership.deadlines.service import silo_alarm
 from baton_ownership.directory import service as directory
 from baton_ownership.directory.hours import hours_of
@@ -236,15 +235,8 @@ async def snapshot(
 
 async def running_clocks(*, session: AsyncSession, issue: IssueOwner) -> list[DeadlinePublic]:
     """The issue's open clocks, soonest first, each with its explanation."""
-    rows = (
-        await session.exec(
-            select(Deadline)
-            .where(Deadline.issue_id == issue.issue_id, Deadline.status == "open")
-            .order_by(Deadline.due_at)  # type: ignore[arg-type]
-        )
-    ).all()
     shown = []
-    for row in rows:
+    for row in await clocks.running(session, issue.issue_id):
         hours = await hours_of(session, row.department)
         words = explain(
             department=row.department, priority=issue.priority, counting=row.counting,

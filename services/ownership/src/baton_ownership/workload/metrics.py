@@ -4,15 +4,15 @@ its working hours or outside them. Labels are departments, never people or ids
 
 from __future__ import annotations
 
-from baton_runtime.metrics import DEPARTMENT, meter
+from baton_runtime.metrics import DEPARTMENT, counter
 
 WORKING_HOURS = "baton.working_hours"  # inside | outside
 VIA = "baton.via"
 
-issues_received = meter.create_counter(
+issues_received = counter(
     "baton.ownership.issues.received",
-    unit="{issue}",
-    description="Issues people of a department became owners of (routing, hand-off, "
+    "{issue}",
+    "Issues people of a department became owners of (routing, hand-off, "
     "rebalance, escalation), within the department's working hours or outside them.",
 )
 

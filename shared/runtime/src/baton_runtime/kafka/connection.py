@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import ssl
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -131,16 +131,9 @@ class KafkaSettings(BaseSettings):
         return self
 
     def kafka(self) -> KafkaConnection:
-        return KafkaConnection(
-            bootstrap_servers=self.kafka_bootstrap_servers,
-            security_protocol=self.kafka_security_protocol,
-            sasl_mechanism=self.kafka_sasl_mechanism,
-            sasl_username=self.kafka_sasl_username,
-            sasl_password=self.kafka_sasl_password,
-            ssl_cafile=self.kafka_ssl_cafile,
-            ssl_certfile=self.kafka_ssl_certfile,
-            ssl_keyfile=self.kafka_ssl_keyfile,
-        )
+        # Each of the connection's fields is the setting of the same name after "kafka_".
+        wanted = fields(KafkaConnection)
+        return KafkaConnection(**{f.name: getattr(self, f"kafka_{f.name}") for f in wanted})
 
 
 class KafkaUnavailable(RuntimeError):
