@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from baton_contracts import Envelope, IssueDuplicateLinked, IssueUpdated
 from baton_routing.catalog.service import load_catalog
-from baton_routing.decisions.handler import on_issue_reported
+from baton_routing.decisions.handler import Decisions
 from baton_routing.settings import DEFAULT_CATALOG
 
 
@@ -32,10 +32,5 @@ class ExplodingDb:
 async def test_other_issues_reported_types_are_ignored_without_error(payload):
     runtime = SimpleNamespace(db=ExplodingDb(), relay=None, settings=None)
     envelope = Envelope.wrap(source="/tests", data=payload)
-    await on_issue_reported(
-        envelope,
-        runtime=runtime,
-        catalog=load_catalog(DEFAULT_CATALOG),
-        classifier=None,
-        min_confidence=0.7,
-    )
+    decisions = Decisions(runtime=runtime, catalog=load_catalog(DEFAULT_CATALOG), classifier=None)
+    await decisions.on_issue_reported(envelope)

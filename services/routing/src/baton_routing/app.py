@@ -24,7 +24,7 @@ from baton_routing.catalog.working_time import router as working_time_router
 from baton_routing.classifier.handler import on_ownership_event
 from baton_routing.classifier.learned import ClassifierSlot
 from baton_routing.classifier.router import router as classifier_router
-from baton_routing.decisions.handler import on_issue_reported, on_reroute_requested
+from baton_routing.decisions.handler import Decisions
 from baton_routing.decisions.router import router as decisions_router
 from baton_routing.settings import Settings
 
@@ -51,28 +51,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime.produces(ISSUES_ROUTED)
     runtime.produces(DEPARTMENTS)
     runtime.on_start(partial(publish_catalog, runtime=runtime, catalog=catalog))
-    runtime.consume(
-        ISSUES_REPORTED,
-        partial(
-            on_issue_reported,
-            runtime=runtime,
-            catalog=catalog,
-            classifier=classifier,
-            min_confidence=settings.router_min_confidence,
-            enabled=settings.router_enabled,
-        ),
-    )
-    runtime.consume(
-        ISSUES_REROUTE,
-        partial(
-            on_reroute_requested,
-            runtime=runtime,
-            catalog=catalog,
-            classifier=classifier,
-            max_attempts=settings.max_routing_attempts,
-            enabled=settings.router_enabled,
-        ),
-    )
+    decisions = Decisions(runtime=runtime, catalog=catalog, classifier=classifier)
+    runtime.consume(ISSUES_REPORTED, decisions.on_issue_reported)
+    runtime.consume(ISSUES_REROUTE, decisions.on_reroute_requested)
     # Resolutions label the company's own history for retraining.
     runtime.consume(ISSUES_OWNERSHIP, partial(on_ownership_event, runtime=runtime))
     runtime.keep(retention.processed_events(settings.processed_events_retention_days))

@@ -160,22 +160,11 @@ class IssuePublic(BaseModel):
 
     @classmethod
     def of(cls, issue: Issue) -> IssuePublic:
-        return cls(
-            issue_id=issue.id,
-            channel=issue.channel,
-            reporter=ReporterIn.model_construct(
-                kind=issue.reporter_kind,  # type: ignore[arg-type]
-                id=issue.reporter_id,
-                department=issue.reporter_department,
-            ),
-            subject=issue.subject,
-            description=issue.description,
-            priority=issue.priority,  # type: ignore[arg-type]
-            external_ref=issue.external_ref,
-            source_system=issue.source_system,
-            reference=issue.reference,
-            duplicate_of=issue.duplicate_of,
-            internal=issue.internal,
-            reported_at=issue.reported_at,
-            resolved_at=issue.resolved_at,
+        # The row's own fields, but for its id and its reporter (three columns there).
+        copied = issue.model_dump(include=cls.model_fields.keys() - {"issue_id", "reporter"})
+        reporter = ReporterIn.model_construct(
+            kind=issue.reporter_kind,  # type: ignore[arg-type]
+            id=issue.reporter_id,
+            department=issue.reporter_department,
         )
+        return cls(issue_id=issue.id, reporter=reporter, **copied)

@@ -57,8 +57,9 @@ def render(messages: list[ChatMessage]) -> str:
 
 
 async def take_in(
-    *, session: AsyncSession, settings: Settings, transcript: ChatTranscript
+    session: AsyncSession, settings: Settings, transcript: ChatTranscript
 ) -> service.Taken:
+    """A chat transcript; the same conversation later is an update."""
     thread = await session.get(Thread, (SOURCE, transcript.conversation_id))
     if thread is not None:
         issue = await service.get(session=session, issue_id=thread.issue_id)

@@ -44,7 +44,8 @@ class CallRecord(BaseModel):
     transcript: str | None = Field(default=None, max_length=200_000)
 
 
-async def take_in(*, session: AsyncSession, settings: Settings, call: CallRecord) -> service.Taken:
+async def take_in(session: AsyncSession, settings: Settings, call: CallRecord) -> service.Taken:
+    """A call record from the phone system; the same call_id twice is one issue."""
     description = call.notes
     if call.transcript:
         description += "\n\nTranscript:\n" + call.transcript

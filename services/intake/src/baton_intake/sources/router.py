@@ -6,13 +6,16 @@ idempotent and durable."""
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 from baton_runtime.identity import Caller, CallerDep
 from baton_runtime.problems import Problem
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_intake.deps import WRITE, RuntimeDep, principal
@@ -20,6 +23,7 @@ from baton_intake.issues import service
 from baton_intake.issues.schemas import Draft, IssueAccepted, IssueCreate
 from baton_intake.limits import require_media_type, validated
 from baton_intake.responses import WRITE_ERRORS, problem
+from baton_intake.settings import Settings
 from baton_intake.sources import chat, email, phone, social, webform
 from baton_intake.sources.accept import Work, accept, fingerprint
 
@@ -40,6 +44,7 @@ ANSWERS = WRITE_ERRORS | {
 JSON_ERRORS = {400: problem("The body cannot be read as JSON (not UTF-8 text, say).")}
 
 _REF = "#/components/schemas/{model}"
+Body = TypeVar("Body", bound=BaseModel)
 
 
 def _form_schema() -> dict[str, object]:
@@ -183,46 +188,32 @@ async def take_email(
     )  # fmt: skip
 
 
-@channel_doors.post("/chat", **door(json_body=True))
-async def take_chat(
-    transcript: chat.ChatTranscript,
-    runtime: RuntimeDep,
-    caller: CallerDep,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    """A chat transcript; the same conversation later is an update."""
-    return await _take(
-        runtime, caller, idempotency_key, fingerprint(transcript.model_dump()),
-        lambda s: chat.take_in(session=s, settings=runtime.settings, transcript=transcript),
-    )  # fmt: skip
+def _json_door(
+    path: str,
+    name: str,
+    model: type[Body],
+    take_in: Callable[[AsyncSession, Settings, Body], Awaitable[service.Taken]],
+) -> None:
+    """A channel's JSON door ``POST /v1/channels{path}``: FastAPI validates the body
+    as ``model``, and the source's ``take_in`` (whose docstring documents the door)
+    makes it an issue or an update. ``name`` names the operation."""
+
+    async def take(
+        body: Any, runtime: RuntimeDep, caller: CallerDep, idempotency_key: IdempotencyKey = None
+    ) -> JSONResponse:
+        async def work(session: AsyncSession) -> service.Taken:
+            return await take_in(session, runtime.settings, body)
+
+        return await _take(runtime, caller, idempotency_key, fingerprint(body.model_dump()), work)
+
+    take.__annotations__["body"] = model  # what FastAPI reads the body as
+    doc = inspect.cleandoc(take_in.__doc__ or "")
+    channel_doors.post(path, name=name, description=doc, **door(json_body=True))(take)
 
 
-@channel_doors.post("/phone", **door(json_body=True))
-async def take_call(
-    call: phone.CallRecord,
-    runtime: RuntimeDep,
-    caller: CallerDep,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    """A call record from the phone system; the same call_id twice is one issue."""
-    return await _take(
-        runtime, caller, idempotency_key, fingerprint(call.model_dump()),
-        lambda s: phone.take_in(session=s, settings=runtime.settings, call=call),
-    )  # fmt: skip
-
-
-@channel_doors.post("/social", **door(json_body=True))
-async def take_post(
-    post: social.SocialPost,
-    runtime: RuntimeDep,
-    caller: CallerDep,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    """A social media post; the same post_url twice is one issue."""
-    return await _take(
-        runtime, caller, idempotency_key, fingerprint(post.model_dump()),
-        lambda s: social.take_in(session=s, settings=runtime.settings, post=post),
-    )  # fmt: skip
+_json_door("/chat", "take_chat", chat.ChatTranscript, chat.take_in)
+_json_door("/phone", "take_call", phone.CallRecord, phone.take_in)
+_json_door("/social", "take_post", social.SocialPost, social.take_in)
 
 
 # Every door, for the app (included once all routes above are defined).

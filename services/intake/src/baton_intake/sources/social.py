@@ -42,7 +42,8 @@ class SocialPost(BaseModel):
     posted_at: datetime
 
 
-async def take_in(*, session: AsyncSession, settings: Settings, post: SocialPost) -> service.Taken:
+async def take_in(session: AsyncSession, settings: Settings, post: SocialPost) -> service.Taken:
+    """A social media post; the same post_url twice is one issue."""
     contact = await reporter_id_for(
         session=session, kind=f"social:{post.platform}", value=post.handle
     )

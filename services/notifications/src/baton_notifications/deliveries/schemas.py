@@ -29,20 +29,6 @@ class DeliveryPublic(BaseModel):
     @classmethod
     def of(cls, row: Delivery) -> DeliveryPublic:
         assert row.id is not None
-        return cls(
-            id=row.id,
-            event_id=row.event_id,
-            event_type=row.event_type,
-            kind=row.kind,
-            issue_id=row.issue_id,
-            recipient_id=row.recipient_id,
-            recipient=row.address,
-            channel=row.channel,
-            status=row.status,  # type: ignore[arg-type]
-            attempts=row.attempts,
-            last_error=row.last_error,
-            next_attempt_at=row.next_attempt_at,
-            created_at=row.created_at,
-            sent_at=row.sent_at,
-            failed_at=row.failed_at,
-        )
+        # The row's own fields, but for its address: the recipient here.
+        copied = row.model_dump(include=cls.model_fields.keys() - {"recipient"})
+        return cls(recipient=row.address, **copied)

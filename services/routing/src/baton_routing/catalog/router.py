@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from baton_runtime.identity import allow
 from baton_runtime.problems import problem_response
 from baton_runtime.service import SessionDep
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from baton_routing.catalog import service
 from baton_routing.catalog.deps import CatalogDep
@@ -21,6 +22,7 @@ from baton_routing.catalog.errors import (
 )
 from baton_routing.catalog.models import INTEGER_MAX
 from baton_routing.catalog.schemas import Department, Emphasis, Rule, VersionPublic
+from baton_routing.catalog.service import DEPARTMENTS, RULES
 from baton_routing.deps import ActorDep
 
 router = APIRouter(tags=["catalog"])
@@ -45,17 +47,66 @@ def _versioned(response: Response, version: int) -> None:
     response.headers[VERSION_HEADER] = str(version)
 
 
-@router.get("/v1/departments", **allow("reader"), response_model=list[Department])
-async def departments(catalog: CatalogDep, response: Response, session: SessionDep):
-    """The department catalog routing works from now."""
-    version, current = await catalog.current(session)
-    _versioned(response, version)
-    return current.departments
+def _entry_doors(
+    kind: service.Kind, model: type[BaseModel], key: str, *, listed: str, deleted: str = ""
+) -> None:
+    """The doors of the departments or the rules: ``GET /v1/{field}`` (``listed``
+    documents it), and reading, replacing and deleting (``deleted`` documents it) one
+    by its ``{key}``. Each change is the catalog's next version, in the version header."""
+    many, one = f"/v1/{kind.field}", f"/v1/{kind.field}/{{{key}}}"
+
+    async def list_entries(catalog: CatalogDep, response: Response, session: SessionDep):
+        version, current = await catalog.current(session)
+        _versioned(response, version)
+        return getattr(current, kind.field)
+
+    async def get_entry(value: str, catalog: CatalogDep, session: SessionDep):
+        return await service.entry(session=session, catalog=catalog, kind=kind, value=value)
+
+    async def replace_entry(
+        value: str,
+        body: Any,
+        actor: ActorDep,
+        catalog: CatalogDep,
+        response: Response,
+        session: SessionDep,
+    ):
+        row = await service.replace(
+            session=session, catalog=catalog, kind=kind, value=value, new=body, actor=actor
+        )
+        _versioned(response, row.version)
+        return body
+
+    async def delete_entry(value: str, actor: ActorDep, catalog: CatalogDep, session: SessionDep):
+        row = await service.delete(
+            session=session, catalog=catalog, kind=kind, value=value, actor=actor
+        )
+        return Response(status_code=204, headers={VERSION_HEADER: str(row.version)})
+
+    # What FastAPI reads: the entry's name from the path's ``{key}``, the body as ``model``.
+    for door in (get_entry, replace_entry, delete_entry):
+        door.__annotations__["value"] = Annotated[str, Path(alias=key)]
+    replace_entry.__annotations__["body"] = model
+    what = kind.what
+    router.get(
+        many, name=kind.field, description=listed, response_model=list[model], **allow("reader")
+    )(list_entries)
+    router.get(one, name=what, response_model=model, **allow("reader"))(get_entry)
+    router.put(one, name=f"replace_{what}", response_model=model, **allow("administrator"))(
+        replace_entry
+    )
+    router.delete(
+        one, name=f"delete_{what}", description=deleted, status_code=204, **allow("administrator")
+    )(delete_entry)
 
 
-@router.get("/v1/departments/{name}", **allow("reader"), response_model=Department)
-async def department(name: str, catalog: CatalogDep, session: SessionDep):
-    return await service.department(session=session, catalog=catalog, name=name)
+_entry_doors(
+    DEPARTMENTS,
+    Department,
+    "name",
+    listed="The department catalog routing works from now.",
+    deleted="Refused (422) while a rule or the emphasis names it, and for customer_service.",
+)
 
 
 @router.post(
@@ -64,42 +115,11 @@ async def department(name: str, catalog: CatalogDep, session: SessionDep):
 async def create_department(
     body: Department, actor: ActorDep, catalog: CatalogDep, response: Response, session: SessionDep
 ):
-    row = await service.add_department(
-        session=session, catalog=catalog, department=body, actor=actor
+    row = await service.add(
+        session=session, catalog=catalog, kind=DEPARTMENTS, new=body, actor=actor
     )
     _versioned(response, row.version)
     return body
-
-
-@router.put("/v1/departments/{name}", **allow("administrator"), response_model=Department)
-async def replace_department(
-    name: str,
-    body: Department,
-    actor: ActorDep,
-    catalog: CatalogDep,
-    response: Response,
-    session: SessionDep,
-):
-    row = await service.replace_department(
-        session=session, catalog=catalog, name=name, department=body, actor=actor
-    )
-    _versioned(response, row.version)
-    return body
-
-
-@router.delete("/v1/departments/{name}", **allow("administrator"), status_code=204)
-async def delete_department(name: str, actor: ActorDep, catalog: CatalogDep, session: SessionDep):
-    """Refused (422) while a rule or the emphasis names it, and for customer_service."""
-    row = await service.delete_department(session=session, catalog=catalog, name=name, actor=actor)
-    return Response(status_code=204, headers={VERSION_HEADER: str(row.version)})
-
-
-@router.get("/v1/rules", **allow("reader"), response_model=list[Rule])
-async def rules(catalog: CatalogDep, response: Response, session: SessionDep):
-    """The rules in the order they are tried."""
-    version, current = await catalog.current(session)
-    _versioned(response, version)
-    return current.rules
 
 
 @router.get("/v1/rules/versions", **allow("reader"), response_model=list[VersionPublic])
@@ -123,9 +143,8 @@ async def rollback(
     return VersionPublic.model_validate(row, from_attributes=True)
 
 
-@router.get("/v1/rules/{rule_id}", **allow("reader"), response_model=Rule)
-async def rule(rule_id: str, catalog: CatalogDep, session: SessionDep):
-    return await service.rule(session=session, catalog=catalog, rule_id=rule_id)
+# After the versions: ``/v1/rules/versions`` is not the rule named "versions".
+_entry_doors(RULES, Rule, "rule_id", listed="The rules in the order they are tried.")
 
 
 @router.post("/v1/rules", **allow("administrator"), response_model=Rule, status_code=201)
@@ -138,33 +157,11 @@ async def create_rule(
     position: Annotated[int | None, Query(ge=0)] = None,
 ):
     """Add a rule, last or at ``?position=`` (0 is tried first; past the end is last)."""
-    row = await service.add_rule(
-        session=session, catalog=catalog, rule=body, actor=actor, position=position
+    row = await service.add(
+        session=session, catalog=catalog, kind=RULES, new=body, actor=actor, at=position
     )
     _versioned(response, row.version)
     return body
-
-
-@router.put("/v1/rules/{rule_id}", **allow("administrator"), response_model=Rule)
-async def replace_rule(
-    rule_id: str,
-    body: Rule,
-    actor: ActorDep,
-    catalog: CatalogDep,
-    response: Response,
-    session: SessionDep,
-):
-    row = await service.replace_rule(
-        session=session, catalog=catalog, rule_id=rule_id, rule=body, actor=actor
-    )
-    _versioned(response, row.version)
-    return body
-
-
-@router.delete("/v1/rules/{rule_id}", **allow("administrator"), status_code=204)
-async def delete_rule(rule_id: str, actor: ActorDep, catalog: CatalogDep, session: SessionDep):
-    row = await service.delete_rule(session=session, catalog=catalog, rule_id=rule_id, actor=actor)
-    return Response(status_code=204, headers={VERSION_HEADER: str(row.version)})
 
 
 @router.get("/v1/emphasis", **allow("reader"), response_model=Emphasis)

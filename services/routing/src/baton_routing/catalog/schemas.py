@@ -182,6 +182,12 @@ class Rule(BaseModel):
         return " and ".join(why)
 
 
+def _once(values: list[str], error: str) -> None:
+    """Refuses (``error``) a list that holds a value twice."""
+    if len(set(values)) != len(values):
+        raise ValueError(error)
+
+
 class Catalog(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -193,20 +199,16 @@ class Catalog(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> Catalog:
         names = [d.name for d in self.departments]
-        if len(set(names)) != len(names):
-            raise ValueError("department names must be unique")
+        _once(names, "department names must be unique")
         if FALLBACK_DEPARTMENT not in names:
             raise ValueError(
                 f"the catalog needs a {FALLBACK_DEPARTMENT!r} department (the fallback)"
             )
-        rule_ids = [r.id for r in self.rules]
-        if len(set(rule_ids)) != len(rule_ids):
-            raise ValueError("rule ids must be unique")
+        _once([r.id for r in self.rules], "rule ids must be unique")
         for rule in self.rules:
             if rule.department not in names:
                 raise ValueError(f"rule {rule.id!r} names unknown department {rule.department!r}")
-        if len(set(self.emphasis)) != len(self.emphasis):
-            raise ValueError("emphasis lists a department twice")
+        _once(self.emphasis, "emphasis lists a department twice")
         for name in self.emphasis:
             if name not in names:
                 raise ValueError(f"emphasis names unknown department {name!r}")

@@ -25,7 +25,7 @@ Entry = TypeVar("Entry", Department, Rule)
 
 
 @dataclass(frozen=True)
-class _Kind:
+class Kind:
     """Departments and rules are edited alike: a list in the document, a naming field."""
 
     field: str  # the catalog's list
@@ -33,8 +33,8 @@ class _Kind:
     what: str  # for messages: "department", "rule"
 
 
-DEPARTMENTS = _Kind(field="departments", key="name", what="department")
-RULES = _Kind(field="rules", key="id", what="rule")
+DEPARTMENTS = Kind(field="departments", key="name", what="department")
+RULES = Kind(field="rules", key="id", what="rule")
 
 
 def load_catalog(path: Path) -> Catalog:
@@ -42,57 +42,71 @@ def load_catalog(path: Path) -> Catalog:
         return Catalog.model_validate(yaml.safe_load(f))
 
 
+async def entry(*, session: AsyncSession, catalog: CatalogStore, kind: Kind, value: str) -> Any:
+    """The department or rule named ``value`` in the current catalog."""
+    _, current = await catalog.current(session)
+    return _find(getattr(current, kind.field), kind, value)
+
+
 async def department(*, session: AsyncSession, catalog: CatalogStore, name: str) -> Department:
-    _, current = await catalog.current(session)
-    return _find(current.departments, DEPARTMENTS, name)
+    return await entry(session=session, catalog=catalog, kind=DEPARTMENTS, value=name)
 
 
-async def rule(*, session: AsyncSession, catalog: CatalogStore, rule_id: str) -> Rule:
-    _, current = await catalog.current(session)
-    return _find(current.rules, RULES, rule_id)
-
-
-async def add_department(
-    *, session: AsyncSession, catalog: CatalogStore, department: Department, actor: str
-) -> CatalogVersion:
-    return await _add(session, catalog, DEPARTMENTS, department, actor=actor)
-
-
-async def replace_department(
-    *, session: AsyncSession, catalog: CatalogStore, name: str, department: Department, actor: str
-) -> CatalogVersion:
-    return await _replace(session, catalog, DEPARTMENTS, name, department, actor=actor)
-
-
-async def delete_department(
-    *, session: AsyncSession, catalog: CatalogStore, name: str, actor: str
-) -> CatalogVersion:
-    """Refused while a rule or the emphasis names it, and for customer_service."""
-    return await _delete(session, catalog, DEPARTMENTS, name, actor=actor)
-
-
-async def add_rule(
+async def add(
     *,
     session: AsyncSession,
     catalog: CatalogStore,
-    rule: Rule,
+    kind: Kind,
+    new: BaseModel,
     actor: str,
-    position: int | None = None,
+    at: int | None = None,
 ) -> CatalogVersion:
-    """Last, or at ``position`` (0 is tried first)."""
-    return await _add(session, catalog, RULES, rule, actor=actor, at=position)
+    """Last, or at ``at`` (0 is first: for rules, tried first)."""
+    value = getattr(new, kind.key)
+
+    def edit(doc: Document) -> None:
+        entries = doc[kind.field]
+        if any(entry[kind.key] == value for entry in entries):
+            raise Conflict(f"{kind.what.capitalize()} {value!r} already exists.")
+        # Past the end is last (a huge position too: list.insert takes no bigger int).
+        entries.insert(
+            len(entries) if at is None else min(at, len(entries)), new.model_dump(mode="json")
+        )
+
+    change = f"add {kind.what} {value}"
+    return await _change(session, catalog, actor=actor, change=change, edit=edit)
 
 
-async def replace_rule(
-    *, session: AsyncSession, catalog: CatalogStore, rule_id: str, rule: Rule, actor: str
+async def replace(
+    *,
+    session: AsyncSession,
+    catalog: CatalogStore,
+    kind: Kind,
+    value: str,
+    new: BaseModel,
+    actor: str,
 ) -> CatalogVersion:
-    return await _replace(session, catalog, RULES, rule_id, rule, actor=actor)
+    if getattr(new, kind.key) != value:
+        raise InvalidChange(f"A {kind.what}'s {kind.key} cannot change; create a new one.")
+
+    def edit(doc: Document) -> None:
+        doc[kind.field][_position(doc[kind.field], kind, value)] = new.model_dump(mode="json")
+
+    change = f"replace {kind.what} {value}"
+    return await _change(session, catalog, actor=actor, change=change, edit=edit)
 
 
-async def delete_rule(
-    *, session: AsyncSession, catalog: CatalogStore, rule_id: str, actor: str
+async def delete(
+    *, session: AsyncSession, catalog: CatalogStore, kind: Kind, value: str, actor: str
 ) -> CatalogVersion:
-    return await _delete(session, catalog, RULES, rule_id, actor=actor)
+    """A department is refused while a rule or the emphasis names it, and customer_service
+    always (the catalog would be invalid)."""
+
+    def edit(doc: Document) -> None:
+        del doc[kind.field][_position(doc[kind.field], kind, value)]
+
+    change = f"delete {kind.what} {value}"
+    return await _change(session, catalog, actor=actor, change=change, edit=edit)
 
 
 async def set_emphasis(
@@ -138,71 +152,18 @@ async def _change(
     return await catalog.write(session, document, after=version, actor=actor, change=change)
 
 
-def _find(entries: list[Entry], kind: _Kind, value: str) -> Entry:
+def _find(entries: list[Entry], kind: Kind, value: str) -> Entry:
     found = next((e for e in entries if getattr(e, kind.key) == value), None)
     if found is None:
         raise NotFound(f"{kind.what.capitalize()} {value!r} does not exist.")
     return found
 
 
-def _position(entries: list[Document], kind: _Kind, value: str) -> int:
+def _position(entries: list[Document], kind: Kind, value: str) -> int:
     for i, entry in enumerate(entries):
         if entry[kind.key] == value:
             return i
     raise NotFound(f"{kind.what.capitalize()} {value!r} does not exist.")
-
-
-async def _add(
-    session: AsyncSession,
-    catalog: CatalogStore,
-    kind: _Kind,
-    new: BaseModel,
-    *,
-    actor: str,
-    at: int | None = None,
-) -> CatalogVersion:
-    value = getattr(new, kind.key)
-
-    def edit(doc: Document) -> None:
-        entries = doc[kind.field]
-        if any(entry[kind.key] == value for entry in entries):
-            raise Conflict(f"{kind.what.capitalize()} {value!r} already exists.")
-        # Past the end is last (a huge position too: list.insert takes no bigger int).
-        entries.insert(
-            len(entries) if at is None else min(at, len(entries)), new.model_dump(mode="json")
-        )
-
-    change = f"add {kind.what} {value}"
-    return await _change(session, catalog, actor=actor, change=change, edit=edit)
-
-
-async def _replace(
-    session: AsyncSession,
-    catalog: CatalogStore,
-    kind: _Kind,
-    value: str,
-    new: BaseModel,
-    *,
-    actor: str,
-) -> CatalogVersion:
-    if getattr(new, kind.key) != value:
-        raise InvalidChange(f"A {kind.what}'s {kind.key} cannot change; create a new one.")
-
-    def edit(doc: Document) -> None:
-        doc[kind.field][_position(doc[kind.field], kind, value)] = new.model_dump(mode="json")
-
-    change = f"replace {kind.what} {value}"
-    return await _change(session, catalog, actor=actor, change=change, edit=edit)
-
-
-async def _delete(
-    session: AsyncSession, catalog: CatalogStore, kind: _Kind, value: str, *, actor: str
-) -> CatalogVersion:
-    def edit(doc: Document) -> None:
-        del doc[kind.field][_position(doc[kind.field], kind, value)]
-
-    change = f"delete {kind.what} {value}"
-    return await _change(session, catalog, actor=actor, change=change, edit=edit)
 
 
 # ---- a department's working time: calendar, on call, internal targets -------------

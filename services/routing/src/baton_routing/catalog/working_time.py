@@ -12,6 +12,7 @@ from baton_contracts import Calendar, InternalTarget, OnCall, Override
 from baton_runtime.identity import allow
 from baton_runtime.service import SessionDep
 from fastapi import APIRouter, Response
+from pydantic import TypeAdapter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_routing.catalog import service
@@ -24,8 +25,53 @@ from baton_routing.deps import ActorDep
 router = APIRouter(prefix="/v1/departments/{name}", tags=["catalog"])
 
 
+def _part_doors(
+    path: str, part: str, noun: str, model: Any, *, read: str, write: str, remove: str | None
+) -> None:
+    """The doors of one part of a department: GET (``noun``), PUT (``set_{noun}``) and,
+    when ``remove`` documents it, DELETE (``remove_{noun}``: null again). Each write is
+    the catalog's next version, named in the version header."""
+    as_json = TypeAdapter(model)
+
+    async def get_part(name: str, catalog: CatalogDep, session: SessionDep):
+        return getattr(await service.department(session=session, catalog=catalog, name=name), part)
+
+    async def set_part(
+        name: str,
+        body: Any,
+        actor: ActorDep,
+        catalog: CatalogDep,
+        response: Response,
+        session: SessionDep,
+    ):
+        value = as_json.dump_python(body, mode="json")
+        response.headers.update(await _set(part, name, value, actor, catalog, session))
+        return body
+
+    async def remove_part(name: str, actor: ActorDep, catalog: CatalogDep, session: SessionDep):
+        done = await _set(part, name, None, actor, catalog, session)
+        return Response(status_code=204, headers=done)
+
+    set_part.__annotations__["body"] = model  # what FastAPI reads the body as
+    read_model = model if remove is None else model | None
+    router.get(path, name=noun, description=read, response_model=read_model, **allow("reader"))(
+        get_part
+    )
+    router.put(
+        path, name=f"set_{noun}", description=write, response_model=model, **allow("administrator")
+    )(set_part)
+    if remove is not None:
+        router.delete(
+            path,
+            name=f"remove_{noun}",
+            description=remove,
+            status_code=204,
+            **allow("administrator"),
+        )(remove_part)
+
+
 async def _set(
-    part: str, name: str, value: Any, *, actor: str, catalog: CatalogStore, session: AsyncSession
+    part: str, name: str, value: Any, actor: str, catalog: CatalogStore, session: AsyncSession
 ) -> dict[str, str]:
     """Write one part of the department as the catalog's next version; the headers to answer."""
     row = await service.set_department_part(
@@ -34,53 +80,24 @@ async def _set(
     return {VERSION_HEADER: str(row.version)}
 
 
-@router.get("/calendar", **allow("reader"), response_model=Calendar | None)
-async def calendar(name: str, catalog: CatalogDep, session: SessionDep):
-    """When the department works; null: around the clock (every clock counts wall time)."""
-    return (await service.department(session=session, catalog=catalog, name=name)).calendar
-
-
-@router.put("/calendar", **allow("administrator"), response_model=Calendar)
-async def set_calendar(
-    name: str, body: Calendar, actor: ActorDep, catalog: CatalogDep, response: Response,
-    session: SessionDep,
-):  # fmt: skip
-    """Time zone, hours per weekday, public holidays (country, region), closures."""
-    value = body.model_dump(mode="json")
-    done = await _set("calendar", name, value, actor=actor, catalog=catalog, session=session)
-    response.headers.update(done)
-    return body
-
-
-@router.delete("/calendar", **allow("administrator"), status_code=204)
-async def remove_calendar(name: str, actor: ActorDep, catalog: CatalogDep, session: SessionDep):
-    """Back to around the clock; refused (422) while an on-call schedule needs it."""
-    done = await _set("calendar", name, None, actor=actor, catalog=catalog, session=session)
-    return Response(status_code=204, headers=done)
-
-
-@router.get("/on-call", **allow("reader"), response_model=OnCall | None)
-async def schedule(name: str, catalog: CatalogDep, session: SessionDep):
-    """The layered weekly rotations and their overrides; null: nobody on call."""
-    return (await service.department(session=session, catalog=catalog, name=name)).on_call
-
-
-@router.put("/on-call", **allow("administrator"), response_model=OnCall)
-async def set_schedule(
-    name: str, body: OnCall, actor: ActorDep, catalog: CatalogDep, response: Response,
-    session: SessionDep,
-):  # fmt: skip
-    """Layers in escalation order; their people must be the department's liaisons or head."""
-    value = body.model_dump(mode="json")
-    done = await _set("on_call", name, value, actor=actor, catalog=catalog, session=session)
-    response.headers.update(done)
-    return body
-
-
-@router.delete("/on-call", **allow("administrator"), status_code=204)
-async def remove_schedule(name: str, actor: ActorDep, catalog: CatalogDep, session: SessionDep):
-    done = await _set("on_call", name, None, actor=actor, catalog=catalog, session=session)
-    return Response(status_code=204, headers=done)
+_part_doors(
+    "/calendar",
+    "calendar",
+    "calendar",
+    Calendar,
+    read="When the department works; null: around the clock (every clock counts wall time).",
+    write="Time zone, hours per weekday, public holidays (country, region), closures.",
+    remove="Back to around the clock; refused (422) while an on-call schedule needs it.",
+)
+_part_doors(
+    "/on-call",
+    "on_call",
+    "schedule",
+    OnCall,
+    read="The layered weekly rotations and their overrides; null: nobody on call.",
+    write="Layers in escalation order; their people must be the department's liaisons or head.",
+    remove="Nobody on call any more.",
+)
 
 
 @router.post("/on-call/overrides", **allow("administrator"), response_model=OnCall, status_code=201)
@@ -107,22 +124,15 @@ async def on_call_now(
     return service.on_call_now(department, moment)
 
 
-@router.get("/internal-targets", **allow("reader"), response_model=list[InternalTarget])
-async def targets(name: str, catalog: CatalogDep, session: SessionDep):
-    """How fast the department answers each other department's employees."""
-    return (await service.department(session=session, catalog=catalog, name=name)).internal_targets
-
-
-@router.put("/internal-targets", **allow("administrator"), response_model=list[InternalTarget])
-async def set_targets(
-    name: str, body: list[InternalTarget], actor: ActorDep, catalog: CatalogDep,
-    response: Response, session: SessionDep,
-):  # fmt: skip
-    """E.g. ``[{"requester": "sales", "acknowledge_hours": 4}]``: IT answers sales within
-    4 working hours. They become the clocks of those requests."""
-    value = [t.model_dump(mode="json") for t in body]
-    done = await _set(
-        "internal_targets", name, value, actor=actor, catalog=catalog, session=session
-    )
-    response.headers.update(done)
-    return body
+_part_doors(
+    "/internal-targets",
+    "internal_targets",
+    "targets",
+    list[InternalTarget],
+    read="How fast the department answers each other department's employees.",
+    write=(
+        'E.g. ``[{"requester": "sales", "acknowledge_hours": 4}]``: IT answers sales within\n'
+        "4 working hours. They become the clocks of those requests."
+    ),
+    remove=None,
+)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from baton_contracts import Envelope, IssueReported, IssueRouted, RerouteRequested
@@ -15,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_routing.catalog.schemas import Catalog
 from baton_routing.catalog.store import CatalogStore
-from baton_routing.classifier.learned import ClassifierSlot
+from baton_routing.classifier.learned import ClassifierSlot, LearnedRouter
 from baton_routing.decisions import service
 from baton_routing.decisions.decide import Decision, decide, reroute
 from baton_routing.issues import service as issues
@@ -28,73 +29,64 @@ class UnknownIssue(Exception):
     """A reroute for an issue routing never saw: nothing to decide from (goes to the DLQ)."""
 
 
-async def on_issue_reported(
-    envelope: Envelope,
-    *,
-    runtime: Runtime[Settings],
-    catalog: CatalogStore,
-    classifier: ClassifierSlot,
-    min_confidence: float,
-    enabled: bool = True,
-) -> None:
-    reported = envelope.payload()
-    if not isinstance(reported, IssueReported):
-        # issues.reported also carries updates and duplicate links: nothing to route.
-        trace.get_current_span().set_attribute("baton.outcome", "ignored")
-        return
-    async with runtime.db.session() as session:
-        _, current = await catalog.current(session)
-    router = await classifier.ready() if enabled else None
-    decision = decide(current, reported, classifier=router, min_confidence=min_confidence)
-    await _publish(
-        envelope, runtime=runtime, catalog=current, issue=reported, decision=decision, attempt=1
-    )
+@dataclass(frozen=True)
+class Decisions:
+    """Routing's consumers of ``issues.reported`` and ``issues.reroute``, and what
+    both decide with: the current catalog, and the classifier while ``router_enabled``."""
 
+    runtime: Runtime[Settings]
+    catalog: CatalogStore
+    classifier: ClassifierSlot
 
-async def on_reroute_requested(
-    envelope: Envelope,
-    *,
-    runtime: Runtime[Settings],
-    catalog: CatalogStore,
-    classifier: ClassifierSlot,
-    max_attempts: int,
-    enabled: bool = True,
-) -> None:
-    request = envelope.payload()
-    assert isinstance(request, RerouteRequested)
-    async with runtime.db.session() as session:
-        _, current = await catalog.current(session)
-        issue = await issues.reported(session=session, issue_id=request.issue_id)
-        previous = await service.departments_tried(session=session, issue_id=request.issue_id)
-    if issue is None:
-        raise UnknownIssue(f"issue {request.issue_id} was never routed")
-    tried = list(dict.fromkeys([*previous, request.declined_by]))
-    router = await classifier.ready() if enabled else None
-    decision = reroute(
-        current,
-        issue,
-        tried=tried,
-        attempt=len(previous) + 1,
-        max_attempts=max_attempts,
-        classifier=router,
-    )
-    await _publish(
-        envelope,
-        runtime=runtime,
-        catalog=current,
-        issue=issue,
-        decision=decision,
-        attempt=len(previous) + 1,
-    )
+    async def on_issue_reported(self, envelope: Envelope) -> None:
+        reported = envelope.payload()
+        if not isinstance(reported, IssueReported):
+            # issues.reported also carries updates and duplicate links: nothing to route.
+            trace.get_current_span().set_attribute("baton.outcome", "ignored")
+            return
+        async with self.runtime.db.session() as session:
+            _, current = await self.catalog.current(session)
+        decision = decide(
+            current,
+            reported,
+            classifier=await self._classifier(),
+            min_confidence=self.runtime.settings.router_min_confidence,
+        )
+        await _publish(envelope, self.runtime, current, reported, decision, attempt=1)
+
+    async def on_reroute_requested(self, envelope: Envelope) -> None:
+        request = envelope.payload()
+        assert isinstance(request, RerouteRequested)
+        async with self.runtime.db.session() as session:
+            _, current = await self.catalog.current(session)
+            issue = await issues.reported(session=session, issue_id=request.issue_id)
+            previous = await service.departments_tried(session=session, issue_id=request.issue_id)
+        if issue is None:
+            raise UnknownIssue(f"issue {request.issue_id} was never routed")
+        tried = list(dict.fromkeys([*previous, request.declined_by]))
+        attempt = len(previous) + 1
+        decision = reroute(
+            current,
+            issue,
+            tried=tried,
+            attempt=attempt,
+            max_attempts=self.runtime.settings.max_routing_attempts,
+            classifier=await self._classifier(),
+        )
+        await _publish(envelope, self.runtime, current, issue, decision, attempt=attempt)
+
+    async def _classifier(self) -> LearnedRouter | None:
+        """The trained classifier (waiting for it), or None while routing by rules only."""
+        return await self.classifier.ready() if self.runtime.settings.router_enabled else None
 
 
 async def _publish(
     envelope: Envelope,
-    *,
     runtime: Runtime[Settings],
     catalog: Catalog,
     issue: IssueReported,
     decision: Decision,
+    *,
     attempt: int,
 ) -> None:
     department = catalog.department(decision.department)
