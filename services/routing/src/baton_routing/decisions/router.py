@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 
 from baton_contracts import IssueReported
@@ -47,14 +48,5 @@ async def preview(
         min_confidence=runtime.settings.router_min_confidence,
         issue=issue,
     )
-    return PreviewDecision(
-        department=decision.department,
-        priority=decision.priority or body.priority,
-        rule_id=decision.rule_id,
-        matched_rules=decision.matched_rules,
-        model_version=decision.model_version,
-        model_score=decision.model_score,
-        model_scores=decision.model_scores,
-        reason=decision.reason,
-        catalog_version=version,
-    )
+    decided = asdict(decision) | {"priority": decision.priority or body.priority}
+    return PreviewDecision(**decided, catalog_version=version)

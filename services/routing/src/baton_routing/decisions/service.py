@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from baton_contracts import IssueReported
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -45,18 +47,9 @@ async def record(
     issue as reported, so a reroute can decide again from it."""
     if attempt == 1:
         await issues.keep(session=session, issue=issue)
-    session.add(
-        RoutingDecision(
-            issue_id=issue.issue_id,
-            event_id=event_id,
-            department=decision.department,
-            rule_id=decision.rule_id,
-            reason=decision.reason,
-            model_version=decision.model_version,
-            model_score=decision.model_score,
-            silo_alarm=decision.silo_alarm,
-        )
-    )
+    # The row keeps what the decision says that its table has a column for.
+    kept = {k: v for k, v in asdict(decision).items() if k in RoutingDecision.model_fields}
+    session.add(RoutingDecision(**kept, issue_id=issue.issue_id, event_id=event_id))
 
 
 async def preview(
