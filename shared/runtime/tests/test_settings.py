@@ -35,3 +35,25 @@ def test_plain_database_urls_get_their_async_driver():
     assert async_url("postgresql://u@h/db") == "postgresql+asyncpg://u@h/db"
     assert async_url("sqlite:///x.db") == "sqlite+aiosqlite:///x.db"
     assert async_url("postgresql+asyncpg://u@h/db") == "postgresql+asyncpg://u@h/db"
+
+
+def test_the_log_level_is_a_setting_and_an_unknown_one_is_refused(monkeypatch):
+    import logging
+
+    from baton_runtime.service import configure_logging
+
+    monkeypatch.setenv("BATON_LOG_LEVEL", "warning")
+    root = logging.getLogger()
+    was = root.level, root.handlers[:]
+    try:
+        configure_logging(DemoSettings())
+        assert root.level == logging.WARNING
+        monkeypatch.setenv("BATON_LOG_LEVEL", "debug")
+        configure_logging(DemoSettings())
+        assert root.level == logging.DEBUG
+    finally:
+        root.setLevel(was[0])
+        root.handlers[:] = was[1]
+    monkeypatch.setenv("BATON_LOG_LEVEL", "loud")
+    with pytest.raises(ValidationError, match="log_level"):
+        DemoSettings()

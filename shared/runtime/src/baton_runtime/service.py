@@ -321,13 +321,20 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
+def configure_logging(settings: ServiceSettings) -> None:
+    """Log lines at ``BATON_LOG_LEVEL`` and above, with their time and logger."""
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+
+
 def serve(factory: Callable[[], FastAPI], settings: ServiceSettings) -> None:
     """Run a service with uvicorn (SIGTERM/SIGINT shut it down gracefully)."""
     import uvicorn
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings)
     # Several worker processes need the factory by name (each imports it anew).
     app = f"{factory.__module__}:{factory.__name__}" if settings.workers > 1 else factory
     uvicorn.run(
@@ -336,6 +343,6 @@ def serve(factory: Callable[[], FastAPI], settings: ServiceSettings) -> None:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
-        log_level="info",
+        log_level=settings.log_level,
         timeout_graceful_shutdown=20,
     )

@@ -7,7 +7,7 @@ the standard ``OTEL_*`` variables only (see ``baton_runtime.telemetry``).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
@@ -53,6 +53,9 @@ class ServiceSettings(KafkaSettings, AuthSettings, LimitSettings):
     # the replication factor): 2 of 3 survives losing a broker.
     topic_min_insync_replicas: int = Field(default=1, ge=1)
     migrate_on_start: bool = True
+    # How much the service logs: "warning" quietens a busy one, "debug" tells all
+    # (never personal data at any level).
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     # Consumer tuning: short timeouts make a group join fast in tests.
     consumer_session_timeout_ms: int = 10_000
