@@ -13,12 +13,28 @@ from urllib.parse import quote
 from baton_runtime.problems import PROBLEM_JSON, Problem, install_problem_handlers
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from jinja2_fragments import render_block
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from baton_workspace.cookies import FLASH, Jar
+
+
+class EventStream(StreamingResponse):
+    media_type = "text/event-stream"
+
+
+# How the OpenAPI document describes the workspace's answers, where FastAPI would
+# say JSON: a page is HTML; an action (and the start page) answers 303 See Other,
+# to the page that shows its result; the live list is a stream of events.
+PAGE: dict[str, Any] = {"response_class": HTMLResponse}
+SEE_OTHER: dict[str, Any] = {
+    "status_code": 303,
+    "response_class": RedirectResponse,
+    "response_description": "See Other: the page that shows the result",
+}
+EVENTS: dict[str, Any] = {"response_class": EventStream}
 
 TEMPLATES = Jinja2Blocks(directory=Path(__file__).parent / "templates")
 ENV = TEMPLATES.env

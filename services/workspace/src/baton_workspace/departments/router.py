@@ -19,7 +19,7 @@ from baton_workspace.deps import ActingDep, ClockDep, OwnershipDep, WhoDep
 router = APIRouter(prefix="/departments", tags=["departments"])
 
 
-@router.get("", **allow("liaison", "head"))
+@router.get("", **allow("liaison", "head"), **web.PAGE)
 async def my_departments(who: WhoDep, session: SessionDep) -> Response:
     """Straight to one's (first) department."""
     mine = sorted(who.caller.departments)
@@ -30,7 +30,7 @@ async def my_departments(who: WhoDep, session: SessionDep) -> Response:
     return RedirectResponse(f"/departments/{mine[0]}", status_code=303)
 
 
-@router.get("/{name}", **allow("liaison", "head"))
+@router.get("/{name}", **allow("liaison", "head"), **web.PAGE)
 async def department_page(
     request: Request,
     name: str,
@@ -69,7 +69,9 @@ async def department_page(
     )
 
 
-@router.post("/{name}/members/{person_id}/availability", **allow("head", "liaison"))
+@router.post(
+    "/{name}/members/{person_id}/availability", **allow("head", "liaison"), **web.SEE_OTHER
+)
 async def set_availability(
     request: Request,
     name: str,

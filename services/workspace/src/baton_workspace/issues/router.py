@@ -23,6 +23,7 @@ from baton_workspace.projection.fold import Folded
 
 router = APIRouter(prefix="/issues", tags=["issues"])
 WORKERS = allow("liaison", "head")
+ACTION = WORKERS | web.SEE_OTHER
 Version = Annotated[int, Form(ge=1)]
 Text = Annotated[str, Form(min_length=1, max_length=2000)]
 Words = Annotated[str, Form(min_length=1, max_length=10_000)]  # as ownership takes a remark
@@ -36,7 +37,7 @@ async def visible(session: AsyncSession, issue_id: str, who: Who) -> Folded:
     return issue
 
 
-@router.get("/{issue_id}", **WORKERS)
+@router.get("/{issue_id}", **WORKERS, **web.PAGE)
 async def issue_page(
     request: Request, issue_id: str, who: WhoDep, session: SessionDep, clock: ClockDep,
     ownership: OwnershipDep,
@@ -149,7 +150,7 @@ async def remark(
     return web.redirect(request, f"/issues/{issue_id}#conversation-h", flash)
 
 
-@router.post("/{issue_id}/acknowledge", **WORKERS)
+@router.post("/{issue_id}/acknowledge", **ACTION)
 async def acknowledge(
     request: Request, issue_id: str, version: Version, who: ActingDep, session: SessionDep,
     ownership: OwnershipDep,
@@ -158,7 +159,7 @@ async def acknowledge(
                      {"version": version}, done="Acknowledged")  # fmt: skip
 
 
-@router.post("/{issue_id}/handoff", **WORKERS)
+@router.post("/{issue_id}/handoff", **ACTION)
 async def hand_off(
     request: Request, issue_id: str, version: Version, to_department: Annotated[str, Form()],
     note: Text, who: ActingDep, session: SessionDep, ownership: OwnershipDep,
@@ -168,7 +169,7 @@ async def hand_off(
                      done=f"Hand-off asked of {web.label(to_department)}")  # fmt: skip
 
 
-@router.post("/{issue_id}/handoffs/{handoff_id}/accept", **WORKERS)
+@router.post("/{issue_id}/handoffs/{handoff_id}/accept", **ACTION)
 async def accept(
     request: Request, issue_id: str, handoff_id: int, version: Version, who: ActingDep,
     session: SessionDep, ownership: OwnershipDep,
@@ -178,7 +179,7 @@ async def accept(
                      done="Accepted: you own this issue now")  # fmt: skip
 
 
-@router.post("/{issue_id}/handoffs/{handoff_id}/decline", **WORKERS)
+@router.post("/{issue_id}/handoffs/{handoff_id}/decline", **ACTION)
 async def decline(
     request: Request, issue_id: str, handoff_id: int, version: Version, reason: Text,
     who: ActingDep, session: SessionDep, ownership: OwnershipDep,
@@ -191,7 +192,7 @@ async def decline(
                      f"/handoffs/{handoff_id}/decline", body, done="Declined")  # fmt: skip
 
 
-@router.post("/{issue_id}/help", **WORKERS)
+@router.post("/{issue_id}/help", **ACTION)
 async def ask_help(
     request: Request, issue_id: str, version: Version, department: Annotated[str, Form()],
     question: Text, who: ActingDep, session: SessionDep, ownership: OwnershipDep,
@@ -203,7 +204,7 @@ async def ask_help(
                      done=f"Help asked of {web.label(department)}")  # fmt: skip
 
 
-@router.post("/{issue_id}/help/{help_id}/answer", **WORKERS)
+@router.post("/{issue_id}/help/{help_id}/answer", **ACTION)
 async def answer_help(
     request: Request, issue_id: str, help_id: int, version: Version, answer: Text,
     who: ActingDep, session: SessionDep, ownership: OwnershipDep,
@@ -212,7 +213,7 @@ async def answer_help(
                      {"version": version, "answer": answer}, done="Answered")  # fmt: skip
 
 
-@router.post("/{issue_id}/resolve", **WORKERS)
+@router.post("/{issue_id}/resolve", **ACTION)
 async def resolve(
     request: Request, issue_id: str, version: Version, category: Annotated[str, Form()],
     note: Text, who: ActingDep, session: SessionDep, ownership: OwnershipDep,
@@ -223,7 +224,7 @@ async def resolve(
                      {"version": version, "resolution": resolution}, done="Resolved")  # fmt: skip
 
 
-@router.post("/{issue_id}/reopen", **WORKERS)
+@router.post("/{issue_id}/reopen", **ACTION)
 async def reopen(
     request: Request, issue_id: str, version: Version, reason: Text, who: ActingDep,
     session: SessionDep, ownership: OwnershipDep,
@@ -246,7 +247,7 @@ def _remarks(said: str, *, public: bool) -> None:
     ) -> Response:
         return await remark(request, session, who, ownership, issue_id, text, public=public)
 
-    router.post(f"/{{issue_id}}/{said}", name=said, **WORKERS)(route)
+    router.post(f"/{{issue_id}}/{said}", name=said, **ACTION)(route)
 
 
 _remarks("reply", public=True)

@@ -22,7 +22,7 @@ from baton_workspace.scorecards import elsewhere, service
 router = APIRouter(tags=["scorecards"])
 
 
-@router.get("/scorecards", **allow("reader"))
+@router.get("/scorecards", **allow("reader"), **web.PAGE)
 async def scorecards(
     request: Request,
     who: WhoDep,

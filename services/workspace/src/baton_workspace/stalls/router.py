@@ -19,7 +19,7 @@ router = APIRouter(tags=["stall board"])
 PRIORITIES = ("urgent", "high", "normal", "low")
 
 
-@router.get("/stalls", **allow("reader"))
+@router.get("/stalls", **allow("reader"), **web.PAGE)
 async def stall_board(
     request: Request,
     who: WhoDep,

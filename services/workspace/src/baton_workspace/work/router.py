@@ -21,20 +21,20 @@ router = APIRouter(tags=["my work"])
 PAGE = "work.html"
 
 
-@router.get("/", **allow(ANYONE), include_in_schema=True)
+@router.get("/", **allow(ANYONE), **web.SEE_OTHER)
 async def home(who: WhoDep) -> Response:
     """Liaisons and heads start at their work; everyone else at the stall board."""
     works = who.caller.may("liaison", "head") and not who.caller.administrator
     return RedirectResponse("/my-work" if works else "/stalls", status_code=303)
 
 
-@router.get("/my-work", **allow("liaison", "head"))
+@router.get("/my-work", **allow("liaison", "head"), **web.PAGE)
 async def my_work(request: Request, who: WhoDep, session: SessionDep, clock: ClockDep) -> Response:
     work = await service.my_work(session, who=who.caller)
     return web.render(request, PAGE, {"work": work, "now": clock(), "who": who})
 
 
-@router.get("/my-work/live", **allow("liaison", "head"))
+@router.get("/my-work/live", **allow("liaison", "head"), **web.EVENTS)
 async def live(
     request: Request, who: WhoDep, runtime: RuntimeDep, clock: ClockDep, seen: str = ""
 ) -> StreamingResponse:
