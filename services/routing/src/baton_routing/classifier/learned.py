@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_routing.catalog.schemas import Catalog
-from baton_routing.classifier import service, sklearn_fit
+from baton_routing.classifier import service, training
 from baton_routing.classifier.calibration import Calibrations
 from baton_routing.classifier.embedding import Encoder
 from baton_routing.classifier.examples import ExampleIndex, VectorCache
@@ -118,8 +118,10 @@ def train(
     encoder: Encoder | None = None,
     path: Path = SAMPLE_HISTORY,
 ) -> LearnedRouter:
+    """The text model trains in a child process (``training.py``): this one never
+    imports scikit-learn."""
     version = service.sample_version(path, generation=generation, history=len(history))
-    text_model = sklearn_fit.train(
+    text_model = training.train(
         [*service.load_examples(path), *history],
         version=version,
         catalog_examples=catalog_examples(catalog),
