@@ -30,6 +30,24 @@ class TrainingFailed(RuntimeError):
     """The child process did not produce a model; the caller keeps the one it has."""
 
 
+def request(
+    examples: Sequence[Example],
+    *,
+    version: str,
+    chars: bool = True,
+    catalog_examples: Sequence[Example] = (),
+) -> str:
+    """What the child reads on stdin."""
+    return json.dumps(
+        {
+            "version": version,
+            "chars": chars,
+            "examples": [(e.text, e.department) for e in examples],
+            "catalog_examples": [(e.text, e.department) for e in catalog_examples],
+        }
+    )
+
+
 def train(
     examples: Sequence[Example],
     *,
@@ -38,18 +56,13 @@ def train(
     catalog_examples: Sequence[Example] = (),
 ) -> TextModel:
     """As ``sklearn_fit.train``, in a child process."""
-    request = {
-        "version": version,
-        "chars": chars,
-        "examples": [(e.text, e.department) for e in examples],
-        "catalog_examples": [(e.text, e.department) for e in catalog_examples],
-    }
+    body = request(examples, version=version, chars=chars, catalog_examples=catalog_examples)
     with tempfile.TemporaryDirectory(prefix="baton-routing-model-") as where:
         out = Path(where) / "model.npz"
         try:
             done = subprocess.run(
                 [sys.executable, "-m", CHILD, str(out)],
-                input=json.dumps(request),
+                input=body,
                 capture_output=True,
                 text=True,
                 encoding="utf-8",
