@@ -29,10 +29,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
-from baton_routing.classifier import calibration, learned
+from baton_routing.classifier import calibration, learned, sklearn_fit
 from baton_routing.classifier.calibration import Calibration, Calibrations
 from baton_routing.classifier.schemas import Example
-from baton_routing.classifier.service import Classifier
 from evalset import (
     CATALOG,
     DEPARTMENTS,
@@ -64,7 +63,7 @@ def bitext_out_of_fold(router: learned.LearnedRouter, train: Sequence[Example]) 
     sim = np.zeros((len(train), len(DEPARTMENTS)))
     text, labels = np.zeros_like(sim), np.zeros(len(train), dtype=int)
     for k in range(FOLDS):
-        model = Classifier.train(
+        model = sklearn_fit.train(
             [e for e, f in zip(train, fold, strict=True) if f != k],
             version=f"fold-{k}",
             catalog_examples=catalog_examples,

@@ -38,10 +38,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may come from a hub
 import calibrate
 import numpy as np
 from baton_contracts import IssueReported, Reporter
-from baton_routing.classifier import calibration, learned
+from baton_routing.classifier import calibration, learned, sklearn_fit
 from baton_routing.classifier.embedding import Encoder
 from baton_routing.classifier.schemas import Example
-from baton_routing.classifier.service import Classifier, load_examples
+from baton_routing.classifier.service import load_examples
 from baton_routing.classifier.text import clean
 from baton_routing.decisions.decide import decide
 from evalset import (
@@ -72,7 +72,7 @@ Propose = Callable[[Ticket], tuple[str, float]]
 
 
 def old_tfidf(train: Sequence[Example]) -> Propose:
-    model = Classifier.train(train, version="old")
+    model = sklearn_fit.train(train, version="old")
 
     def propose(t: Ticket) -> tuple[str, float]:
         p = model.propose(f"{t.subject}\n{t.description}")
@@ -265,7 +265,7 @@ def main() -> None:
     # 3. Variants on the real-worded test set and the Bitext held-out half.
     bitext_train, bitext_test = bitext_halves()
     half = learned.LearnedRouter(
-        Classifier.train(
+        sklearn_fit.train(
             bitext_train, version="half", catalog_examples=learned.catalog_examples(CATALOG)
         ),
         encoder=router.encoder,

@@ -2,7 +2,7 @@ import pytest
 from baton_routing.catalog.service import load_catalog
 from baton_routing.classifier import learned
 from baton_routing.classifier.learned import ClassifierSlot, LearnedRouter
-from baton_routing.classifier.service import normalize
+from baton_routing.classifier.textmodel import normalize
 from baton_routing.decisions.decide import decide, reroute
 from baton_routing.settings import DEFAULT_CATALOG
 

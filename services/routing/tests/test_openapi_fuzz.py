@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from baton_routing.app import create_app
 from baton_routing.catalog.service import load_catalog
+from baton_routing.classifier import sklearn_fit, training
 from baton_routing.classifier.learned import SAMPLE_HISTORY, ClassifierSlot
 from baton_routing.settings import DEFAULT_CATALOG, Settings
 
@@ -25,8 +26,10 @@ KNOWN = {
 
 
 class QuickSlot(ClassifierSlot):
-    """Text model only, retrained on a slice of the shipped sample: the fuzzer may
-    retrain often, and loads no embedding model."""
+    """Text model only, retrained on a slice of the shipped sample and in this process
+    (a child's start-up alone can outlast the fuzzer's 10 s timeout on a busy machine;
+    test_training_process.py covers the child): the fuzzer may retrain often, and
+    loads no embedding model."""
 
     def __init__(self, sample: Path) -> None:
         super().__init__(seed=CATALOG, embeddings=False)
@@ -43,6 +46,12 @@ def run(api, headers: dict[str, str], examples: int) -> list[str]:
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(training, "train", sklearn_fit.train)
+        yield quick_api(tmp_path_factory)
+
+
+def quick_api(tmp_path_factory):
     where = tmp_path_factory.mktemp("fuzz")
     sample = where / "sample.jsonl"
     with SAMPLE_HISTORY.open(encoding="utf-8") as lines:

@@ -21,13 +21,14 @@ from pathlib import Path
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_routing.catalog.schemas import Catalog
-from baton_routing.classifier import service
+from baton_routing.classifier import service, training
 from baton_routing.classifier.calibration import Calibrations
 from baton_routing.classifier.embedding import Encoder
 from baton_routing.classifier.examples import ExampleIndex, VectorCache
 from baton_routing.classifier.schemas import Example, Proposal
-from baton_routing.classifier.service import SAMPLE_HISTORY, Classifier
+from baton_routing.classifier.service import SAMPLE_HISTORY
 from baton_routing.classifier.text import clean, for_text_model
+from baton_routing.classifier.textmodel import TextModel
 
 log = logging.getLogger(__name__)
 # An example this close is worth naming in the reason; further away it explains nothing.
@@ -54,7 +55,7 @@ def catalog_examples(catalog: Catalog) -> list[Example]:
 class LearnedRouter:
     def __init__(
         self,
-        text_model: Classifier,
+        text_model: TextModel,
         *,
         encoder: Encoder | None = None,
         calibrations: Calibrations | None = None,
@@ -117,8 +118,10 @@ def train(
     encoder: Encoder | None = None,
     path: Path = SAMPLE_HISTORY,
 ) -> LearnedRouter:
+    """The text model trains in a child process (``training.py``): this one never
+    imports scikit-learn."""
     version = service.sample_version(path, generation=generation, history=len(history))
-    text_model = Classifier.train(
+    text_model = training.train(
         [*service.load_examples(path), *history],
         version=version,
         catalog_examples=catalog_examples(catalog),
