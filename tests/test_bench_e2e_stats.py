@@ -141,3 +141,52 @@ def test_a_closed_loop_is_rated_from_its_first_notice_to_its_last() -> None:
     step = summarize(sends, mails, Window(100.0, 3.0), offered_rate=None)
     assert step.delivered_rate == 2.0
     assert span_rate([5.0]) == 0.0
+
+
+def refused(seq: int, intended: float, retry_after: float = 5.0) -> Send:
+    return Send(seq, intended, intended, intended + 0.01, 429, None, retry_after)
+
+
+def test_a_refused_post_is_neither_an_error_nor_lost() -> None:
+    # 10/s for 3 s: every third issue refused (429), the others delivered.
+    sends = [
+        refused(i, 100.0 + i / 10, retry_after=4.0 + i % 2) if i % 3 == 0
+        else send(i, 100.0 + i / 10)
+        for i in range(30)
+    ]  # fmt: skip
+    mails = [assigned(s.issue_id, s.intended + 0.5) for s in sends if s.accepted]
+    step = summarize(sends, mails, Window(100.0, 3.0), offered_rate=10.0)
+    assert (step.sent, step.accepted, step.refused, step.failed) == (30, 20, 10, 0)
+    assert step.refused_rate == round(10 / 3, 2)
+    assert step.retry_after_p50_s == 4.5  # five at 4 s, five at 5 s
+    assert (step.missing, step.duplicated) == (0, 0)
+    assert missing(sends, notices_by_issue(mails)) == []
+
+
+def test_refusals_alone_saturate_a_step_and_are_named_as_such() -> None:
+    sends = [send(i, 100.0 + i / 10) for i in range(27)]
+    sends += [refused(i, 100.0 + i / 10) for i in range(27, 30)]
+    mails = [assigned(f"issue-{i}", 100.2 + i / 10) for i in range(27)]
+    step = summarize(sends, mails, Window(100.0, 3.0), offered_rate=10.0)
+    why = saturation(step)
+    assert "3 of 30 POSTs refused (429, asked to retry)" in why
+    assert not any("failed" in w for w in why)
+
+
+def test_an_error_is_still_an_error_beside_refusals() -> None:
+    sends = [
+        send(0, 100.0),
+        refused(1, 100.1),
+        send(2, 100.2, status=503),
+        send(3, 100.3, status=0),
+    ]
+    step = summarize(sends, [], Window(100.0, 1.0), offered_rate=4.0)
+    assert (step.accepted, step.refused, step.failed) == (1, 1, 2)
+    assert step.retry_after_p50_s == 5.0
+
+
+def test_a_record_without_retry_after_still_reads() -> None:
+    # Sends recorded before the load generator kept Retry-After.
+    old = Send(**{"seq": 0, "intended": 1.0, "sent": 1.0, "done": 1.1, "status": 202,
+                  "issue_id": "issue-0"})  # fmt: skip
+    assert old.retry_after is None and old.accepted and not old.refused

@@ -49,6 +49,7 @@ class BackendRun:
                 database_url=database_url,
                 prefix=self.prefix,
                 state=self.state,
+                settings=self.cfg.settings,
             )
             startup_s = round(time.monotonic() - started, 1)
             urls = {name: self.services.url(name) for name in SERVICES}
@@ -180,7 +181,8 @@ def _brief(phase: Phase, why: list[str]) -> str:
     r = phase.result
     assert r is not None
     text = (
-        f"accepted {r.accepted_rate:g}/s, delivered {r.delivered_rate:g}/s, "
+        f"accepted {r.accepted_rate:g}/s, refused {r.refused} (429), errors {r.failed}, "
+        f"delivered {r.delivered_rate:g}/s, "
         f"POST p99 {r.post_p99_ms} ms, e2e p50 {r.e2e_p50_ms} ms p99 {r.e2e_p99_ms} ms, "
         f"missing {r.missing}, drain {phase.drain}"
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.e2e.stack import SERVICES
@@ -21,6 +21,17 @@ BACKENDS = ("postgres", "sqlite")
 
 def _floats(text: str) -> list[float]:
     return [float(x) for x in text.split(",") if x.strip()]
+
+
+def _settings(items: list[str]) -> dict[str, str]:
+    """``BATON_NAME=value`` items: Baton settings only, so a run states what it changed."""
+    out = {}
+    for item in items:
+        name, eq, value = item.partition("=")
+        if not eq or not name.startswith("BATON_"):
+            raise argparse.ArgumentTypeError(f"{item!r} is not BATON_NAME=value")
+        out[name] = value
+    return out
 
 
 def _names(text: str, allowed: tuple[str, ...]) -> list[str]:
@@ -50,6 +61,7 @@ class Config:
     profile_s: float
     out: Path
     quick: bool
+    settings: dict[str, str] = field(default_factory=dict)  # --set: BATON_* for every service
 
     @property
     def warmup_s(self) -> float:
@@ -128,6 +140,14 @@ def parse_args(argv: list[str] | None = None) -> Config:
         f"one of {', '.join(SERVICES)})",
     )
     p.add_argument(
+        "--set",
+        action="append",
+        default=env("BENCH_SET", "").split(),
+        metavar="BATON_NAME=value",
+        help="a setting every service gets (repeatable; $BENCH_SET, space-separated); "
+        "by default each keeps its default, as a new user's would",
+    )
+    p.add_argument(
         "--out",
         type=Path,
         default=Path(env("BENCH_OUT", str(HERE))),
@@ -139,6 +159,10 @@ def parse_args(argv: list[str] | None = None) -> Config:
     profile = a.profile or ("none" if quick else "routing")
     if profile != "none" and profile not in SERVICES:
         p.error(f"--profile must be none or one of {', '.join(SERVICES)}")
+    try:
+        settings = _settings(a.set)
+    except argparse.ArgumentTypeError as exc:
+        p.error(f"--set: {exc}")
     return Config(
         backends=backends,
         rates=_floats(a.rates or ("5" if quick else "5,10,20,50,100,250,500")),
@@ -157,4 +181,5 @@ def parse_args(argv: list[str] | None = None) -> Config:
         profile_s=10.0 if quick else 30.0,
         out=a.out,
         quick=quick,
+        settings=settings,
     )

@@ -13,6 +13,10 @@ wait for a connection, their clocks running.
 Closed loop: ``--clients`` workers, each sending its next issue as soon as the
 previous one was answered.
 
+A refused issue (429: intake is behind and asks to retry later) is recorded
+with its Retry-After and not sent again: the schedule is the offered load, and
+the bench counts refusals apart from errors and lost issues.
+
 Every issue has its own reporter and subject (so intake does not link it to
 another as a near-duplicate) and asks for a refund (routing's rules send that to
 finance, which has liaisons, so ownership names an owner who gets an email).
@@ -50,7 +54,7 @@ class Poster:
 
     async def post(self, seq: int, intended: float) -> None:
         sent = time.time()
-        status, issue_id = 0, None
+        status, issue_id, retry_after = 0, None, None
         try:
             async with self.session.post(self.url, json=issue(self.tag, seq)) as resp:
                 status = resp.status
@@ -58,6 +62,7 @@ class Poster:
                     issue_id = (await resp.json()).get("issue_id")
                 else:
                     await resp.read()
+                    retry_after = _seconds(resp.headers.get("Retry-After"))
         except (aiohttp.ClientError, TimeoutError):
             status = 0
         self.records.append(
@@ -68,8 +73,17 @@ class Poster:
                 "done": time.time(),
                 "status": status,
                 "issue_id": issue_id,
+                "retry_after": retry_after,
             }
         )
+
+
+def _seconds(header: str | None) -> float | None:
+    """A Retry-After in seconds (an HTTP date, which intake never sends, is None)."""
+    try:
+        return float(header) if header is not None else None
+    except ValueError:
+        return None
 
 
 async def open_loop(poster: Poster, *, rate: float, seconds: float, start: float) -> None:

@@ -65,21 +65,42 @@ def _lost(row: dict[str, Any], final_drain: str | None) -> str:
 
 def _phase_table(steps: list[dict[str, Any]], last: dict[str, Any], last_label: str) -> list[str]:
     rows = [
-        "| offered /s | sent /s | accepted /s | POST p50 | POST p99 | e2e p50 | e2e p99 "
-        "| delivered /s | lost | duplicated | saturated |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| offered /s | sent /s | accepted /s | refused /s (429) | POST p50 | POST p99 "
+        "| e2e p50 | e2e p99 | delivered /s | errors | lost | duplicated | saturated |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for s in [*steps, last]:
         closed = s is last
         why = "(overloaded on purpose)" if closed else "; ".join(s["why_saturated"]) or "no"
         rows.append(
             f"| {last_label if closed else _n(s['offered_rate'])} | {_n(s['sent_rate'])} "
-            f"| {_n(s['accepted_rate'])} | {_n(s['post_p50_ms'], ' ms')} "
+            f"| {_n(s['accepted_rate'])} | {_n(s.get('refused_rate', 0.0))} "
+            f"| {_n(s['post_p50_ms'], ' ms')} "
             f"| {_n(s['post_p99_ms'], ' ms')} | {_n(s['e2e_p50_ms'], ' ms')} "
-            f"| {_n(s['e2e_p99_ms'], ' ms')} | {_n(s['delivered_rate'])} "
+            f"| {_n(s['e2e_p99_ms'], ' ms')} | {_n(s['delivered_rate'])} | {s['failed']} "
             f"| {_lost(s, last['drain'])} | {s['duplicated']} | {why} |"
         )
     return rows
+
+
+def _refusals(phases: list[dict[str, Any]]) -> list[str]:
+    """What intake refused (429): asked to retry later, so neither an error nor
+    lost. The load generator does not send a refused issue again."""
+    refused = [p for p in phases if p.get("refused")]
+    if not refused:
+        return []
+    each = [
+        f"{p['name']}: {p['refused']} of {p['sent']} (Retry-After median "
+        f"{_n(p.get('retry_after_p50_s'), ' s')})"
+        for p in refused
+    ]
+    return [
+        "",
+        "Refused by intake (429, its outbox was behind; asked to retry later, not sent "
+        "again by the load generator, and counted neither as errors nor as lost): "
+        + "; ".join(each)
+        + ".",
+    ]
 
 
 def _cpu_table(phases: list[dict[str, Any]], workers: list[str], unit: str) -> list[str]:
@@ -151,6 +172,17 @@ def _profile(p: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _settings_note(results: dict[str, Any]) -> str:
+    changed = results.get("config", {}).get("settings") or {}
+    if not changed:
+        return ""
+    return (
+        " Settings changed from their defaults (`--set`): "
+        + ", ".join(f"`{k}={v}`" for k, v in sorted(changed.items()))
+        + "."
+    )
+
+
 def _header(results: dict[str, Any]) -> list[str]:
     m = results["machine"]
     dirty = " (with uncommitted changes to services/ or shared/)"
@@ -160,7 +192,8 @@ def _header(results: dict[str, Any]) -> list[str]:
         f"Run {results['started_at']} to {results['finished_at']} ({results['duration_s']} s) "
         f"on commit `{results['commit'][:12]}`{dirty if results['uncommitted_changes'] else ''}. "
         f"Machine: {m['cpus']} CPUs, {m['platform']}, Python {m['python']}; load average "
-        f"{m['load_average_at_start']} at the start, {m['load_average_at_end']} at the end.",
+        f"{m['load_average_at_start']} at the start, {m['load_average_at_end']} at the end."
+        + _settings_note(results),
         "",
         "**The machine is shared and noisy.** Other people's builds and tests run on the same "
         "cores, as do Kafka, the services, the load generator and the SMTP sink. Absolute "
@@ -225,6 +258,7 @@ def _backend(name: str, b: dict[str, Any]) -> list[str]:
         *_phase_table(
             b["steps"], b["closed_loop"], f"closed, {b['closed_loop']['clients']} clients"
         ),
+        *_refusals(phases),
         "",
         _load_health(phases),
         "",

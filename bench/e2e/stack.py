@@ -193,14 +193,23 @@ class Services:
 
 
 def start_services(
-    *, ports: Ports, kafka: str, database_url: str, prefix: str, state: Path
+    *,
+    ports: Ports,
+    kafka: str,
+    database_url: str,
+    prefix: str,
+    state: Path,
+    settings: dict[str, str] | None = None,
 ) -> Services:
+    """``settings``: BATON_* variables every service gets on top (the bench's
+    ``--set``), say to compare a setting's two values; none by default."""
     state.mkdir(parents=True, exist_ok=True)
     envs = {
         name: clean_env()
         | service_env(
             name, ports=ports, kafka=kafka, database_url=database_url, prefix=prefix, state=state
         )
+        | (settings or {})
         for name in SERVICES
     }
     # As deploy/local/run.sh does: a key to seal webhook secrets with, and an API key.

@@ -26,10 +26,17 @@ class Send:
     done: float
     status: int  # 0: no HTTP answer (connection error, timeout)
     issue_id: str | None = None
+    retry_after: float | None = None  # a 429's Retry-After, in seconds
 
     @property
     def accepted(self) -> bool:
         return 200 <= self.status < 300 and self.issue_id is not None
+
+    @property
+    def refused(self) -> bool:
+        """Intake pushed back (429: asked to retry later): nothing was taken in,
+        and nothing was lost. The load generator does not retry it."""
+        return self.status == 429
 
 
 @dataclass(frozen=True)
@@ -129,7 +136,7 @@ class StepResult:
     sent_rate: float  # the load generator's own achieved rate
     send_lag_p99_ms: float | None  # how late it sent, against its schedule
     accepted: int
-    failed: int  # non-2xx or no answer
+    failed: int  # errors: no answer, or another non-2xx than 429
     accepted_rate: float  # 2xx answers that came back within the window, per second
     post_p50_ms: float | None
     post_p99_ms: float | None
@@ -146,6 +153,10 @@ class StepResult:
     e2e_p50_last_third_ms: float | None
     missing: int  # accepted, no owner notice (yet)
     duplicated: int
+    # Refused: 429 answers (intake asked to retry later), neither errors nor lost.
+    refused: int = 0
+    refused_rate: float = 0.0  # 429s that came back within the window, per second
+    retry_after_p50_s: float | None = None
     saturated: bool = False
     why_saturated: list[str] = field(default_factory=list)
 
@@ -169,6 +180,8 @@ def summarize(
     steady_start, steady_end = window.steady()
     first_notices = [times[0] for times in notices.values()]
     accepted = [s for s in sends if s.accepted]
+    refused = [s for s in sends if s.refused]
+    waits = [s.retry_after for s in refused if s.retry_after is not None]
     if offered_rate is None:
         mine = [notices[s.issue_id][0] for s in accepted if s.issue_id in notices]
         delivered_rate = span_rate(mine)
@@ -184,7 +197,7 @@ def summarize(
         ),
         send_lag_p99_ms=ms(percentile(lag, 99)),
         accepted=len(accepted),
-        failed=len(sends) - len(accepted),
+        failed=len(sends) - len(accepted) - len(refused),
         accepted_rate=round(
             rate(count_between((s.done for s in accepted), *_whole(window)), window.seconds), 2
         ),
@@ -199,6 +212,11 @@ def summarize(
         e2e_p50_last_third_ms=ms(percentile(_e2e_due(sends, notices, window, 2), 50)),
         missing=len(missing(sends, notices)),
         duplicated=duplicated(sends, notices),
+        refused=len(refused),
+        refused_rate=round(
+            rate(count_between((s.done for s in refused), *_whole(window)), window.seconds), 2
+        ),
+        retry_after_p50_s=percentile(waits, 50),
     )
 
 
@@ -227,13 +245,16 @@ def saturation(
     pipeline fell behind the load, intake refused or dropped requests, latency
     kept rising through the step (its last third's median more than twice the
     first third's, plus ``rise_s``: a queue that grows), or the slowest issues
-    took longer than anyone would wait."""
+    took longer than anyone would wait. Refusals (429) are counted apart from
+    failures: intake said it was behind, which is saturation too."""
     why = []
     target = step.offered_rate or 0.0
     if step.delivered_rate < min_delivered_share * target:
         why.append(f"delivered {step.delivered_rate:g}/s of {target:g}/s offered")
     if step.sent and step.failed > max_failed_share * step.sent:
         why.append(f"{step.failed} of {step.sent} POSTs failed")
+    if step.sent and step.refused > max_failed_share * step.sent:
+        why.append(f"{step.refused} of {step.sent} POSTs refused (429, asked to retry)")
     first, last = step.e2e_p50_first_third_ms, step.e2e_p50_last_third_ms
     if first is not None and last is not None and last > 2 * first + rise_s * 1000:
         why.append(f"e2e p50 rose from {first / 1000:.1f} s to {last / 1000:.1f} s in the step")

@@ -20,6 +20,7 @@ MIGRATIONS = Path(__file__).parents[1] / "src" / "baton_intake" / "migrations"
 
 class Client(httpx.AsyncClient):
     runtime: object
+    app: object
 
     async def key(self, *scopes: str) -> str:
         async with self.runtime.db.transaction() as session:  # type: ignore[attr-defined]
@@ -66,6 +67,7 @@ async def anonymous(settings: Settings):
     transport = httpx.ASGITransport(app=app)
     async with Client(transport=transport, base_url="http://test") as c:
         c.runtime = app.state.runtime
+        c.app = app
         yield c
     await app.state.runtime.db.dispose()
 

@@ -28,6 +28,12 @@ class Settings(ServiceSettings):
     # many days; then the record is deleted (0 keeps them). Clients retry within
     # minutes or hours; a week also covers a queue stuck over a long weekend.
     idempotency_key_days: int = Field(default=7, ge=0)
+    # Back-pressure: while more events than this wait in intake's outbox (committed,
+    # not yet on Kafka), the doors that create issues answer 429 with Retry-After
+    # instead of taking more in (baton_intake.backlog); 0 never refuses. Measured on
+    # the embedded default (bench/e2e/notes.md): none refused at 20 issues/s, a third
+    # at 50/s. A deployment whose relay publishes hundreds a second may raise it.
+    intake_max_outbox_backlog: int = Field(default=50, ge=0)
     # Mail from these domains comes from employees: an internal request, but only
     # when the mail gateway vouches for the sender (baton_intake.sources.mail_auth).
     internal_email_domains: list[str] = []

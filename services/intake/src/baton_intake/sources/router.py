@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_intake.backlog import not_behind
 from baton_intake.deps import WRITE, RuntimeDep, principal
 from baton_intake.issues import service
 from baton_intake.issues.schemas import Draft, IssueAccepted, IssueCreate
@@ -38,6 +39,19 @@ IdempotencyKey = Annotated[
 ANSWERS = WRITE_ERRORS | {
     200: {"model": IssueAccepted, "description": "Already taken in: the existing issue."},
     202: {"model": IssueAccepted, "description": "Taken in; its event is durable in the outbox."},
+}
+
+# A door that would create an issue while intake's outbox is behind (baton_intake.backlog).
+BUSY = {
+    429: problem("Intake is behind: nothing was stored; send the same request again later.")
+    | {
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before sending the request again.",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        }
+    }
 }
 
 # A JSON door's body is read by FastAPI: bytes that are not UTF-8 JSON text are a 400.
@@ -98,14 +112,23 @@ issue_doors = APIRouter(prefix="/v1/issues", tags=["issues"])
 channel_doors = APIRouter(prefix="/v1/channels", tags=["channels"])
 
 
-def door(*, json_body: bool = False, openapi: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A door's route arguments: who may report (checked first), the answers, and
-    for JSON doors the content type (a 415 before the body is validated)."""
+def door(
+    *,
+    json_body: bool = False,
+    refuse_when_behind: bool = True,
+    openapi: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A door's route arguments: who may report (checked first), whether it answers
+    429 while the outbox is behind, the answers, and for JSON doors the content
+    type (a 415 before the body is validated)."""
     checks = WRITE["dependencies"] + ([Depends(_json_body)] if json_body else [])
+    checks += [Depends(not_behind)] if refuse_when_behind else []
     return {
         "status_code": 202,
         "response_model": IssueAccepted,
-        "responses": ANSWERS | (JSON_ERRORS if json_body else {}),
+        "responses": ANSWERS
+        | (BUSY if refuse_when_behind else {})
+        | (JSON_ERRORS if json_body else {}),
         "dependencies": checks,
         "openapi_extra": WRITE["openapi_extra"] | (openapi or {}),
     }
@@ -164,6 +187,9 @@ def _json(body: bytes) -> object:
 @channel_doors.post(
     "/email",
     **door(
+        # Not refused: mail waits in the sender's queue, and a mail pipe that is
+        # refused would bounce it to the customer.
+        refuse_when_behind=False,
         openapi={
             "requestBody": {
                 "required": True,
@@ -171,7 +197,7 @@ def _json(body: bytes) -> object:
                     "message/rfc822": {"schema": {"type": "string"}, "example": _MAIL_EXAMPLE}
                 },
             }
-        }
+        },
     ),
 )
 async def take_email(
