@@ -30,10 +30,11 @@ class Settings(ServiceSettings):
     idempotency_key_days: int = Field(default=7, ge=0)
     # Back-pressure: while more events than this wait in intake's outbox (committed,
     # not yet on Kafka), the doors that create issues answer 429 with Retry-After
-    # instead of taking more in (baton_intake.backlog); 0 never refuses. Measured on
-    # the embedded default (bench/e2e/notes.md): none refused at 20 issues/s, a third
-    # at 50/s. A deployment whose relay publishes hundreds a second may raise it.
-    intake_max_outbox_backlog: int = Field(default=50, ge=0)
+    # instead of taking more in (baton_intake.backlog); 0, the default, never refuses.
+    # Opt-in: the outbox is what keeps an issue while Kafka is slow or away, and on
+    # the embedded default at 50 issues/s a bound of 50 refused a third of the POSTs
+    # without raising the rate the pipeline carried (bench/e2e/notes.md, item 5).
+    intake_max_outbox_backlog: int = Field(default=0, ge=0)
     # Mail from these domains comes from employees: an internal request, but only
     # when the mail gateway vouches for the sender (baton_intake.sources.mail_auth).
     internal_email_domains: list[str] = []
