@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from baton_contracts import DeadlineSet, Person, parse_event
+from baton_contracts import DeadlineSet, OwnerAssigned, Person, parse_event
 from baton_ownership.core.store import Ctx
 from baton_ownership.directory import service as directory
 from baton_ownership.settings import Settings
@@ -50,19 +50,21 @@ async def seed(db) -> None:
 
 
 async def announced(db, issue_id: str) -> dict[str, tuple[int, datetime]]:
-    """The clocks a reader of the topic keeps from the DeadlineSet events staged so
-    far: per clock, the newest version (the later one among equals), as the
-    workspace folds them."""
+    """The clocks a reader of the topic keeps from the events staged so far (the
+    DeadlineSet events and the clocks an OwnerAssigned carries): per clock, the
+    newest version (the later one among equals), as the workspace folds them."""
     async with db.session() as session:
         rows = (await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all()
     newest: dict[str, tuple[int, datetime]] = {}
     for row in rows:
         event = parse_event(row.payload.encode()).data
-        if not isinstance(event, DeadlineSet) or event.issue_id != issue_id:
-            continue
-        key = event.deadline if event.help_id is None else f"help:{event.help_id}"
-        if key not in newest or newest[key][0] <= event.version:
-            newest[key] = (event.version, event.due_at)
+        said = event.clocks if isinstance(event, OwnerAssigned) else [event]
+        for clock in said:
+            if not isinstance(clock, DeadlineSet) or clock.issue_id != issue_id:
+                continue
+            key = clock.deadline if clock.help_id is None else f"help:{clock.help_id}"
+            if key not in newest or newest[key][0] <= clock.version:
+                newest[key] = (clock.version, clock.due_at)
     return newest
 
 

@@ -475,10 +475,11 @@ async def test_a_reroute_asks_the_new_department_to_accept_and_the_owner_keeps_i
     assert [k for _, k in await outbox_topics(db)] == ["escalated", "handoff_requested"]
 
 
-async def test_accepting_announces_the_receivers_resolve_clock_and_resolving_says_how(
+async def test_accepting_says_the_receivers_resolve_clock_in_its_owner_assigned(
     act, db, issue, clock
 ):
-    from baton_contracts import DeadlineSet, IssueResolved
+    """The clock accepting starts rides in the OwnerAssigned: no DeadlineSet of its own."""
+    from baton_contracts import DeadlineSet, IssueResolved, OwnerAssigned
 
     _, handoff = await act(
         "ops-ana", lifecycle.request_handoff, issue_id="i-1", version=1,
@@ -491,12 +492,19 @@ async def test_accepting_announces_the_receivers_resolve_clock_and_resolving_say
     async with db.session() as session:
         rows = (await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all()
     payloads = [parse_event(r.payload.encode()).data for r in rows]
-    (clock_set,) = [p for p in payloads if isinstance(p, DeadlineSet)]
+    assert not [p for p in payloads if isinstance(p, DeadlineSet)]
+    (accepted,) = [p for p in payloads if isinstance(p, OwnerAssigned)]
+    (clock_set,) = accepted.clocks
     assert (clock_set.deadline, clock_set.department, clock_set.version) == (
         "resolve",
         "finance",
         3,
     )
     assert clock_set.due_at > clock()
+    assert (accepted.via, accepted.version, accepted.resolve_due_at) == (
+        "handoff",
+        3,
+        clock_set.due_at,
+    )
     (resolved,) = [p for p in payloads if isinstance(p, IssueResolved)]
     assert resolved.resolution == "Refunded"

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from baton_contracts import (
+    OWNER_ASSIGNED_V1,
     Calendar,
     Closure,
     DeadlineSet,
@@ -95,6 +96,31 @@ async def events(db, kind) -> list:
     return [
         e.data for e in (parse_event(r.payload.encode()) for r in rows) if isinstance(e.data, kind)
     ]
+
+
+async def test_the_first_assignment_says_both_clocks_in_its_one_owner_assigned(runtime, db, clock):
+    """One event per assignment: the OwnerAssigned carries the acknowledge and the
+    resolve clock it started, as a DeadlineSet would have said them, and no
+    DeadlineSet is staged besides."""
+    clock.now = FRIDAY_EVENING
+    await route(runtime, clock, "i-1")
+    async with db.session() as session:
+        rows = (await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    assert [parse_event(r.payload.encode()).type for r in rows] == [OWNER_ASSIGNED_V1]
+    [assigned] = await events(db, OwnerAssigned)
+    acknowledge, resolve = await clocks_of(db, "i-1")
+    said = {c.deadline: c for c in assigned.clocks}
+    assert sorted(said) == ["acknowledge", "resolve"]
+    for clock_set, row in ((said["acknowledge"], acknowledge), (said["resolve"], resolve)):
+        assert (clock_set.issue_id, clock_set.department, clock_set.version) == (
+            "i-1", "operations", assigned.version,
+        )  # fmt: skip
+        assert (clock_set.due_at, clock_set.set_at, clock_set.help_id) == (
+            row.due_at, FRIDAY_EVENING, None,
+        )  # fmt: skip
+    assert (assigned.acknowledge_due_at, assigned.resolve_due_at) == (
+        acknowledge.due_at, resolve.due_at,
+    )  # fmt: skip
 
 
 async def test_a_normal_issue_on_friday_evening_is_due_in_monday_working_hours(runtime, db, clock):
@@ -258,10 +284,12 @@ async def test_the_on_call_deadline_announced_is_the_one_that_runs(runtime, db, 
     assert await announced(db, "i-1") == {
         "acknowledge": (1, on_call_due), "resolve": (1, TUESDAY_NIGHT + timedelta(hours=4)),
     }  # fmt: skip
-    # One clock, one announcement: no stale acknowledge deadline was said first.
-    said = [e for e in await events(db, DeadlineSet) if e.deadline == "acknowledge"]
-    assert [e.due_at for e in said] == [on_call_due]
+    # One clock, one announcement (in the OwnerAssigned): no stale acknowledge
+    # deadline was said first, and no DeadlineSet besides.
+    assert await events(db, DeadlineSet) == []
     [assigned] = await events(db, OwnerAssigned)
+    said = [c for c in assigned.clocks if c.deadline == "acknowledge"]
+    assert [c.due_at for c in said] == [on_call_due]
     assert assigned.acknowledge_due_at == on_call_due
     acknowledge, _ = await clocks_of(db, "i-1")
     assert acknowledge.explanation == (

@@ -1,6 +1,7 @@
 """The read model is a function of the set of events: replayed twice and in any
 order, they give the same pages; an older event never overwrites a newer state."""
 
+import json
 import random
 from datetime import timedelta
 
@@ -20,6 +21,7 @@ from baton_contracts import (
     IssueUpdated,
     OwnerAssigned,
     ReplyPosted,
+    parse_event,
 )
 
 from .conftest import T0, Clock, as_, departments, person, reported, routed, wrap
@@ -42,22 +44,28 @@ def change(cls, issue_id, version, minutes, actor, department="finance", owner=N
     )
 
 
-def clock_set(issue_id, kind, version, minutes, due_hours, department="finance", help_id=None):
+def deadline(issue_id, kind, version, minutes, due_hours, department="finance", help_id=None):
     at = T0 + timedelta(minutes=minutes)
-    return wrap(
-        DeadlineSet(
-            issue_id=issue_id,
-            department=department,
-            deadline=kind,
-            version=version,
-            set_at=at,
-            due_at=at + timedelta(hours=due_hours),
-            help_id=help_id,
-        )
+    return DeadlineSet(
+        issue_id=issue_id,
+        department=department,
+        deadline=kind,
+        version=version,
+        set_at=at,
+        due_at=at + timedelta(hours=due_hours),
+        help_id=help_id,
     )
 
 
-def assigned(issue_id, owner, version, minutes, department="finance", via="routing", hop=1):
+def clock_set(*args, **kw):
+    """A clock announced as an event of its own."""
+    return wrap(deadline(*args, **kw))
+
+
+def assigned(
+    issue_id, owner, version, minutes, department="finance", via="routing", hop=1, clocks=()
+):
+    """``clocks``: the clocks the assignment started, riding in the OwnerAssigned."""
     return wrap(
         OwnerAssigned(
             issue_id=issue_id,
@@ -67,6 +75,7 @@ def assigned(issue_id, owner, version, minutes, department="finance", via="routi
             assigned_at=T0 + timedelta(minutes=minutes),
             via=via,
             hop=hop,
+            clocks=list(clocks),
         )
     )
 
@@ -187,9 +196,15 @@ def journey() -> list:
     b = [
         reported(B, "Invoice is wrong", at=T0 + timedelta(minutes=5)),
         routed(B, "finance", at=T0 + timedelta(minutes=5)),
-        assigned(B, "fin-hugo", 1, 6),
-        clock_set(B, "acknowledge", 1, 6, 4),
-        clock_set(B, "resolve", 1, 6, 72),
+        # B's clocks ride in its OwnerAssigned (A's come as DeadlineSet events, as
+        # older producers said them): both fold the same, in any order.
+        assigned(
+            B,
+            "fin-hugo",
+            1,
+            6,
+            clocks=[deadline(B, "acknowledge", 1, 6, 4), deadline(B, "resolve", 1, 6, 72)],
+        ),
         change(
             HandoffRequested,
             B,
@@ -347,3 +362,78 @@ async def test_a_stay_is_judged_by_its_first_acknowledge_clock_not_the_escalatio
         tzinfo=None
     )
     assert stay.acknowledged_at > stay.acknowledge_due_at
+
+
+async def views(world, *issue_ids):
+    from baton_workspace.projection.models import IssueView, Stay
+
+    async with world.workspace.state.runtime.db.session() as session:
+        found = []
+        for issue_id in issue_ids:
+            view = await session.get(IssueView, issue_id)
+            stay = await session.get(Stay, (issue_id, 1))
+            found.append(
+                (view.state, view.owner_id, view.next_deadline, view.next_due_at,
+                 stay.acknowledge_due_at if stay else None)
+            )  # fmt: skip
+        return found
+
+
+async def test_the_clocks_an_owner_assigned_carries_are_the_issues_deadlines(world):
+    """An OwnerAssigned alone (no DeadlineSet) gives the issue its next deadline and
+    its stay's acknowledge clock, as the same clocks said in DeadlineSet events do."""
+    riding, separate = (
+        "dddddddd-0000-4000-8000-000000000004",
+        "eeeeeeee-0000-4000-8000-000000000005",
+    )
+    await world.feed(
+        *departments(),
+        reported(riding, "Invoice twice", at=T0),
+        routed(riding, "finance", at=T0),
+        assigned(
+            riding,
+            "fin-gita",
+            1,
+            1,
+            clocks=[
+                deadline(riding, "acknowledge", 1, 1, 4),
+                deadline(riding, "resolve", 1, 1, 72),
+            ],
+        ),
+        reported(separate, "Invoice twice", at=T0),
+        routed(separate, "finance", at=T0),
+        assigned(separate, "fin-gita", 1, 1),
+        clock_set(separate, "acknowledge", 1, 1, 4),
+        clock_set(separate, "resolve", 1, 1, 72),
+    )
+    new, old = await views(world, riding, separate)
+    due = T0 + timedelta(minutes=1, hours=4)
+    assert new[:3] == ("assigned", "fin-gita", "acknowledge")
+    assert new[3].replace(tzinfo=None) == due.replace(tzinfo=None)
+    assert new[4].replace(tzinfo=None) == due.replace(tzinfo=None)
+    assert new == old
+    # Acknowledged, the resolve clock it carried is the next.
+    await world.feed(change(IssueAcknowledged, riding, 2, 20, "fin-gita"))
+    [(state, _, kind, due_at, _)] = await views(world, riding)
+    assert (state, kind) == ("acknowledged", "resolve")
+    assert due_at.replace(tzinfo=None) == (T0 + timedelta(minutes=1, hours=72)).replace(tzinfo=None)
+
+
+async def test_an_older_owner_assigned_without_clocks_still_folds(world):
+    """An event from before the clocks rode in it (no ``clocks`` on the wire): the
+    owner is set and the clocks come from its DeadlineSet events."""
+    c = "ffffffff-0000-4000-8000-000000000006"
+    data = assigned(c, "fin-gita", 1, 1).model_dump(mode="json")
+    del data["data"]["clocks"]
+    older = parse_event(json.dumps(data).encode())
+    assert older.data.clocks == []
+    await world.feed(
+        *departments(), reported(c, "Invoice twice", at=T0), routed(c, "finance", at=T0)
+    )
+    await world.feed(older)
+    [(state, owner, kind, due_at, stay_due)] = await views(world, c)
+    assert (state, owner, kind, due_at, stay_due) == ("assigned", "fin-gita", None, None, None)
+    await world.feed(clock_set(c, "acknowledge", 1, 1, 4))
+    [(_, _, kind, due_at, _)] = await views(world, c)
+    assert kind == "acknowledge"
+    assert due_at.replace(tzinfo=None) == (T0 + timedelta(minutes=1, hours=4)).replace(tzinfo=None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from baton_contracts.common import Person, Priority
 from baton_contracts.envelope import register
@@ -26,6 +26,24 @@ ESCALATED_V1 = "baton.issue.escalated.v1"
 DEADLINE_NEAR_V1 = "baton.issue.deadline_near.v1"
 REPLY_POSTED_V1 = "baton.issue.replied.v1"
 DEADLINE_SET_V1 = "baton.issue.deadline_set.v1"
+
+
+class DeadlineSet(BaseModel):
+    """A clock started or restarted on an issue: the owner's department must
+    acknowledge or resolve it by ``due_at`` (or, for help, the helping department
+    answer). Every change of a clock is announced: an assignment starts them (said
+    in its ``OwnerAssigned.clocks``), each escalation step and on-call layer restarts
+    one (said here), as do reopening and a help request.
+    A later ``version`` replaces an earlier clock of the same kind; acknowledging,
+    accepting or resolving stops the clocks they meet (the events of those say so)."""
+
+    issue_id: str
+    department: str
+    deadline: Literal["acknowledge", "resolve", "help"]
+    due_at: datetime
+    version: int  # the issue's version when the clock started
+    set_at: datetime
+    help_id: int | None = None
 
 
 class OwnerAssigned(BaseModel):
@@ -49,6 +67,11 @@ class OwnerAssigned(BaseModel):
     resolve_due_at: datetime | None = None
     # Additive in v1: the on-call layer the owner was called from (1 = first).
     on_call_layer: int | None = None
+    # Additive in v1: the clocks this assignment started, each as its own
+    # ``DeadlineSet`` would have said it (which is then not published: one event
+    # per assignment, not three). Empty from older producers, and where the
+    # assignment started none; a later change of a clock is a ``DeadlineSet``.
+    clocks: list[DeadlineSet] = Field(default_factory=list)
 
 
 class OwnershipChange(BaseModel):
@@ -145,23 +168,6 @@ class ReplyPosted(BaseModel):
     author_name: str  # as the reporter sees it signed
     text: str
     at: datetime
-
-
-class DeadlineSet(BaseModel):
-    """A clock started or restarted on an issue: the owner's department must
-    acknowledge or resolve it by ``due_at`` (or, for help, the helping department
-    answer). Every change of a clock is announced: routing starts them (on call, at
-    night, for urgent issues), each escalation step and on-call layer restarts one.
-    A later ``version`` replaces an earlier clock of the same kind; acknowledging,
-    accepting or resolving stops the clocks they meet (the events of those say so)."""
-
-    issue_id: str
-    department: str
-    deadline: Literal["acknowledge", "resolve", "help"]
-    due_at: datetime
-    version: int  # the issue's version when the clock started
-    set_at: datetime
-    help_id: int | None = None
 
 
 register(OWNER_ASSIGNED_V1, OwnerAssigned)

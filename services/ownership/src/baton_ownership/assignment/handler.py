@@ -70,20 +70,21 @@ async def on_issue_routed(
         span.set_attribute("baton.owner_id", issue.owner_id)
         ctx.traces[issue.issue_id] = carrier
         workload.opened(session, routed, at=issue.assigned_at)
-        due = {}
+        # The two clocks ride in the OwnerAssigned: one event, not three.
+        started = []
         for kind in ("acknowledge", "resolve"):
+            now = ctx.clock()
             deadline = await clocks.start(
-                session, issue, kind, settings=ctx.settings, now=ctx.clock(),
-                on_call_layer=called[1] if called else None,
+                session, issue, kind, settings=ctx.settings, now=now,
+                on_call_layer=called[1] if called else None, announced=False,
             )  # fmt: skip
-            due[kind] = deadline.due_at
+            started.append(clocks.said(deadline, version=issue.version, now=now))
         stays.begin(ctx, issue, via="routing", at=issue.assigned_at)
         await workload.received(ctx, issue, via="routing", at=issue.assigned_at)
         ctx.emit(
             transitions.owner_assigned(
                 issue, via="routing", previous_owner_id=None, routing_reason=routed.reason,
-                acknowledge_due_at=due["acknowledge"], resolve_due_at=due["resolve"],
-                on_call_layer=called[1] if called else None,
+                clocks=started, on_call_layer=called[1] if called else None,
             )
         )  # fmt: skip
         ctx.on_commit(partial(metrics.assigned, issue, "routing"))

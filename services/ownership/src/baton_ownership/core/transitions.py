@@ -9,11 +9,12 @@ at any version (who acts, the state, the target), then whether to reload.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
 
-from baton_contracts import Person, RerouteRequested
+from baton_contracts import DeadlineSet, Person, RerouteRequested
 from baton_contracts import ownership as events
 
 from baton_ownership.core.errors import Invalid, NotFound, NotYours, Stale, WrongState
@@ -92,9 +93,14 @@ def owner_assigned(
     acknowledge_due_at: datetime | None = None,
     resolve_due_at: datetime | None = None,
     on_call_layer: int | None = None,
+    clocks: Sequence[DeadlineSet] = (),
 ) -> events.OwnerAssigned:
     """The new owner, with what they must do by when (the clocks this assignment
-    started; None where it started none), and the on-call layer that called them."""
+    started; None where it started none), and the on-call layer that called them.
+    ``clocks``: the clocks started with it, said in the event (their due times too)."""
+    due = {clock.deadline: clock.due_at for clock in clocks if clock.help_id is None}
+    acknowledge_due_at = acknowledge_due_at or due.get("acknowledge")
+    resolve_due_at = resolve_due_at or due.get("resolve")
     return events.OwnerAssigned(
         issue_id=issue.issue_id,
         department=issue.department,
@@ -109,7 +115,25 @@ def owner_assigned(
         acknowledge_due_at=acknowledge_due_at,
         resolve_due_at=resolve_due_at,
         on_call_layer=on_call_layer,
+        clocks=list(clocks),
     )
+
+
+def with_clocks(change: Change, clocks: Sequence[DeadlineSet]) -> Change:
+    """``change`` with the clocks started for its new owner said in its
+    ``OwnerAssigned`` (a clock started on ``change.after`` is known only once the
+    rules have decided it)."""
+    due = {clock.deadline: clock.due_at for clock in clocks if clock.help_id is None}
+    said = tuple(
+        event.model_copy(
+            update={"clocks": [*event.clocks, *clocks]}
+            | {f"{kind}_due_at": at for kind, at in due.items()}
+        )
+        if isinstance(event, events.OwnerAssigned)
+        else event
+        for event in change.events
+    )
+    return replace(change, events=said)
 
 
 # ---- assignment, rebalancing, escalation (the system acts) ---------------------------

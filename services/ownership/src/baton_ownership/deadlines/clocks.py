@@ -6,8 +6,10 @@ calendar). An internal customer's request takes the serving department's target
 for the requesting department, if it has one.
 
 Every clock started, and every later change of when one runs out (the next
-on-call layer called, the next escalation step), is announced as ``DeadlineSet``
-in the same transaction, so readers of the topic never keep a stale deadline."""
+on-call layer called, the next escalation step), is announced in the same
+transaction, so readers of the topic never keep a stale deadline: the clocks an
+assignment starts ride in its ``OwnerAssigned`` (``said``), every other change is
+a ``DeadlineSet`` of its own (``announce``)."""
 
 from __future__ import annotations
 
@@ -84,28 +86,23 @@ async def _length(
     return hours, length, request, target
 
 
-async def due_at(
-    session: AsyncSession, issue: Issue, kind: Kind, *, settings: Settings, now: datetime
-) -> datetime:
-    """When the issue's acknowledge or resolve clock, started ``now`` in its
-    current department, runs out."""
-    hours, length, _, _ = await _length(session, issue, kind, settings=settings)
-    return after(hours, hours.counting(issue.priority), now, length)
+def said(deadline: Deadline, *, version: int, now: datetime) -> DeadlineSet:
+    """When the clock runs out now, at the issue's ``version`` after the change that
+    set it: a reader keeping the newest version ends with the clock as it is."""
+    return DeadlineSet(
+        issue_id=deadline.issue_id, department=deadline.department,
+        deadline=deadline.kind,  # type: ignore[arg-type]
+        due_at=aware(deadline.due_at), version=version, set_at=now, help_id=deadline.help_id,
+    )  # fmt: skip
 
 
 async def announce(
     session: AsyncSession, deadline: Deadline, *, version: int, settings: Settings, now: datetime
 ) -> None:
     """Say when the clock runs out now (``DeadlineSet``), in the issue's own trace,
-    so that readers of the topic (the workspace) can show the countdown. Every
-    change of a clock's ``due_at`` is said, at the issue's version after the change
-    that made it: a reader keeping the newest version ends with the clock as it is."""
+    so that readers of the topic (the workspace) can show the countdown."""
     row = await session.get(IssueOwner, deadline.issue_id)
-    event = DeadlineSet(
-        issue_id=deadline.issue_id, department=deadline.department,
-        deadline=deadline.kind,  # type: ignore[arg-type]
-        due_at=aware(deadline.due_at), version=version, set_at=now, help_id=deadline.help_id,
-    )  # fmt: skip
+    event = said(deadline, version=version, now=now)
     add_event(
         session,
         topic=settings.topic(ISSUES_OWNERSHIP),
@@ -130,10 +127,11 @@ def _on_call(deadline: Deadline, *, settings: Settings, now: datetime, layer: in
 
 async def start(
     session: AsyncSession, issue: Issue, kind: Kind, *, settings: Settings, now: datetime,
-    on_call_layer: int | None = None,
+    on_call_layer: int | None = None, announced: bool = True,
 ) -> Deadline:  # fmt: skip
     """Start the acknowledge or resolve clock for the issue's current department;
-    with ``on_call_layer``, the acknowledge clock of the on-call person that layer called."""
+    with ``on_call_layer``, the acknowledge clock of the on-call person that layer called.
+    ``announced=False``: the caller says it (``said``) in the assignment's ``OwnerAssigned``."""
     hours, length, request, target = await _length(session, issue, kind, settings=settings)
     counting = hours.counting(issue.priority)
     due = after(hours, counting, now, length)
@@ -147,10 +145,11 @@ async def start(
         setattr(request, f"{kind}_due_at", due)
         session.add(request)
     if on_call_layer is not None and kind == "acknowledge":
-        # Before it is announced: the one DeadlineSet says the clock that runs.
+        # Before it is said: the one announcement says the clock that runs.
         _on_call(deadline, settings=settings, now=now, layer=on_call_layer)
     session.add(deadline)
-    await announce(session, deadline, version=issue.version, settings=settings, now=now)
+    if announced:
+        await announce(session, deadline, version=issue.version, settings=settings, now=now)
     return deadline
 
 

@@ -6,7 +6,6 @@ Refusals are the core's domain errors; the router answers them over HTTP."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 from sqlmodel import select
@@ -67,15 +66,19 @@ async def accept_handoff(ctx: Ctx, *, issue_id: str, handoff_id: int, version: i
     issue, by = await _acting(ctx, issue_id)
     handoff = await ctx.session.get(Handoff, handoff_id)
     now = ctx.clock()
-    # The receiver's resolve clock, said in the event that makes them the owner.
-    receiving = replace(issue, department=handoff.to_department) if handoff else issue
-    resolve_due_at = await clocks.due_at(
-        ctx.session, receiving, "resolve", settings=ctx.settings, now=now
-    )
     change = transitions.accept_handoff(
         issue, by=by, handoff_id=handoff_id, version=version, now=now,
-        handoff=store.handoff_view(handoff) if handoff else None, resolve_due_at=resolve_due_at,
+        handoff=store.handoff_view(handoff) if handoff else None,
     )  # fmt: skip
+    # The receiver has taken it: the clocks running stop, their own resolve clock
+    # starts now, said in the event that makes them the owner (no DeadlineSet).
+    await clocks.meet(ctx.session, issue_id, "acknowledge", "resolve")
+    resolving = await clocks.start(
+        ctx.session, change.after, "resolve", settings=ctx.settings, now=now, announced=False
+    )
+    change = transitions.with_clocks(
+        change, [clocks.said(resolving, version=change.after.version, now=now)]
+    )
     moved = change.after.department != issue.department
     if moved:
         await stays.end(ctx, issue, "handed_off")
@@ -83,9 +86,6 @@ async def accept_handoff(ctx: Ctx, *, issue_id: str, handoff_id: int, version: i
     await workload.follow(ctx, change)
     assert handoff is not None  # else the rules refused
     _decided(ctx, handoff, "accepted")
-    # The receiver has taken it: their own resolve clock starts now.
-    await clocks.meet(ctx.session, issue_id, "acknowledge", "resolve")
-    await clocks.start(ctx.session, accepted, "resolve", settings=ctx.settings, now=now)
     if moved:
         stays.begin(ctx, accepted, via="handoff", at=now, acknowledged=True)
         if accepted.hop > ctx.settings.silo_alarm_hops:

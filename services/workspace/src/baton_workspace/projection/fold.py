@@ -309,23 +309,7 @@ def _apply(issue: Folded, entry: Entry) -> None:
             issue.acts.append(ActRow(kind, e.department, e.to.id, e.at))
             _mark(issue, e.at, kind, f"{e.reason.replace('_', ' ')}: {e.to.name}")
         case contracts.DeadlineSet():
-            key = e.deadline if e.help_id is None else f"help:{e.help_id}"
-            if key not in issue.deadlines or issue.deadlines[key][0] <= e.version:
-                issue.deadlines[key] = (e.version, e.due_at)
-            stay = _stay(issue)
-            # A stay is judged by its first acknowledge clock (the scorecards' "on
-            # time"): an escalation restarts the clock for the next person, it does
-            # not give the department more time. The issue's countdown (above) shows
-            # the newest.
-            if (
-                e.deadline == "acknowledge"
-                and stay is not None
-                and stay.department == e.department
-                and stay.acknowledge_due_at is None
-            ):
-                stay.acknowledge_due_at = e.due_at
-            if e.help_id is not None and e.help_id in issue.helps:
-                issue.helps[e.help_id].due_at = e.due_at
+            _clock(issue, e)
         case contracts.DeliverySent() | contracts.DeliveryFailed():
             _noticed(issue, entry)
         case contracts.IssueRated():
@@ -337,7 +321,37 @@ def _apply(issue: Folded, entry: Entry) -> None:
             pass  # DeadlineNear: in the history only
 
 
+def _clock(issue: Folded, e: contracts.DeadlineSet) -> None:
+    """A clock started or restarted: said by a ``DeadlineSet``, or by the
+    ``OwnerAssigned`` whose assignment started it."""
+    key = e.deadline if e.help_id is None else f"help:{e.help_id}"
+    if key not in issue.deadlines or issue.deadlines[key][0] <= e.version:
+        issue.deadlines[key] = (e.version, e.due_at)
+    stay = _stay(issue)
+    # A stay is judged by its first acknowledge clock (the scorecards' "on
+    # time"): an escalation restarts the clock for the next person, it does
+    # not give the department more time. The issue's countdown (above) shows
+    # the newest.
+    if (
+        e.deadline == "acknowledge"
+        and stay is not None
+        and stay.department == e.department
+        and stay.acknowledge_due_at is None
+    ):
+        stay.acknowledge_due_at = e.due_at
+    if e.help_id is not None and e.help_id in issue.helps:
+        issue.helps[e.help_id].due_at = e.due_at
+
+
 def _assigned(issue: Folded, e: contracts.OwnerAssigned) -> None:
+    _owner(issue, e)
+    # The clocks the assignment started (none from an older producer, which said
+    # them in DeadlineSet events of their own), once the stay they belong to is open.
+    for clock in e.clocks:
+        _clock(issue, clock)
+
+
+def _owner(issue: Folded, e: contracts.OwnerAssigned) -> None:
     moved = issue.department is not None and e.department != issue.department
     previous = issue.owner_id
     issue.owner_id, issue.owner_name, issue.hop = e.owner.id, e.owner.name, e.hop
