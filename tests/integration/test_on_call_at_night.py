@@ -3,8 +3,9 @@ calendar has "now" outside its working hours (a closure from yesterday to
 tomorrow), with two on-call layers. The issue goes to the first layer's person,
 who becomes its one owner; not acknowledged, it passes to the second layer's,
 who is emailed and acknowledges. No clock is faked: the catalog makes it night.
-What consumers of the ownership topic keep of each clock (the newest
-``DeadlineSet``) is the deadline ownership runs, at each layer."""
+What consumers of the ownership topic keep of each clock (the newest said, in a
+``DeadlineSet`` or in the ``OwnerAssigned`` whose assignment started it) is the
+deadline ownership runs, at each layer."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -63,12 +64,24 @@ async def ownership_events(stack, issue_id: str) -> list:
     return [parse_event(r.value).data for r in records if r.key == issue_id.encode()]
 
 
-def newest_clocks(events: list) -> dict[str, tuple[int, datetime]]:
-    """Per clock, the DeadlineSet a reader keeping the newest version holds (the
-    later one among equals), as the workspace folds them."""
-    newest: dict[str, tuple[int, datetime]] = {}
+def said_clocks(events: list) -> list[DeadlineSet]:
+    """Every clock announced, in order: the DeadlineSet events and the clocks an
+    OwnerAssigned carries (those its assignment started)."""
+    said: list[DeadlineSet] = []
     for e in events:
-        if isinstance(e, DeadlineSet) and e.help_id is None:
+        if isinstance(e, OwnerAssigned):
+            said.extend(e.clocks)
+        elif isinstance(e, DeadlineSet):
+            said.append(e)
+    return said
+
+
+def newest_clocks(events: list) -> dict[str, tuple[int, datetime]]:
+    """Per clock, the one a reader keeping the newest version holds (the later one
+    among equals), as the workspace folds them."""
+    newest: dict[str, tuple[int, datetime]] = {}
+    for e in said_clocks(events):
+        if e.help_id is None:
             if e.deadline not in newest or newest[e.deadline][0] <= e.version:
                 newest[e.deadline] = (e.version, e.due_at)
     return newest
@@ -140,7 +153,7 @@ async def test_an_urgent_issue_at_night_reaches_the_on_call_person_then_the_next
     # Each layer was told one acknowledge deadline: the on-call clock (six seconds),
     # never the department's ordinary one, at the version that called the layer.
     assigned = [e for e in events if isinstance(e, OwnerAssigned)]
-    said = [e for e in events if isinstance(e, DeadlineSet) and e.deadline == "acknowledge"]
+    said = [e for e in said_clocks(events) if e.deadline == "acknowledge"]
     assert [(e.version, e.due_at) for e in said] == [
         (a.version, a.acknowledge_due_at) for a in assigned
     ]

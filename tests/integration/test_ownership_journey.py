@@ -87,7 +87,9 @@ async def test_routed_handed_off_helped_and_resolved(stack, http):
         return types if len(changes) >= 6 else None
 
     types = await eventually(ownership_events, what="the issue's ownership events")
-    # The clocks' DeadlineSet events interleave; the changes come in this order.
+    # The clocks the assignments start ride in their OwnerAssigned: only the help
+    # clock is a DeadlineSet of its own (it interleaves); the changes come in this order.
+    assert [t.split(".")[2] for t in types].count("deadline_set") == 1
     assert [t.split(".")[2] for t in types if "deadline_set" not in t] == [
         "owner_assigned",
         "handoff_requested",

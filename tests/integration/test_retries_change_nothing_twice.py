@@ -141,12 +141,9 @@ async def test_ownership_failing_once_then_succeeding_assigns_one_owner(
 
     assert failures == [routed.subject]
     assert owners == 1
-    assert staged == 3  # OwnerAssigned and its two clocks' DeadlineSet, once each
+    assert staged == 1  # OwnerAssigned (its two clocks ride in it), once
     events = [parse_event(r.value) for r in records]
-    assert sorted(e.type.split(".")[2] for e in events) == [
-        "deadline_set",
-        "deadline_set",
-        "owner_assigned",
-    ]
-    (assigned,) = [e for e in events if e.type.endswith("owner_assigned.v1")]
+    assert [e.type.split(".")[2] for e in events] == ["owner_assigned"]
+    (assigned,) = events
     assert assigned.data.owner.id == "fin-gita"
+    assert sorted(c.deadline for c in assigned.data.clocks) == ["acknowledge", "resolve"]
