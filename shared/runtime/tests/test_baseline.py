@@ -97,3 +97,49 @@ def test_the_snapshot_command_prints_a_service_snapshot():
         check=True,
     ).stdout
     assert "routing_decisions" in {t["name"] for t in json.loads(printed)["tables"]}
+
+
+def test_an_ordinary_alembic_script_after_a_baseline_migrates_on_from_it(tmp_path):
+    """The next schema change after a squash is a plain Alembic script whose
+    down_revision is the baseline's: both run, in order, beside the kernel's branch."""
+    from baton_runtime import migrations
+
+    scripts = tmp_path / "migrations"
+    (scripts / "versions").mkdir(parents=True)
+    (scripts / "env.py").write_text(
+        "from baton_runtime.migrations import run_env\n"
+        "from sqlalchemy import MetaData\n\n"
+        "run_env(MetaData())\n"
+    )
+    metadata = every_kind_of_table()
+    (scripts / "versions/0001_baseline.json").write_text(dumps(snapshot(metadata.sorted_tables)))
+    (scripts / "versions/0001_baseline.py").write_text(
+        "from baton_runtime.migrations.baseline import baseline\n\n"
+        'revision = "0001"\n'
+        "down_revision = None\n"
+        "upgrade, downgrade = baseline(__file__)\n"
+    )
+    (scripts / "versions/0002_ticket_owner.py").write_text(
+        "import sqlalchemy as sa\n"
+        "from alembic import op\n\n"
+        'revision = "0002"\n'
+        'down_revision = "0001"\n\n\n'
+        "def upgrade() -> None:\n"
+        '    with op.batch_alter_table("tickets") as batch_op:\n'
+        '        batch_op.add_column(sa.Column("owner", sa.String(64), nullable=True))\n\n\n'
+        "def downgrade() -> None:\n"
+        '    with op.batch_alter_table("tickets") as batch_op:\n'
+        '        batch_op.drop_column("owner")\n'
+    )
+    url = f"sqlite:///{tmp_path}/db.sqlite"
+    migrations.upgrade(scripts, url)
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        inspector = sa.inspect(conn)
+        columns = [c["name"] for c in inspector.get_columns("tickets")]
+        tables = set(inspector.get_table_names())
+        versions = {r[0] for r in conn.execute(sa.text("SELECT version_num FROM alembic_version"))}
+    engine.dispose()
+    assert columns[-1] == "owner" and "code" in columns
+    assert {"tickets", "marks", "outbox", "processed_events"} <= tables
+    assert versions == {"0002", "k0001"}
