@@ -11,26 +11,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from baton_runtime import migrations
+from baton_runtime.migrations import baseline
 from sqlmodel import SQLModel
 
 SERVICES = ["intake", "routing", "ownership", "notifications", "workspace"]
 
 
 def service_tables(service: str) -> set[str]:
-    """The tables the service's env.py registers (it imports them)."""
-    env = Path(importlib.import_module(f"baton_{service}").__file__).parent / "migrations/env.py"
-    modules = [
-        line.split()[1] for line in env.read_text().splitlines() if line.startswith("import ")
-    ]
-    tables: set[str] = set()
-    for name in modules:
-        module = importlib.import_module(name)
-        tables |= {
-            t.name
-            for t in SQLModel.metadata.sorted_tables
-            if any(getattr(obj, "__table__", None) is t for obj in vars(module).values())
-        }
-    return tables
+    """The tables the service's env.py registers, and the kernel's its branch builds."""
+    return {t.name for t in baseline.service_tables(f"baton_{service}")} | baseline.KERNEL_TABLES
 
 
 @pytest.mark.parametrize("service", SERVICES)
