@@ -110,6 +110,39 @@ async def migrated_db(tmp_path: Path) -> AsyncIterator[Callable[[Path], Database
         await db.dispose()
 
 
+class Statements:
+    """The SQL statements an engine sent while ``counting_statements`` was open,
+    each as its first words (``SELECT ... FROM issues``), in order."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.sent)
+
+    def __str__(self) -> str:
+        return "\n".join(self.sent)
+
+
+@contextmanager
+def counting_statements(db: Database) -> Iterator[Statements]:
+    """Count the statements ``db`` sends: the round trips a unit of work costs,
+    which a test can bound so that a handler does not quietly grow more."""
+    from sqlalchemy import event
+
+    seen = Statements()
+
+    def record(_conn, _cursor, statement, _params, _context, _many):  # type: ignore[no-untyped-def]
+        seen.sent.append(" ".join(statement.split())[:120])
+
+    engine = db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
 class Receiver:
     """A real HTTP server standing in for a webhook receiver: it keeps every request
     it accepts, and can be told to answer the next ones with an error, or slowly."""
