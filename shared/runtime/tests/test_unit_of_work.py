@@ -87,3 +87,14 @@ async def test_a_unit_of_another_database_is_not_joined(db, tmp_path):
         assert await handled(db) == ["e1"]
     finally:
         await other.dispose()
+
+
+async def test_claiming_an_event_is_one_statement_new_or_repeated(db):
+    from conftest import counting_statements
+
+    async with db.transaction() as session:
+        with counting_statements(db) as seen:
+            assert await idempotency.claim(session, "e1")
+            assert not await idempotency.claim(session, "e1")
+    assert len(seen) == 2, str(seen)
+    assert await handled(db) == ["e1"]

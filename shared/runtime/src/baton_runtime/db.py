@@ -32,10 +32,16 @@ def is_postgres(engine: AsyncEngine) -> bool:
 
 
 def make_engine(
-    url: str, *, schema: str | None = None, pool_size: int = 5, max_overflow: int = 5
+    url: str,
+    *,
+    schema: str | None = None,
+    pool_size: int = 5,
+    max_overflow: int = 5,
+    application_name: str | None = None,
 ) -> AsyncEngine:
     """An async engine; on PostgreSQL, ``schema`` is the search path, so services
-    sharing one database each keep their tables in their own schema."""
+    sharing one database each keep their tables in their own schema, and
+    ``application_name`` names the service in ``pg_stat_activity`` and the logs."""
     url = async_url(url)
     if url.startswith("sqlite"):
         path = make_url(url).database
@@ -56,7 +62,10 @@ def make_engine(
             cursor.close()
 
         return engine
-    connect_args = {"server_settings": {"search_path": schema}} if schema else {}
+    server_settings = {"search_path": schema} if schema else {}
+    if application_name:
+        server_settings["application_name"] = application_name
+    connect_args = {"server_settings": server_settings} if server_settings else {}
     # hide_parameters: a database error's message (logged, and put in a DLQ record's
     # baton.dlq.reason) must not carry the row's values, which may be personal data.
     return create_async_engine(
@@ -73,10 +82,20 @@ class Database:
     """One engine and its session factory, owned by a service's lifespan."""
 
     def __init__(
-        self, url: str, *, schema: str | None = None, pool_size: int = 5, max_overflow: int = 5
+        self,
+        url: str,
+        *,
+        schema: str | None = None,
+        pool_size: int = 5,
+        max_overflow: int = 5,
+        application_name: str | None = None,
     ) -> None:
         self.engine = make_engine(
-            url, schema=schema, pool_size=pool_size, max_overflow=max_overflow
+            url,
+            schema=schema,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            application_name=application_name,
         )
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False

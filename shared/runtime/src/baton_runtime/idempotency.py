@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -93,14 +94,20 @@ def after_commit(action: Callable[[], None]) -> None:
 async def claim(session: AsyncSession, event_id: str) -> bool:
     """Record ``event_id`` in this transaction; False when it was already handled.
 
-    Two replicas racing on the same event: the second one's insert waits for the
-    first's commit and then fails on the primary key; its retry finds the row.
+    One statement, whichever the database: the insert does nothing when the id is
+    there, and says whether it inserted. Two replicas racing on the same event:
+    the second one's insert waits for the first's commit and then does nothing.
     """
-    if await session.get(ProcessedEvent, event_id) is not None:
-        return False
-    session.add(ProcessedEvent(event_id=event_id))
-    await session.flush()
-    return True
+    table = ProcessedEvent.__table__
+    dialect = session.bind.dialect.name if session.bind is not None else ""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    inserted = await session.exec(
+        insert(table)  # type: ignore[call-overload]
+        .values(event_id=event_id, processed_at=datetime.now(UTC))
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(table.c.event_id)
+    )
+    return inserted.first() is not None
 
 
 async def handle_once(

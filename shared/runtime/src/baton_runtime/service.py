@@ -59,6 +59,7 @@ class Runtime(Generic[S]):
             schema=settings.database_schema,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
+            application_name=f"baton-{name}",
         )
         self.producer = EventProducer(settings.kafka(), client_id=f"baton-{name}")
         self.relay = OutboxRelay(
@@ -344,5 +345,7 @@ def serve(factory: Callable[[], FastAPI], settings: ServiceSettings) -> None:
         port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level,
+        loop=settings.event_loop,
+        http="httptools",
         timeout_graceful_shutdown=20,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
 from baton_contracts import Envelope
@@ -13,6 +14,20 @@ from opentelemetry.trace import Span, Status, StatusCode
 from baton_runtime.kafka.connection import KafkaConnection, start_client
 from baton_runtime.kafka.tracing import Headers, inject_headers, messaging_attributes
 from baton_runtime.telemetry import tracer
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """An event as the outbox stored it: its envelope already serialized (what
+    ``Envelope.to_json`` gave), and the context it was created in (``parent``), so
+    the PRODUCER span sits in the issue's trace even when a relay publishes later."""
+
+    topic: str
+    key: str
+    value: bytes
+    event_id: str
+    event_type: str
+    parent: Context | None = None
 
 
 class EventProducer:
@@ -64,29 +79,32 @@ class EventProducer:
             event_type=envelope.type,
         )
 
-    async def publish_many(self, items: list[tuple[str, Envelope, Context | None]]) -> None:
-        """Publish ``(topic, envelope, parent)`` in order, all in flight at once, and
-        return when the broker has acknowledged every one (raise if any failed).
+    async def publish_many(self, items: list[Outgoing]) -> None:
+        """Publish stored events in order, all in flight at once, and return when
+        the broker has acknowledged every one (raise if any failed).
 
         Sends to one partition keep their order (the idempotent producer keeps one
         batch per partition in flight), so one issue's events stay in order."""
         spans: list[Span] = []
         pending = []
         try:
-            for topic, envelope, parent in items:
+            for item in items:
                 attrs = messaging_attributes(
-                    topic=topic, operation="send", event_id=envelope.id, issue_id=envelope.subject
+                    topic=item.topic, operation="send", event_id=item.event_id, issue_id=item.key
                 )
-                attrs["baton.event_type"] = envelope.type
+                attrs["baton.event_type"] = item.event_type
                 span = tracer().start_span(
-                    f"send {topic}", context=parent, kind=trace.SpanKind.PRODUCER, attributes=attrs
+                    f"send {item.topic}",
+                    context=item.parent,
+                    kind=trace.SpanKind.PRODUCER,
+                    attributes=attrs,
                 )
                 spans.append(span)
                 pending.append(
                     await self._client.send(
-                        topic,
-                        key=envelope.subject.encode(),
-                        value=envelope.to_json(),
+                        item.topic,
+                        key=item.key.encode(),
+                        value=item.value,
                         headers=inject_headers([], context=trace.set_span_in_context(span)),
                     )
                 )

@@ -1,0 +1,270 @@
+"""What one issue costs each service: CPU milliseconds and SQL statements.
+
+    .venv/bin/python -m bench.e2e.cost --issues 300 --rate 10 --rounds 2 \
+        --variant now= --variant asyncio=BATON_EVENT_LOOP=asyncio
+
+A throughput run on a shared, noisy machine says how fast the stack went while
+others' work came and went; what an issue *costs* moves far less. For each
+variant (a name and the settings every service gets), in alternating rounds on
+PostgreSQL: fresh services, a warm-up, then ``--issues`` issues at ``--rate``
+(well below saturation); once every owner's notice has reached the sink, each
+service's CPU time since the first of them, divided by the issues. PostgreSQL
+logs every statement meanwhile (``log_statement = all``, each line prefixed by
+the connection's ``application_name``, which names the service), so the same
+run counts each service's statements per issue, by kind and table: the round
+trips, which cost CPU in the service and in the database alike.
+
+CPU includes what a service does on its own clock in that time (polls, gauges);
+statements count only what PostgreSQL was sent. Writes ``cost.json`` and
+``cost.md`` beside the other results (``--out``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import subprocess
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from bench.e2e.procs import REPO, cpu_s, stop
+from bench.e2e.records import Arrivals, read_sends
+from bench.e2e.stack import SERVICES, Infra, Ports, clean_env, start_services, start_sink
+
+log = logging.getLogger("bench")
+HERE = Path(__file__).resolve().parent
+
+# One logged statement: "baton-intake|LOG:  statement: BEGIN" or, for a prepared
+# one, "baton-intake|LOG:  execute __asyncpg_stmt_3__: SELECT ...".
+_LINE = re.compile(r"^(baton-[a-z]+)\|LOG:\s+(?:statement|execute [^:]*):\s*(.*)$")
+_PREFIXED = re.compile(r"^[^\s|]*\|")
+_TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+\"?([a-z_]+)\"?", re.IGNORECASE)
+
+
+def kind(sql: str) -> str:
+    """``SELECT issues``, ``INSERT outbox``, ``BEGIN``: a statement's verb and table."""
+    words = sql.split(None, 1)
+    if not words:
+        return "?"
+    verb = words[0].upper().rstrip(";") or ";"  # ";": the pool's ping
+    table = _TABLE.search(sql)
+    return f"{verb} {table.group(1)}" if table and verb != "BEGIN" else verb
+
+
+def count_statements(lines: list[str]) -> dict[str, Counter[str]]:
+    """Per service, how many statements of each kind the log lines hold (a
+    statement's later lines, which carry no prefix, are joined to its first)."""
+    out: dict[str, Counter[str]] = {}
+    statements: list[tuple[str, str]] = []
+    for line in lines:
+        found = _LINE.match(line)
+        if found:
+            statements.append((found.group(1).removeprefix("baton-"), found.group(2)))
+        elif statements and not _PREFIXED.match(line):
+            service, sql = statements[-1]
+            statements[-1] = (service, f"{sql} {line.strip()}")
+    for service, sql in statements:
+        out.setdefault(service, Counter())[kind(sql)] += 1
+    return out
+
+
+class Postgres:
+    """The bench's PostgreSQL, logging every statement while a round runs."""
+
+    def __init__(self, infra: Infra) -> None:
+        self.url = infra.start_postgres()
+        self.log = (infra.state / "postgres").resolve() / "postgres.log"
+        self._offset = 0
+
+    def _sql(self, *statements: str) -> None:
+        subprocess.run(
+            [str(REPO / ".venv/bin/python"), "-c", _PSQL, self.url, *statements],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+
+    def logging(self, on: bool) -> None:
+        if on:
+            self._sql(
+                "ALTER SYSTEM SET log_statement = 'all'",
+                "ALTER SYSTEM SET log_line_prefix = '%a|'",
+                "SELECT pg_reload_conf()",
+            )
+        else:
+            self._sql(
+                "ALTER SYSTEM RESET log_statement",
+                "ALTER SYSTEM RESET log_line_prefix",
+                "SELECT pg_reload_conf()",
+            )
+
+    def mark(self) -> None:
+        self._offset = self.log.stat().st_size
+
+    def since_mark(self) -> list[str]:
+        with self.log.open("rb") as f:
+            f.seek(self._offset)
+            return f.read().decode(errors="replace").splitlines()
+
+
+# Run by this interpreter: asyncpg is in the virtualenv, psql may not be on PATH.
+_PSQL = """
+import asyncio, sys
+import asyncpg
+async def main():
+    conn = await asyncpg.connect(sys.argv[1])
+    for statement in sys.argv[2:]:
+        await conn.execute(statement)
+    await conn.close()
+asyncio.run(main())
+"""
+
+
+def one_round(
+    infra: Infra, pg: Postgres, *, name: str, settings: dict[str, str], args: argparse.Namespace
+) -> dict[str, Any]:
+    run = uuid.uuid4().hex[:6]
+    state = REPO / ".run" / "bench" / f"cost-{run}"
+    prefix = f"cost{run}."
+    arrivals = Arrivals(state / "mails.jsonl")
+    sink = start_sink(port=infra.ports.smtp, out=arrivals.path, log=state / "logs/sink.log")
+    services = None
+    try:
+        services = start_services(
+            ports=infra.ports,
+            kafka=infra.kafka,
+            database_url=pg.url,
+            prefix=prefix,
+            state=state,
+            settings=settings,
+        )
+
+        def post(tag: str, count: int) -> list[str]:
+            out = state / f"sends-{tag}.jsonl"
+            argv = [str(REPO / ".venv/bin/python"), "-m", "bench.e2e.loadgen", "open"]
+            argv += ["--url", services.url("intake"), "--key", services.api_key]
+            argv += ["--tag", f"{prefix}{tag}", "--rate", str(args.rate)]
+            argv += ["--seconds", str(count / args.rate), "--out", str(out)]
+            subprocess.run(argv, env=clean_env(), cwd=REPO, check=True, capture_output=True)
+            ids = [s.issue_id for s in read_sends(out) if s.accepted]
+            state_ = arrivals.wait_for(ids, stall_s=60, max_s=600, alive=services.check_alive)
+            if state_ != "complete":
+                raise RuntimeError(f"{name}: {tag} did not complete ({state_})")
+            return [i for i in ids if i is not None]
+
+        post("warmup", args.warmup)
+        time.sleep(2)  # the warm-up's last deliveries recorded
+        pids = services.pids()
+        pg.mark()
+        cpu0 = {s: cpu_s(pid) for s, pid in pids.items()}
+        started = time.monotonic()
+        ids = post("measured", args.issues)
+        time.sleep(2)  # and the measured issues' last ones
+        seconds = time.monotonic() - started
+        cpu = {s: cpu_s(pid) - cpu0[s] for s, pid in pids.items()}
+        statements = count_statements(pg.since_mark())
+        issues = len(ids)
+        return {
+            "variant": name,
+            "settings": settings,
+            "issues": issues,
+            "seconds": round(seconds, 1),
+            "cpu_ms_per_issue": {s: round(1000 * cpu[s] / issues, 1) for s in SERVICES},
+            "statements_per_issue": {
+                s: round(sum(statements.get(s, Counter()).values()) / issues, 2) for s in SERVICES
+            },
+            "statements_by_kind": {
+                s: dict(statements.get(s, Counter()).most_common()) for s in SERVICES
+            },
+        }
+    finally:
+        if services is not None:
+            services.stop()
+        stop([sink])
+
+
+def report(rounds: list[dict[str, Any]], args: argparse.Namespace) -> str:
+    lines = [
+        "# What one issue costs",
+        "",
+        f"{args.issues} issues at {args.rate:g}/s per round, PostgreSQL, rounds alternating "
+        f"between variants (`python -m bench.e2e.cost`).",
+        "",
+        "| variant | round | " + " | ".join(SERVICES) + " | CPU ms per issue | statements |",
+        "|---|---:|" + "---:|" * (len(SERVICES) + 2),
+    ]
+    for i, r in enumerate(rounds, 1):
+        cpu, st = r["cpu_ms_per_issue"], r["statements_per_issue"]
+        cells = " | ".join(f"{cpu[s]:.1f} ms, {st[s]:.1f}" for s in SERVICES)
+        total = sum(cpu.values())
+        lines.append(f"| {r['variant']} | {i} | {cells} | {total:.1f} | {sum(st.values()):.1f} |")
+    last = rounds[-1]
+    lines += ["", f"Statements per issue by kind, round {len(rounds)} ({last['variant']}):", ""]
+    for s in SERVICES:
+        kinds = ", ".join(
+            f"{k} {n / last['issues']:.2f}" for k, n in last["statements_by_kind"][s].items()
+        )
+        lines.append(f"- **{s}**: {kinds}")
+    return "\n".join(lines) + "\n"
+
+
+def _variant(text: str) -> tuple[str, dict[str, str]]:
+    name, _, rest = text.partition("=")
+    settings = {}
+    for item in rest.split(","):
+        if item.strip():
+            key, _, value = item.partition("=")
+            settings[key.strip()] = value.strip()
+    return name, settings
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--issues", type=int, default=300)
+    parser.add_argument("--rate", type=float, default=10.0)
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=1, help="rounds of every variant")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        type=_variant,
+        help="NAME=BATON_X=v,BATON_Y=w (repeatable; default: one variant, defaults only)",
+    )
+    parser.add_argument("--out", type=Path, default=HERE)
+    args = parser.parse_args()
+    variants = args.variant or [("defaults", {})]
+    infra = Infra(REPO / ".run" / "bench", Ports.from_env())
+    rounds: list[dict[str, Any]] = []
+    try:
+        infra.start_kafka()
+        pg = Postgres(infra)
+        pg.logging(True)
+        try:
+            for _ in range(args.rounds):
+                for name, settings in variants:
+                    result = one_round(infra, pg, name=name, settings=settings, args=args)
+                    log.info(
+                        "%s: %.1f ms of CPU and %.1f statements per issue",
+                        name,
+                        sum(result["cpu_ms_per_issue"].values()),
+                        sum(result["statements_per_issue"].values()),
+                    )
+                    rounds.append(result)
+        finally:
+            pg.logging(False)
+    finally:
+        infra.stop()
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "cost.json").write_text(json.dumps(rounds, indent=2) + "\n")
+    (args.out / "cost.md").write_text(report(rounds, args))
+    print(report(rounds, args))
+
+
+if __name__ == "__main__":
+    main()
