@@ -7,11 +7,13 @@ given its async driver.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import event, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -38,6 +40,7 @@ def make_engine(
     pool_size: int = 5,
     max_overflow: int = 5,
     application_name: str | None = None,
+    ping_after_idle_s: float = 1.0,
 ) -> AsyncEngine:
     """An async engine; on PostgreSQL, ``schema`` is the search path, so services
     sharing one database each keep their tables in their own schema, and
@@ -68,14 +71,44 @@ def make_engine(
     connect_args = {"server_settings": server_settings} if server_settings else {}
     # hide_parameters: a database error's message (logged, and put in a DLQ record's
     # baton.dlq.reason) must not carry the row's values, which may be personal data.
-    return create_async_engine(
+    engine = create_async_engine(
         url,
-        pool_pre_ping=True,
         pool_size=pool_size,
         max_overflow=max_overflow,
         connect_args=connect_args,
         hide_parameters=True,
     )
+    _ping_when_idle(engine, ping_after_idle_s)
+    return engine
+
+
+def _ping_when_idle(engine: AsyncEngine, idle_s: float) -> None:
+    """Ping a pooled connection before use if it sat idle longer than ``idle_s``
+    (0: before every use, as SQLAlchemy's ``pool_pre_ping``).
+
+    A dead connection (PostgreSQL restarted, a proxy dropped it) is replaced
+    before anyone uses it, sparing a request or a message that error. A ping is
+    three round trips on asyncpg (BEGIN, ``;``, ROLLBACK), which on a busy
+    service was about a third of its statements: a connection used moments ago
+    is alive unless the server died in those moments, and then what was using it
+    fails anyway (a consumer waits and retries; the pool is refreshed).
+    """
+    pool = engine.sync_engine
+
+    @event.listens_for(pool, "checkin")
+    def _idle_from(_dbapi_conn, record):  # type: ignore[no-untyped-def]
+        record.info["baton_idle_since"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _ping_if_idle(dbapi_conn, record, _proxy):  # type: ignore[no-untyped-def]
+        since = record.info.get("baton_idle_since")
+        if since is not None and time.monotonic() - since < idle_s:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            # The pool discards this connection and checks out another (a new one).
+            raise DisconnectionError("pooled connection is dead") from exc
 
 
 class Database:
@@ -89,6 +122,7 @@ class Database:
         pool_size: int = 5,
         max_overflow: int = 5,
         application_name: str | None = None,
+        ping_after_idle_s: float = 1.0,
     ) -> None:
         self.engine = make_engine(
             url,
@@ -96,6 +130,7 @@ class Database:
             pool_size=pool_size,
             max_overflow=max_overflow,
             application_name=application_name,
+            ping_after_idle_s=ping_after_idle_s,
         )
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False

@@ -60,6 +60,7 @@ class Runtime(Generic[S]):
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
             application_name=f"baton-{name}",
+            ping_after_idle_s=settings.db_ping_after_idle_s,
         )
         self.producer = EventProducer(settings.kafka(), client_id=f"baton-{name}")
         self.relay = OutboxRelay(

@@ -41,6 +41,9 @@ class ServiceSettings(KafkaSettings, AuthSettings, LimitSettings):
     # Database connections each process keeps, and how many more it may open at a peak.
     db_pool_size: int = Field(default=5, ge=1)
     db_max_overflow: int = Field(default=5, ge=0)
+    # A pooled connection idle longer than this is pinged before use (PostgreSQL);
+    # 0 pings before every use, at three round trips each.
+    db_ping_after_idle_s: float = Field(default=1.0, ge=0)
     # Prepended to every topic and consumer group: lets several environments (or
     # test runs) share one cluster without seeing each other's events.
     topic_prefix: str = ""
