@@ -75,17 +75,6 @@ def warn_at(
     return now + (due_at - now) * settings.deadline_near_fraction
 
 
-async def _length(
-    session: AsyncSession, issue: Issue, kind: Kind, *, settings: Settings
-) -> tuple[Hours, timedelta, InternalRequest | None, InternalTarget | None]:
-    """What the issue's clock of ``kind`` counts in its current department, and how long."""
-    hours = await hours_of(session, issue.department)
-    request = await session.get(InternalRequest, issue.issue_id)
-    target = hours.targets.get(request.requester_department or "") if request else None
-    length = due_in(settings, kind, issue.priority, issue.department, hours.resolve_hours, target)
-    return hours, length, request, target
-
-
 def said(deadline: Deadline, *, version: int, now: datetime) -> DeadlineSet:
     """When the clock runs out now, at the issue's ``version`` after the change that
     set it: a reader keeping the newest version ends with the clock as it is."""
@@ -132,7 +121,26 @@ async def start(
     """Start the acknowledge or resolve clock for the issue's current department;
     with ``on_call_layer``, the acknowledge clock of the on-call person that layer called.
     ``announced=False``: the caller says it (``said``) in the assignment's ``OwnerAssigned``."""
-    hours, length, request, target = await _length(session, issue, kind, settings=settings)
+    hours = await hours_of(session, issue.department)
+    request = await session.get(InternalRequest, issue.issue_id)
+    deadline = begin(
+        session, issue, kind, settings=settings, now=now, hours=hours, request=request,
+        on_call_layer=on_call_layer,
+    )  # fmt: skip
+    if announced:
+        await announce(session, deadline, version=issue.version, settings=settings, now=now)
+    return deadline
+
+
+def begin(
+    session: AsyncSession, issue: Issue, kind: Kind, *, settings: Settings, now: datetime,
+    hours: Hours, request: InternalRequest | None, on_call_layer: int | None = None,
+) -> Deadline:  # fmt: skip
+    """``start`` without a read: the caller has the department's ``hours`` and the
+    issue's internal ``request`` (None: not one) at hand, as a first assignment has.
+    The clock is not announced: the caller says it (``said``)."""
+    target = hours.targets.get(request.requester_department or "") if request else None
+    length = due_in(settings, kind, issue.priority, issue.department, hours.resolve_hours, target)
     counting = hours.counting(issue.priority)
     due = after(hours, counting, now, length)
     deadline = Deadline(
@@ -148,8 +156,6 @@ async def start(
         # Before it is said: the one announcement says the clock that runs.
         _on_call(deadline, settings=settings, now=now, layer=on_call_layer)
     session.add(deadline)
-    if announced:
-        await announce(session, deadline, version=issue.version, settings=settings, now=now)
     return deadline
 
 
