@@ -76,14 +76,16 @@ async def on_issue_routed(
         ctx.traces[issue.issue_id] = carrier
         request = workload.opened(session, routed, at=issue.assigned_at)
         # The two clocks ride in the OwnerAssigned: one event, not three.
-        started = []
+        started, deadlines = [], []
         for kind in ("acknowledge", "resolve"):
             now = ctx.clock()
             deadline = clocks.begin(
                 session, issue, kind, settings=ctx.settings, now=now, hours=hours,
                 request=request, on_call_layer=called[1] if called else None,
             )  # fmt: skip
+            deadlines.append(deadline)
             started.append(clocks.said(deadline, version=issue.version, now=now))
+        await clocks.insert(session, deadlines)
         stays.begin(ctx, issue, via="routing", at=issue.assigned_at)
         await workload.received(ctx, issue, via="routing", at=issue.assigned_at, hours=hours)
         ctx.emit(
