@@ -34,21 +34,25 @@ async def on_issue_routed(
     span.set_attribute("baton.department", routed.department)
 
     async def effect(session: AsyncSession) -> None:
-        # The roster in the event is the catalog as routing saw it: keep the directory current.
-        await directory.upsert_department(
+        # The roster in the event is the catalog as routing saw it: keep the directory
+        # current. What it reads (the department's hours and members) serves the
+        # rest of the assignment, which reads neither again.
+        roster = await directory.apply_roster(
             session=session,
             department=routed.department,
             liaisons=routed.liaisons,
             head=routed.head,
             as_of=routed.routed_at,
         )
+        hours, members = roster.hours, roster.members
         # This handler's span is in the issue's trace: every later change joins it.
         carrier = carrier_from_current()
         ctx = Ctx(session=session, settings=runtime.settings, actor_id=ROUTING, clock=clock)
         # Urgent, outside the department's working hours: the person on call.
         called = await oncall.first_owner(
-            session, department=routed.department, priority=routed.priority, now=ctx.clock()
-        )
+            session, department=routed.department, priority=routed.priority, now=ctx.clock(),
+            hours=hours, members=members,
+        )  # fmt: skip
         issue = await service.assign(
             session=session,
             issue_id=routed.issue_id,
@@ -63,24 +67,27 @@ async def on_issue_routed(
             },
             to=called[0] if called else None,
             now=ctx.clock(),
+            members=members,
         )
         if issue is None:
             await rerouted(session, routed, runtime=runtime)
             return
         span.set_attribute("baton.owner_id", issue.owner_id)
         ctx.traces[issue.issue_id] = carrier
-        workload.opened(session, routed, at=issue.assigned_at)
+        request = workload.opened(session, routed, at=issue.assigned_at)
         # The two clocks ride in the OwnerAssigned: one event, not three.
-        started = []
+        started, deadlines = [], []
         for kind in ("acknowledge", "resolve"):
             now = ctx.clock()
-            deadline = await clocks.start(
-                session, issue, kind, settings=ctx.settings, now=now,
-                on_call_layer=called[1] if called else None, announced=False,
+            deadline = clocks.begin(
+                session, issue, kind, settings=ctx.settings, now=now, hours=hours,
+                request=request, on_call_layer=called[1] if called else None,
             )  # fmt: skip
+            deadlines.append(deadline)
             started.append(clocks.said(deadline, version=issue.version, now=now))
+        await clocks.insert(session, deadlines)
         stays.begin(ctx, issue, via="routing", at=issue.assigned_at)
-        await workload.received(ctx, issue, via="routing", at=issue.assigned_at)
+        await workload.received(ctx, issue, via="routing", at=issue.assigned_at, hours=hours)
         ctx.emit(
             transitions.owner_assigned(
                 issue, via="routing", previous_owner_id=None, routing_reason=routed.reason,

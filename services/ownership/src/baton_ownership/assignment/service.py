@@ -8,6 +8,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert as sa_insert
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import select
@@ -27,37 +29,58 @@ from baton_ownership.workload import service as workload
 ROUTING = "baton-routing"
 
 
-async def _locked_cursor(session: AsyncSession, department: str) -> DepartmentCursor:
-    """The department's cursor, locked for this transaction (made first if new):
-    replicas assigning in one department take turns, and each counts open issues
-    only once the one before it has committed its choice."""
-    table = DepartmentCursor.__table__  # type: ignore[attr-defined]
+def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
     dialect = session.bind.dialect.name if session.bind is not None else ""
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    await session.exec(
-        insert(table).values(department=department, next_index=0).on_conflict_do_nothing()
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+async def _take_turn(session: AsyncSession, department: str) -> int:
+    """The department's round-robin turn, taken: one statement makes the cursor if
+    new, moves it on, and locks it for this transaction. Replicas assigning in one
+    department take turns, and each counts open issues only once the one before it
+    has committed its choice."""
+    table = DepartmentCursor.__table__  # type: ignore[attr-defined]
+    taken = await session.exec(
+        _insert(session)(table)
+        .values(department=department, next_index=1)
+        .on_conflict_do_update(
+            index_elements=[table.c.department], set_={"next_index": table.c.next_index + 1}
+        )
+        .returning(table.c.next_index)
     )  # type: ignore[call-overload]
-    cursor = await session.get(
-        DepartmentCursor, department, with_for_update=True, populate_existing=True
-    )
-    assert cursor is not None
-    return cursor
+    return int(taken.scalar_one()) - 1
 
 
-async def pick(*, session: AsyncSession, department: str) -> Seat | None:
+async def _give_back_turn(session: AsyncSession, department: str) -> None:
+    """No liaison took the turn (the head holds the issue, or it had an owner)."""
+    table = DepartmentCursor.__table__  # type: ignore[attr-defined]
+    await session.exec(
+        update(table)
+        .where(table.c.department == department)
+        .values(next_index=table.c.next_index - 1)
+    )  # type: ignore[call-overload]
+
+
+async def pick(
+    *, session: AsyncSession, department: str, members: list[Member] | None = None
+) -> Seat | None:
     """The next owner in ``department``: a liaison, else its head (none free).
     Capacity is counted under the department's cursor lock, so two replicas
-    cannot both give the last free place away."""
-    cursor = await _locked_cursor(session, department)
-    available = await directory.available_liaisons(session=session, department=department)
+    cannot both give the last free place away. ``members``: the department's
+    members as the caller just read them."""
+    turn = await _take_turn(session, department)
+    available = await directory.available_liaisons(
+        session=session, department=department, members=members
+    )
     if available:
         fewest = min(count for _, count in available)
         equals = [m for m, count in available if count == fewest]
-        chosen = equals[cursor.next_index % len(equals)]
-        cursor.next_index += 1
-        session.add(cursor)
-        return directory.seat(chosen)
-    head = await directory.head_of(session=session, department=department)
+        return directory.seat(equals[turn % len(equals)])
+    await _give_back_turn(session, department)
+    if members is not None:
+        head = next((m for m in members if m.role == "head" and m.active), None)
+    else:
+        head = await directory.head_of(session=session, department=department)
     return directory.seat(head) if head is not None else None
 
 
@@ -71,30 +94,42 @@ async def assign(
     trace_context: dict[str, Any] | None = None,
     decision: dict[str, Any] | None = None,
     to: Seat | None = None,
+    members: list[Member] | None = None,
 ) -> Issue | None:
     """Give a newly routed issue its owner (``to``, say the person on call, else
     the pick of the department's liaisons); None when it already has one. The
     assignment is the first entry of the issue's history: to whom, in which
     department, and by which routing ``decision`` (its rule and reason)."""
-    if await session.get(IssueOwner, issue_id) is not None:
-        return None
-    seat = to or await pick(session=session, department=department)
+    seat = to or await pick(session=session, department=department, members=members)
     if seat is None:
+        if await session.get(IssueOwner, issue_id) is not None:
+            return None
         raise LookupError(f"department {department!r} has neither liaisons nor a head")
     issue = transitions.assign(
         issue_id=issue_id, department=department, to=seat, priority=priority, now=now or utcnow()
     )
     if to is not None:  # chosen, not held for want of a free liaison
         issue = replace(issue, held_by_head=False)
-    session.add(store.new_row(issue, trace_context=trace_context))
-    await session.flush()  # the primary key rejects a second owner here, not at commit
-    session.add(
-        HistoryEntry(
+    # The primary key says whether the issue had an owner already: one statement,
+    # not a read before the write (an issue is routed again far less often than once).
+    table = IssueOwner.__table__  # type: ignore[attr-defined]
+    row = {name: getattr(issue, name) for name in store.COLUMNS}
+    written = await session.exec(
+        _insert(session)(table)
+        .values(**row, trace_context=trace_context or {})
+        .on_conflict_do_nothing(index_elements=[table.c.issue_id])
+    )  # type: ignore[call-overload]
+    if written.rowcount != 1:
+        if to is None and seat.role == "liaison":
+            await _give_back_turn(session, department)
+        return None
+    await session.exec(
+        sa_insert(HistoryEntry.__table__).values(  # type: ignore[attr-defined]
             issue_id=issue_id, action="assigned", actor_id=ROUTING, department=department,
             owner_id=issue.owner_id, version=issue.version, at=issue.assigned_at,
             details={"held_by_head": issue.held_by_head, **(decision or {})},
         )
-    )  # fmt: skip
+    )  # type: ignore[call-overload]  # fmt: skip
     return issue
 
 

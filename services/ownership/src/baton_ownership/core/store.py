@@ -107,12 +107,6 @@ def issue_of(row: IssueOwner, pending: Handoff | None = None) -> Issue:
     return Issue(**values, pending=handoff_view(pending) if pending else None)
 
 
-def new_row(issue: Issue, *, trace_context: dict[str, str] | None = None) -> IssueOwner:
-    return IssueOwner(
-        **{name: getattr(issue, name) for name in COLUMNS}, trace_context=trace_context or {}
-    )
-
-
 async def pending_handoff(session: AsyncSession, issue_id: str) -> Handoff | None:
     return (
         await session.exec(

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from baton_contracts import DeadlineSet, Envelope, InternalTarget
 from baton_contracts.topics import ISSUES_OWNERSHIP
 from baton_runtime.outbox import add_event
+from sqlalchemy import insert as sa_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -75,17 +76,6 @@ def warn_at(
     return now + (due_at - now) * settings.deadline_near_fraction
 
 
-async def _length(
-    session: AsyncSession, issue: Issue, kind: Kind, *, settings: Settings
-) -> tuple[Hours, timedelta, InternalRequest | None, InternalTarget | None]:
-    """What the issue's clock of ``kind`` counts in its current department, and how long."""
-    hours = await hours_of(session, issue.department)
-    request = await session.get(InternalRequest, issue.issue_id)
-    target = hours.targets.get(request.requester_department or "") if request else None
-    length = due_in(settings, kind, issue.priority, issue.department, hours.resolve_hours, target)
-    return hours, length, request, target
-
-
 def said(deadline: Deadline, *, version: int, now: datetime) -> DeadlineSet:
     """When the clock runs out now, at the issue's ``version`` after the change that
     set it: a reader keeping the newest version ends with the clock as it is."""
@@ -132,7 +122,27 @@ async def start(
     """Start the acknowledge or resolve clock for the issue's current department;
     with ``on_call_layer``, the acknowledge clock of the on-call person that layer called.
     ``announced=False``: the caller says it (``said``) in the assignment's ``OwnerAssigned``."""
-    hours, length, request, target = await _length(session, issue, kind, settings=settings)
+    hours = await hours_of(session, issue.department)
+    request = await session.get(InternalRequest, issue.issue_id)
+    deadline = begin(
+        session, issue, kind, settings=settings, now=now, hours=hours, request=request,
+        on_call_layer=on_call_layer,
+    )  # fmt: skip
+    session.add(deadline)
+    if announced:
+        await announce(session, deadline, version=issue.version, settings=settings, now=now)
+    return deadline
+
+
+def begin(
+    session: AsyncSession, issue: Issue, kind: Kind, *, settings: Settings, now: datetime,
+    hours: Hours, request: InternalRequest | None, on_call_layer: int | None = None,
+) -> Deadline:  # fmt: skip
+    """``start`` without a read or a write: the caller has the department's ``hours``
+    and the issue's internal ``request`` (None: not one) at hand, as a first
+    assignment has, writes the clock (``insert``) and says it (``said``)."""
+    target = hours.targets.get(request.requester_department or "") if request else None
+    length = due_in(settings, kind, issue.priority, issue.department, hours.resolve_hours, target)
     counting = hours.counting(issue.priority)
     due = after(hours, counting, now, length)
     deadline = Deadline(
@@ -147,10 +157,14 @@ async def start(
     if on_call_layer is not None and kind == "acknowledge":
         # Before it is said: the one announcement says the clock that runs.
         _on_call(deadline, settings=settings, now=now, layer=on_call_layer)
-    session.add(deadline)
-    if announced:
-        await announce(session, deadline, version=issue.version, settings=settings, now=now)
     return deadline
+
+
+async def insert(session: AsyncSession, deadlines: list[Deadline]) -> None:
+    """Write new clocks in one statement (none of their ids is needed)."""
+    table = Deadline.__table__  # type: ignore[attr-defined]
+    rows = [d.model_dump(exclude={"id"}) for d in deadlines]
+    await session.exec(sa_insert(table).values(rows))  # type: ignore[call-overload]
 
 
 async def start_on_call(

@@ -16,7 +16,8 @@ from baton_ownership.core.store import Ctx
 from baton_ownership.deadlines import clocks
 from baton_ownership.deadlines.models import Deadline
 from baton_ownership.directory import service as directory
-from baton_ownership.directory.hours import hours_of
+from baton_ownership.directory.hours import Hours, hours_of
+from baton_ownership.directory.models import Member
 from baton_ownership.workload import service as workload
 
 
@@ -26,17 +27,23 @@ async def _seat(session: AsyncSession, department: str, person_id: str) -> Seat 
 
 
 async def first_owner(
-    session: AsyncSession, *, department: str, priority: str, now: datetime
-) -> tuple[Seat, int] | None:
+    session: AsyncSession, *, department: str, priority: str, now: datetime,
+    hours: Hours | None = None, members: list[Member] | None = None,
+) -> tuple[Seat, int] | None:  # fmt: skip
     """The on-call person for a newly routed issue, and their layer (1 = first);
-    None within working hours, for other priorities, or without a schedule."""
+    None within working hours, for other priorities, or without a schedule.
+    ``hours`` and ``members``: the department's, as the caller just read them."""
     if priority != "urgent":
         return None
-    hours = await hours_of(session, department)
+    hours = hours or await hours_of(session, department)
     if hours.working(now):
         return None
+    active = {m.person_id: m for m in members or [] if m.active}
     for layer, person_id in enumerate(hours.on_call(now), start=1):
-        seat = await _seat(session, department, person_id)
+        if members is not None:
+            seat = directory.seat(active[person_id]) if person_id in active else None
+        else:
+            seat = await _seat(session, department, person_id)
         if seat is not None:  # someone the catalog no longer lists: the next layer
             return seat, layer
     return None

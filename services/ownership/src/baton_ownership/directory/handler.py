@@ -17,18 +17,18 @@ async def on_department_updated(envelope: Envelope, *, runtime: Runtime[Settings
         return
 
     async def effect(session: AsyncSession) -> None:
-        applied = await directory.upsert_department(
+        # The policy is written with the roster, in the same statement: an older
+        # catalog version, arriving late, changes neither.
+        await directory.upsert_department(
             session=session,
             department=event.department,
             liaisons=event.liaisons,
             head=event.head,
             as_of=event.updated_at,
-        )
-        if applied:  # an older catalog version, arriving late, changes nothing
-            await directory.set_policy(
-                session=session, department=event.department, resolve_hours=event.resolve_hours,
-                calendar=event.calendar, on_call=event.on_call,
-                internal_targets=event.internal_targets,
-            )  # fmt: skip
+            policy=directory.policy_values(
+                resolve_hours=event.resolve_hours, calendar=event.calendar,
+                on_call=event.on_call, internal_targets=event.internal_targets,
+            ),
+        )  # fmt: skip
 
     await handle_once(runtime.db, envelope.id, effect)

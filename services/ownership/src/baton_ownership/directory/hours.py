@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from baton_contracts import Calendar, InternalTarget, OnCall
 from baton_runtime.workingtime import WorkingCalendar, on_call, working_calendar
@@ -40,7 +41,11 @@ class Hours:
 
 
 async def hours_of(session: AsyncSession, department: str) -> Hours:
-    policy = await session.get(DepartmentPolicy, department)
+    return hours_from(department, await session.get(DepartmentPolicy, department))
+
+
+def hours_from(department: str, policy: Any) -> Hours:
+    """The department's hours from its policy as read (a row or the model; None: none kept)."""
     if policy is None:
         return Hours(department=department)
     calendar = Calendar.model_validate(policy.calendar) if policy.calendar else None
@@ -50,7 +55,7 @@ async def hours_of(session: AsyncSession, department: str) -> Hours:
         schedule=OnCall.model_validate(policy.on_call) if policy.on_call else None,
         targets={
             t.requester: t
-            for t in (InternalTarget.model_validate(x) for x in policy.internal_targets)
+            for t in (InternalTarget.model_validate(x) for x in policy.internal_targets or [])
         },
         resolve_hours=policy.resolve_hours,
     )

@@ -3,14 +3,18 @@ member's availability and capacity, which only ownership knows."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from baton_contracts import Calendar, InternalTarget, OnCall, Person
+from sqlalchemy import or_, update
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_ownership.core.models import IssueOwner
-from baton_ownership.core.state import Actor, Department, Seat, aware, utcnow
+from baton_ownership.core.state import Actor, Department, Seat, utcnow
+from baton_ownership.directory.hours import Hours, hours_from
 from baton_ownership.directory.models import DepartmentPolicy, Member
 
 
@@ -27,16 +31,47 @@ async def set_policy(
     policy = await session.get(DepartmentPolicy, department) or DepartmentPolicy(
         department=department
     )
-    policy.resolve_hours = resolve_hours
-    policy.calendar = calendar.model_dump(mode="json") if calendar else None
-    policy.on_call = on_call.model_dump(mode="json") if on_call else None
-    policy.internal_targets = [t.model_dump(mode="json") for t in internal_targets or []]
+    values = policy_values(
+        resolve_hours=resolve_hours, calendar=calendar, on_call=on_call,
+        internal_targets=internal_targets,
+    )  # fmt: skip
+    for name, value in values.items():
+        setattr(policy, name, value)
     session.add(policy)
 
 
 async def resolve_hours(*, session: AsyncSession, department: str) -> float | None:
     policy = await session.get(DepartmentPolicy, department)
     return policy.resolve_hours if policy is not None else None
+
+
+@dataclass(frozen=True)
+class Roster:
+    """What ``upsert_department`` found: whether the roster was applied, the
+    department's hours, and (when applied) all its members as now written."""
+
+    applied: bool
+    hours: Hours
+    members: list[Member] | None = None
+
+
+async def _newer_policy(
+    session: AsyncSession, department: str, values: dict[str, Any]
+) -> Any | None:
+    """Write ``values`` (``roster_at`` among them) unless the roster kept is newer, in
+    one statement that locks the row and returns it as written; None: not written."""
+    policy = DepartmentPolicy.__table__  # type: ignore[attr-defined]
+    as_of = values["roster_at"]
+    written = await session.exec(
+        update(policy)
+        .where(
+            policy.c.department == department,
+            or_(policy.c.roster_at.is_(None), policy.c.roster_at <= as_of),
+        )
+        .values(**values)
+        .returning(*policy.c)
+    )  # type: ignore[call-overload]
+    return written.first()
 
 
 async def upsert_department(
@@ -46,19 +81,44 @@ async def upsert_department(
     liaisons: list[Person],
     head: Person,
     as_of: datetime | None = None,
+    policy: dict[str, Any] | None = None,
 ) -> bool:
     """Make the directory match the catalog as it was at ``as_of``; availability
     and capacity are kept. A roster older than the one applied last is ignored
     (say, a routing decision made before a catalog change, delivered after it).
-    Returns whether it was applied."""
-    as_of = as_of or utcnow()
-    policy = await session.get(DepartmentPolicy, department, with_for_update=True)
-    if policy is None:
-        policy = DepartmentPolicy(department=department)
-    elif policy.roster_at is not None and aware(as_of) < aware(policy.roster_at):
-        return False
-    policy.roster_at = as_of
-    session.add(policy)
+    ``policy``: the catalog's word on the department as a whole (``policy_values``),
+    written with the roster, and only with it. Returns whether it was applied."""
+    roster = await apply_roster(
+        session=session, department=department, liaisons=liaisons, head=head, as_of=as_of,
+        policy=policy,
+    )  # fmt: skip
+    return roster.applied
+
+
+async def apply_roster(
+    *,
+    session: AsyncSession,
+    department: str,
+    liaisons: list[Person],
+    head: Person,
+    as_of: datetime | None = None,
+    policy: dict[str, Any] | None = None,
+) -> Roster:
+    """``upsert_department``, saying what it read: the department's hours, and
+    its members as now written (when applied), so the caller reads neither again."""
+    values = {"roster_at": as_of or utcnow(), **(policy or {})}
+    row = await _newer_policy(session, department, values)
+    if row is None:
+        table = DepartmentPolicy.__table__  # type: ignore[attr-defined]
+        row = (
+            await session.exec(
+                select(*table.c).where(table.c.department == department).with_for_update()
+            )  # type: ignore[call-overload]
+        ).first()
+        if row is not None:  # a newer roster is kept: this one is not applied
+            return Roster(applied=False, hours=hours_from(department, row))
+        row = DepartmentPolicy(department=department, **values)
+        session.add(row)
     current = {
         m.person_id: m
         for m in (await session.exec(select(Member).where(Member.department == department))).all()
@@ -80,12 +140,29 @@ async def upsert_department(
             True,
         )
         session.add(member)
+        current[person_id] = member
     for person_id, member in current.items():
         if person_id not in wanted:
             member.active = False
             session.add(member)
-    await session.flush()
-    return True
+    await session.flush()  # nothing to send when the roster is as kept
+    return Roster(applied=True, hours=hours_from(department, row), members=list(current.values()))
+
+
+def policy_values(
+    *,
+    resolve_hours: float | None,
+    calendar: Calendar | None = None,
+    on_call: OnCall | None = None,
+    internal_targets: list[InternalTarget] | None = None,
+) -> dict[str, Any]:
+    """The policy columns as ``set_policy`` writes them."""
+    return {
+        "resolve_hours": resolve_hours,
+        "calendar": calendar.model_dump(mode="json") if calendar else None,
+        "on_call": on_call.model_dump(mode="json") if on_call else None,
+        "internal_targets": [t.model_dump(mode="json") for t in internal_targets or []],
+    }
 
 
 async def member(*, session: AsyncSession, department: str, person_id: str) -> Member | None:
@@ -146,24 +223,34 @@ async def open_issue_counts(*, session: AsyncSession, department: str) -> dict[s
     return dict(rows.all())
 
 
-async def available_liaisons(*, session: AsyncSession, department: str) -> list[tuple[Member, int]]:
-    """On-duty liaisons below capacity, with their open issue counts, in a stable order."""
+async def available_liaisons(
+    *, session: AsyncSession, department: str, members: list[Member] | None = None
+) -> list[tuple[Member, int]]:
+    """On-duty liaisons below capacity, with their open issue counts, in a stable
+    order; ``members``: the department's members as just read (not read again)."""
     counts = await open_issue_counts(session=session, department=department)
-    members = (
-        await session.exec(
-            select(Member)
-            .where(
-                Member.department == department,
-                Member.role == "liaison",
-                col(Member.active),
-                col(Member.on_duty),
-            )
-            .order_by(Member.person_id)
+    if members is None:
+        members = list(
+            (
+                await session.exec(
+                    select(Member).where(
+                        Member.department == department,
+                        Member.role == "liaison",
+                        col(Member.active),
+                        col(Member.on_duty),
+                    )
+                )
+            ).all()
         )
-    ).all()
-    return [
-        (m, counts.get(m.person_id, 0)) for m in members if counts.get(m.person_id, 0) < m.capacity
-    ]
+    # Sorted here, not by the database: the same order on SQLite and PostgreSQL,
+    # whichever way the members were read.
+    free = [
+        m
+        for m in members
+        if m.role == "liaison" and m.active and m.on_duty
+        and counts.get(m.person_id, 0) < m.capacity
+    ]  # fmt: skip
+    return [(m, counts.get(m.person_id, 0)) for m in sorted(free, key=lambda m: m.person_id)]
 
 
 async def members(*, session: AsyncSession, department: str) -> list[tuple[Member, int]]:

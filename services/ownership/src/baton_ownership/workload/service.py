@@ -17,9 +17,11 @@ from baton_ownership.workload import metrics
 from baton_ownership.workload.models import InternalRequest, ReceivedIssue
 
 
-async def received(ctx: Ctx, issue: Issue, *, via: str, at: datetime) -> None:
-    """``issue``'s owner has just received it."""
-    hours = await hours_of(ctx.session, issue.department)
+async def received(
+    ctx: Ctx, issue: Issue, *, via: str, at: datetime, hours: Hours | None = None
+) -> None:
+    """``issue``'s owner has just received it (``hours``: its department's, if at hand)."""
+    hours = hours or await hours_of(ctx.session, issue.department)
     inside = hours.working(at)
     ctx.session.add(
         ReceivedIssue(
@@ -30,17 +32,17 @@ async def received(ctx: Ctx, issue: Issue, *, via: str, at: datetime) -> None:
     ctx.on_commit(partial(metrics.received, issue.department, inside, via))
 
 
-def opened(session: AsyncSession, routed: IssueRouted, *, at: datetime) -> None:
-    """An internal customer's request reached its first department."""
+def opened(session: AsyncSession, routed: IssueRouted, *, at: datetime) -> InternalRequest | None:
+    """An internal customer's request reached its first department (None: not one)."""
     if not routed.internal:
-        return
-    session.add(
-        InternalRequest(
-            issue_id=routed.issue_id, requester_id=routed.requester_id,
-            requester_department=routed.requester_department, department=routed.department,
-            routed_at=at,
-        )
+        return None
+    request = InternalRequest(
+        issue_id=routed.issue_id, requester_id=routed.requester_id,
+        requester_department=routed.requester_department, department=routed.department,
+        routed_at=at,
     )  # fmt: skip
+    session.add(request)
+    return request
 
 
 def _working_minutes(hours: Hours, start: datetime, end: datetime) -> float:
