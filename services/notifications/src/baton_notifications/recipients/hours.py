@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from baton_contracts import Calendar
 from baton_runtime.workingtime import WorkingCalendar, working_calendar
@@ -32,20 +33,38 @@ class Hours:
         return self.calendar.next_start(at)
 
 
-async def hours_of(
-    session: AsyncSession, person_id: str, prefs: RecipientPreferences | None
+def _hours(
+    prefs: RecipientPreferences | None, listed: list[tuple[str, dict[str, Any] | None]]
 ) -> Hours:
-    departments = await directory.departments_of(session=session, person_id=person_id)
-    first = departments[0] if departments else None
+    """From the person's preferences and their departments' calendars (name order)."""
+    first = listed[0][0] if listed else None
     quiet = prefs.quiet_hours if prefs is not None else True
     if prefs is not None and prefs.working_hours:
         own = working_calendar(Calendar.model_validate(prefs.working_hours))
         return Hours(calendar=own, source="own", department=first, quiet=quiet)
-    for name in departments:
-        calendar = await directory.calendar_of(session=session, department=name)
-        if calendar is not None:
-            return Hours(working_calendar(calendar), f"department:{name}", first, quiet)
+    for name, calendar in listed:
+        if calendar:
+            working = working_calendar(Calendar.model_validate(calendar))
+            return Hours(working, f"department:{name}", first, quiet)
     return Hours(calendar=None, source=None, department=first, quiet=quiet)
+
+
+async def hours_of(
+    session: AsyncSession, person_id: str, prefs: RecipientPreferences | None
+) -> Hours:
+    listed = await directory.calendars_of(session=session, person_ids=[person_id])
+    return _hours(prefs, listed[person_id])
+
+
+async def hours_of_many(
+    session: AsyncSession, prefs: dict[str, RecipientPreferences | None]
+) -> dict[str, Hours]:
+    """``hours_of`` for each person ``prefs`` names (their preferences, or None),
+    in one query."""
+    if not prefs:
+        return {}
+    listed = await directory.calendars_of(session=session, person_ids=list(prefs))
+    return {person_id: _hours(row, listed[person_id]) for person_id, row in prefs.items()}
 
 
 async def person_hours(session: AsyncSession, person_id: str) -> Hours:
