@@ -35,7 +35,7 @@ async def remember(session: AsyncSession, reported: IssueReported) -> None:
     table = IssueCopy.__table__  # type: ignore[attr-defined]
     stmt = upsert.insert(session, IssueCopy).values(issue_id=reported.issue_id, **values)
     # Routing may have changed the priority, and ownership said so first.
-    values["priority"] = func.coalesce(table.c.priority, stmt.excluded.priority)
+    values["priority"] = func.coalesce(table.c.priority, reported.priority)
     await session.exec(stmt.on_conflict_do_update(index_elements=["issue_id"], set_=values))
 
 
