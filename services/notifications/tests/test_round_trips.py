@@ -104,14 +104,14 @@ async def test_an_employees_report_remembers_them_in_one_statement_more(runtime)
     assert (reporter.reporter_id, reporter.department) == ("emp-7", "sales")
 
 
-async def test_the_owners_notice_with_their_working_hours_takes_six_statements(runtime):
+async def test_the_owners_notice_with_their_working_hours_takes_five_statements(runtime):
     issue_id = str(uuid4())
     await on_issue_reported(reported(issue_id), runtime=runtime)
     with counting_statements(runtime.db) as seen:
         await on_ownership_event(assigned(issue_id), runtime=runtime)
-    # The claim (2), the copy's upsert read back, the owner's preferences, their
-    # departments' calendars (one query), the delivery.
-    assert len(seen) <= 6, str(seen)
+    # The claim (2), the copy's upsert read back, the owner's preferences with
+    # their departments' calendars (one query), the delivery.
+    assert len(seen) <= 5, str(seen)
     row = (await rows(runtime))[-1]
     assert (row.issue_id, row.recipient_id, row.status, row.held) == (
         issue_id, GITA.id, "pending", False

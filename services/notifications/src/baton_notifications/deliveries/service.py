@@ -26,7 +26,7 @@ from baton_notifications.deliveries.models import Delivery, utcnow
 from baton_notifications.deliveries.plan import Notice
 from baton_notifications.issues.models import IssueCopy
 from baton_notifications.recipients import service as recipients
-from baton_notifications.recipients.hours import hours_of
+from baton_notifications.recipients.hours import preferences_and_hours
 from baton_notifications.sealer import Sealer
 from baton_notifications.settings import Settings
 
@@ -49,13 +49,15 @@ async def record(
     channel with no address, and a ``DeliveryFailed`` when none can reach them.
     ``issue`` is the copy of the issue the notice is about (what it says of it)."""
     now = clock()
-    prefs = await recipients.preferences(session=session, person_id=notice.recipient_id)
-    channels = recipients.channels_for(prefs, notice.kind)
     # In the recipient's quiet hours a notice that can wait, waits for their next
     # working period, and then goes out with the others held for them (a digest).
     hold = None
     if not notice.urgent and notice.person is not None:
-        hold = (await hours_of(session, notice.recipient_id, prefs)).hold_until(now)
+        prefs, hours = await preferences_and_hours(session, notice.recipient_id)
+        hold = hours.hold_until(now)
+    else:
+        prefs = await recipients.preferences(session=session, person_id=notice.recipient_id)
+    channels = recipients.channels_for(prefs, notice.kind)
     made = []
     for channel in channels if notice.person is not None else ["email"]:
         row = Delivery(

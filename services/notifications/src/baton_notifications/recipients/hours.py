@@ -10,9 +10,12 @@ from typing import Any
 
 from baton_contracts import Calendar
 from baton_runtime.workingtime import WorkingCalendar, working_calendar
+from sqlalchemy import String, and_, literal
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_notifications.directory import service as directory
+from baton_notifications.directory.models import DepartmentHours, DirectoryEntry
 from baton_notifications.recipients.models import RecipientPreferences
 
 
@@ -54,6 +57,30 @@ async def hours_of(
 ) -> Hours:
     listed = await directory.calendars_of(session=session, person_ids=[person_id])
     return _hours(prefs, listed[person_id])
+
+
+async def preferences_and_hours(
+    session: AsyncSession, person_id: str
+) -> tuple[RecipientPreferences | None, Hours]:
+    """The person's preferences (None: never set) and working hours, in one query:
+    from the person's id, their preferences, each department listing them, and its
+    calendar, joined (one row at least, whoever knows of them)."""
+    me = select(literal(person_id, String).label("person_id")).subquery("me")
+    query = (
+        select(RecipientPreferences, DirectoryEntry.department, DepartmentHours.calendar)
+        .select_from(me)
+        .outerjoin(RecipientPreferences, col(RecipientPreferences.person_id) == me.c.person_id)
+        .outerjoin(
+            DirectoryEntry,
+            and_(col(DirectoryEntry.person_id) == me.c.person_id, col(DirectoryEntry.active)),
+        )
+        .outerjoin(DepartmentHours, col(DepartmentHours.department) == DirectoryEntry.department)
+        .order_by(col(DirectoryEntry.department))
+    )
+    found = (await session.exec(query)).all()
+    prefs = found[0][0]
+    listed = [(department, calendar) for _, department, calendar in found if department]
+    return prefs, _hours(prefs, listed)
 
 
 async def hours_of_many(
