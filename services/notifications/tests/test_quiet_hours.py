@@ -172,9 +172,12 @@ async def test_whose_hours_a_notice_waits_for_read_in_one_query(runtime):
                 session=session, sealer=sealer(runtime), person_id=person_id, update=update
             )
     async with runtime.db.session() as session:
+        people = [OMAR.id, OLGA.id, HEAD.id, "self-registered", "nobody"]
+        together = await preferences_and_hours(session, people)
         found = {}
-        for person_id in (OMAR.id, OLGA.id, HEAD.id, "self-registered", "nobody"):
-            prefs, hours = await preferences_and_hours(session, person_id)
+        for person_id in people:
+            [(prefs, hours)] = (await preferences_and_hours(session, [person_id])).values()
+            assert (prefs, hours) == together[person_id]  # alone or with others, the same
             found[person_id] = (prefs is not None, hours.source, hours.department, hours.quiet)
             # The same as reading the preferences and the hours one after the other.
             apart = await hours_of(session, person_id, prefs)

@@ -32,8 +32,7 @@ from baton_notifications import metrics as notification_metrics
 from baton_notifications.deliveries import digest, received, service
 from baton_notifications.deliveries.models import Delivery, utcnow
 from baton_notifications.deliveries.service import Clock
-from baton_notifications.recipients import service as recipients
-from baton_notifications.recipients.hours import Hours, hours_of_many
+from baton_notifications.recipients.hours import Hours, preferences_and_hours
 from baton_notifications.sealer import SealingError, sealer_for
 from baton_notifications.senders import webhooks
 from baton_notifications.senders.email import Mailer
@@ -160,14 +159,11 @@ async def dispatch_due(
         due = await _claim(session, now=now, settings=settings)
         # Read once for the batch: webhook secrets, and the working hours each
         # notice reaching its person is counted within or outside.
-        prefs = await recipients.preferences_of(
-            session=session, person_ids=sorted({row.recipient_id for row in due})
-        )
-        hours = await hours_of_many(session, prefs)
+        known = await preferences_and_hours(session, sorted({row.recipient_id for row in due}))
     glob = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     for row in due:
         if row.channel == "webhook":
-            own_prefs = prefs[row.recipient_id]
+            own_prefs = known[row.recipient_id][0]
             try:
                 own = sealer.open(own_prefs.webhook_secret) if own_prefs else None
                 secrets[row.id or 0] = own or glob
@@ -192,7 +188,13 @@ async def dispatch_due(
         results = []
         for row in batch:
             settled = await _settle(
-                db, row, outcome, hours[row.recipient_id], settings=settings, clock=clock, rand=rand
+                db,
+                row,
+                outcome,
+                known[row.recipient_id][1],
+                settings=settings,
+                clock=clock,
+                rand=rand,
             )
             # Counted after the commit, so each attempt is counted once.
             notification_metrics.delivery_attempts.add(

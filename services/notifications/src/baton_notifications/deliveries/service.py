@@ -53,7 +53,7 @@ async def record(
     # working period, and then goes out with the others held for them (a digest).
     hold = None
     if not notice.urgent and notice.person is not None:
-        prefs, hours = await preferences_and_hours(session, notice.recipient_id)
+        [(prefs, hours)] = (await preferences_and_hours(session, [notice.recipient_id])).values()
         hold = hours.hold_until(now)
     else:
         prefs = await recipients.preferences(session=session, person_id=notice.recipient_id)

@@ -10,7 +10,7 @@ from typing import Any
 
 from baton_contracts import Calendar
 from baton_runtime.workingtime import WorkingCalendar, working_calendar
-from sqlalchemy import String, and_, literal
+from sqlalchemy import String, and_, literal, union_all
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -60,14 +60,19 @@ async def hours_of(
 
 
 async def preferences_and_hours(
-    session: AsyncSession, person_id: str
-) -> tuple[RecipientPreferences | None, Hours]:
-    """The person's preferences (None: never set) and working hours, in one query:
-    from the person's id, their preferences, each department listing them, and its
-    calendar, joined (one row at least, whoever knows of them)."""
-    me = select(literal(person_id, String).label("person_id")).subquery("me")
+    session: AsyncSession, person_ids: list[str]
+) -> dict[str, tuple[RecipientPreferences | None, Hours]]:
+    """Each person's preferences (None: never set) and working hours, in one query:
+    from the people's ids, their preferences, each department listing them, and its
+    calendar, joined (one row at least for each, whoever knows of them)."""
+    ids = list(dict.fromkeys(person_ids))
+    if not ids:
+        return {}
+    each = [select(literal(p, String).label("person_id")) for p in ids]
+    me = (each[0] if len(each) == 1 else union_all(*each)).subquery("me")
     query = (
-        select(RecipientPreferences, DirectoryEntry.department, DepartmentHours.calendar)
+        select(me.c.person_id, RecipientPreferences, DirectoryEntry.department,
+               DepartmentHours.calendar)
         .select_from(me)
         .outerjoin(RecipientPreferences, col(RecipientPreferences.person_id) == me.c.person_id)
         .outerjoin(
@@ -75,23 +80,15 @@ async def preferences_and_hours(
             and_(col(DirectoryEntry.person_id) == me.c.person_id, col(DirectoryEntry.active)),
         )
         .outerjoin(DepartmentHours, col(DepartmentHours.department) == DirectoryEntry.department)
-        .order_by(col(DirectoryEntry.department))
-    )
-    found = (await session.exec(query)).all()
-    prefs = found[0][0]
-    listed = [(department, calendar) for _, department, calendar in found if department]
-    return prefs, _hours(prefs, listed)
-
-
-async def hours_of_many(
-    session: AsyncSession, prefs: dict[str, RecipientPreferences | None]
-) -> dict[str, Hours]:
-    """``hours_of`` for each person ``prefs`` names (their preferences, or None),
-    in one query."""
-    if not prefs:
-        return {}
-    listed = await directory.calendars_of(session=session, person_ids=list(prefs))
-    return {person_id: _hours(row, listed[person_id]) for person_id, row in prefs.items()}
+        .order_by(me.c.person_id, col(DirectoryEntry.department))
+    )  # fmt: skip
+    prefs: dict[str, RecipientPreferences | None] = {}
+    listed: dict[str, list[tuple[str, dict[str, Any] | None]]] = {p: [] for p in ids}
+    for person_id, row, department, calendar in (await session.exec(query)).all():
+        prefs[person_id] = row
+        if department:
+            listed[person_id].append((department, calendar))
+    return {p: (prefs.get(p), _hours(prefs.get(p), listed[p])) for p in ids}
 
 
 async def person_hours(session: AsyncSession, person_id: str) -> Hours:

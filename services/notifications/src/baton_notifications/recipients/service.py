@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_notifications.recipients.models import (
@@ -18,20 +18,6 @@ ALWAYS_DELIVERED = {"escalated"}
 
 async def preferences(*, session: AsyncSession, person_id: str) -> RecipientPreferences | None:
     return await session.get(RecipientPreferences, person_id)
-
-
-async def preferences_of(
-    *, session: AsyncSession, person_ids: list[str]
-) -> dict[str, RecipientPreferences | None]:
-    """Each person's preferences (None: never set), in one query."""
-    found: dict[str, RecipientPreferences | None] = dict.fromkeys(person_ids)
-    if person_ids:
-        query = select(RecipientPreferences).where(
-            col(RecipientPreferences.person_id).in_(person_ids)
-        )
-        for row in (await session.exec(query)).all():
-            found[row.person_id] = row
-    return found
 
 
 async def set_preferences(
