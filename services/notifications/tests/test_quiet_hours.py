@@ -150,3 +150,44 @@ async def test_notices_are_counted_within_and_outside_working_hours(runtime, clo
     assert [
         (p.person_id, p.within_working_hours, p.outside_working_hours) for p in load.people
     ] == [(OMAR.id, 1, 1)]
+
+
+async def test_whose_hours_a_notice_waits_for_read_in_one_query(runtime):
+    """``preferences_and_hours`` (the owner's notice reads both at once) says what
+    the preferences and the department calendars say, for whoever knows of them."""
+    from baton_notifications.recipients.hours import hours_of, preferences_and_hours
+
+    night_shift = Calendar(time_zone="Europe/Berlin", hours={"monday": ["22:00-24:00"]})
+    await on_department_updated(
+        wrap(DepartmentUpdated(department="accounts", liaisons=[OMAR], head=HEAD,
+                               updated_at=TUESDAY_NIGHT)),
+        runtime=runtime,
+    )  # fmt: skip
+    async with runtime.db.transaction() as session:
+        for person_id, update in (
+            ("self-registered", PreferencesUpdate(email="sam@example.com", quiet_hours=False)),
+            (OLGA.id, PreferencesUpdate(working_hours=night_shift)),
+        ):
+            await recipients.set_preferences(
+                session=session, sealer=sealer(runtime), person_id=person_id, update=update
+            )
+    async with runtime.db.session() as session:
+        people = [OMAR.id, OLGA.id, HEAD.id, "self-registered", "nobody"]
+        together = await preferences_and_hours(session, people)
+        found = {}
+        for person_id in people:
+            [(prefs, hours)] = (await preferences_and_hours(session, [person_id])).values()
+            assert (prefs, hours) == together[person_id]  # alone or with others, the same
+            found[person_id] = (prefs is not None, hours.source, hours.department, hours.quiet)
+            # The same as reading the preferences and the hours one after the other.
+            apart = await hours_of(session, person_id, prefs)
+            assert (apart.source, apart.department, apart.quiet) == found[person_id][1:]
+    assert found == {
+        # In accounts (no calendar) and operations: the first with a calendar counts,
+        # the first by name is where they are counted.
+        OMAR.id: (False, "department:operations", "accounts", True),
+        OLGA.id: (True, "own", "operations", True),
+        HEAD.id: (False, "department:operations", "accounts", True),
+        "self-registered": (True, None, None, False),
+        "nobody": (False, None, None, True),
+    }

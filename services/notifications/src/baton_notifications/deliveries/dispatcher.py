@@ -16,7 +16,7 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from baton_runtime import metrics
@@ -25,13 +25,14 @@ from baton_runtime.egress import Resolver
 from baton_runtime.kafka.tracing import context_from_carrier
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from sqlmodel import col, select
+from sqlmodel import col, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_notifications import metrics as notification_metrics
 from baton_notifications.deliveries import digest, received, service
 from baton_notifications.deliveries.models import Delivery, utcnow
 from baton_notifications.deliveries.service import Clock
-from baton_notifications.recipients import service as recipients
+from baton_notifications.recipients.hours import Hours, preferences_and_hours
 from baton_notifications.sealer import SealingError, sealer_for
 from baton_notifications.senders import webhooks
 from baton_notifications.senders.email import Mailer
@@ -155,29 +156,19 @@ async def dispatch_due(
     sealer = sealer_for(settings.encryption_keys.get_secret_value())
     secrets: dict[int, str | SealingError | None] = {}
     async with db.transaction() as session:
-        due = (
-            await session.exec(
-                select(Delivery)
-                .where(Delivery.status == "pending", col(Delivery.next_attempt_at) <= now)
-                .order_by(col(Delivery.next_attempt_at))
-                .limit(settings.delivery_batch)
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
-        for row in due:
-            row.attempts += 1
-            row.next_attempt_at = now + timedelta(seconds=settings.delivery_lease_s)
-            session.add(row)
-            if row.channel == "webhook":
-                prefs = await recipients.preferences(session=session, person_id=row.recipient_id)
-                glob = (
-                    settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-                )
-                try:
-                    own = sealer.open(prefs.webhook_secret) if prefs else None
-                    secrets[row.id or 0] = own or glob
-                except SealingError as exc:
-                    secrets[row.id or 0] = exc  # this delivery fails, saying why
+        due = await _claim(session, now=now, settings=settings)
+        # Read once for the batch: webhook secrets, and the working hours each
+        # notice reaching its person is counted within or outside.
+        known = await preferences_and_hours(session, sorted({row.recipient_id for row in due}))
+    glob = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    for row in due:
+        if row.channel == "webhook":
+            own_prefs = known[row.recipient_id][0]
+            try:
+                own = sealer.open(own_prefs.webhook_secret) if own_prefs else None
+                secrets[row.id or 0] = own or glob
+            except SealingError as exc:
+                secrets[row.id or 0] = exc  # this delivery fails, saying why
 
     own_mailer = mailer is None
     senders = Senders(mailer or Mailer(settings), resolve)
@@ -197,7 +188,13 @@ async def dispatch_due(
         results = []
         for row in batch:
             settled = await _settle(
-                db, row.id or 0, row.attempts, outcome, settings=settings, clock=clock, rand=rand
+                db,
+                row,
+                outcome,
+                known[row.recipient_id][1],
+                settings=settings,
+                clock=clock,
+                rand=rand,
             )
             # Counted after the commit, so each attempt is counted once.
             notification_metrics.delivery_attempts.add(
@@ -218,30 +215,57 @@ async def dispatch_due(
     return len(due)
 
 
+async def _claim(session: AsyncSession, *, now: datetime, settings: Settings) -> list[Delivery]:
+    """Take up to a batch of due deliveries and lease them (their next attempt
+    pushed out by ``delivery_lease_s``, their attempts counted), in one statement:
+    the due rows are picked ``FOR UPDATE SKIP LOCKED``, so another replica's
+    claim passes over them. In id order (the order they were recorded)."""
+    due = (
+        select(Delivery.id)
+        .where(Delivery.status == "pending", col(Delivery.next_attempt_at) <= now)
+        .order_by(col(Delivery.next_attempt_at))
+        .limit(settings.delivery_batch)
+        .with_for_update(skip_locked=True)
+    )
+    lease = (
+        update(Delivery)
+        .where(col(Delivery.id).in_(due.scalar_subquery()))
+        .values(
+            attempts=col(Delivery.attempts) + 1,
+            next_attempt_at=now + timedelta(seconds=settings.delivery_lease_s),
+        )
+        .returning(Delivery)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    claimed = (await session.exec(lease)).scalars().all()  # type: ignore[call-overload]
+    return sorted(claimed, key=lambda row: row.id or 0)
+
+
 async def _settle(
     db: Database,
-    delivery_id: int,
-    attempt: int,
+    claimed: Delivery,
     outcome: BaseException | None,
+    hours: Hours,
     *,
     settings: Settings,
     clock: Clock,
     rand: Callable[[], float],
 ) -> str:
     """Record one attempt's outcome: sent, retrying, failed (for good), or
-    superseded (another replica owns the delivery now)."""
+    superseded (another replica owns the delivery now). Three statements at most:
+    the notice's rows locked and read, the row's update, the outcome's event."""
     now = clock()
+    delivery_id = claimed.id
     async with db.transaction() as session:
-        await service.lock_notice(session, delivery_id)
-        row = await session.get(Delivery, delivery_id)
+        notice = await service.lock_notice(session, claimed)
+        row = next((r for r in notice if r.id == delivery_id), None)
         # Another replica took it again after our lease ran out: its outcome counts.
-        if row is None or row.status != "pending" or row.attempts != attempt:
+        if row is None or row.status != "pending" or row.attempts != claimed.attempts:
             return "superseded"
         if outcome is None:
             row.status, row.sent_at, row.next_attempt_at, row.last_error = "sent", now, None, None
             session.add(row)
-            await session.flush()
-            await received.count_sent(session, row)
+            received.count_sent(row, notice, hours)
             service.publish_sent(session, row, settings=settings)
             return "sent"
         if not isinstance(outcome, DeliveryError):
@@ -256,9 +280,8 @@ async def _settle(
         )
         if outcome.permanent or row.attempts >= settings.delivery_max_attempts:
             service.fail(session, row, reason=outcome.reason, now=now)
-            await session.flush()
             # Escalation is for a person nobody reached: not when another channel did.
-            if await service.unreached(session, row):
+            if service.unreached(notice):
                 service.publish_failed(session, row, settings=settings)
             return "failed"
         row.last_error = outcome.reason[:1000]

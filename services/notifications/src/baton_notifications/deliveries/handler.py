@@ -43,17 +43,21 @@ async def on_event(
     recorded: list[int] = []
 
     async def effect(session: AsyncSession) -> None:
+        copy = None  # the issue's copy, read once: every notice of the event says it
         if isinstance(event, IssueReported):
             await issues.remember(session, event)
             await reporters.remember(session, event)
         elif isinstance(event, OwnerAssigned):
-            await issues.follow(session, event)
+            copy = await issues.follow(session, event)
         for notice in await plan.notices(event, session=session):
+            if copy is None:
+                copy = await issues.copy_of(session, envelope.subject)
             rows = await deliveries.record(
                 session=session,
                 envelope=envelope,
                 event=event,
                 notice=notice,
+                issue=copy,
                 settings=settings,
                 clock=clock,
             )

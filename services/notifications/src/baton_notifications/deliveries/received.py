@@ -4,28 +4,19 @@ by whether it came within the person's working hours."""
 from __future__ import annotations
 
 from baton_runtime.metrics import DEPARTMENT
-from sqlmodel import col, func, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_notifications import metrics
 from baton_notifications.deliveries.models import Delivery
-from baton_notifications.recipients.hours import person_hours
+from baton_notifications.recipients.hours import Hours
 
 
-async def count_sent(session: AsyncSession, row: Delivery) -> None:
-    """Count a notice once it reached its person, by the first of its channels to."""
+def count_sent(row: Delivery, notice: list[Delivery], hours: Hours) -> None:
+    """Count a notice once it reached its person, by the first of its channels to.
+    ``notice`` is every channel's delivery of it, as locked when ``row`` was settled;
+    ``hours`` the person's working hours."""
     assert row.sent_at is not None
-    earlier = (
-        await session.exec(
-            select(func.count()).select_from(Delivery).where(
-                Delivery.event_id == row.event_id, Delivery.recipient_id == row.recipient_id,
-                Delivery.status == "sent", col(Delivery.id) != row.id,
-            )
-        )
-    ).one()  # fmt: skip
-    if earlier:
+    if any(other.status == "sent" for other in notice if other.id != row.id):
         return
-    hours = await person_hours(session, row.recipient_id)
     metrics.notices_received.add(
         1,
         {

@@ -24,9 +24,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from baton_notifications.deliveries import content
 from baton_notifications.deliveries.models import Delivery, utcnow
 from baton_notifications.deliveries.plan import Notice
-from baton_notifications.issues import service as issues
+from baton_notifications.issues.models import IssueCopy
 from baton_notifications.recipients import service as recipients
-from baton_notifications.recipients.hours import hours_of
+from baton_notifications.recipients.hours import preferences_and_hours
 from baton_notifications.sealer import Sealer
 from baton_notifications.settings import Settings
 
@@ -41,20 +41,23 @@ async def record(
     envelope: Envelope,
     event: BaseModel,
     notice: Notice,
+    issue: IssueCopy,
     settings: Settings,
     clock: Clock = utcnow,
 ) -> list[Delivery]:
     """One pending delivery per channel the recipient chose; a failed one for a
-    channel with no address, and a ``DeliveryFailed`` when none can reach them."""
+    channel with no address, and a ``DeliveryFailed`` when none can reach them.
+    ``issue`` is the copy of the issue the notice is about (what it says of it)."""
     now = clock()
-    prefs = await recipients.preferences(session=session, person_id=notice.recipient_id)
-    issue = await issues.copy_of(session, envelope.subject)
-    channels = recipients.channels_for(prefs, notice.kind)
     # In the recipient's quiet hours a notice that can wait, waits for their next
     # working period, and then goes out with the others held for them (a digest).
     hold = None
     if not notice.urgent and notice.person is not None:
-        hold = (await hours_of(session, notice.recipient_id, prefs)).hold_until(now)
+        [(prefs, hours)] = (await preferences_and_hours(session, [notice.recipient_id])).values()
+        hold = hours.hold_until(now)
+    else:
+        prefs = await recipients.preferences(session=session, person_id=notice.recipient_id)
+    channels = recipients.channels_for(prefs, notice.kind)
     made = []
     for channel in channels if notice.person is not None else ["email"]:
         row = Delivery(
@@ -107,37 +110,30 @@ def fail(session: AsyncSession, row: Delivery, *, reason: str, now: datetime) ->
     session.add(row)
 
 
-async def lock_notice(session: AsyncSession, delivery_id: int) -> None:
-    """Lock every delivery of the notice ``delivery_id`` belongs to (the same event
-    and recipient, one per channel), in id order: two of its channels failing at
-    once must not each see the other as still pending. (SQLite has no row locks:
-    there the first write of a transaction waits for any other writer instead.)"""
-    key = (
-        await session.exec(
-            select(Delivery.event_id, Delivery.recipient_id).where(Delivery.id == delivery_id)
-        )
-    ).first()
-    if key is not None:
-        await session.exec(
-            select(Delivery.id)
-            .where(Delivery.event_id == key[0], Delivery.recipient_id == key[1])
-            .order_by(col(Delivery.id))
-            .with_for_update()
-        )
-
-
-async def unreached(session: AsyncSession, row: Delivery) -> bool:
-    """Did every channel of ``row``'s notice fail? Asked after ``row``'s own failure
-    is flushed, with the notice locked (``lock_notice``): a person whom one channel
-    reached was told, and nobody need act on the others' failures."""
-    statuses = (
-        await session.exec(
-            select(Delivery.status).where(
-                Delivery.event_id == row.event_id, Delivery.recipient_id == row.recipient_id
+async def lock_notice(session: AsyncSession, row: Delivery) -> list[Delivery]:
+    """Lock and read every delivery of ``row``'s notice (the same event and recipient,
+    one per channel), in id order: two of its channels failing at once must not
+    each see the other as still pending. (SQLite has no row locks: there the first
+    write of a transaction waits for any other writer instead.) The rows are read
+    fresh, whatever this session held of them."""
+    return list(
+        (
+            await session.exec(
+                select(Delivery)
+                .where(Delivery.event_id == row.event_id, Delivery.recipient_id == row.recipient_id)
+                .order_by(col(Delivery.id))
+                .with_for_update()
+                .execution_options(populate_existing=True)
             )
-        )
-    ).all()
-    return all(status == "failed" for status in statuses)
+        ).all()
+    )
+
+
+def unreached(notice: list[Delivery]) -> bool:
+    """Did every channel of the notice fail? Asked of its deliveries as locked
+    (``lock_notice``) once the settled one is marked: a person whom one channel
+    reached was told, and nobody need act on the others' failures."""
+    return all(row.status == "failed" for row in notice)
 
 
 def _publish(session: AsyncSession, row: Delivery, data: BaseModel, *, settings: Settings) -> None:

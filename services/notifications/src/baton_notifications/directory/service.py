@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from baton_contracts import Calendar, Person
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -69,14 +71,27 @@ async def set_calendar(
     session.add(row)
 
 
-async def departments_of(*, session: AsyncSession, person_id: str) -> list[str]:
-    """The departments that list the person now, in name order."""
-    rows = await session.exec(
-        select(DirectoryEntry.department)
-        .where(DirectoryEntry.person_id == person_id, col(DirectoryEntry.active))
-        .order_by(DirectoryEntry.department)
+async def calendars_of(
+    *, session: AsyncSession, person_ids: list[str]
+) -> dict[str, list[tuple[str, dict[str, Any] | None]]]:
+    """Each person's departments that list them now, in name order, with each
+    department's calendar (None: it has none): one query for any number of people."""
+    query = (
+        select(DirectoryEntry.person_id, DirectoryEntry.department, DepartmentHours.calendar)
+        .outerjoin(DepartmentHours, col(DepartmentHours.department) == DirectoryEntry.department)
+        .where(col(DirectoryEntry.active))
+        .order_by(DirectoryEntry.person_id, DirectoryEntry.department)
     )
-    return list(rows.all())
+    # One person (the common case): a plain equality, the same SQL text every time.
+    query = query.where(
+        DirectoryEntry.person_id == person_ids[0]
+        if len(person_ids) == 1
+        else col(DirectoryEntry.person_id).in_(person_ids)
+    )
+    found: dict[str, list[tuple[str, dict[str, Any] | None]]] = {p: [] for p in person_ids}
+    for person_id, department, calendar in (await session.exec(query)).all():
+        found[person_id].append((department, calendar))
+    return found
 
 
 async def calendar_of(*, session: AsyncSession, department: str) -> Calendar | None:

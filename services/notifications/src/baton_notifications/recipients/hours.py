@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from baton_contracts import Calendar
 from baton_runtime.workingtime import WorkingCalendar, working_calendar
+from sqlalchemy import String, and_, literal, union_all
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_notifications.directory import service as directory
+from baton_notifications.directory.models import DepartmentHours, DirectoryEntry
 from baton_notifications.recipients.models import RecipientPreferences
 
 
@@ -32,20 +36,59 @@ class Hours:
         return self.calendar.next_start(at)
 
 
-async def hours_of(
-    session: AsyncSession, person_id: str, prefs: RecipientPreferences | None
+def _hours(
+    prefs: RecipientPreferences | None, listed: list[tuple[str, dict[str, Any] | None]]
 ) -> Hours:
-    departments = await directory.departments_of(session=session, person_id=person_id)
-    first = departments[0] if departments else None
+    """From the person's preferences and their departments' calendars (name order)."""
+    first = listed[0][0] if listed else None
     quiet = prefs.quiet_hours if prefs is not None else True
     if prefs is not None and prefs.working_hours:
         own = working_calendar(Calendar.model_validate(prefs.working_hours))
         return Hours(calendar=own, source="own", department=first, quiet=quiet)
-    for name in departments:
-        calendar = await directory.calendar_of(session=session, department=name)
-        if calendar is not None:
-            return Hours(working_calendar(calendar), f"department:{name}", first, quiet)
+    for name, calendar in listed:
+        if calendar:
+            working = working_calendar(Calendar.model_validate(calendar))
+            return Hours(working, f"department:{name}", first, quiet)
     return Hours(calendar=None, source=None, department=first, quiet=quiet)
+
+
+async def hours_of(
+    session: AsyncSession, person_id: str, prefs: RecipientPreferences | None
+) -> Hours:
+    listed = await directory.calendars_of(session=session, person_ids=[person_id])
+    return _hours(prefs, listed[person_id])
+
+
+async def preferences_and_hours(
+    session: AsyncSession, person_ids: list[str]
+) -> dict[str, tuple[RecipientPreferences | None, Hours]]:
+    """Each person's preferences (None: never set) and working hours, in one query:
+    from the people's ids, their preferences, each department listing them, and its
+    calendar, joined (one row at least for each, whoever knows of them)."""
+    ids = list(dict.fromkeys(person_ids))
+    if not ids:
+        return {}
+    each = [select(literal(p, String).label("person_id")) for p in ids]
+    me = (each[0] if len(each) == 1 else union_all(*each)).subquery("me")
+    query = (
+        select(me.c.person_id, RecipientPreferences, DirectoryEntry.department,
+               DepartmentHours.calendar)
+        .select_from(me)
+        .outerjoin(RecipientPreferences, col(RecipientPreferences.person_id) == me.c.person_id)
+        .outerjoin(
+            DirectoryEntry,
+            and_(col(DirectoryEntry.person_id) == me.c.person_id, col(DirectoryEntry.active)),
+        )
+        .outerjoin(DepartmentHours, col(DepartmentHours.department) == DirectoryEntry.department)
+        .order_by(me.c.person_id, col(DirectoryEntry.department))
+    )  # fmt: skip
+    prefs: dict[str, RecipientPreferences | None] = {}
+    listed: dict[str, list[tuple[str, dict[str, Any] | None]]] = {p: [] for p in ids}
+    for person_id, row, department, calendar in (await session.exec(query)).all():
+        prefs[person_id] = row
+        if department:
+            listed[person_id].append((department, calendar))
+    return {p: (prefs.get(p), _hours(prefs.get(p), listed[p])) for p in ids}
 
 
 async def person_hours(session: AsyncSession, person_id: str) -> Hours:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from baton_contracts import IssueReported
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_notifications import upsert
 from baton_notifications.reporters.models import InternalReporter
 
 
@@ -14,9 +15,8 @@ async def remember(session: AsyncSession, reported: IssueReported) -> None:
     reporter = reported.reporter
     if reporter.kind != "employee" or reporter.reachable:
         return
-    if await session.get(InternalReporter, reported.issue_id) is None:
-        session.add(
-            InternalReporter(
-                issue_id=reported.issue_id, reporter_id=reporter.id, department=reporter.department
-            )
-        )
+    # The first report of the issue names them; a second says nothing new.
+    stmt = upsert.insert(session, InternalReporter).values(
+        issue_id=reported.issue_id, reporter_id=reporter.id, department=reporter.department
+    )
+    await session.exec(stmt.on_conflict_do_nothing(index_elements=["issue_id"]))

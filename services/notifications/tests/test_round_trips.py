@@ -1,0 +1,194 @@
+"""The SQL statements notifications' hot path sends, bounded: the handling of a
+report, of an assignment (the owner's notice, with their quiet hours), and the
+dispatcher's work per delivery. Each statement is a round trip that costs CPU twice
+(the ORM and the socket), so a handler must not quietly grow more. On a warm
+database: departments and their calendars known, other issues already handled."""
+
+from uuid import uuid4
+
+import pytest
+from baton_contracts import (
+    Calendar,
+    DeadlineSet,
+    DeliverySent,
+    DepartmentUpdated,
+    HandoffDeclined,
+    IssueAcknowledged,
+    IssueReopened,
+    IssueReported,
+    OwnerAssigned,
+    ReplyPosted,
+    Reporter,
+    parse_event,
+)
+from baton_notifications.deliveries.handler import on_issue_reported, on_ownership_event
+from baton_notifications.directory.handler import on_department_updated
+from baton_notifications.issues.models import IssueCopy
+from baton_notifications.reporters.models import InternalReporter
+from baton_runtime.idempotency import unit_of_work
+
+from conftest import counting_statements
+
+from .helpers import GITA, HEAD, T0, Clock, dispatch, make_runtime, rows, staged_events, wrap
+
+# Around the clock: nothing is held, so the dispatcher sends what it is given.
+ALWAYS = Calendar(
+    time_zone="Europe/Berlin",
+    hours={day: ["00:00-24:00"] for day in ("monday", "tuesday", "wednesday", "thursday",
+                                            "friday", "saturday", "sunday")},
+)  # fmt: skip
+
+
+def reported(issue_id: str, *, employee: bool = False):  # type: ignore[no-untyped-def]
+    reporter = (
+        Reporter(kind="employee", id="emp-7", department="sales")
+        if employee
+        else Reporter(kind="customer", id="cust-7", reachable=True)
+    )
+    return wrap(
+        IssueReported(issue_id=issue_id, channel="email", reporter=reporter, priority="normal",
+                      subject="Invoice twice", description="Charged twice.", reported_at=T0)
+    )  # fmt: skip
+
+
+def assigned(issue_id: str, priority: str = "normal"):  # type: ignore[no-untyped-def]
+    return wrap(
+        OwnerAssigned(issue_id=issue_id, department="finance", owner=GITA, assigned_at=T0,
+                      priority=priority, routing_reason="rule: invoice", acknowledge_due_at=T0,
+                      resolve_due_at=T0)
+    )  # fmt: skip
+
+
+@pytest.fixture
+async def runtime(smtp_server, tmp_path):
+    rt = make_runtime(tmp_path, smtp_port=smtp_server.port)
+    await on_department_updated(
+        wrap(DepartmentUpdated(department="finance", liaisons=[GITA], head=HEAD, updated_at=T0,
+                               calendar=ALWAYS)),
+        runtime=rt,
+    )  # fmt: skip
+    clock = Clock()
+    for _ in range(3):  # other issues, reported, assigned and told
+        other = str(uuid4())
+        await on_issue_reported(reported(other), runtime=rt, clock=clock)
+        await on_ownership_event(assigned(other), runtime=rt, clock=clock)
+    assert await dispatch(rt, clock) == 3
+    yield rt
+    await rt.db.dispose()
+
+
+async def copy_of(runtime, issue_id: str) -> IssueCopy | None:  # type: ignore[no-untyped-def]
+    async with runtime.db.session() as session:
+        return await session.get(IssueCopy, issue_id)
+
+
+async def test_a_report_is_kept_in_three_statements(runtime):
+    issue_id = str(uuid4())
+    with counting_statements(runtime.db) as seen:
+        await on_issue_reported(reported(issue_id), runtime=runtime)
+    # The claim of the event (read, insert: the kernel's), the copy's upsert.
+    assert len(seen) <= 3, str(seen)
+    copy = await copy_of(runtime, issue_id)
+    assert (copy.subject, copy.priority, copy.reference) == (
+        "Invoice twice", "normal", "BTN-" + issue_id.replace("-", "")[:8].upper()
+    )  # fmt: skip
+
+
+async def test_an_employees_report_remembers_them_in_one_statement_more(runtime):
+    issue_id = str(uuid4())
+    with counting_statements(runtime.db) as seen:
+        await on_issue_reported(reported(issue_id, employee=True), runtime=runtime)
+    assert len(seen) <= 4, str(seen)
+    async with runtime.db.session() as session:
+        reporter = await session.get(InternalReporter, issue_id)
+    assert (reporter.reporter_id, reporter.department) == ("emp-7", "sales")
+
+
+async def test_the_owners_notice_with_their_working_hours_takes_five_statements(runtime):
+    issue_id = str(uuid4())
+    await on_issue_reported(reported(issue_id), runtime=runtime)
+    with counting_statements(runtime.db) as seen:
+        await on_ownership_event(assigned(issue_id), runtime=runtime)
+    # The claim (2), the copy's upsert read back, the owner's preferences with
+    # their departments' calendars (one query), the delivery.
+    assert len(seen) <= 5, str(seen)
+    row = (await rows(runtime))[-1]
+    assert (row.issue_id, row.recipient_id, row.status, row.held) == (
+        issue_id, GITA.id, "pending", False
+    )  # fmt: skip
+    assert "Invoice twice" in row.content  # the notice says what the issue is
+    copy = await copy_of(runtime, issue_id)
+    assert (copy.owner_id, copy.routing_reason, copy.subject) == (
+        GITA.id, "rule: invoice", "Invoice twice"
+    )  # fmt: skip
+
+
+async def test_an_urgent_notice_does_not_read_working_hours(runtime):
+    issue_id = str(uuid4())
+    await on_issue_reported(reported(issue_id), runtime=runtime)
+    with counting_statements(runtime.db) as seen:
+        await on_ownership_event(assigned(issue_id, "urgent"), runtime=runtime)
+    assert len(seen) <= 5, str(seen)
+    assert (await copy_of(runtime, issue_id)).priority == "urgent"
+
+
+async def test_an_assignment_before_its_report_keeps_both(runtime):
+    """Either topic may come first: the upserts fill in only their own columns."""
+    issue_id = str(uuid4())
+    async with unit_of_work(runtime.db):
+        await on_ownership_event(assigned(issue_id, "high"), runtime=runtime)
+        await on_issue_reported(reported(issue_id), runtime=runtime)
+    copy = await copy_of(runtime, issue_id)
+    assert (copy.owner_id, copy.priority, copy.subject) == (GITA.id, "high", "Invoice twice")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        DeadlineSet(issue_id="i-1", department="finance", deadline="resolve", due_at=T0,
+                    version=2, set_at=T0),
+        IssueAcknowledged(issue_id="i-1", department="finance", owner_id=GITA.id,
+                          actor_id=GITA.id, version=2, at=T0),
+        IssueReopened(issue_id="i-1", department="finance", owner_id=GITA.id,
+                      actor_id=GITA.id, version=3, at=T0),
+        ReplyPosted(issue_id="i-1", department="finance", owner_id=GITA.id, actor_id=GITA.id,
+                    author_name="Gita", text="Refunded.", at=T0),
+    ],
+    ids=lambda e: type(e).__name__,
+)  # fmt: skip
+async def test_ownership_events_nobody_is_told_of_send_no_sql(runtime, event):
+    with counting_statements(runtime.db) as seen:
+        await on_ownership_event(wrap(event), runtime=runtime)
+    assert len(seen) == 0, str(seen)
+
+
+async def test_an_event_told_of_is_not_passed_over(runtime):
+    """The other side of the test above: a hand-off declined is handled (and claimed)."""
+    declined = HandoffDeclined(issue_id=str(uuid4()), department="finance", owner_id=GITA.id,
+                               actor_id="ops-omar", version=2, at=T0, handoff_id=1,
+                               to_department="operations", reason="not ours")  # fmt: skip
+    with counting_statements(runtime.db) as seen:
+        await on_ownership_event(wrap(declined), runtime=runtime)
+    assert len(seen) > 0
+    assert (await rows(runtime))[-1].kind == "handoff_declined"
+
+
+async def test_sending_a_delivery_costs_three_statements_and_two_a_batch(runtime):
+    clock = Clock()
+    issues = [str(uuid4()), str(uuid4())]
+    for issue_id in issues:
+        await on_ownership_event(assigned(issue_id), runtime=runtime, clock=clock)
+    staged_before = len(await staged_events(runtime))
+    with counting_statements(runtime.db) as seen:
+        assert await dispatch(runtime, clock) == 2
+    # The batch: its claim and lease (one statement), the recipients' preferences
+    # with their working hours (one). Each delivery: its notice locked and read,
+    # its update, its DeliverySent staged.
+    assert len(seen) <= 2 + 3 * 2, str(seen)
+    sent = [r for r in await rows(runtime) if r.issue_id in issues]
+    assert [(r.status, r.attempts) for r in sent] == [("sent", 1)] * 2
+    staged = (await staged_events(runtime))[staged_before:]
+    said = [parse_event(m.payload.encode()).data for m in staged]
+    assert sorted((e.issue_id, e.delivery_id) for e in said if isinstance(e, DeliverySent)) == (
+        sorted((r.issue_id, r.id) for r in sent)
+    )
