@@ -74,10 +74,14 @@ async def find_by_external_ref(
     ).first()
 
 
+# Made once: an alias made per call costs its columns and its statement's cache key.
+_PRIOR = aliased(Issue, name="prior")
+
+
 def _open_duplicate(*, settings: Settings, draft: Draft, subject_key: str) -> ScalarSelect[str]:
     """The id of the reporter's latest open issue with this subject, within the window."""
     since = datetime.now(UTC) - timedelta(seconds=settings.duplicate_window_s)
-    prior = aliased(Issue, name="prior")
+    prior = _PRIOR
     return (
         select(prior.id)
         .where(
