@@ -3,7 +3,9 @@
 from datetime import UTC, datetime
 
 import pytest
+from baton_intake.auth import service as keys
 from baton_intake.auth.models import ApiKey
+from baton_intake.auth.service import REMEMBER_S, KeyCache
 from sqlmodel import select
 
 
@@ -59,3 +61,18 @@ async def test_only_a_hash_of_the_key_is_stored(anonymous):
 async def test_health_and_the_api_description_need_no_key(anonymous, path):
     r = await anonymous.get(path)
     assert r.status_code == 200
+
+
+async def test_a_key_in_use_is_refused_once_revoked_after_the_short_time_it_is_remembered(
+    issue, anonymous
+):
+    now = [0.0]
+    anonymous.app.state.api_keys = KeyCache(anonymous.runtime.db, clock=lambda: now[0])
+    key = await anonymous.key("intake:write")
+    headers = {"Authorization": f"Bearer {key}"}
+    assert (await anonymous.post("/v1/issues", json=issue, headers=headers)).status_code == 202
+    async with anonymous.runtime.db.transaction() as session:
+        await keys.revoke(session=session, key_id=key.removeprefix("baton_").split("_")[0])
+    now[0] += REMEMBER_S  # what `revoke` waits before it answers
+    r = await anonymous.post("/v1/issues", json=issue, headers=headers)
+    assert r.status_code == 401

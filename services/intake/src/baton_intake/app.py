@@ -15,6 +15,7 @@ from baton_runtime import retention
 from baton_runtime.service import Runtime
 from fastapi import FastAPI
 
+from baton_intake.auth.service import KeyCache
 from baton_intake.backlog import Backlog
 from baton_intake.deps import identify
 from baton_intake.inbound.handler import on_inbound
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = runtime.app(title="Baton intake", routers=[doors_router, issues_router])
     # Systems call with intake API keys; people (agents) with their tokens.
     app.state.identify = identify
+    app.state.api_keys = KeyCache(runtime.db)
     # The doors' back-pressure reads the outbox's backlog through this cache.
     app.state.backlog = Backlog(runtime.db)
     # Outside /v1 and its verified callers: a signed link's token is its credential.

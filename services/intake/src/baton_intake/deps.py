@@ -31,14 +31,11 @@ async def identify(request: Request, authorization: str | None) -> Caller | None
     token = token.strip()
     if scheme.lower() != "bearer" or not token.startswith(KEY_PREFIX):
         return None
-    runtime: Runtime[Settings] = request.app.state.runtime
-    async with runtime.db.session() as session:
-        api_key = await keys.verify(session=session, plain=token)
-    if api_key is None or api_key.revoked_at is not None:
+    cache: keys.KeyCache = request.app.state.api_keys
+    api_key = await cache.find(token)
+    if api_key is None or api_key.revoked:
         raise Problem(401, "This API key is not valid.", title="Unauthorized", headers=_CHALLENGE)
-    return Caller(
-        person_id=api_key.id, system=api_key.name, scopes=frozenset(api_key.scopes.split())
-    )
+    return Caller(person_id=api_key.id, system=api_key.name, scopes=api_key.scopes)
 
 
 def access(scope: str, *roles: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -78,6 +79,8 @@ def main() -> None:
         key = asyncio.run(_in_transaction(settings, revoke_key))
         if key is None:
             sys.exit(f"no API key with id {args.key_id!r} (`list` shows them)")
+        # Every replica has forgotten what it read of the key once this returns.
+        time.sleep(service.REMEMBER_S)
         print(f"revoked {key.id} ({key.name}) at {key.revoked_at.isoformat()}")
 
 

@@ -2,14 +2,21 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from baton_runtime.db import Database
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_intake.auth.models import SCOPES, ApiKey
 
 PREFIX = "baton_"
+# How long a replica goes by what it last read of a key: `revoke` waits this long
+# before it answers, so a revoked key is refused from its next request on.
+REMEMBER_S = 1.0
 
 
 def hash_key(key: str) -> str:
@@ -47,3 +54,52 @@ async def revoke(*, session: AsyncSession, key_id: str) -> ApiKey | None:
         session.add(api_key)
         await session.flush()
     return api_key
+
+
+@dataclass(frozen=True)
+class KnownKey:
+    """What a request needs of a key it presented: no hash, no secret."""
+
+    id: str
+    name: str
+    scopes: frozenset[str]
+    revoked: bool
+
+
+class KeyCache:
+    """Keys found in the database, remembered for ``REMEMBER_S`` by their hash, so a
+    system reporting many issues costs one lookup a second, not one a request (on
+    PostgreSQL a lookup is a connection checkout and three round trips). Unknown
+    keys are not remembered: each try is looked up, and the cache cannot be filled."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        ttl_s: float = REMEMBER_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._db = db
+        self._ttl_s = ttl_s
+        self._clock = clock
+        self._known: dict[str, tuple[float, KnownKey]] = {}
+
+    async def find(self, plain: str) -> KnownKey | None:
+        if not plain.startswith(PREFIX) or len(plain) > 200:
+            return None
+        digest = hash_key(plain)  # a microsecond: the cache holds no key a client sent
+        now = self._clock()
+        remembered = self._known.get(digest)
+        if remembered is not None and remembered[0] > now:
+            return remembered[1]
+        async with self._db.session() as session:
+            row = await verify(session=session, plain=plain)
+        if row is None:
+            self._known.pop(digest, None)
+            return None
+        revoked = row.revoked_at is not None
+        known = KnownKey(row.id, row.name, frozenset(row.scopes.split()), revoked)
+        if len(self._known) >= 1024:  # keys are few; this only bounds a surprise
+            self._known.clear()
+        self._known[digest] = (now + self._ttl_s, known)
+        return known

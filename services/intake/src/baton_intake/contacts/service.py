@@ -10,6 +10,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_intake.contacts.models import Contact
 
+_KEPT = "baton_intake.contacts"
+
 
 def normalize(kind: str, value: str) -> str:
     value = value.strip()
@@ -25,12 +27,20 @@ async def reporter_id_for(*, session: AsyncSession, kind: str, value: str) -> st
         await session.exec(select(Contact).where(Contact.kind == kind, Contact.value == value))
     ).first()
     if found is not None:
-        return found.id
+        return _kept(session, found).id
     contact = Contact(id=f"contact-{uuid.uuid4().hex[:16]}", kind=kind, value=value)
     session.add(contact)
     # A concurrent first sight fails on the unique key; the caller's retry finds the row.
     await session.flush()
-    return contact.id
+    return _kept(session, contact).id
+
+
+def _kept(session: AsyncSession, contact: Contact) -> Contact:
+    """Held for the session's life: the session keeps only weak references, and a
+    door asks ``get`` for the contact it just found (how to answer the reporter),
+    which then needs no second SELECT."""
+    session.info.setdefault(_KEPT, {})[contact.id] = contact
+    return contact
 
 
 async def get(*, session: AsyncSession, contact_id: str | None) -> Contact | None:

@@ -9,11 +9,13 @@ from collections.abc import Callable
 from baton_contracts import Envelope, IssueReopened, IssueResolved, OwnerAssigned
 from baton_runtime.idempotency import after_commit, handle_once
 from baton_runtime.service import Runtime
+from sqlmodel import col, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_intake.issues import service
 from baton_intake.issues.models import Issue
 from baton_intake.outbound import service as outbound
+from baton_intake.outbound.models import Conversation
 from baton_intake.settings import Settings
 
 
@@ -35,14 +37,20 @@ async def on_ownership_event(
 
     async def effect(session: AsyncSession) -> None:
         if isinstance(change, IssueResolved | IssueReopened):
-            issue = await session.get(Issue, change.issue_id)
-            if issue is not None:  # else taken in by another environment sharing the cluster
-                issue.resolved_at = change.at if isinstance(change, IssueResolved) else None
-                session.add(issue)
-        if await outbound.on_ownership(session, runtime.settings, change, cause=envelope.id):
+            # No row (taken in by another environment sharing the cluster): no change.
+            await session.exec(
+                update(Issue)
+                .where(col(Issue.id) == change.issue_id)
+                .values(resolved_at=change.at if isinstance(change, IssueResolved) else None)
+            )
+        # Read once, for the reporter (outbound) and for who may read the issue.
+        conversation = await session.get(Conversation, change.issue_id)
+        if await outbound.on_ownership(
+            session, runtime.settings, change, cause=envelope.id, conversation=conversation
+        ):
             after_commit(send_now)
         if isinstance(change, OwnerAssigned):
             # After outbound, which tells a reassignment by the department changing.
-            await service.learn_department(session=session, event=change)
+            service.learn_department(session=session, event=change, conversation=conversation)
 
     await handle_once(runtime.db, envelope.id, effect)

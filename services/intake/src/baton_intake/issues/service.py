@@ -8,6 +8,10 @@
   Once ownership resolves an issue, the same complaint again is a new issue:
   the first fix did not hold.
 - Anything else is stored and ``IssueReported`` staged in the same transaction.
+
+The row goes in with one statement that also finds the open issue it
+near-duplicates and skips a taken ``external_ref`` (an issue costs POST's hot
+path its round trips: each is CPU twice, in the ORM and on the socket).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from baton_contracts import (
     Attachment,
@@ -28,6 +33,9 @@ from baton_contracts import (
 from baton_contracts.topics import ISSUES_REPORTED
 from baton_runtime.outbox import add_event
 from opentelemetry import trace
+from sqlalchemy import Row, ScalarSelect
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -66,25 +74,47 @@ async def find_by_external_ref(
     ).first()
 
 
-async def find_open_duplicate(
-    *, session: AsyncSession, settings: Settings, draft: Draft, subject_key: str
-) -> Issue | None:
+# Made once: an alias made per call costs its columns and its statement's cache key.
+_PRIOR = aliased(Issue, name="prior")
+
+
+def _open_duplicate(*, settings: Settings, draft: Draft, subject_key: str) -> ScalarSelect[str]:
+    """The id of the reporter's latest open issue with this subject, within the window."""
     since = datetime.now(UTC) - timedelta(seconds=settings.duplicate_window_s)
+    prior = _PRIOR
     return (
-        await session.exec(
-            select(Issue)
-            .where(
-                Issue.reporter_kind == draft.reporter.kind,
-                Issue.reporter_id == draft.reporter.id,
-                Issue.normalized_subject == subject_key,
-                col(Issue.duplicate_of).is_(None),
-                col(Issue.resolved_at).is_(None),
-                Issue.reported_at >= since,
-            )
-            .order_by(col(Issue.reported_at).desc())
-            .limit(1)
+        select(prior.id)
+        .where(
+            prior.reporter_kind == draft.reporter.kind,
+            prior.reporter_id == draft.reporter.id,
+            prior.normalized_subject == subject_key,
+            col(prior.duplicate_of).is_(None),
+            col(prior.resolved_at).is_(None),
+            prior.reported_at >= since,
         )
-    ).first()
+        .order_by(col(prior.reported_at).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+async def _insert(
+    session: AsyncSession, issue: Issue, *, settings: Settings, draft: Draft
+) -> Row[Any] | None:
+    """Store ``issue``, linked to the open issue it near-duplicates, in one round trip:
+    the row, or None when ``(source_system, external_ref)`` was already taken in."""
+    values = issue.model_dump(exclude={"duplicate_of"})
+    values["duplicate_of"] = _open_duplicate(
+        settings=settings, draft=draft, subject_key=values["normalized_subject"]
+    )
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Issue).values(**values)
+    if issue.external_ref is not None:
+        statement = statement.on_conflict_do_nothing(
+            index_elements=["source_system", "external_ref"]
+        )
+    return (await session.exec(statement.returning(col(Issue.duplicate_of)))).first()  # type: ignore[call-overload]
 
 
 async def find_thread(
@@ -106,17 +136,6 @@ async def find_by_reference(*, session: AsyncSession, reference: str) -> Issue |
 async def report(*, session: AsyncSession, settings: Settings, draft: Draft) -> Taken:
     """Take ``draft`` in; the caller commits (the event is in the outbox then)."""
     source = draft.source
-    if draft.external_ref:
-        existing = await find_by_external_ref(
-            session=session, source_system=source, external_ref=draft.external_ref
-        )
-        if existing is not None:
-            return Taken(existing, "existing", existing.duplicate_of)
-
-    subject_key = normalized_subject(draft.subject)
-    original = await find_open_duplicate(
-        session=session, settings=settings, draft=draft, subject_key=subject_key
-    )
     issue_id = str(uuid.uuid4())
     issue = Issue(
         id=issue_id,
@@ -131,17 +150,20 @@ async def report(*, session: AsyncSession, settings: Settings, draft: Draft) -> 
         internal=draft.reporter.kind == "employee",
         source_system=source,
         reference=_reference(issue_id),
-        normalized_subject=subject_key,
-        duplicate_of=original.id if original else None,
+        normalized_subject=normalized_subject(draft.subject),
     )
-    session.add(issue)
+    stored = await _insert(session, issue, settings=settings, draft=draft)
+    if stored is None:
+        assert draft.external_ref is not None  # only a taken external_ref is skipped
+        existing = await find_by_external_ref(
+            session=session, source_system=source, external_ref=draft.external_ref
+        )
+        assert existing is not None
+        return Taken(existing, "existing", existing.duplicate_of)
+    issue.duplicate_of = original = stored.duplicate_of
     # Later messages in this thread belong to the issue that is being worked on.
     for ref in dict.fromkeys(draft.thread_refs):
-        session.add(
-            Thread(
-                source_system=source, ref=ref[:255], issue_id=original.id if original else issue_id
-            )
-        )
+        session.add(Thread(source_system=source, ref=ref[:255], issue_id=original or issue_id))
     topic = settings.topic(ISSUES_REPORTED)
     span = trace.get_current_span()
     span.set_attribute("baton.issue_id", issue.id)
@@ -149,7 +171,7 @@ async def report(*, session: AsyncSession, settings: Settings, draft: Draft) -> 
     span.set_attribute("baton.internal", issue.internal)
     if original is not None:
         linked = IssueDuplicateLinked(
-            issue_id=original.id,
+            issue_id=original,
             duplicate_issue_id=issue.id,
             channel=issue.channel,
             reason="same reporter and subject as an open issue",
@@ -158,12 +180,12 @@ async def report(*, session: AsyncSession, settings: Settings, draft: Draft) -> 
             description=issue.description,
         )
         add_event(session, topic=topic, envelope=Envelope.wrap(source=SOURCE, data=linked))
-        span.set_attribute("baton.duplicate_of", original.id)
+        span.set_attribute("baton.duplicate_of", original)
         await session.flush()
         metrics.count_on_commit(
             session, channel=issue.channel, priority=issue.priority, outcome="duplicate_linked"
         )
-        return Taken(issue, "duplicate_linked", original.id)
+        return Taken(issue, "duplicate_linked", original)
 
     language = languages.supported(draft.language) or languages.detect(
         f"{issue.subject}\n{issue.description}"
@@ -250,11 +272,12 @@ async def department_of(*, session: AsyncSession, issue: Issue) -> str | None:
     return conversation.department if conversation is not None else None
 
 
-async def learn_department(*, session: AsyncSession, event: OwnerAssigned) -> None:
-    """Keep the department that holds the issue, whether or not its reporter can be
-    answered (``outbound`` keeps it for those who can): who may read the issue
-    depends on it."""
-    conversation = await session.get(Conversation, event.issue_id)
+def learn_department(
+    *, session: AsyncSession, event: OwnerAssigned, conversation: Conversation | None
+) -> None:
+    """Keep the department that holds the issue (in its ``conversation``), whether or
+    not its reporter can be answered (``outbound`` keeps it for those who can): who
+    may read the issue depends on it."""
     if conversation is not None and conversation.department != event.department:
         conversation.department = event.department
         session.add(conversation)

@@ -17,7 +17,7 @@ from typing import Any
 
 from baton_contracts import IssueResolved, OwnerAssigned, ReplyPosted
 from baton_runtime.kafka.tracing import carrier_from_current
-from sqlmodel import col, select
+from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_intake.contacts import service as contacts
@@ -49,17 +49,18 @@ async def open_conversation(
     True when intake can answer them at all (``Reporter.reachable``)."""
     now = now or utcnow()
     route = route or ReplyRoute()
+    contact = await contacts.get(session=session, contact_id=route.contact_id)
+    # Known before the row is added, so that it is one INSERT, not an INSERT and an UPDATE.
+    reachable = route_for(channel=channel, contact=contact, settings=settings) is not None
     conversation = Conversation(
         issue_id=issue_id, reference=reference, subject=subject, language=language,
         channel=channel, reporter_kind=reporter_kind, contact_id=route.contact_id,
         thread=route.thread, last_message_id=route.thread if channel == "email" else None,
-        quiet_reason=route.quiet_reason, opened_at=now,
+        quiet_reason=route.quiet_reason, opened_at=now, reachable=reachable,
     )  # fmt: skip
     session.add(conversation)
-    contact = await contacts.get(session=session, contact_id=route.contact_id)
-    if route_for(channel=channel, contact=contact, settings=settings) is None:
+    if not reachable:
         return False
-    conversation.reachable = True
     key = route.contact_id or reporter_id
     held = route.quiet_reason
     if held is None and await guards.flooded(
@@ -104,10 +105,15 @@ ANSWERED = (OwnerAssigned, ReplyPosted, IssueResolved)
 
 
 async def on_ownership(
-    session: AsyncSession, settings: Settings, event: object, *, cause: str
+    session: AsyncSession,
+    settings: Settings,
+    event: object,
+    *,
+    cause: str,
+    conversation: Conversation | None,
 ) -> bool:
-    """Stage what an ownership event means for the reporter; True if anything is due."""
-    conversation = await session.get(Conversation, getattr(event, "issue_id", ""))
+    """Stage what an ownership event means for the reporter of the issue whose
+    ``conversation`` this is; True if anything is due."""
     if conversation is None or not conversation.reachable:
         return False  # taken in elsewhere, or a reporter intake cannot answer
     now = utcnow()
@@ -142,21 +148,18 @@ async def on_ownership(
 async def _release_acknowledgement(
     session: AsyncSession, conversation: Conversation, now: datetime
 ) -> bool:
-    """The department is known: the waiting acknowledgement can say so, now."""
-    waiting = (
-        await session.exec(
-            select(ReporterMessage).where(
-                ReporterMessage.issue_id == conversation.issue_id,
-                ReporterMessage.kind == "acknowledged",
-                ReporterMessage.status == "waiting",
-            )
+    """The department is known: the waiting acknowledgement can say so, now. One
+    UPDATE, which says whether there was one."""
+    released = await session.exec(
+        update(ReporterMessage)
+        .where(
+            col(ReporterMessage.issue_id) == conversation.issue_id,
+            col(ReporterMessage.kind) == "acknowledged",
+            col(ReporterMessage.status) == "waiting",
         )
-    ).first()
-    if waiting is None:
-        return False
-    waiting.status, waiting.next_attempt_at = "pending", now
-    session.add(waiting)
-    return True
+        .values(status="pending", next_attempt_at=now)
+    )
+    return bool(released.rowcount)
 
 
 async def heard(session: AsyncSession, *, issue_id: str, message_ids: list[str]) -> None:

@@ -1,7 +1,8 @@
 """How every HTTP door answers: in one transaction, replay a known
 ``Idempotency-Key`` or do the work, remember the answer, commit; then wake the
 outbox relay. A lost race on a unique key is retried once and then finds the
-winner's row, so concurrent retries still give one issue."""
+winner's row, so concurrent retries still give one issue; a known key is found
+that way too."""
 
 from __future__ import annotations
 
@@ -57,7 +58,11 @@ async def accept(
     for attempt in (1, 2):
         try:
             async with runtime.db.transaction() as session:
-                if idempotency_key is not None:
+                # A new key (the usual case) is not looked up first: the record's INSERT
+                # below fails on its primary key when the key was used, everything is
+                # rolled back, and the retry finds the answer to replay (or refuses
+                # another body). One round trip less for every request with a key.
+                if idempotency_key is not None and attempt == 2:
                     known = await session.get(IdempotencyRecord, (principal, idempotency_key))
                     if known is not None:
                         if known.fingerprint != request_fingerprint:

@@ -160,8 +160,11 @@ async def report_issue(
         issue_in = validated(IssueCreate, _json(body))
         payload = issue_in.model_dump()
 
+        # Already validated (and its text made safe) as IssueCreate, whose fields a
+        # Draft shares: not validated twice.
+        draft = Draft.model_construct(**dict(issue_in))
+
         async def work(session: AsyncSession) -> service.Taken:
-            draft = Draft(**issue_in.model_dump())
             return await service.report(session=session, settings=runtime.settings, draft=draft)
 
     else:

@@ -44,14 +44,28 @@ class CatalogStore:
         self.departments_topic = departments_topic
         self._on_written = on_written
 
+    @property
+    def seen(self) -> bool:
+        """A version was read: the catalog is seeded (versions are never deleted)."""
+        return self._cached is not None
+
     async def current(self, session: AsyncSession) -> tuple[int, Catalog]:
-        latest = (await session.exec(select(func.max(CatalogVersion.version)))).one()
-        if latest is None:
+        """The current version, seeding the first one (and committing it) if there is none."""
+        found = await self.latest(session)
+        if found is None:
             try:
                 await self._write(session, 1, self._seed, actor="seed", change="shipped catalog")
             except IntegrityError:
                 pass  # another replica (or request) seeded it first
             return await self.current(session)
+        return found
+
+    async def latest(self, session: AsyncSession) -> tuple[int, Catalog] | None:
+        """The current version without writing: usable inside someone else's
+        transaction (a consumer's batch). None before the first version is seeded."""
+        latest = (await session.exec(select(func.max(CatalogVersion.version)))).one()
+        if latest is None:
+            return None
         if self._cached is None or self._cached[0] != latest:
             found = await self.version(session, latest)
             assert found is not None

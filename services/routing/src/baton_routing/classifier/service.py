@@ -14,6 +14,7 @@ from baton_contracts import IssueResolved
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_routing import upsert
 from baton_routing.classifier.models import ResolvedLabel
 from baton_routing.classifier.schemas import Example
 from baton_routing.issues import service as issues
@@ -46,10 +47,14 @@ async def label(*, session: AsyncSession, resolved: IssueResolved) -> None:
     issue = await issues.reported(session=session, issue_id=resolved.issue_id)
     if issue is None:
         return  # never routed here (another environment): nothing to learn from
-    row = await session.get(ResolvedLabel, resolved.issue_id) or ResolvedLabel(
-        issue_id=resolved.issue_id, department=resolved.department, text=""
+    # A reopened and resolved-again issue keeps its latest department: one upsert.
+    label = {
+        "department": resolved.department,
+        "resolved_at": resolved.at,
+        "text": f"{issue.subject}\n{issue.description}",
+    }
+    await session.exec(
+        upsert.insert(session, ResolvedLabel)
+        .values(issue_id=resolved.issue_id, **label)
+        .on_conflict_do_update(index_elements=["issue_id"], set_=label)
     )
-    # A reopened and resolved-again issue keeps its latest department.
-    row.department, row.resolved_at = resolved.department, resolved.at
-    row.text = f"{issue.subject}\n{issue.description}"
-    session.add(row)

@@ -3,12 +3,19 @@ from __future__ import annotations
 from baton_contracts import IssueReported
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_routing import upsert
 from baton_routing.issues.models import RoutedIssue
 
 
 async def keep(*, session: AsyncSession, issue: IssueReported) -> None:
-    """Keep the issue as reported (again: the latest report wins)."""
-    await session.merge(RoutedIssue(issue_id=issue.issue_id, reported=issue.model_dump_json()))
+    """Keep the issue as reported (again: the latest report wins). One upsert, where
+    ``merge`` read the row first."""
+    reported = issue.model_dump_json()
+    await session.exec(
+        upsert.insert(session, RoutedIssue)
+        .values(issue_id=issue.issue_id, reported=reported)
+        .on_conflict_do_update(index_elements=["issue_id"], set_={"reported": reported})
+    )
 
 
 async def reported(*, session: AsyncSession, issue_id: str) -> IssueReported | None:
