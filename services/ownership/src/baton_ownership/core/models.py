@@ -23,6 +23,17 @@ INTEGER_MAX = 2**31 - 1
 
 class IssueOwner(SQLModel, table=True):
     __tablename__ = "issue_owners"
+    __table_args__ = (
+        # Each assignment counts a department's open issues per owner (who is
+        # below capacity): without it, a scan of every issue ever assigned.
+        Index(
+            "ix_issue_owners_open_by_department",
+            "department",
+            "owner_id",
+            postgresql_where=text("state <> 'resolved'"),
+            sqlite_where=text("state <> 'resolved'"),
+        ),
+    )
 
     issue_id: str = Field(primary_key=True, max_length=36)
     department: str = Field(max_length=64)
