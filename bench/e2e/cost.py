@@ -32,6 +32,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bench.e2e import profile as profiler
 from bench.e2e.procs import REPO, cpu_s, stop
 from bench.e2e.records import Arrivals, read_sends
 from bench.e2e.stack import SERVICES, Infra, Ports, clean_env, start_services, start_sink
@@ -163,7 +164,17 @@ def one_round(
         pg.mark()
         cpu0 = {s: cpu_s(pid) for s, pid in pids.items()}
         started = time.monotonic()
+        spies = {
+            s: profiler.start(
+                pids[s],
+                seconds=args.issues / args.rate,
+                out=state / f"profile-{s}.txt",
+                log=state / "logs" / f"py-spy-{s}.log",
+            )
+            for s in args.profile
+        }
         ids = post("measured", args.issues)
+        profiles = {s: profiler.finish(spy, state / f"profile-{s}.txt") for s, spy in spies.items()}
         time.sleep(2)  # and the measured issues' last ones
         seconds = time.monotonic() - started
         cpu = {s: cpu_s(pid) - cpu0[s] for s, pid in pids.items()}
@@ -181,6 +192,7 @@ def one_round(
             "statements_by_kind": {
                 s: dict(statements.get(s, Counter()).most_common()) for s in SERVICES
             },
+            "profiles": profiles,
         }
     finally:
         if services is not None:
@@ -210,6 +222,15 @@ def report(rounds: list[dict[str, Any]], args: argparse.Namespace) -> str:
             f"{k} {n / last['issues']:.2f}" for k, n in last["statements_by_kind"][s].items()
         )
         lines.append(f"- **{s}**: {kinds}")
+    for s, found in last.get("profiles", {}).items():
+        if "by_library_percent" not in found:
+            lines += ["", f"py-spy on {s}: {found}"]
+            continue
+        lines += ["", f"Where {s}'s CPU went (py-spy, {found['samples']} samples, round "
+                  f"{len(rounds)}), by library: " + ", ".join(
+                      f"{k} {v} %" for k, v in found["by_library_percent"]),
+                  "", "Top functions: " + ", ".join(
+                      f"`{k}` {v} %" for k, v in found["top_functions_percent"])]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -235,6 +256,12 @@ def main() -> None:
         action="append",
         type=_variant,
         help="NAME=BATON_X=v,BATON_Y=w (repeatable; default: one variant, defaults only)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=lambda text: [x for x in text.split(",") if x],
+        default=[],
+        help="services to sample with py-spy while the measured issues run (comma-separated)",
     )
     parser.add_argument("--out", type=Path, default=HERE)
     args = parser.parse_args()

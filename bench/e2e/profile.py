@@ -124,7 +124,18 @@ def summarize(stacks: Counter[tuple[str, ...]], top: int = 8) -> dict[str, Any]:
     }
 
 
+# uvloop's loop is C, which py-spy does not see: a sample whose innermost Python
+# frame is the one that started the loop was in the loop itself (epoll, or ready
+# and waiting for a CPU, or the loop's own work).
+UVLOOP_IDLE = (
+    "event loop (uvloop, in C): epoll, ready and waiting for a CPU, or its own work",
+    r"^run \(asyncio/runners\.py|\(uvloop/",
+)
+
+
 def _library(stack: tuple[str, ...]) -> str:
+    if stack and re.search(UVLOOP_IDLE[1], stack[-1]):
+        return UVLOOP_IDLE[0]
     for frame in reversed(stack):
         for label, pattern in LIBRARIES:
             if re.search(pattern, frame):
