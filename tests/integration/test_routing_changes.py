@@ -34,7 +34,7 @@ async def test_a_rule_added_through_the_api_routes_the_next_issue_without_restar
     assert after["department"] == "hr"
     [decision] = (await http.get(f"{routing}/v1/decisions/{issue_id}")).json()
     assert decision["rule_id"] == "hr-zeppelins"
-    versions = (await http.get(f"{routing}/v1/rules/versions")).json()
+    versions = (await http.get(f"{routing}/v1/catalog/versions")).json()
     assert (versions[0]["actor"], versions[0]["change"]) == ("admin", "add rule hr-zeppelins")
 
 

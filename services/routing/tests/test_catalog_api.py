@@ -40,7 +40,7 @@ async def preview(client, subject: str, **extra) -> dict:
 
 
 async def test_the_shipped_catalog_is_version_one(client):
-    r = await client.get("/v1/rules/versions")
+    r = await client.get("/v1/catalog/versions")
     assert [(v["version"], v["actor"]) for v in r.json()] == [(1, "seed")]
     assert (await client.get("/v1/departments")).headers["X-Baton-Catalog-Version"] == "1"
 
@@ -66,12 +66,20 @@ async def test_a_new_rule_applies_to_the_next_decision_and_records_who_added_it(
     )
     assert decision["catalog_version"] == 2
     assert "regex 'coffee\\\\s+machine'" in decision["reason"]
-    latest = (await client.get("/v1/rules/versions")).json()[0]
+    latest = (await client.get("/v1/catalog/versions")).json()[0]
     assert (latest["version"], latest["actor"], latest["change"]) == (
         2,
         "admin-7",
         "add rule ops-coffee",
     )
+
+
+async def test_a_rule_may_be_named_like_any_word_the_catalog_uses(client):
+    # The catalog's versions live under /v1/catalog, so no rule name is taken.
+    rule = {"id": "versions", "department": "it", "keywords": ["printer"]}
+    assert (await client.post("/v1/rules", json=rule, headers=ADMIN)).status_code == 201
+    r = await client.get("/v1/rules/versions")
+    assert r.status_code == 200 and r.json()["id"] == "versions"
 
 
 async def test_a_bad_regex_is_a_422_naming_it(client):
@@ -101,14 +109,14 @@ async def test_a_change_without_an_actor_is_refused(client):
 async def test_rollback_restores_an_earlier_version_as_a_new_one(client):
     await client.delete("/v1/rules/finance-refunds-and-billing", headers=ADMIN)
     assert (await preview(client, "I want a refund"))["department"] == "customer_service"
-    r = await client.post("/v1/rules/versions/1/rollback", headers=ADMIN)
+    r = await client.post("/v1/catalog/versions/1/rollback", headers=ADMIN)
     assert r.status_code == 200, r.text
     assert (r.json()["version"], r.json()["change"]) == (3, "rollback to version 1")
     assert (await preview(client, "I want a refund"))["department"] == "finance"
 
 
 async def test_rollback_to_a_version_that_does_not_exist_is_a_404(client):
-    r = await client.post("/v1/rules/versions/99/rollback", headers=ADMIN)
+    r = await client.post("/v1/catalog/versions/99/rollback", headers=ADMIN)
     assert r.status_code == 404
 
 
@@ -127,7 +135,7 @@ async def test_emphasis_breaks_ties_between_departments_and_can_change_at_runtim
     second = await preview(client, subject)
     assert second["department"] == "operations"
     assert "operations > sales > finance" in second["reason"]
-    assert (await client.get("/v1/rules/versions")).json()[0]["change"].startswith("emphasis")
+    assert (await client.get("/v1/catalog/versions")).json()[0]["change"].startswith("emphasis")
 
 
 async def test_emphasis_naming_an_unknown_department_is_refused(client):
@@ -181,7 +189,7 @@ async def test_examples_and_thresholds_round_trip_through_the_api_and_its_versio
     changed = (await client.get("/v1/departments/it")).json()
     assert changed["examples"][-1] == "The smart plug blinks red and will not pair."
     assert changed["min_confidence"] == 0.5
-    r = await client.post("/v1/rules/versions/1/rollback", headers=ADMIN)
+    r = await client.post("/v1/catalog/versions/1/rollback", headers=ADMIN)
     assert r.status_code == 200, r.text
     restored = (await client.get("/v1/departments/it")).json()
     assert (restored["examples"], restored["min_confidence"]) == (shipped, None)
@@ -196,7 +204,7 @@ async def test_an_empty_example_or_a_threshold_above_one_is_refused(client):
 
 async def test_numbers_past_any_version_or_position_are_answered_not_a_500(client):
     # Found by fuzzing: each was a 500 (the database, then list.insert, refused the int).
-    r = await client.post(f"/v1/rules/versions/{2**63}/rollback", headers=ADMIN)
+    r = await client.post(f"/v1/catalog/versions/{2**63}/rollback", headers=ADMIN)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "path.version"
     rule = {"id": "ops-last", "department": "operations", "keywords": ["pallet"]}
     r = await client.post("/v1/rules", params={"position": 2**63}, json=rule, headers=ADMIN)

@@ -34,7 +34,7 @@ async def put(client, path: str, body, expect: int = 200) -> dict:  # noqa: F811
 async def test_a_calendar_is_a_new_catalog_version_and_travels_with_the_department(client):  # noqa: F811
     await put(client, "/v1/departments/it/calendar", BERLIN)
     assert (await client.get("/v1/departments/it/calendar")).json()["time_zone"] == "Europe/Berlin"
-    versions = (await client.get("/v1/rules/versions")).json()
+    versions = (await client.get("/v1/catalog/versions")).json()
     assert (versions[0]["change"], versions[0]["actor"]) == ("set calendar of it", "admin-7")
     app_db = client._transport.app.state.runtime.db  # type: ignore[attr-defined]
     async with app_db.session() as session:

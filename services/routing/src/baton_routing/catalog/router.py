@@ -122,7 +122,7 @@ async def create_department(
     return body
 
 
-@router.get("/v1/rules/versions", **allow("reader"), response_model=list[VersionPublic])
+@router.get("/v1/catalog/versions", **allow("reader"), response_model=list[VersionPublic])
 async def versions(catalog: CatalogDep, session: SessionDep):
     """Every version of the catalog (departments, rules, emphasis), newest first."""
     rows = await catalog.versions(session)
@@ -130,7 +130,9 @@ async def versions(catalog: CatalogDep, session: SessionDep):
 
 
 @router.post(
-    "/v1/rules/versions/{version}/rollback", **allow("administrator"), response_model=VersionPublic
+    "/v1/catalog/versions/{version}/rollback",
+    **allow("administrator"),
+    response_model=VersionPublic,
 )
 async def rollback(
     version: Annotated[int, Path(ge=1, le=INTEGER_MAX)],
@@ -143,7 +145,6 @@ async def rollback(
     return VersionPublic.model_validate(row, from_attributes=True)
 
 
-# After the versions: ``/v1/rules/versions`` is not the rule named "versions".
 _entry_doors(RULES, Rule, "rule_id", listed="The rules in the order they are tried.")
 
 
