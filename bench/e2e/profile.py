@@ -129,7 +129,7 @@ def summarize(stacks: Counter[tuple[str, ...]], top: int = 8) -> dict[str, Any]:
 # and waiting for a CPU, or the loop's own work).
 UVLOOP_IDLE = (
     "event loop (uvloop, in C): epoll, ready and waiting for a CPU, or its own work",
-    r"^run \(asyncio/runners\.py|\(uvloop/",
+    r"^(Runner\.)?run \(asyncio/runners\.py|\(uvloop/",
 )
 
 

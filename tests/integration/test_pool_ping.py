@@ -14,14 +14,16 @@ pytestmark = pytest.mark.integration
 
 async def backend_pid(db: Database) -> int:
     async with db.transaction() as session:
-        return (await session.exec(text("SELECT pg_backend_pid()"))  # type: ignore[call-overload]).scalar_one()
+        query = text("SELECT pg_backend_pid()")
+        return (await session.exec(query)).scalar_one()  # type: ignore[call-overload]
 
 
 async def terminate(url: str, pid: int) -> None:
     admin = Database(url)
     try:
         async with admin.transaction() as session:
-            await session.exec(text("SELECT pg_terminate_backend(:pid)"), params={"pid": pid})  # type: ignore[call-overload]
+            query = text("SELECT pg_terminate_backend(:pid)")
+            await session.exec(query, params={"pid": pid})  # type: ignore[call-overload]
     finally:
         await admin.dispose()
 

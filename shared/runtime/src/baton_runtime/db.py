@@ -8,14 +8,19 @@ given its async driver.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import event, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+# Set in a session's ``info`` by whatever stages an outbox event in it
+# (``baton_runtime.outbox.add_event``): its commit wakes the relay.
+OUTBOX_STAGED = "baton_outbox_staged"
 
 
 def async_url(url: str) -> str:
@@ -132,9 +137,27 @@ class Database:
             application_name=application_name,
             ping_after_idle_s=ping_after_idle_s,
         )
+        self._on_outbox_commit: list[Callable[[], None]] = []
+
+        class _Session(Session):
+            """This database's sessions (so their events are this database's alone)."""
+
+        event.listen(_Session, "after_commit", self._committed)
+        event.listen(_Session, "after_rollback", lambda s: s.info.pop(OUTBOX_STAGED, None))
         self._sessions = async_sessionmaker(
-            self.engine, class_=AsyncSession, expire_on_commit=False
+            self.engine, class_=AsyncSession, sync_session_class=_Session, expire_on_commit=False
         )
+
+    def on_outbox_commit(self, action: Callable[[], None]) -> None:
+        """Call ``action`` after each commit that staged outbox events, whoever
+        committed it (a request, a consumer's batch, a periodic job): the relay
+        wakes for what is there to publish, and only then."""
+        self._on_outbox_commit.append(action)
+
+    def _committed(self, session: Session) -> None:
+        if session.info.pop(OUTBOX_STAGED, False):
+            for action in self._on_outbox_commit:
+                action()
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -23,7 +23,7 @@ from sqlmodel import Field, SQLModel, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_runtime import metrics
-from baton_runtime.db import Database, is_postgres
+from baton_runtime.db import OUTBOX_STAGED, Database, is_postgres
 from baton_runtime.kafka.producer import EventProducer, Outgoing
 from baton_runtime.kafka.tracing import carrier_from_current, context_from_carrier
 
@@ -70,7 +70,9 @@ def add_event(
     trace_context: dict[str, str] | None = None,
 ) -> None:
     """Stage an event in the caller's transaction, with the current trace context
-    (or ``trace_context``: say, the issue's own trace, kept since it arrived)."""
+    (or ``trace_context``: say, the issue's own trace, kept since it arrived).
+    The transaction's commit wakes the relay (``Database.on_outbox_commit``)."""
+    session.info[OUTBOX_STAGED] = True
     session.add(
         OutboxMessage(
             event_id=envelope.id,
@@ -138,19 +140,19 @@ class OutboxRelay:
             if not locked:
                 return 0
             async with self._db.transaction() as session:
-                if is_postgres(self._db.engine):
-                    lock = select(func.pg_try_advisory_xact_lock(_RELAY_LOCK_KEY))
-                    if not (await session.exec(lock)).one():
-                        return 0
                 table = OutboxMessage.__table__
-                rows = (
-                    await session.execute(
-                        select(*(table.c[name] for name in _RELAYED))
-                        .where(table.c.published_at.is_(None))
-                        .order_by(table.c.id)
-                        .limit(batch)
-                    )
-                ).all()
+                pending = (
+                    select(*(table.c[name] for name in _RELAYED))
+                    .where(table.c.published_at.is_(None))
+                    .order_by(table.c.id)
+                    .limit(batch)
+                )
+                if is_postgres(self._db.engine):
+                    # In the same statement: PostgreSQL tries the lock once (an
+                    # InitPlan); without it, no rows, as when nothing waits.
+                    locked_here = select(func.pg_try_advisory_xact_lock(_RELAY_LOCK_KEY))
+                    pending = pending.where(locked_here.scalar_subquery())
+                rows = (await session.execute(pending)).all()
                 if not rows:
                     return 0
                 items = [

@@ -66,6 +66,7 @@ class Runtime(Generic[S]):
         self.relay = OutboxRelay(
             self.db, self.producer, poll_interval_s=settings.outbox_poll_interval_s
         )
+        self.db.on_outbox_commit(self.relay.notify)
         self._handlers: list[tuple[str, Handler]] = []
         self._raw_handlers: list[tuple[str, RawHandler]] = []
         self._produces: list[str] = []
@@ -197,7 +198,6 @@ class Runtime(Generic[S]):
                 heartbeat_interval_ms=s.consumer_heartbeat_interval_ms,
                 db=self.db,
                 max_batch=s.consumer_max_batch,
-                on_committed=self.relay.notify,
             )
             await runner.start()
             self.consumers.append(runner)

@@ -67,7 +67,6 @@ async def on_event(
 
     if await handle_once(runtime.db, envelope.id, effect):
         span.set_attribute("baton.deliveries_recorded", len(recorded))
-        runtime.relay.notify()  # a DeliveryFailed for someone who cannot be reached
     else:
         span.set_attribute("baton.outcome", "already_handled")
 

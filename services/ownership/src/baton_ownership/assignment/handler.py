@@ -96,8 +96,8 @@ async def on_issue_routed(
         )  # fmt: skip
         ctx.on_commit(partial(metrics.assigned, issue, "routing"))
 
-    if await handle_once(runtime.db, envelope.id, effect):
-        runtime.relay.notify()
+    # Its commit (this event's, or its batch's) wakes the outbox relay.
+    await handle_once(runtime.db, envelope.id, effect)
 
 
 async def rerouted(

@@ -144,5 +144,5 @@ async def _publish(envelope: Envelope, runtime: Runtime[Settings], decided: Deci
         span.set_attribute("baton.rule_id", decision.rule_id or "fallback")
         span.set_attribute("baton.routing_attempt", attempt)
 
-    if await handle_once(runtime.db, envelope.id, effect):
-        runtime.relay.notify()
+    # Its commit (this event's, or its batch's) wakes the outbox relay.
+    await handle_once(runtime.db, envelope.id, effect)

@@ -121,7 +121,6 @@ class ConsumerRunner:
         raw_handler: RawHandler | None = None,
         db: Database | None = None,
         max_batch: int = 200,
-        on_committed: Callable[[], None] | None = None,
     ) -> None:
         if (handler is None) == (raw_handler is None):
             raise ValueError("give exactly one of handler and raw_handler")
@@ -135,7 +134,6 @@ class ConsumerRunner:
         self._group_id = group_id
         self._db = db
         self._max_batch = max_batch
-        self._on_committed = on_committed
         self._kafka = KafkaConnection.of(kafka)
         self._consumer_options = dict(
             **self._kafka.client_options(),
@@ -245,8 +243,6 @@ class ConsumerRunner:
             offsets = {tp: OffsetAndMetadata(nxt, "") for tp, nxt in done if nxt is not None}
             if offsets:
                 await self._commit_offsets(offsets)
-            if self._on_committed is not None:
-                self._on_committed()
 
     async def _commit_offsets(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
         """Commit; a failure (a rebalance, the broker away) only means the messages

@@ -1,0 +1,75 @@
+"""The outbox relay on PostgreSQL: one replica's pass at a time (an advisory
+lock, taken in the statement that reads the pending rows), every event published
+as it was stored, in order, and marked once the broker has it."""
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import baton_routing
+import pytest
+from baton_contracts import Envelope, IssueReopened
+from baton_runtime import migrations
+from baton_runtime.db import Database
+from baton_runtime.kafka import EventProducer, ensure_topics
+from baton_runtime.outbox import _RELAY_LOCK_KEY, OutboxMessage, OutboxRelay, add_event
+from sqlalchemy import text
+from sqlmodel import select
+
+from tests.integration.conftest import read_topic
+
+pytestmark = pytest.mark.integration
+
+
+def event(n: int) -> Envelope:
+    data = IssueReopened(
+        issue_id="i-1", department="it", owner_id="it-kofi", actor_id="it-kofi",
+        version=n, at=datetime.now(UTC),
+    )  # fmt: skip
+    return Envelope.wrap(source="/tests", data=data)
+
+
+@pytest.fixture
+async def db(postgres):
+    schema = f"relay_{uuid.uuid4().hex[:8]}"
+    path = Path(baton_routing.__file__).parent / "migrations"
+    await asyncio.to_thread(migrations.upgrade, path, postgres.database_url, schema)
+    database = Database(postgres.database_url, schema=schema)
+    yield database
+    await database.dispose()
+
+
+async def unpublished(db: Database) -> int:
+    async with db.session() as session:
+        query = select(OutboxMessage.id).where(OutboxMessage.published_at.is_(None))  # type: ignore[union-attr]
+        return len((await session.exec(query)).all())
+
+
+async def test_a_pass_waits_while_another_replica_relays_then_publishes_in_order(
+    infra, db, producer: EventProducer
+):
+    topic = f"relay-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(infra.kafka, [topic], partitions=1)
+    staged = [event(n) for n in range(1, 4)]
+    async with db.transaction() as session:
+        for envelope in staged:
+            add_event(session, topic=topic, envelope=envelope)
+    relay = OutboxRelay(db, producer)
+
+    other = Database(infra.database_url)
+    try:
+        async with other.transaction() as holder:
+            # Another replica's pass is running: it holds the relay's lock.
+            await holder.exec(text(f"SELECT pg_advisory_xact_lock({_RELAY_LOCK_KEY})"))  # type: ignore[call-overload]
+            assert await relay.publish_pending() == 0
+            assert await unpublished(db) == 3
+    finally:
+        await other.dispose()
+
+    assert await relay.publish_pending() == 3
+    assert await unpublished(db) == 0
+    records = await read_topic(infra.kafka, topic)
+    assert [r.value for r in records] == [e.to_json() for e in staged]
+    assert all(r.key == b"i-1" for r in records)
+    assert await relay.publish_pending() == 0  # nothing twice
