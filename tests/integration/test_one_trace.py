@@ -86,6 +86,9 @@ async def test_an_issue_is_one_trace_across_the_five_services(stack, http):
     # The trace starts at intake's HTTP request: it is the root.
     roots = [s for s in trace if not s.parent_span_id]
     assert [(r.service, r.kind) for r in roots] == [("baton-intake", "SERVER")]
+    # One span for the request, not one more per ASGI message it received or sent.
+    asgi = [s.name for s in trace if s.name.endswith((" http send", " http receive"))]
+    assert asgi == []
 
 
 async def test_span_attributes_carry_ids_not_personal_data(stack, http):

@@ -273,7 +273,11 @@ class Runtime(Generic[S]):
             app.state.token_verifier = TokenVerifier(self.settings)
         for router in routers:
             app.include_router(router, dependencies=[Depends(caller)])
-        FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+        # One SERVER span a request: the ASGI "receive"/"send" spans under it (three
+        # more a request) say nothing the server span does not.
+        FastAPIInstrumentor.instrument_app(
+            app, excluded_urls="healthz,readyz,metrics", exclude_spans=["receive", "send"]
+        )
         return app
 
 
