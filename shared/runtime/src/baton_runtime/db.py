@@ -11,8 +11,10 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event, make_url
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import Session
@@ -36,6 +38,14 @@ def async_url(url: str) -> str:
 
 def is_postgres(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+def upsert(session: AsyncSession, table: Any) -> Any:
+    """``table``'s INSERT for the session's database, able to say
+    ``on_conflict_do_nothing``/``on_conflict_do_update`` (PostgreSQL or SQLite):
+    one round trip where a read before the write would be two."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def make_engine(

@@ -16,11 +16,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_runtime.db import Database
+from baton_runtime.db import Database, upsert
 
 
 class ProcessedEvent(SQLModel, table=True):
@@ -99,10 +98,8 @@ async def claim(session: AsyncSession, event_id: str) -> bool:
     the second one's insert waits for the first's commit and then does nothing.
     """
     table = ProcessedEvent.__table__
-    dialect = session.bind.dialect.name if session.bind is not None else ""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     inserted = await session.exec(
-        insert(table)  # type: ignore[call-overload]
+        upsert(session, table)  # type: ignore[call-overload]
         .values(event_id=event_id, processed_at=datetime.now(UTC))
         .on_conflict_do_nothing(index_elements=["event_id"])
         .returning(table.c.event_id)

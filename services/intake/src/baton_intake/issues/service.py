@@ -31,10 +31,10 @@ from baton_contracts import (
     Reporter,
 )
 from baton_contracts.topics import ISSUES_REPORTED
+from baton_runtime.db import upsert
 from baton_runtime.outbox import add_event
 from opentelemetry import trace
 from sqlalchemy import Row, ScalarSelect
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -107,9 +107,7 @@ async def _insert(
     values["duplicate_of"] = _open_duplicate(
         settings=settings, draft=draft, subject_key=values["normalized_subject"]
     )
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Issue).values(**values)
+    statement = upsert(session, Issue).values(**values)
     if issue.external_ref is not None:
         statement = statement.on_conflict_do_nothing(
             index_elements=["source_system", "external_ref"]

@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from baton_contracts import IssueReported, OwnerAssigned
+from baton_runtime.db import upsert
 from sqlalchemy import func
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_notifications import upsert
 from baton_notifications.issues.models import KEPT_CHARS, IssueCopy
 
 
@@ -33,7 +33,7 @@ async def remember(session: AsyncSession, reported: IssueReported) -> None:
         reported_at=reported.reported_at,
     )
     table = IssueCopy.__table__  # type: ignore[attr-defined]
-    stmt = upsert.insert(session, IssueCopy).values(issue_id=reported.issue_id, **values)
+    stmt = upsert(session, IssueCopy).values(issue_id=reported.issue_id, **values)
     # Routing may have changed the priority, and ownership said so first.
     values["priority"] = func.coalesce(table.c.priority, reported.priority)
     await session.exec(stmt.on_conflict_do_update(index_elements=["issue_id"], set_=values))
@@ -56,7 +56,7 @@ async def follow(session: AsyncSession, assigned: OwnerAssigned) -> IssueCopy:
     if assigned.resolve_due_at:
         values["resolve_due_at"] = assigned.resolve_due_at
     stmt = (
-        upsert.insert(session, IssueCopy)
+        upsert(session, IssueCopy)
         .values(issue_id=assigned.issue_id, reference=reference_of(assigned.issue_id), **values)
         .on_conflict_do_update(index_elements=["issue_id"], set_=values)
         .returning(IssueCopy)

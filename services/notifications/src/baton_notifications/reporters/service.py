@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from baton_contracts import IssueReported
+from baton_runtime.db import upsert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_notifications import upsert
 from baton_notifications.reporters.models import InternalReporter
 
 
@@ -16,7 +16,7 @@ async def remember(session: AsyncSession, reported: IssueReported) -> None:
     if reporter.kind != "employee" or reporter.reachable:
         return
     # The first report of the issue names them; a second says nothing new.
-    stmt = upsert.insert(session, InternalReporter).values(
+    stmt = upsert(session, InternalReporter).values(
         issue_id=reported.issue_id, reporter_id=reporter.id, department=reporter.department
     )
     await session.exec(stmt.on_conflict_do_nothing(index_elements=["issue_id"]))

@@ -8,10 +8,9 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from baton_runtime.db import upsert
 from sqlalchemy import insert as sa_insert
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,11 +28,6 @@ from baton_ownership.workload import service as workload
 ROUTING = "baton-routing"
 
 
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
-    dialect = session.bind.dialect.name if session.bind is not None else ""
-    return pg_insert if dialect == "postgresql" else sqlite_insert
-
-
 async def _take_turn(session: AsyncSession, department: str) -> int:
     """The department's round-robin turn, taken: one statement makes the cursor if
     new, moves it on, and locks it for this transaction. Replicas assigning in one
@@ -41,7 +35,7 @@ async def _take_turn(session: AsyncSession, department: str) -> int:
     has committed its choice."""
     table = DepartmentCursor.__table__  # type: ignore[attr-defined]
     taken = await session.exec(
-        _insert(session)(table)
+        upsert(session, table)
         .values(department=department, next_index=1)
         .on_conflict_do_update(
             index_elements=[table.c.department], set_={"next_index": table.c.next_index + 1}
@@ -115,7 +109,7 @@ async def assign(
     table = IssueOwner.__table__  # type: ignore[attr-defined]
     row = {name: getattr(issue, name) for name in store.COLUMNS}
     written = await session.exec(
-        _insert(session)(table)
+        upsert(session, table)
         .values(**row, trace_context=trace_context or {})
         .on_conflict_do_nothing(index_elements=[table.c.issue_id])
     )  # type: ignore[call-overload]

@@ -11,10 +11,10 @@ import json
 from pathlib import Path
 
 from baton_contracts import IssueResolved
+from baton_runtime.db import upsert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_routing import upsert
 from baton_routing.classifier.models import ResolvedLabel
 from baton_routing.classifier.schemas import Example
 from baton_routing.issues import service as issues
@@ -54,7 +54,7 @@ async def label(*, session: AsyncSession, resolved: IssueResolved) -> None:
         "text": f"{issue.subject}\n{issue.description}",
     }
     await session.exec(
-        upsert.insert(session, ResolvedLabel)
+        upsert(session, ResolvedLabel)
         .values(issue_id=resolved.issue_id, **label)
         .on_conflict_do_update(index_elements=["issue_id"], set_=label)
     )

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from baton_contracts import IssueReported
+from baton_runtime.db import upsert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_routing import upsert
 from baton_routing.issues.models import RoutedIssue
 
 
@@ -12,7 +12,7 @@ async def keep(*, session: AsyncSession, issue: IssueReported) -> None:
     ``merge`` read the row first."""
     reported = issue.model_dump_json()
     await session.exec(
-        upsert.insert(session, RoutedIssue)
+        upsert(session, RoutedIssue)
         .values(issue_id=issue.issue_id, reported=reported)
         .on_conflict_do_update(index_elements=["issue_id"], set_={"reported": reported})
     )

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from baton_contracts import DepartmentUpdated, Envelope, IssueRouted, Person
-from sqlalchemy.dialects import postgresql, sqlite
+from baton_runtime.db import upsert
 from sqlmodel import SQLModel, col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -42,9 +42,8 @@ async def _insert_ignoring_conflict(
     session: AsyncSession, model: type[SQLModel], **values: object
 ) -> bool:
     """INSERT the row unless its primary key exists; True if it was inserted."""
-    dialect = (await session.connection()).dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = await session.exec(insert(model).values(**values).on_conflict_do_nothing())  # type: ignore[call-overload]
+    statement = upsert(session, model).values(**values).on_conflict_do_nothing()
+    result = await session.exec(statement)  # type: ignore[call-overload]
     return bool(result.rowcount)
 
 
