@@ -96,37 +96,45 @@ def _mailbox(name: str, address: str) -> str:
         return address
     if name.isascii():
         return formataddr((name, address))  # quoted if it needs to be
-    return f"{_words(' '.join(name.split()))} <{address}>"
+    return "\r\n ".join([*_encoded_words(" ".join(name.split())), f"<{address}>"])
 
 
 def _header(field: str, value: str) -> str:
     """A header line: on one line whatever the value held (no line break gets into
-    a header), RFC 2047 encoded words if it is not ASCII, folded at 78 characters."""
+    a header); its words that are not ASCII RFC 2047-encoded (runs of them in the
+    fewest encoded words), the others as they are; folded at 78 characters."""
     if _BREAKS.search(value):
         value = " ".join(value.split())
-    if not value.isascii():
-        return f"{field}: {_words(value)}"
-    line = f"{field}: {value}"
-    folded = []
-    while len(line) > 78:
-        # Folded before a space, which stays: unfolded, the value is as it was.
-        cut = line.rfind(" ", len(field) + 2, 78)
-        if cut < 0:
-            cut = line.find(" ", 78)
-        if cut < 0:
-            break
-        folded.append(line[:cut])
-        line = line[cut:]
-    return "\r\n".join([*folded, line])
+    atoms: list[str] = []
+    run: list[str] = []
+    for token in value.split(" "):
+        if token.isascii() and "=?" not in token:  # "=?" would read as an encoded word
+            if run:
+                atoms += _encoded_words(" ".join(run))
+                run = []
+            atoms.append(token)
+        else:
+            run.append(token)
+    if run:
+        atoms += _encoded_words(" ".join(run))
+    # Folded before the space between two atoms: unfolded, a space between plain
+    # words stays as it was; between two encoded words of a run it is dropped.
+    lines, line = [], f"{field}:"
+    for atom in atoms:
+        if len(line) + 1 + len(atom) > 78 and len(line) > len(field) + 1:
+            lines.append(line)
+            line = ""
+        line += " " + atom
+    return "\r\n".join([*lines, line])
 
 
 _BREAKS = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
 _WORD_BYTES = 42  # base64: 56 characters, an encoded word of 68 on a line of 78 at most
 
 
-def _words(value: str) -> str:
-    """``value`` as RFC 2047 encoded words (UTF-8, base64), each on its own line
-    and cut between characters, never inside one."""
+def _encoded_words(value: str) -> list[str]:
+    """``value`` as RFC 2047 encoded words (UTF-8, base64), cut between
+    characters, never inside one."""
     raw, words, start = value.encode(), [], 0
     while start < len(raw):
         end = min(start + _WORD_BYTES, len(raw))
@@ -134,7 +142,7 @@ def _words(value: str) -> str:
             end -= 1
         words.append(f"=?utf-8?b?{b64encode(raw[start:end]).decode('ascii')}?=")
         start = end
-    return "\r\n ".join(words)
+    return words
 
 
 def _part(subtype: str, text: str, boundary: str) -> str:
