@@ -183,6 +183,17 @@ def test_an_address_that_is_not_ascii_is_left_to_the_standard_library():
     assert isinstance(mail(content, settings=Settings()), EmailMessage)
 
 
+def test_a_line_break_in_a_name_or_an_address_does_not_start_a_header():
+    content = {"to": "Pat\r\nBcc: b@example.com <pat@example.com>", "subject": "s",
+               "text": "t", "html": "h"}  # fmt: skip
+    made = mail(content, settings=Settings())
+    assert isinstance(made, Mail) and parsed(made.data)["Bcc"] is None
+    assert read(parsed(made.data))["to"] == [("Pat Bcc: b@example.com", "pat@example.com")]
+    content["to"] = "Pat <pat@example.com\r\nBcc: b@example.com>"
+    with pytest.raises(ValueError):  # as the standard library refused it before
+        mail(content, settings=Settings())
+
+
 async def test_a_mail_written_directly_arrives_as_written(smtp_server):
     content = {"to": "Zoë Müller <z@example.com>", "subject": SUBJECTS[3], "text": TEXTS[3],
                "html": "<p>prüfen</p>"}  # fmt: skip

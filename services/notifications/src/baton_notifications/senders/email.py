@@ -57,7 +57,7 @@ def mail(content: dict[str, Any], *, settings: Settings) -> Mail | EmailMessage:
     standard library (``message``), which knows SMTPUTF8."""
     name, address = _name_and_address(content["to"])
     sender, from_line = _from(settings.mail_from)
-    if not address.isascii() or not sender.isascii():
+    if not (address.isascii() and sender.isascii()) or _ODD_ADDRESS.search(address):
         return message(content, settings=settings)
     boundary = "=_baton_" + secrets.token_hex(12)  # "=_" is never in quoted-printable
     head = [
@@ -91,12 +91,17 @@ def _from(mail_from: str) -> tuple[str, str]:
     return header.addresses[0].addr_spec, line  # type: ignore[attr-defined]
 
 
+# Never in an address Baton writes itself (the standard library says why, or sends it).
+_ODD_ADDRESS = re.compile(r'[\s<>",\x00-\x1f\x7f]')
+
+
 def _mailbox(name: str, address: str) -> str:
+    name = " ".join(name.split())  # no line break gets into a header
     if not name:
         return address
     if name.isascii():
         return formataddr((name, address))  # quoted if it needs to be
-    return "\r\n ".join([*_encoded_words(" ".join(name.split())), f"<{address}>"])
+    return "\r\n ".join([*_encoded_words(name), f"<{address}>"])
 
 
 def _header(field: str, value: str) -> str:
