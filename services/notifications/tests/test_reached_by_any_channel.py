@@ -4,10 +4,13 @@ never while one is still trying, and not at all when one arrived."""
 
 import pytest
 from baton_contracts import DeliveryFailed, OwnerAssigned, parse_event
+from baton_notifications.deliveries import dispatcher
 from baton_notifications.deliveries.handler import on_ownership_event
 from baton_notifications.directory.handler import on_department_updated
 from baton_notifications.recipients import service as recipients
+from baton_notifications.recipients.hours import preferences_and_hours
 from baton_notifications.recipients.schemas import PreferencesUpdate
+from baton_notifications.senders.errors import DeliveryError
 
 from .helpers import GITA, ISSUE, T0, Clock, dispatch, finance, make_runtime, rows, sealer, wrap
 from .helpers import staged_events as staged
@@ -89,3 +92,36 @@ async def test_a_channel_still_trying_holds_back_the_delivery_failed_until_it_fa
     [failed] = await delivery_failed(runtime)
     email = next(r for r in await rows(runtime) if r.channel == "email")
     assert (failed.channel, failed.delivery_id) == ("email", email.id)
+
+
+async def test_every_channel_failing_in_one_settlement_publishes_exactly_one_delivery_failed(
+    runtime, http_receiver
+):
+    """Both channels' outcomes finished together are settled in one transaction:
+    the second sees the first as failed, and only it says nobody was reached."""
+    await webhook_and_email(runtime, http_receiver.url)
+    clock = Clock()
+    await assign_gita(runtime, clock)
+    async with runtime.db.transaction() as session:
+        claimed = await dispatcher._claim(session, now=clock(), settings=runtime.settings)
+        known = await preferences_and_hours(session, [GITA.id])
+    assert sorted(r.channel for r in claimed) == ["email", "webhook"]
+    settled = await dispatcher._settle(
+        runtime.db,
+        [(row, DeliveryError(f"{row.channel} refused", permanent=True)) for row in claimed],
+        known,
+        settings=runtime.settings,
+        clock=clock,
+        rand=lambda: 1.0,
+    )
+    assert settled == ["failed", "failed"]
+    assert await statuses(runtime) == {"webhook": "failed", "email": "failed"}
+    [failed] = await delivery_failed(runtime)
+    assert (failed.delivery_id, failed.attempts) == (claimed[-1].id, 1)
+    # Settled again (say, by a replica whose lease ran out): superseded, nothing said.
+    again = await dispatcher._settle(
+        runtime.db, [(claimed[0], None)], known,
+        settings=runtime.settings, clock=clock, rand=lambda: 1.0,
+    )  # fmt: skip
+    assert again == ["superseded"]
+    assert len(await delivery_failed(runtime)) == 1

@@ -4,12 +4,16 @@ dispatcher's work per delivery. Each statement is a round trip that costs CPU tw
 (the ORM and the socket), so a handler must not quietly grow more. On a warm
 database: departments and their calendars known, other issues already handled."""
 
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from uuid import uuid4
 
 import pytest
 from baton_contracts import (
     Calendar,
     DeadlineSet,
+    DeliveryFailed,
     DeliverySent,
     DepartmentUpdated,
     HandoffDeclined,
@@ -21,11 +25,14 @@ from baton_contracts import (
     Reporter,
     parse_event,
 )
+from baton_notifications.deliveries.dispatcher import dispatch_due
 from baton_notifications.deliveries.handler import on_issue_reported, on_ownership_event
 from baton_notifications.directory.handler import on_department_updated
 from baton_notifications.issues.models import IssueCopy
 from baton_notifications.reporters.models import InternalReporter
+from baton_notifications.senders.errors import DeliveryError
 from baton_runtime.idempotency import unit_of_work
+from sqlalchemy import event
 
 from conftest import counting_statements
 
@@ -182,8 +189,9 @@ async def test_sending_a_delivery_costs_three_statements_and_two_a_batch(runtime
     with counting_statements(runtime.db) as seen:
         assert await dispatch(runtime, clock) == 2
     # The batch: its claim and lease (one statement), the recipients' preferences
-    # with their working hours (one). Each delivery: its notice locked and read,
-    # its update, its DeliverySent staged.
+    # with their working hours (one). Then the outcomes finished by then, settled
+    # together: their notices locked and read, their updates, their DeliverySent
+    # staged (at worst each send finished alone, three statements each).
     assert len(seen) <= 2 + 3 * 2, str(seen)
     sent = [r for r in await rows(runtime) if r.issue_id in issues]
     assert [(r.status, r.attempts) for r in sent] == [("sent", 1)] * 2
@@ -192,3 +200,87 @@ async def test_sending_a_delivery_costs_three_statements_and_two_a_batch(runtime
     assert sorted((e.issue_id, e.delivery_id) for e in said if isinstance(e, DeliverySent)) == (
         sorted((r.issue_id, r.id) for r in sent)
     )
+
+
+class GatedMailer:
+    """Holds every send until the batch's last one has started, then lets them all
+    finish at once (as a fast mail server does), failing the subjects it is told to."""
+
+    def __init__(self, expected: int, failing: dict[str, DeliveryError]) -> None:
+        self.expected, self.failing, self.subjects = expected, failing, []
+        self.all_started = asyncio.Event()
+
+    async def send(self, content: dict[str, str]) -> None:
+        self.subjects.append(content["subject"])
+        if len(self.subjects) == self.expected:
+            self.all_started.set()
+        await self.all_started.wait()
+        for words, error in self.failing.items():
+            if words in content["subject"]:
+                raise error
+
+    async def close(self) -> None:
+        pass
+
+
+@contextmanager
+def counting_transactions(db) -> Iterator[list[object]]:  # type: ignore[no-untyped-def]
+    begun: list[object] = []
+
+    def record(conn) -> None:  # type: ignore[no-untyped-def]
+        begun.append(conn)
+
+    event.listen(db.engine.sync_engine, "begin", record)
+    try:
+        yield begun
+    finally:
+        event.remove(db.engine.sync_engine, "begin", record)
+
+
+async def test_the_outcomes_of_a_batch_finished_together_are_settled_in_one_transaction(
+    runtime,
+):
+    """Five deliveries sent at once: three sent, one refused for good (its notice,
+    email only, reached nobody: a DeliveryFailed), one to try again later."""
+    clock = Clock()
+    subjects = ["Paid", "Refund", "Login", "Bounce", "Later"]
+    issues = {}
+    for subject in subjects:
+        issue_id = issues[subject] = str(uuid4())
+        await on_issue_reported(
+            wrap(IssueReported(issue_id=issue_id, channel="email", priority="normal",
+                               reporter=Reporter(kind="customer", id="cust-7", reachable=False),
+                               subject=subject, description="-", reported_at=T0)),
+            runtime=runtime,
+        )  # fmt: skip
+        await on_ownership_event(assigned(issue_id), runtime=runtime, clock=clock)
+    mailer = GatedMailer(
+        len(subjects),
+        {"Bounce": DeliveryError("refused", permanent=True), "Later": DeliveryError("busy")},
+    )
+    staged_before = len(await staged_events(runtime))
+    with counting_statements(runtime.db) as seen, counting_transactions(runtime.db) as begun:
+        attempted = await dispatch_due(
+            db=runtime.db, settings=runtime.settings, clock=clock, rand=lambda: 1.0,
+            mailer=mailer,  # type: ignore[arg-type]
+        )  # fmt: skip
+    assert attempted == len(subjects) == len(mailer.subjects)
+    # The claim's transaction, and one for all five outcomes (it was one each):
+    # their notices locked and read (one statement), the rows' updates (one per
+    # kind of change: sent, failed, retrying), the four events staged (one insert
+    # on PostgreSQL; SQLite, which cannot return a batch's ids in order, one each).
+    assert len(begun) == 2, str(seen)
+    assert len(seen) <= 2 + 1 + 3 + 4, str(seen)
+    by_issue = {r.issue_id: r for r in await rows(runtime) if r.issue_id in issues.values()}
+    assert {s: (by_issue[i].status, by_issue[i].attempts) for s, i in issues.items()} == {
+        "Paid": ("sent", 1), "Refund": ("sent", 1), "Login": ("sent", 1),
+        "Bounce": ("failed", 1), "Later": ("pending", 1),
+    }  # fmt: skip
+    assert by_issue[issues["Later"]].last_error == "busy"
+    staged = (await staged_events(runtime))[staged_before:]
+    said = [parse_event(m.payload.encode()).data for m in staged]
+    assert sorted((type(e).__name__, e.issue_id) for e in said) == sorted(
+        [("DeliverySent", issues[s]) for s in ("Paid", "Refund", "Login")]
+        + [("DeliveryFailed", issues["Bounce"])]
+    )
+    assert all(isinstance(e, DeliverySent | DeliveryFailed) for e in said)

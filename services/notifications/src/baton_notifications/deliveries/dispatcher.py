@@ -1,11 +1,12 @@
 """Sending what is due: in every replica, safely at once, each delivery once.
 
 Due rows are claimed with ``FOR UPDATE SKIP LOCKED`` and leased before sending,
-sent concurrently (a slow receiver holds up nobody), and each settled as soon as
-its send finishes: sent, retried after an exponential backoff with jitter, or
-failed for good, with a ``DeliveryFailed`` once every channel of that notice has
-failed. Each send is bounded (``BATON_DELIVERY_SEND_TIMEOUT_S``, at most half the
-lease). Email goes through a ``Mailer`` that keeps its SMTP connections open.
+sent concurrently (a slow receiver holds up nobody), and settled as soon as
+their sends finish (those finished by then together, in one transaction): sent,
+retried after an exponential backoff with jitter, or failed for good, with a
+``DeliveryFailed`` once every channel of that notice has failed. Each send is
+bounded (``BATON_DELIVERY_SEND_TIMEOUT_S``, at most half the lease). Email goes
+through a ``Mailer`` that keeps its SMTP connections open.
 """
 
 from __future__ import annotations
@@ -173,45 +174,46 @@ async def dispatch_due(
     own_mailer = mailer is None
     senders = Senders(mailer or Mailer(settings), resolve)
 
-    async def attempt_and_settle(batch: list[Delivery]) -> list[str]:
+    async def attempt(batch: list[Delivery]) -> list[tuple[Delivery, BaseException | None]]:
         # A digest is one send for every notice held for the person: each row
         # of it is settled with that send's outcome.
-        first = batch[0]
         try:
-            secret = secrets.get(first.id or 0)
+            secret = secrets.get(batch[0].id or 0)
             await _attempt(
                 digest.combined(batch), settings=settings, secret=secret, senders=senders
             )
             outcome: BaseException | None = None
         except Exception as exc:
             outcome = exc
-        results = []
-        for row in batch:
-            settled = await _settle(
-                db,
-                row,
-                outcome,
-                known[row.recipient_id][1],
-                settings=settings,
-                clock=clock,
-                rand=rand,
-            )
-            # Counted after the commit, so each attempt is counted once.
-            notification_metrics.delivery_attempts.add(
-                1, {metrics.CHANNEL: row.channel, metrics.OUTCOME: settled}
-            )
-            results.append(settled)
-        return results
+        return [(row, outcome) for row in batch]
 
+    sending = {asyncio.create_task(attempt(b)) for b in digest.batches(list(due))}
     try:
-        # Concurrently: one slow receiver does not hold up the others, and each
-        # outcome is recorded as soon as it is known, well within the lease.
-        done = await asyncio.gather(*(attempt_and_settle(b) for b in digest.batches(list(due))))
+        # Concurrently: one slow receiver does not hold up the others. As soon as
+        # any outcome is known, every outcome known by then is settled together,
+        # in one transaction, while the rest are still sending (well within the lease).
+        while sending:
+            done, sending = await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
+            outcomes = sorted(
+                (pair for task in done for pair in task.result()), key=lambda p: p[0].id or 0
+            )
+            settled = await _settle(db, outcomes, known, settings=settings, clock=clock, rand=rand)
+            # Counted after the commit, so each attempt is counted once.
+            for (row, _), result in zip(outcomes, settled, strict=True):
+                notification_metrics.delivery_attempts.add(
+                    1, {metrics.CHANNEL: row.channel, metrics.OUTCOME: result}
+                )
+            if "sent" in settled or "failed" in settled:
+                # Wakes the outbox relay now (it wakes by itself only on a
+                # consumer's commit): a DeliverySent or DeliveryFailed to publish.
+                on_outcome()
     finally:
+        for task in sending:  # cancelled, or settling failed: the lease retries them
+            task.cancel()
+        if sending:
+            await asyncio.wait(sending)
         if own_mailer:
             await senders.mailer.close()
-    if any(outcome in results for results in done for outcome in ("failed", "sent")):
-        on_outcome()  # wakes the outbox relay: a DeliveryFailed or DeliverySent to publish
     return len(due)
 
 
@@ -243,50 +245,80 @@ async def _claim(session: AsyncSession, *, now: datetime, settings: Settings) ->
 
 async def _settle(
     db: Database,
-    claimed: Delivery,
-    outcome: BaseException | None,
-    hours: Hours,
+    outcomes: list[tuple[Delivery, BaseException | None]],
+    known: dict[str, tuple[Any, Hours]],
     *,
     settings: Settings,
     clock: Clock,
     rand: Callable[[], float],
-) -> str:
-    """Record one attempt's outcome: sent, retrying, failed (for good), or
-    superseded (another replica owns the delivery now). Three statements at most:
-    the notice's rows locked and read, the row's update, the outcome's event."""
+) -> list[str]:
+    """Record the outcomes of attempts, in one transaction: each sent, retrying,
+    failed (for good), or superseded (another replica owns the delivery now).
+    One statement locks and reads every delivery of the notices concerned; then
+    the rows' updates and the outcomes' events (the ORM batches alike ones).
+    ``known`` holds each recipient's working hours."""
     now = clock()
-    delivery_id = claimed.id
     async with db.transaction() as session:
-        notice = await service.lock_notice(session, claimed)
-        row = next((r for r in notice if r.id == delivery_id), None)
-        # Another replica took it again after our lease ran out: its outcome counts.
-        if row is None or row.status != "pending" or row.attempts != claimed.attempts:
-            return "superseded"
-        if outcome is None:
-            row.status, row.sent_at, row.next_attempt_at, row.last_error = "sent", now, None, None
-            session.add(row)
-            received.count_sent(row, notice, hours)
-            service.publish_sent(session, row, settings=settings)
-            return "sent"
-        if not isinstance(outcome, DeliveryError):
-            # No traceback: its messages may hold an address or a webhook's token.
-            log.error("delivery %s: unexpected %s", delivery_id, type(outcome).__name__)
-            outcome = DeliveryError(f"unexpected {type(outcome).__name__}")
-        log.info(
-            "delivery %s attempt %s failed: %s",
-            delivery_id,
-            row.attempts,
-            "permanent" if outcome.permanent else "transient",
-        )
-        if outcome.permanent or row.attempts >= settings.delivery_max_attempts:
-            service.fail(session, row, reason=outcome.reason, now=now)
-            # Escalation is for a person nobody reached: not when another channel did.
-            if service.unreached(notice):
-                service.publish_failed(session, row, settings=settings)
-            return "failed"
-        row.last_error = outcome.reason[:1000]
-        row.next_attempt_at = now + timedelta(
-            seconds=backoff_s(row.attempts, settings=settings, rand=rand)
-        )
+        notices = await service.lock_notices(session, [claimed for claimed, _ in outcomes])
+        return [
+            _settle_one(
+                session,
+                claimed,
+                outcome,
+                notices.get((claimed.event_id, claimed.recipient_id), []),
+                known[claimed.recipient_id][1],
+                now=now,
+                settings=settings,
+                rand=rand,
+            )
+            for claimed, outcome in outcomes
+        ]
+
+
+def _settle_one(
+    session: AsyncSession,
+    claimed: Delivery,
+    outcome: BaseException | None,
+    notice: list[Delivery],
+    hours: Hours,
+    *,
+    now: datetime,
+    settings: Settings,
+    rand: Callable[[], float],
+) -> str:
+    """One attempt's outcome, on its notice's rows as locked (and as the outcomes
+    settled before it in this transaction left them: two channels of one notice
+    failing together still make one ``DeliveryFailed``)."""
+    delivery_id = claimed.id
+    row = next((r for r in notice if r.id == delivery_id), None)
+    # Another replica took it again after our lease ran out: its outcome counts.
+    if row is None or row.status != "pending" or row.attempts != claimed.attempts:
+        return "superseded"
+    if outcome is None:
+        row.status, row.sent_at, row.next_attempt_at, row.last_error = "sent", now, None, None
         session.add(row)
-        return "retrying"
+        received.count_sent(row, notice, hours)
+        service.publish_sent(session, row, settings=settings)
+        return "sent"
+    if not isinstance(outcome, DeliveryError):
+        # No traceback: its messages may hold an address or a webhook's token.
+        log.error("delivery %s: unexpected %s", delivery_id, type(outcome).__name__)
+        outcome = DeliveryError(f"unexpected {type(outcome).__name__}")
+    log.info(
+        "delivery %s attempt %s failed: %s",
+        delivery_id,
+        row.attempts,
+        "permanent" if outcome.permanent else "transient",
+    )
+    if outcome.permanent or row.attempts >= settings.delivery_max_attempts:
+        service.fail(session, row, reason=outcome.reason, now=now)
+        # Escalation is for a person nobody reached: not when another channel did.
+        if service.unreached(notice):
+            service.publish_failed(session, row, settings=settings)
+        return "failed"
+    row.last_error = outcome.reason[:1000]
+    row.next_attempt_at = now + timedelta(
+        seconds=backoff_s(row.attempts, settings=settings, rand=rand)
+    )
+    session.add(row)
+    return "retrying"

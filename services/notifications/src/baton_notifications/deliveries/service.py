@@ -18,6 +18,7 @@ from baton_runtime.outbox import add_event
 from baton_runtime.problems import Problem
 from baton_runtime.retention import Purge
 from pydantic import BaseModel
+from sqlalchemy import tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -110,28 +111,33 @@ def fail(session: AsyncSession, row: Delivery, *, reason: str, now: datetime) ->
     session.add(row)
 
 
-async def lock_notice(session: AsyncSession, row: Delivery) -> list[Delivery]:
-    """Lock and read every delivery of ``row``'s notice (the same event and recipient,
-    one per channel), in id order: two of its channels failing at once must not
-    each see the other as still pending. (SQLite has no row locks: there the first
-    write of a transaction waits for any other writer instead.) The rows are read
-    fresh, whatever this session held of them."""
-    return list(
-        (
-            await session.exec(
-                select(Delivery)
-                .where(Delivery.event_id == row.event_id, Delivery.recipient_id == row.recipient_id)
-                .order_by(col(Delivery.id))
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-        ).all()
+async def lock_notices(
+    session: AsyncSession, rows: list[Delivery]
+) -> dict[tuple[str, str], list[Delivery]]:
+    """Lock and read, in one statement, every delivery of the notices ``rows``
+    belong to (a notice: one event and recipient, one delivery per channel), each
+    notice's in id order: two of its channels failing at once must not each see
+    the other as still pending. Rows are locked in id order, as every replica
+    locks them, so two settling at once wait rather than deadlock. (SQLite has
+    no row locks: there the first write of a transaction waits for any other
+    writer instead.) The rows are read fresh, whatever this session held of them."""
+    keys = sorted({(row.event_id, row.recipient_id) for row in rows})
+    locked = await session.exec(
+        select(Delivery)
+        .where(tuple_(col(Delivery.event_id), col(Delivery.recipient_id)).in_(keys))
+        .order_by(col(Delivery.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
+    notices: dict[tuple[str, str], list[Delivery]] = {key: [] for key in keys}
+    for row in locked.all():
+        notices[(row.event_id, row.recipient_id)].append(row)
+    return notices
 
 
 def unreached(notice: list[Delivery]) -> bool:
     """Did every channel of the notice fail? Asked of its deliveries as locked
-    (``lock_notice``) once the settled one is marked: a person whom one channel
+    (``lock_notices``) once the settled one is marked: a person whom one channel
     reached was told, and nobody need act on the others' failures."""
     return all(row.status == "failed" for row in notice)
 

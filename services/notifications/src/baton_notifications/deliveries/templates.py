@@ -22,12 +22,22 @@ from baton_notifications.issues.models import IssueCopy
 
 _DIR = Path(__file__).parent / "templates"
 # Plain text (an email's text part, chat and webhook bodies) has no markup: escaping
-# would show a reader "&amp;". Only HTML is rendered with autoescape.
+# would show a reader "&amp;". Only HTML is rendered with autoescape. Each template
+# is compiled once and kept; auto_reload off: the files ship with the package, so
+# asking the file system whether one changed (a stat per template, per notice) is waste.
 _text = Environment(  # nosec B701 - plain text, never served as HTML
-    loader=FileSystemLoader(_DIR), autoescape=False, undefined=StrictUndefined, trim_blocks=True
+    loader=FileSystemLoader(_DIR),
+    autoescape=False,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    auto_reload=False,
 )
 _html = Environment(
-    loader=FileSystemLoader(_DIR), autoescape=True, undefined=StrictUndefined, trim_blocks=True
+    loader=FileSystemLoader(_DIR),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    auto_reload=False,
 )
 EXCERPT_CHARS = 500
 
