@@ -194,7 +194,7 @@ def test_a_line_break_in_a_name_or_an_address_does_not_start_a_header():
         mail(content, settings=Settings())
 
 
-async def test_a_mail_written_directly_arrives_as_written(smtp_server):
+async def test_a_mail_built_for_the_wire_arrives_as_built(smtp_server):
     content = {"to": "Zoë Müller <z@example.com>", "subject": SUBJECTS[3], "text": TEXTS[3],
                "html": "<p>prüfen</p>"}  # fmt: skip
     mailer = Mailer(Settings(smtp_port=smtp_server.port))
