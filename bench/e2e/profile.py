@@ -43,15 +43,16 @@ LIBRARIES = [
 
 # (label, pattern): a sample counts when any frame of its stack matches.
 STEPS = [
-    ("consumer: one message (handle_once: claim, effect, commit)",
-     r"_process \(baton_runtime/kafka/consumer\.py"),
-    ("consumer: offset commit after each message", r"_commit \(baton_runtime/kafka/consumer\.py"),
+    ("consumer: a partition's batch (claims, effects, one commit)",
+     r"_partition \(baton_runtime/kafka/consumer\.py"),
+    ("consumer: offset commit after each batch",
+     r"_commit_offsets \(baton_runtime/kafka/consumer\.py"),
     ("database transaction commit", r"\.commit \(sqlalchemy/"),
     ("outbox relay pass (publish_pending)", r"publish_pending \(baton_runtime/outbox\.py"),
-    ("  of which: send, wait for the broker's ack (per row)",
-     r"send_raw \(baton_runtime/kafka/producer\.py"),
+    ("  of which: the batch's sends, and waiting for the broker's acks",
+     r"publish_many \(baton_runtime/kafka/producer\.py"),
     ("notifications: delivery dispatcher", r"dispatch_due \(baton_notifications/"),
-    ("  of which: SMTP, a connection per mail", r"aiosmtplib/"),
+    ("  of which: SMTP (connections reused)", r"aiosmtplib/"),
     ("HTTP request (POST /v1/issues and the rest)", r"run_asgi \(uvicorn/"),
     ("OpenTelemetry spans and metrics", r"opentelemetry/"),
     ("logging", r"logging/"),
