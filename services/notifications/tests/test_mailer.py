@@ -5,6 +5,7 @@ import asyncio
 from email import message_from_bytes, policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage
+from email.utils import parsedate_to_datetime
 
 import pytest
 from aiosmtplib.email import flatten_message
@@ -205,3 +206,20 @@ async def test_a_mail_built_for_the_wire_arrives_as_built(smtp_server):
     [received] = smtp_server.to("z@example.com")
     assert subject_of(received) == SUBJECTS[3]
     assert text_of(received) == TEXTS[3].replace("\r\n", "\n") + "\n"  # ends its last line
+
+
+@pytest.mark.parametrize("to", ["Gita Rao <gita@example.com>", "Gita Rao <gíta@exämple.com>"])
+async def test_every_notice_says_when_which_and_that_a_machine_sent_it(smtp_server, to):
+    """Date and Message-ID (RFC 5322), and Auto-Submitted (RFC 3834): an
+    out-of-office reply must not answer a notice. Both ways of building a mail."""
+    mailer = Mailer(Settings(smtp_port=smtp_server.port, mail_from="Baton <baton@example.com>"))
+    try:
+        for n in range(2):
+            await mailer.send(content(n) | {"to": to})
+    finally:
+        await mailer.close()
+    received = smtp_server.messages[-2:]
+    assert [m["Auto-Submitted"] for m in received] == ["auto-generated"] * 2
+    assert all(parsedate_to_datetime(m["Date"]).tzinfo is not None for m in received)
+    ids = [m["Message-ID"] for m in received]
+    assert len(set(ids)) == 2 and all(i.endswith("@example.com>") for i in ids)

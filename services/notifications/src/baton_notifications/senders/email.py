@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import SMTP, compat32
-from email.utils import formataddr
+from email.utils import formataddr, formatdate, make_msgid
 from functools import lru_cache
 from typing import Any
 
@@ -32,11 +32,25 @@ def message(content: dict[str, Any], *, settings: Settings) -> EmailMessage:
     msg["From"] = settings.mail_from
     msg["To"] = content["to"]
     msg["Subject"] = content["subject"]
+    for name, value in _stamped(settings).items():
+        msg[name] = value
     for name, value in content.get("headers", {}).items():
         msg[name] = value
     msg.set_content(content["text"])
     msg.add_alternative(content["html"], subtype="html")
     return msg
+
+
+def _stamped(settings: Settings) -> dict[str, str]:
+    """What every notice carries besides its content: when it was written, an id
+    of its own (RFC 5322), and that a machine sent it (RFC 3834), so that
+    out-of-office replies and other responders leave it alone."""
+    sender = _from(settings.mail_from)[0]
+    return {
+        "Date": formatdate(usegmt=True),
+        "Message-ID": make_msgid(domain=sender.rpartition("@")[2] or "localhost"),
+        "Auto-Submitted": "auto-generated",
+    }
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,8 @@ def mail(content: dict[str, Any], *, settings: Settings) -> Mail | EmailMessage:
     msg["From"] = from_value
     msg["To"] = _mailbox(name, address)
     msg["Subject"] = _words("Subject", content["subject"])
+    for field, value in _stamped(settings).items():
+        msg[field] = value
     for field, value in content.get("headers", {}).items():
         msg[field] = _words(field, str(value))
     for subtype in ("plain", "html"):
