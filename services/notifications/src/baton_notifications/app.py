@@ -54,9 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mailer = Mailer(settings)
 
     async def dispatch() -> bool:
-        attempted = await dispatcher.dispatch_due(
-            db=runtime.db, settings=settings, mailer=mailer, on_outcome=runtime.relay.notify
-        )
+        attempted = await dispatcher.dispatch_due(db=runtime.db, settings=settings, mailer=mailer)
         return attempted >= settings.delivery_batch  # a full batch: more may be due
 
     # Woken when a consumer commits new deliveries; polling only as a fallback

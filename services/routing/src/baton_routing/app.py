@@ -46,7 +46,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     catalog = CatalogStore(
         seed=seed,
         departments_topic=settings.topic(DEPARTMENTS),
-        on_written=runtime.relay.notify,
     )
     runtime.produces(ISSUES_ROUTED)
     runtime.produces(DEPARTMENTS)

@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import event, make_url
 from sqlalchemy.dialects import postgresql, sqlite
@@ -126,27 +126,21 @@ def _ping_when_idle(engine: AsyncEngine, idle_s: float) -> None:
             raise DisconnectionError("pooled connection is dead") from exc
 
 
+class EngineOptions(TypedDict, total=False):
+    """``make_engine``'s options, which a ``Database`` passes on."""
+
+    schema: str | None
+    pool_size: int
+    max_overflow: int
+    application_name: str | None
+    ping_after_idle_s: float
+
+
 class Database:
     """One engine and its session factory, owned by a service's lifespan."""
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        schema: str | None = None,
-        pool_size: int = 5,
-        max_overflow: int = 5,
-        application_name: str | None = None,
-        ping_after_idle_s: float = 1.0,
-    ) -> None:
-        self.engine = make_engine(
-            url,
-            schema=schema,
-            pool_size=pool_size,
-            max_overflow=max_overflow,
-            application_name=application_name,
-            ping_after_idle_s=ping_after_idle_s,
-        )
+    def __init__(self, url: str, **options: Unpack[EngineOptions]) -> None:
+        self.engine = make_engine(url, **options)
         self._on_outbox_commit: list[Callable[[], None]] = []
 
         class _Session(Session):

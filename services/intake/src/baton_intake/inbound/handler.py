@@ -121,7 +121,6 @@ async def on_inbound(record: ConsumerRecord[bytes, bytes], *, runtime: Runtime[S
                 await adapter(session, settings, event, payload)
     except ValidationError as exc:
         raise EventParseError(f"invalid {event.get_type()} payload: {_summary(exc)}") from exc
-    runtime.relay.notify()
 
 
 def _publisher_context(event: BaseCloudEvent):  # type: ignore[no-untyped-def]

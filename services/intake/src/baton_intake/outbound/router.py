@@ -79,5 +79,4 @@ async def record(
         return _page(FALLBACK, 400, state="invalid", problem=str(exc).capitalize())
     except IntegrityError:  # the same answer sent twice at once: the first counts
         return _page(c.language, 409, state="already", ref=c.reference)
-    runtime.relay.notify()
     return _page(c.language, state="thanks", ref=c.reference, chosen=int(score))

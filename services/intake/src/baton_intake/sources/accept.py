@@ -96,7 +96,6 @@ async def accept(
         except IntegrityError:
             if attempt == 2:
                 raise
-    runtime.relay.notify()
     return _response(status, body)
 
 

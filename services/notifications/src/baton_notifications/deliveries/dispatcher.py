@@ -145,7 +145,6 @@ async def dispatch_due(
     settings: Settings,
     clock: Clock = utcnow,
     rand: Callable[[], float] = random.random,
-    on_outcome: Callable[[], None] = lambda: None,
     mailer: Mailer | None = None,
     resolve: Resolver | None = None,
 ) -> int:
@@ -203,10 +202,6 @@ async def dispatch_due(
                 notification_metrics.delivery_attempts.add(
                     1, {metrics.CHANNEL: row.channel, metrics.OUTCOME: result}
                 )
-            if "sent" in settled or "failed" in settled:
-                # Wakes the outbox relay now (it wakes by itself only on a
-                # consumer's commit): a DeliverySent or DeliveryFailed to publish.
-                on_outcome()
     finally:
         for task in sending:  # cancelled, or settling failed: the lease retries them
             task.cancel()

@@ -37,7 +37,7 @@ async def on_issue_routed(
         # The roster in the event is the catalog as routing saw it: keep the directory
         # current. What it reads (the department's hours and members) serves the
         # rest of the assignment, which reads neither again.
-        roster = await directory.apply_roster(
+        roster = await directory.upsert_department(
             session=session,
             department=routed.department,
             liaisons=routed.liaisons,

@@ -63,6 +63,5 @@ async def set_availability(
             on_duty=body.on_duty, capacity=body.capacity,
         )  # fmt: skip
     ctx.committed()  # what drain moved is counted once durable
-    runtime.relay.notify()
     counts = await directory.open_issue_counts(session=session, department=department)
     return MemberPublic.of(member, counts.get(person_id, 0))

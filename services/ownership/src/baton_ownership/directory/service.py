@@ -82,30 +82,14 @@ async def upsert_department(
     head: Person,
     as_of: datetime | None = None,
     policy: dict[str, Any] | None = None,
-) -> bool:
+) -> Roster:
     """Make the directory match the catalog as it was at ``as_of``; availability
     and capacity are kept. A roster older than the one applied last is ignored
     (say, a routing decision made before a catalog change, delivered after it).
     ``policy``: the catalog's word on the department as a whole (``policy_values``),
-    written with the roster, and only with it. Returns whether it was applied."""
-    roster = await apply_roster(
-        session=session, department=department, liaisons=liaisons, head=head, as_of=as_of,
-        policy=policy,
-    )  # fmt: skip
-    return roster.applied
-
-
-async def apply_roster(
-    *,
-    session: AsyncSession,
-    department: str,
-    liaisons: list[Person],
-    head: Person,
-    as_of: datetime | None = None,
-    policy: dict[str, Any] | None = None,
-) -> Roster:
-    """``upsert_department``, saying what it read: the department's hours, and
-    its members as now written (when applied), so the caller reads neither again."""
+    written with the roster, and only with it. Says whether it was applied, and
+    what it read: the department's hours, and its members as now written (when
+    applied), so the caller reads neither again."""
     values = {"roster_at": as_of or utcnow(), **(policy or {})}
     row = await _newer_policy(session, department, values)
     if row is None:

@@ -98,7 +98,6 @@ class Acting:
         async with self.session.begin():
             await step(ctx, issue_id=issue_id, **arguments)
         ctx.committed()
-        self.runtime.relay.notify()
         return await state_of(self.session, issue_id)
 
 

@@ -71,5 +71,4 @@ async def act(
             if attempt == 2:
                 raise
     ctx.committed()
-    runtime.relay.notify()
     return page(TITLE, outcome.message, status=200 if outcome.done else 409)

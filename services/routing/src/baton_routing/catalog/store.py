@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from baton_runtime.outbox import add_event
@@ -35,14 +34,12 @@ class CatalogStore:
         seed: Catalog,
         *,
         departments_topic: str | None = None,
-        on_written: Callable[[], None] | None = None,
     ) -> None:
         self._seed = seed
         self._cached: tuple[int, Catalog] | None = None
         # Where each written version's departments go (through the outbox), and
         # what to wake once they are committed (the outbox relay).
         self.departments_topic = departments_topic
-        self._on_written = on_written
 
     @property
     def seen(self) -> bool:
@@ -117,6 +114,4 @@ class CatalogStore:
             # Another replica (or request) wrote this version number first.
             await session.rollback()
             raise
-        if self._on_written is not None:
-            self._on_written()
         return row
