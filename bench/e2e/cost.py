@@ -36,6 +36,7 @@ from bench.e2e import profile as profiler
 from bench.e2e.procs import REPO, cpu_s, stop
 from bench.e2e.records import Arrivals, read_sends
 from bench.e2e.stack import SERVICES, Infra, Ports, clean_env, start_services, start_sink
+from bench.e2e.stats import Send, e2e_latencies, ms, notices_by_issue, percentile
 
 log = logging.getLogger("bench")
 HERE = Path(__file__).resolve().parent
@@ -145,18 +146,19 @@ def one_round(
             settings=settings,
         )
 
-        def post(tag: str, count: int) -> list[str]:
+        def post(tag: str, count: int) -> list[Send]:
             out = state / f"sends-{tag}.jsonl"
             argv = [str(REPO / ".venv/bin/python"), "-m", "bench.e2e.loadgen", "open"]
             argv += ["--url", services.url("intake"), "--key", services.api_key]
             argv += ["--tag", f"{prefix}{tag}", "--rate", str(args.rate)]
             argv += ["--seconds", str(count / args.rate), "--out", str(out)]
             subprocess.run(argv, env=clean_env(), cwd=REPO, check=True, capture_output=True)
-            ids = [s.issue_id for s in read_sends(out) if s.accepted]
+            sends = read_sends(out)
+            ids = [s.issue_id for s in sends if s.accepted]
             state_ = arrivals.wait_for(ids, stall_s=60, max_s=600, alive=services.check_alive)
             if state_ != "complete":
                 raise RuntimeError(f"{name}: {tag} did not complete ({state_})")
-            return [i for i in ids if i is not None]
+            return [s for s in sends if s.accepted]
 
         post("warmup", args.warmup)
         time.sleep(2)  # the warm-up's last deliveries recorded
@@ -173,18 +175,25 @@ def one_round(
             )
             for s in args.profile
         }
-        ids = post("measured", args.issues)
+        sends = post("measured", args.issues)
         profiles = {s: profiler.finish(spy, state / f"profile-{s}.txt") for s, spy in spies.items()}
         time.sleep(2)  # and the measured issues' last ones
         seconds = time.monotonic() - started
         cpu = {s: cpu_s(pid) - cpu0[s] for s, pid in pids.items()}
         statements = count_statements(pg.since_mark())
-        issues = len(ids)
+        issues = len(sends)
+        latencies = e2e_latencies(sends, notices_by_issue(arrivals.mails))
         return {
             "variant": name,
             "settings": settings,
             "issues": issues,
             "seconds": round(seconds, 1),
+            # POST to the owner's notice at the sink (at this low rate: the pipeline's
+            # own latency, not queueing).
+            "e2e_ms": {
+                "p50": ms(percentile(latencies, 50)),
+                "p99": ms(percentile(latencies, 99)),
+            },
             "cpu_ms_per_issue": {s: round(1000 * cpu[s] / issues, 1) for s in SERVICES},
             "statements_per_issue": {
                 s: round(sum(statements.get(s, Counter()).values()) / issues, 2) for s in SERVICES
@@ -207,14 +216,19 @@ def report(rounds: list[dict[str, Any]], args: argparse.Namespace) -> str:
         f"{args.issues} issues at {args.rate:g}/s per round, PostgreSQL, rounds alternating "
         f"between variants (`python -m bench.e2e.cost`).",
         "",
-        "| variant | round | " + " | ".join(SERVICES) + " | CPU ms per issue | statements |",
-        "|---|---:|" + "---:|" * (len(SERVICES) + 2),
+        "| variant | round | " + " | ".join(SERVICES) + " | CPU ms per issue | statements "
+        "| e2e p50 / p99 |",
+        "|---|---:|" + "---:|" * (len(SERVICES) + 3),
     ]
     for i, r in enumerate(rounds, 1):
         cpu, st = r["cpu_ms_per_issue"], r["statements_per_issue"]
         cells = " | ".join(f"{cpu[s]:.1f} ms, {st[s]:.1f}" for s in SERVICES)
         total = sum(cpu.values())
-        lines.append(f"| {r['variant']} | {i} | {cells} | {total:.1f} | {sum(st.values()):.1f} |")
+        e2e = r.get("e2e_ms", {})
+        lines.append(
+            f"| {r['variant']} | {i} | {cells} | {total:.1f} | {sum(st.values()):.1f} "
+            f"| {e2e.get('p50')} / {e2e.get('p99')} ms |"
+        )
     last = rounds[-1]
     lines += ["", f"Statements per issue by kind, round {len(rounds)} ({last['variant']}):", ""]
     for s in SERVICES:
