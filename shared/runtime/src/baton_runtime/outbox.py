@@ -235,16 +235,16 @@ class OutboxRelay:
             postgres = is_postgres(self._db.engine)
             take, mark = _relay_statements(postgres)
             async with self._db.engine.begin() as conn:
-                now = {"now": datetime.now(UTC), "batch": batch}
+                params = {"now": datetime.now(UTC), "batch": batch}
                 if postgres:
                     # Marked and read in one statement, before publishing: a failed
                     # publish rolls the mark back with the rest of the transaction.
                     # RETURNING gives no order: sorted by id, the outbox's order.
-                    rows = sorted((await conn.execute(take, now)).all(), key=_by_id)
+                    rows = sorted((await conn.execute(take, params)).all(), key=_by_id)
                 else:
                     # SQLite: the write lock is the whole database's, so it is not
                     # held while Kafka acknowledges; the read takes none.
-                    rows = (await conn.execute(take, now)).all()
+                    rows = (await conn.execute(take, params)).all()
                 if not rows:
                     return 0
                 items = [
@@ -260,7 +260,8 @@ class OutboxRelay:
                 ]
                 await self._producer.publish_many(items)
                 if mark is not None:
-                    await conn.execute(mark, {"now": now["now"], "ids": [row.id for row in rows]})
+                    params["ids"] = [row.id for row in rows]
+                    await conn.execute(mark, params)
         # Counted once the rows are marked published, so a failed pass counts nothing.
         for item in items:
             labels = {metrics.TOPIC: item.topic, metrics.EVENT_TYPE: item.event_type}
