@@ -17,6 +17,7 @@ from baton_runtime.outbox import _RELAY_LOCK_KEY, OutboxMessage, OutboxRelay, ad
 from sqlalchemy import text
 from sqlmodel import select
 
+from conftest import counting_statements
 from tests.integration.conftest import read_topic
 
 pytestmark = pytest.mark.integration
@@ -73,3 +74,38 @@ async def test_a_pass_waits_while_another_replica_relays_then_publishes_in_order
     assert [r.value for r in records] == [e.to_json() for e in staged]
     assert all(r.key == b"i-1" for r in records)
     assert await relay.publish_pending() == 0  # nothing twice
+
+
+class Recorder:
+    """A producer that keeps what it was given, or fails."""
+
+    def __init__(self, *, fail: bool = False) -> None:
+        self.fail = fail
+        self.published: list[str] = []
+
+    async def publish_many(self, items) -> None:  # type: ignore[no-untyped-def]
+        if self.fail:
+            raise RuntimeError("broker away")
+        self.published.extend(item.event_id for item in items)
+
+
+async def test_a_pass_takes_marks_and_reads_its_rows_in_one_statement(db):
+    """The pending rows are marked and returned by one UPDATE (it was a SELECT, and
+    an UPDATE after publishing); a failed publish rolls the mark back."""
+    staged = [event(n) for n in range(1, 6)]
+    async with db.transaction() as session:
+        for envelope in staged:
+            add_event(session, topic="t", envelope=envelope)
+
+    with pytest.raises(RuntimeError):
+        await OutboxRelay(db, Recorder(fail=True)).publish_pending()  # type: ignore[arg-type]
+    assert await unpublished(db) == 5
+
+    recorder = Recorder()
+    relay = OutboxRelay(db, recorder)  # type: ignore[arg-type]
+    with counting_statements(db) as seen:
+        assert await relay.publish_pending(batch=3) == 3
+    assert len(seen) == 1 and seen.sent[0].startswith("UPDATE outbox"), str(seen)
+    assert await relay.publish_pending(batch=3) == 2
+    assert recorder.published == [e.id for e in staged]  # in the order staged
+    assert await unpublished(db) == 0

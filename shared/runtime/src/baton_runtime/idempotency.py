@@ -15,11 +15,15 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_runtime.db import Database, upsert
+from baton_runtime.db import Database
 
 
 class ProcessedEvent(SQLModel, table=True):
@@ -97,14 +101,27 @@ async def claim(session: AsyncSession, event_id: str) -> bool:
     there, and says whether it inserted. Two replicas racing on the same event:
     the second one's insert waits for the first's commit and then does nothing.
     """
+    row = {"event_id": event_id, "processed_at": datetime.now(UTC)}
+    return await session.run_sync(_claim, row)
+
+
+def _claim(session: Session, row: dict[str, object]) -> bool:
+    # Core on the session's connection, in one switch into SQLAlchemy's greenlet:
+    # the ORM's execute path (autoflush, ORM events, result wrapping) adds nothing
+    # to an insert of a plain row. The statement is built once per database.
+    connection = session.connection()
+    statement = _claim_statement(connection.dialect.name)
+    return connection.execute(statement, row).first() is not None
+
+
+@cache
+def _claim_statement(dialect: str) -> Executable:
     table = ProcessedEvent.__table__
-    inserted = await session.exec(
-        upsert(session, table)  # type: ignore[call-overload]
-        .values(event_id=event_id, processed_at=datetime.now(UTC))
+    return (
+        (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
         .on_conflict_do_nothing(index_elements=["event_id"])
         .returning(table.c.event_id)
     )
-    return inserted.first() is not None
 
 
 async def handle_once(

@@ -15,10 +15,13 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from baton_contracts import Envelope
-from sqlalchemy import JSON, Column, Text, func
+from sqlalchemy import JSON, Column, Integer, Text, bindparam, event, func, insert
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.sql import Executable
 from sqlmodel import Field, SQLModel, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -71,18 +74,107 @@ def add_event(
 ) -> None:
     """Stage an event in the caller's transaction, with the current trace context
     (or ``trace_context``: say, the issue's own trace, kept since it arrived).
-    The transaction's commit wakes the relay (``Database.on_outbox_commit``)."""
-    session.info[OUTBOX_STAGED] = True
-    session.add(
-        OutboxMessage(
-            event_id=envelope.id,
-            topic=topic,
-            key=envelope.subject,
-            event_type=envelope.type,
-            payload=envelope.model_dump_json(),
-            trace_context=trace_context or carrier_from_current(),
+    The transaction's commit wakes the relay (``Database.on_outbox_commit``).
+
+    The row is written with a Core INSERT (no ORM object, no flush bookkeeping)
+    before the transaction commits, or before the session's next query, whichever
+    comes first; a rolled-back transaction or savepoint drops what it staged."""
+    sync = session.sync_session
+    sync.info[OUTBOX_STAGED] = True
+    # Begins the session's transaction if none has (as session.add does), so that
+    # a rollback before anything was sent still drops the row.
+    sync._autobegin_t()
+    staged = sync.info.get(_ROWS)
+    if staged is None:
+        staged = sync.info[_ROWS] = []
+    staged.append(
+        (
+            sync.get_nested_transaction() or sync.get_transaction(),
+            {
+                "event_id": envelope.id,
+                "topic": topic,
+                "key": envelope.subject,
+                "event_type": envelope.type,
+                "payload": envelope.model_dump_json(),
+                "trace_context": trace_context or carrier_from_current(),
+                "created_at": datetime.now(UTC),
+            },
         )
     )
+
+
+# A session's staged outbox rows, each with the transaction that staged it.
+_ROWS = "baton_outbox_rows"
+_INSERT = insert(OutboxMessage.__table__)
+
+
+def _write_staged(session: Session) -> None:
+    staged = session.info.pop(_ROWS, None)
+    if staged:
+        session.connection().execute(_INSERT, [row for _, row in staged])
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    # Also a savepoint's commit: what it staged is written inside it.
+    _write_staged(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _before_query(state: ORMExecuteState) -> None:
+    # A query in the same transaction sees the staged rows, as after an autoflush.
+    if _ROWS in state.session.info:
+        _write_staged(state.session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
+    staged = session.info.get(_ROWS)
+    if not staged:
+        return
+    if transaction.parent is None:
+        # The whole transaction is over and these were never written (rolled back).
+        session.info.pop(_ROWS, None)
+    else:
+        kept = [item for item in staged if item[0] is not transaction]
+        session.info[_ROWS] = kept
+
+
+def _by_id(row: Any) -> int:
+    return int(row.id)
+
+
+@cache
+def _relay_statements(postgres: bool) -> tuple[Executable, Executable | None]:
+    """A relay pass's statements, built once (parameters: ``now``, ``batch``, and
+    the marked rows' ``ids``): on PostgreSQL one UPDATE that takes the pending
+    rows, marks them and returns them; on SQLite a read, and the mark after."""
+    table = OutboxMessage.__table__
+    relayed = [table.c[name] for name in _RELAYED]
+    pending = (
+        select(table.c.id)
+        .where(table.c.published_at.is_(None))
+        .order_by(table.c.id)
+        .limit(bindparam("batch", type_=Integer))
+    )
+    if not postgres:
+        read = pending.with_only_columns(*relayed)
+        mark = (
+            update(table)
+            .where(table.c.id.in_(bindparam("ids", expanding=True)))
+            .values(published_at=bindparam("now"))
+        )
+        return read, mark
+    # In the same statement: PostgreSQL tries the lock once (an InitPlan); without
+    # it, no rows, as when nothing waits.
+    locked_here = select(func.pg_try_advisory_xact_lock(_RELAY_LOCK_KEY)).scalar_subquery()
+    take = (
+        update(table)
+        .where(table.c.id.in_(pending.where(locked_here).scalar_subquery()))
+        .values(published_at=bindparam("now"))
+        .returning(*relayed)
+    )
+    return take, None
 
 
 class OutboxRelay:
@@ -132,27 +224,27 @@ class OutboxRelay:
 
     async def publish_pending(self, batch: int = RELAY_BATCH) -> int:
         """Publish up to ``batch`` committed events in order, all in flight at once,
-        then mark them published in one statement. Says how many it published.
+        and mark them published. Says how many it published.
 
         Each event goes out as the outbox stored it: already serialized, so the
-        relay neither parses nor validates it again."""
+        relay neither parses nor validates it again. A pass is Core statements on
+        a connection of its own (no ORM session), built once per database."""
         with self._file_lock() as locked:
             if not locked:
                 return 0
-            async with self._db.transaction() as session:
-                table = OutboxMessage.__table__
-                pending = (
-                    select(*(table.c[name] for name in _RELAYED))
-                    .where(table.c.published_at.is_(None))
-                    .order_by(table.c.id)
-                    .limit(batch)
-                )
-                if is_postgres(self._db.engine):
-                    # In the same statement: PostgreSQL tries the lock once (an
-                    # InitPlan); without it, no rows, as when nothing waits.
-                    locked_here = select(func.pg_try_advisory_xact_lock(_RELAY_LOCK_KEY))
-                    pending = pending.where(locked_here.scalar_subquery())
-                rows = (await session.execute(pending)).all()
+            postgres = is_postgres(self._db.engine)
+            take, mark = _relay_statements(postgres)
+            async with self._db.engine.begin() as conn:
+                params = {"now": datetime.now(UTC), "batch": batch}
+                if postgres:
+                    # Marked and read in one statement, before publishing: a failed
+                    # publish rolls the mark back with the rest of the transaction.
+                    # RETURNING gives no order: sorted by id, the outbox's order.
+                    rows = sorted((await conn.execute(take, params)).all(), key=_by_id)
+                else:
+                    # SQLite: the write lock is the whole database's, so it is not
+                    # held while Kafka acknowledges; the read takes none.
+                    rows = (await conn.execute(take, params)).all()
                 if not rows:
                     return 0
                 items = [
@@ -167,11 +259,9 @@ class OutboxRelay:
                     for row in rows
                 ]
                 await self._producer.publish_many(items)
-                await session.execute(
-                    update(table)
-                    .where(table.c.id.in_([row.id for row in rows]))
-                    .values(published_at=datetime.now(UTC))
-                )
+                if mark is not None:
+                    params["ids"] = [row.id for row in rows]
+                    await conn.execute(mark, params)
         # Counted once the rows are marked published, so a failed pass counts nothing.
         for item in items:
             labels = {metrics.TOPIC: item.topic, metrics.EVENT_TYPE: item.event_type}
