@@ -9,7 +9,7 @@ from baton_runtime.settings import ServiceSettings
 
 
 class FakeConsumer:
-    topic = "issues.routed"
+    topics = ("issues.routed", "issues.feedback")
     running = True
     dead = False
     waiting: dict[str, str] = {}
@@ -32,6 +32,8 @@ async def test_liveness_and_readiness_follow_the_consumers(tmp_path):
         consumer.waiting = {"issues.routed[2]": "OperationalError"}
         checks = (await runtime.ready())["consumers"]
         assert checks == "waiting for a dependency: issues.routed[2] (OperationalError)"
+        consumer.running = False  # the one loop for both topics stopped: both stopped
+        assert (await runtime.ready())["consumers"] == "stopped: issues.routed, issues.feedback"
         consumer.dead = True
         dead = await http.get("/healthz")
     assert dead.status_code == 503 and dead.json() == {"status": "consumer loop down"}

@@ -101,7 +101,8 @@ class _Gauges:
     # (service,) -> committed events not yet published, and the oldest one's age in seconds.
     outbox_pending: dict[tuple[str], int] = field(default_factory=dict)
     outbox_age_s: dict[tuple[str], float] = field(default_factory=dict)
-    # (group, topic) -> 1 while this process's consumer loop runs, 0 once it stopped.
+    # (group, topic) -> 1 while this process's consumer loop (one for all its topics)
+    # runs, 0 once it stopped.
     consumers: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
@@ -110,8 +111,8 @@ gauges = _Gauges()
 gauge(
     "baton.consumer.loops",
     "{loop}",
-    "Consumer loops running in this process, per topic: 1, or 0 once the loop "
-    "stopped (a crash; /readyz then fails too). Refreshed every 15 s.",
+    "This process's consumer loop (one for all the topics it reads), per topic: 1 "
+    "while it runs, 0 once it stopped (a crash; /readyz then fails too). Refreshed every 15 s.",
     lambda: gauges.consumers,
     (GROUP, TOPIC),
 )

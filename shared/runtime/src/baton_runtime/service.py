@@ -67,8 +67,9 @@ class Runtime(Generic[S]):
             self.db, self.producer, poll_interval_s=settings.outbox_poll_interval_s
         )
         self.db.on_outbox_commit(self.relay.notify)
-        self._handlers: list[tuple[str, Handler]] = []
-        self._raw_handlers: list[tuple[str, RawHandler]] = []
+        # Topic -> its handler: one consumer reads them all (``ConsumerRunner``).
+        self._handlers: dict[str, Handler] = {}
+        self._raw_handlers: dict[str, RawHandler] = {}
         self._produces: list[str] = []
         self._on_start: list[Callable[[], Awaitable[None]]] = []
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
@@ -76,6 +77,7 @@ class Runtime(Generic[S]):
             tuple[str, float, Callable[[], Awaitable[object]], asyncio.Event | None]
         ] = []
         self._tasks: list[asyncio.Task[None]] = []
+        # The service's one consumer, once started (none if it consumes nothing).
         self.consumers: list[ConsumerRunner] = []
         if metrics_enabled():
             self.every(GAUGE_INTERVAL_S, "metric gauges", self._measure)
@@ -84,7 +86,13 @@ class Runtime(Generic[S]):
         self.every(settings.retention_interval_s, "retention", self.purge)
 
     def consume(self, topic: str, handler: Handler) -> None:
-        self._handlers.append((self.settings.topic(topic), handler))
+        self._handlers[self._new_topic(topic)] = handler
+
+    def _new_topic(self, topic: str) -> str:
+        name = self.settings.topic(topic)
+        if name in self._handlers or name in self._raw_handlers:
+            raise ValueError(f"{name} is consumed already: one handler a topic")
+        return name
 
     def on_start(self, hook: Callable[[], Awaitable[None]]) -> None:
         """Run ``hook`` once the producer and relay are up, before consuming."""
@@ -137,7 +145,9 @@ class Runtime(Generic[S]):
         """Refresh the gauges that need a query: the outbox's backlog, consumer
         lag, and which consumer loops still run."""
         group = self.settings.group_id()
-        metrics.gauges.consumers = {(group, c.topic): int(c.running) for c in self.consumers}
+        metrics.gauges.consumers = {
+            (group, topic): int(c.running) for c in self.consumers for topic in c.topics
+        }
         await self.relay.measure_pending(self.name)
         for runner in self.consumers:
             await runner.measure_lag()
@@ -151,7 +161,7 @@ class Runtime(Generic[S]):
 
     def consume_raw(self, topic: str, handler: RawHandler) -> None:
         """Consume records that are not Baton envelopes (see ``ConsumerRunner``)."""
-        self._raw_handlers.append((self.settings.topic(topic), handler))
+        self._raw_handlers[self._new_topic(topic)] = handler
 
     def produces(self, topic: str) -> str:
         name = self.settings.topic(topic)
@@ -159,7 +169,7 @@ class Runtime(Generic[S]):
         return name
 
     async def _ensure_topics(self) -> None:
-        consumed = [t for t, _ in self._handlers] + [t for t, _ in self._raw_handlers]
+        consumed = [*self._handlers, *self._raw_handlers]
         names = consumed + [dlq(t) for t in consumed] + self._produces
         await ensure_topics(
             self.settings.kafka(),
@@ -180,15 +190,13 @@ class Runtime(Generic[S]):
             await self._ensure_topics()
         await self.producer.start()
         await self.relay.start()
-        handlers = [(t, {"handler": h}) for t, h in self._handlers]
-        handlers += [(t, {"raw_handler": h}) for t, h in self._raw_handlers]
         for hook in self._on_start:
             await hook()
-        for topic, handler in handlers:
+        if self._handlers or self._raw_handlers:
             runner = ConsumerRunner(
-                topic=topic,
                 group_id=s.group_id(),
-                **handler,  # type: ignore[arg-type]
+                handlers=self._handlers,
+                raw_handlers=self._raw_handlers,
                 producer=self.producer,
                 kafka=s.kafka(),
                 service=self.name,
@@ -235,7 +243,7 @@ class Runtime(Generic[S]):
             checks["kafka"] = "ok"
         except Exception as exc:
             checks["kafka"] = type(exc).__name__
-        stopped = [c.topic for c in self.consumers if not c.running]
+        stopped = [topic for c in self.consumers if not c.running for topic in c.topics]
         waiting = {tp: why for c in self.consumers for tp, why in c.waiting.items()}
         if stopped:
             checks["consumers"] = "stopped: " + ", ".join(stopped)

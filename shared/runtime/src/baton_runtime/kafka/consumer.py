@@ -1,5 +1,9 @@
 """Consumer runner: at-least-once delivery into idempotent handlers.
 
+- One runner serves all of a service's topics: one Kafka consumer, so one
+  member of the service's group, one fetch loop and one heartbeat, however many
+  topics it reads (a consumer per topic cost each service a fetch loop per idle
+  topic). Each record goes to its own topic's handler.
 - Messages come in batches. With a database (``db=``), each partition's batch
   is one unit of work: every handler's effect, and every event id it records,
   goes into one transaction, committed once, and the batch's offsets are
@@ -21,7 +25,7 @@
   deaths in a row the runner reports itself dead (liveness fails, so the pod is
   restarted).
 - ``stop()`` lets the message in hand finish, commits it, then leaves the group.
-- A raw handler (``raw_handler=``) gets the record itself, for topics whose
+- A raw handler (``raw_handlers=``) gets the record itself, for topics whose
   messages are not Baton envelopes (other systems' CloudEvents). It raises
   ``EventParseError`` for a message no retry can fix: dead-lettered at once.
 - Each message is handled in a CONSUMER span whose parent is the producer's span
@@ -34,7 +38,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
@@ -100,17 +104,57 @@ Handler = Callable[[Envelope], Awaitable[None]]
 RawHandler = Callable[[ConsumerRecord[bytes, bytes]], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class _Route:
+    """What a topic's records go to: an envelope handler or a raw one."""
+
+    handler: Handler | None = None
+    raw: RawHandler | None = None
+
+
+def _routes(
+    topic: str | None,
+    handler: Handler | None,
+    raw_handler: RawHandler | None,
+    handlers: Mapping[str, Handler],
+    raw_handlers: Mapping[str, RawHandler],
+) -> dict[str, _Route]:
+    routes = {t: _Route(handler=h) for t, h in handlers.items()}
+    for t, raw in raw_handlers.items():
+        if t in routes:
+            raise ValueError(f"{t} has both a handler and a raw handler")
+        routes[t] = _Route(raw=raw)
+    if topic is not None:
+        # The one-topic form: ``topic=`` with its ``handler=`` or ``raw_handler=``.
+        if (handler is None) == (raw_handler is None):
+            raise ValueError("give exactly one of handler and raw_handler")
+        if topic in routes:
+            raise ValueError(f"{topic} is given twice")
+        routes[topic] = _Route(handler=handler, raw=raw_handler)
+    elif handler is not None or raw_handler is not None:
+        raise ValueError("handler= and raw_handler= go with topic=")
+    if not routes:
+        raise ValueError("a consumer needs at least one topic")
+    return routes
+
+
 def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:1000]
 
 
 class ConsumerRunner:
+    """Consumes ``handlers``' and ``raw_handlers``' topics (topic -> handler), or the
+    one ``topic=`` with its ``handler=`` or ``raw_handler=``, in group ``group_id``."""
+
     def __init__(
         self,
         *,
-        topic: str,
         group_id: str,
+        handlers: Mapping[str, Handler] | None = None,
+        raw_handlers: Mapping[str, RawHandler] | None = None,
+        topic: str | None = None,
         handler: Handler | None = None,
+        raw_handler: RawHandler | None = None,
         producer: EventProducer,
         kafka: KafkaConnection | str,
         service: str,
@@ -118,15 +162,12 @@ class ConsumerRunner:
         retry_backoff_s: float = 0.2,
         session_timeout_ms: int = 10_000,
         heartbeat_interval_ms: int = 3_000,
-        raw_handler: RawHandler | None = None,
         db: Database | None = None,
         max_batch: int = 200,
     ) -> None:
-        if (handler is None) == (raw_handler is None):
-            raise ValueError("give exactly one of handler and raw_handler")
-        self.topic = topic
-        self._handler = handler
-        self._raw_handler = raw_handler
+        self._routes = _routes(topic, handler, raw_handler, handlers or {}, raw_handlers or {})
+        self.topics = tuple(self._routes)
+        self._name = ", ".join(self.topics)  # for logs
         self._producer = producer
         self._service = service
         self._max_attempts = max_attempts
@@ -135,16 +176,18 @@ class ConsumerRunner:
         self._db = db
         self._max_batch = max_batch
         self._kafka = KafkaConnection.of(kafka)
+        # The group's member is named for its topic when it reads only one (as ever).
+        one_topic = self.topics[0] if len(self.topics) == 1 else None
         self._consumer_options = dict(
             **self._kafka.client_options(),
             group_id=group_id,
-            client_id=f"{service}-{topic}",
+            client_id=f"{service}-{one_topic or 'consumer'}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             session_timeout_ms=session_timeout_ms,
             heartbeat_interval_ms=heartbeat_interval_ms,
             # A group that rebalanced while the broker was coming back may have found no
-            # partitions for its topic and taken none; fresh metadata shows them and
+            # partitions for its topics and taken none; fresh metadata shows them and
             # makes it rejoin. Every 15 s instead of aiokafka's 5 minutes.
             metadata_max_age_ms=15_000,
         )
@@ -165,9 +208,9 @@ class ConsumerRunner:
 
     async def start(self) -> None:
         # Created here because aiokafka binds clients to the running loop.
-        self._consumer = AIOKafkaConsumer(self.topic, **self._consumer_options)
+        self._consumer = AIOKafkaConsumer(*self.topics, **self._consumer_options)
         await start_client(self._consumer, self._kafka)
-        self._task = asyncio.create_task(self._supervise(), name=f"consume {self.topic}")
+        self._task = asyncio.create_task(self._supervise(), name=f"consume {self._name}")
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -175,8 +218,12 @@ class ConsumerRunner:
             await self._task
             await self._consumer.stop()
         # Partitions this consumer no longer reads have no lag to report here.
-        for key in [k for k in metrics.gauges.lag if k[:2] == (self._group_id, self.topic)]:
+        for key in [k for k in metrics.gauges.lag if self._reads(k)]:
             metrics.gauges.lag.pop(key, None)
+
+    def _reads(self, lag_key: tuple[str, str, int]) -> bool:
+        """Whether a lag gauge's (group, topic, partition) is one of this consumer's."""
+        return lag_key[0] == self._group_id and lag_key[1] in self._routes
 
     async def _supervise(self) -> None:
         """Run the loop; restart it if it dies; give up (``dead``) after repeated deaths."""
@@ -188,11 +235,11 @@ class ConsumerRunner:
             except Exception:
                 deaths += 1
                 log.exception(
-                    "consumer loop on %s died (%d in a row); restarting", self.topic, deaths
+                    "consumer loop on %s died (%d in a row); restarting", self._name, deaths
                 )
                 if deaths >= RESTARTS_BEFORE_DEAD:
                     self.dead = True
-                    log.critical("consumer loop on %s cannot keep running", self.topic)
+                    log.critical("consumer loop on %s cannot keep running", self._name)
                     return
                 await asyncio.sleep(min(WAIT_CAP_S, WAIT_FIRST_S * 2**deaths))
 
@@ -231,7 +278,7 @@ class ConsumerRunner:
             try:
                 batches = await self._consumer.getmany(timeout_ms=500, max_records=self._max_batch)
             except KafkaError as exc:
-                log.warning("polling %s failed (%s); polling again", self.topic, exc)
+                log.warning("polling %s failed (%s); polling again", self._name, exc)
                 await asyncio.sleep(1.0)
                 continue
             if not batches:
@@ -250,18 +297,20 @@ class ConsumerRunner:
         try:
             await self._consumer.commit(offsets)
         except KafkaError as exc:
-            log.warning("committing %s failed (%s); its messages may come again", self.topic, exc)
+            topics = ", ".join(sorted({tp.topic for tp in offsets}))
+            log.warning("committing %s failed (%s); its messages may come again", topics, exc)
 
     async def _partition(
         self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
     ) -> tuple[TopicPartition, int | None]:
         """Handle one partition's batch; says the offset to commit next (None: none)."""
         started = time.monotonic()
-        if self._db is not None and self._handler is not None and len(records) > 1:
+        handler = self._routes[tp.topic].handler
+        if self._db is not None and handler is not None and len(records) > 1:
             try:
                 async with unit_of_work(self._db):
                     for record in records:
-                        await self._process_in_unit(record)
+                        await self._process_in_unit(record, handler)
             except Exception as exc:
                 # Rolled back: nothing of the batch is durable; handled one by one below.
                 if not isinstance(exc, _TakeOneByOne):
@@ -295,7 +344,9 @@ class ConsumerRunner:
                 break
         return tp, None
 
-    async def _process_in_unit(self, record: ConsumerRecord[bytes, bytes]) -> None:
+    async def _process_in_unit(
+        self, record: ConsumerRecord[bytes, bytes], handler: Handler
+    ) -> None:
         """Handle one record inside the batch's unit of work, once; any failure
         (including a message that does not parse) gives the batch up."""
         with self._span(record) as span:
@@ -306,8 +357,6 @@ class ConsumerRunner:
                 raise _TakeOneByOne from exc
             span.set_attribute("messaging.message.id", envelope.id)
             span.set_attribute("baton.event_type", envelope.type)
-            handler = self._handler
-            assert handler is not None
             try:
                 await handler(envelope)
             except Exception as exc:
@@ -339,8 +388,7 @@ class ConsumerRunner:
         for tp in tps:
             position = await self._consumer.position(tp)
             lag[(self._group_id, tp.topic, tp.partition)] = max(ends[tp] - position, 0)
-        mine = (self._group_id, self.topic)
-        others = {k: v for k, v in metrics.gauges.lag.items() if k[:2] != mine}
+        others = {k: v for k, v in metrics.gauges.lag.items() if not self._reads(k)}
         metrics.gauges.lag = others | lag  # swapped whole: exporters may read it meanwhile
 
     def _span(self, record: ConsumerRecord[bytes, bytes]) -> AbstractContextManager[Span]:
@@ -361,9 +409,10 @@ class ConsumerRunner:
 
     async def _process(self, record: ConsumerRecord[bytes, bytes]) -> str:
         """Handle one record, retrying, or dead-letter it; says which it did."""
+        route = self._routes[record.topic]
         with self._span(record) as span:
-            if self._raw_handler is not None:
-                raw_handler = self._raw_handler
+            if route.raw is not None:
+                raw_handler = route.raw
 
                 async def handle() -> None:
                     await raw_handler(record)
@@ -379,7 +428,7 @@ class ConsumerRunner:
                     return DEAD_LETTERED
                 span.set_attribute("messaging.message.id", envelope.id)
                 span.set_attribute("baton.event_type", envelope.type)
-                handler = self._handler
+                handler = route.handler
                 assert handler is not None
 
                 async def handle() -> None:

@@ -1,0 +1,167 @@
+"""One consumer reads all of a service's topics: each record goes to its own
+topic's handler, and a failed one to its own topic's DLQ. The broker is a fake
+here (tests/integration/test_one_consumer.py runs the same over Kafka)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+
+import pytest
+from aiokafka import ConsumerRecord, TopicPartition
+from baton_contracts import Envelope, EventParseError, IssueReopened
+from baton_runtime import metrics
+from baton_runtime.kafka import ConsumerRunner
+
+ROUTED, FEEDBACK, INBOUND = "issues.routed", "issues.feedback", "issues.inbound"
+
+
+def record(topic: str, offset: int, value: bytes, partition: int = 0) -> ConsumerRecord:
+    return ConsumerRecord(
+        topic, partition, offset, 0, 0, b"issue-1", value, None, 7, len(value), []
+    )  # fmt: skip
+
+
+def event(n: int) -> bytes:
+    data = IssueReopened(
+        issue_id=f"i-{n}", department="it", owner_id="it-kofi", actor_id="it-kofi",
+        version=n, at=datetime.now(UTC),
+    )  # fmt: skip
+    return Envelope.wrap(source="/tests", data=data).model_dump_json().encode()
+
+
+class FakeBroker:
+    """Stands in for the AIOKafkaConsumer: hands out the given polls, once each."""
+
+    def __init__(self, polls: list[list[ConsumerRecord]]) -> None:
+        self.polls = [_grouped(poll) for poll in polls]
+        self.committed: dict[TopicPartition, int] = {}
+
+    def assignment(self) -> set[TopicPartition]:
+        return {tp for poll in self.polls for tp in poll}
+
+    async def getmany(self, *, timeout_ms: int, max_records: int):
+        if self.polls:
+            return self.polls.pop(0)
+        await asyncio.sleep(0.01)
+        return {}
+
+    async def commit(self, offsets) -> None:
+        self.committed |= {tp: o.offset for tp, o in offsets.items()}
+
+    async def stop(self) -> None:
+        return None
+
+
+def _grouped(poll: list[ConsumerRecord]) -> dict[TopicPartition, list[ConsumerRecord]]:
+    grouped: dict[TopicPartition, list[ConsumerRecord]] = {}
+    for r in poll:
+        grouped.setdefault(TopicPartition(r.topic, r.partition), []).append(r)
+    return grouped
+
+
+class FakeProducer:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, str]]] = []
+
+    async def send_raw(self, topic: str, *, key, value, headers) -> None:
+        self.sent.append((topic, {k: v.decode() for k, v in headers}))
+
+
+async def run(runner: ConsumerRunner, broker: FakeBroker, until) -> None:
+    """Run the runner's loop over ``broker`` until ``until()``, then stop it."""
+    runner._consumer = broker  # type: ignore[assignment]
+    runner._task = asyncio.create_task(runner._supervise())
+    for _ in range(300):
+        if until():
+            break
+        await asyncio.sleep(0.01)
+    await runner.stop()
+
+
+async def test_each_record_goes_to_its_own_topics_handler_and_dlq():
+    seen: dict[str, list] = {ROUTED: [], FEEDBACK: [], INBOUND: []}
+
+    async def on_routed(envelope: Envelope) -> None:
+        seen[ROUTED].append(envelope.payload().version)  # type: ignore[attr-defined]
+
+    async def on_feedback(envelope: Envelope) -> None:
+        seen[FEEDBACK].append(envelope.payload().version)  # type: ignore[attr-defined]
+
+    async def on_inbound(raw: ConsumerRecord) -> None:
+        if raw.value == b"not an event":
+            raise EventParseError("no CloudEvent")
+        seen[INBOUND].append(json.loads(raw.value))
+
+    producer = FakeProducer()
+    runner = ConsumerRunner(
+        group_id="baton-t",
+        handlers={ROUTED: on_routed, FEEDBACK: on_feedback},
+        raw_handlers={INBOUND: on_inbound},
+        producer=producer,  # type: ignore[arg-type]
+        kafka="localhost:1",
+        service="t",
+    )
+    assert runner.topics == (ROUTED, FEEDBACK, INBOUND)
+    assert runner._consumer_options["client_id"] == "t-consumer"
+    broker = FakeBroker(
+        [
+            [
+                record(ROUTED, 0, event(1)),
+                record(FEEDBACK, 0, event(2)),
+                record(INBOUND, 0, b'{"n": 3}'),
+                record(ROUTED, 0, event(4), partition=1),
+            ],
+            [
+                record(FEEDBACK, 1, b'{"specversion": "1.0", "oops"'),  # unparseable
+                record(INBOUND, 1, b"not an event"),  # its handler refuses it
+                record(ROUTED, 1, event(5)),
+            ],
+        ]
+    )
+    await run(runner, broker, lambda: len(producer.sent) == 2 and len(seen[ROUTED]) == 3)
+
+    assert seen == {ROUTED: [1, 4, 5], FEEDBACK: [2], INBOUND: [{"n": 3}]}
+    dead = {topic: headers["baton.dlq.topic"] for topic, headers in producer.sent}
+    assert dead == {"issues.feedback.dlq": FEEDBACK, "issues.inbound.dlq": INBOUND}
+    assert "not a CloudEvents envelope" in producer.sent[0][1]["baton.dlq.reason"]
+    # Every partition of every topic moved past what it handled or dead-lettered.
+    assert broker.committed == {
+        TopicPartition(ROUTED, 0): 2, TopicPartition(ROUTED, 1): 1,
+        TopicPartition(FEEDBACK, 0): 2, TopicPartition(INBOUND, 0): 2,
+    }  # fmt: skip
+
+
+async def test_stop_drops_the_lag_of_its_topics_only():
+    async def nothing(_envelope: Envelope) -> None:
+        return None
+
+    runner = ConsumerRunner(
+        group_id="g", handlers={ROUTED: nothing, FEEDBACK: nothing},
+        producer=FakeProducer(), kafka="localhost:1", service="t",  # type: ignore[arg-type]
+    )  # fmt: skip
+    metrics.gauges.lag = {("g", ROUTED, 0): 3, ("g", FEEDBACK, 1): 1, ("g", INBOUND, 0): 2}
+    await runner.stop()
+    assert metrics.gauges.lag == {("g", INBOUND, 0): 2}
+    metrics.gauges.lag = {}
+
+
+def test_the_one_topic_form_still_works_and_a_topic_has_one_handler():
+    async def nothing(_envelope: Envelope) -> None:
+        return None
+
+    common = {"group_id": "g", "producer": FakeProducer(), "kafka": "localhost:1", "service": "t"}
+    one = ConsumerRunner(topic=ROUTED, handler=nothing, **common)  # type: ignore[arg-type]
+    assert one.topics == (ROUTED,)
+    assert one._consumer_options["client_id"] == "t-issues.routed"  # named as ever
+    with pytest.raises(ValueError):
+        ConsumerRunner(**common)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        ConsumerRunner(
+            handlers={ROUTED: nothing},
+            raw_handlers={ROUTED: nothing},
+            **common,  # type: ignore[arg-type,dict-item]
+        )
+    with pytest.raises(ValueError):
+        ConsumerRunner(topic=ROUTED, **common)  # type: ignore[arg-type]
