@@ -22,7 +22,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_runtime import limits, metrics, migrations, retention
+from baton_runtime import heap, limits, metrics, migrations, retention
 from baton_runtime.db import Database
 from baton_runtime.identity import TokenVerifier, caller
 from baton_runtime.kafka import ConsumerRunner, EventProducer, Handler, ensure_topics
@@ -213,6 +213,8 @@ class Runtime(Generic[S]):
             self._tasks.append(
                 asyncio.create_task(self._repeat(name, seconds, job, wake), name=name)
             )
+        if s.gc_tuned:
+            heap.settle()  # what start-up made stays; collections skip it from now on
         log.info("%s started", self.name)
         try:
             yield
