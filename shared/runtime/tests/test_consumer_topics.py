@@ -9,10 +9,14 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
 from aiokafka import ConsumerRecord, TopicPartition
 from baton_contracts import Envelope, EventParseError, IssueReopened
 from baton_runtime import metrics
+from baton_runtime.db import Database
+from baton_runtime.idempotency import ProcessedEvent, handle_once
 from baton_runtime.kafka import ConsumerRunner
+from sqlmodel import SQLModel
 
 ROUTED, FEEDBACK, INBOUND = "issues.routed", "issues.feedback", "issues.inbound"
 
@@ -165,3 +169,89 @@ def test_the_one_topic_form_still_works_and_a_topic_has_one_handler():
         )
     with pytest.raises(ValueError):
         ConsumerRunner(topic=ROUTED, **common)  # type: ignore[arg-type]
+
+
+EFFECTS = sa.Table("effects", sa.MetaData(), sa.Column("event", sa.Text, primary_key=True))
+
+
+@pytest.fixture
+async def db(tmp_path):
+    database = Database(f"sqlite+aiosqlite:///{tmp_path}/consumer.db")
+    async with database.engine.begin() as conn:
+        await conn.run_sync(SQLModel.metadata.create_all, tables=[ProcessedEvent.__table__])
+        await conn.run_sync(EFFECTS.metadata.create_all)
+    yield database
+    await database.dispose()
+
+
+def recording_handler(db: Database, *, fail_once: int | None = None):
+    """Each event's effect a row, written once (``handle_once``); ``fail_once``: the
+    event with that version fails its first time."""
+    failed: list[int] = []
+
+    async def handle(envelope: Envelope) -> None:
+        version = envelope.payload().version  # type: ignore[attr-defined]
+        if version == fail_once and not failed:
+            failed.append(version)
+            raise RuntimeError("a handler's bug, once")
+
+        async def effect(session) -> None:
+            await session.exec(EFFECTS.insert().values(event=f"v{version}"))
+
+        await handle_once(db, envelope.id, effect)
+
+    return handle
+
+
+async def effects(db: Database) -> list[str]:
+    async with db.engine.connect() as conn:
+        return sorted((await conn.execute(sa.select(EFFECTS.c.event))).scalars())
+
+
+def poll_from_three_partitions_of_two_topics() -> list[ConsumerRecord]:
+    return [
+        record(ROUTED, 0, event(1), partition=0),
+        record(ROUTED, 0, event(2), partition=1),
+        record(FEEDBACK, 0, event(3), partition=0),
+        record(ROUTED, 1, event(4), partition=1),  # after 2, in its partition
+        record(ROUTED, 1, event(5), partition=0),  # after 1
+    ]
+
+
+def runner_over(db: Database) -> ConsumerRunner:
+    handler = recording_handler(db)
+    return ConsumerRunner(
+        group_id="g", handlers={ROUTED: handler, FEEDBACK: handler},
+        producer=FakeProducer(), kafka="localhost:1", service="t", db=db,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+async def test_a_poll_from_several_partitions_and_topics_is_one_transaction(db):
+    runner = runner_over(db)
+    commits: list[object] = []
+    sa.event.listen(db.engine.sync_engine, "commit", commits.append)
+    broker = FakeBroker([poll_from_three_partitions_of_two_topics()])
+    await run(runner, broker, lambda: bool(broker.committed))
+
+    assert await effects(db) == ["v1", "v2", "v3", "v4", "v5"]
+    assert len(commits) == 1  # one transaction for three partitions of two topics
+    assert broker.committed == {
+        TopicPartition(ROUTED, 0): 2, TopicPartition(ROUTED, 1): 2,
+        TopicPartition(FEEDBACK, 0): 1,
+    }  # fmt: skip
+
+
+async def test_a_failure_in_a_poll_leaves_each_partition_to_its_own_and_nothing_twice(db):
+    handler = recording_handler(db, fail_once=4)  # partition 1's second record
+    runner = ConsumerRunner(
+        group_id="g", handlers={ROUTED: handler, FEEDBACK: handler},
+        producer=FakeProducer(), kafka="localhost:1", service="t", db=db,  # type: ignore[arg-type]
+        retry_backoff_s=0.01,
+    )  # fmt: skip
+    broker = FakeBroker([poll_from_three_partitions_of_two_topics()])
+    await run(runner, broker, lambda: len(broker.committed) == 3)
+
+    # The poll's transaction rolled back; each partition then went on its own, the
+    # failing one message by message (retried once): every effect exactly once.
+    assert await effects(db) == ["v1", "v2", "v3", "v4", "v5"]
+    assert broker.committed[TopicPartition(ROUTED, 1)] == 2

@@ -4,12 +4,13 @@
   member of the service's group, one fetch loop and one heartbeat, however many
   topics it reads (a consumer per topic cost each service a fetch loop per idle
   topic). Each record goes to its own topic's handler.
-- Messages come in batches. With a database (``db=``), each partition's batch
-  is one unit of work: every handler's effect, and every event id it records,
-  goes into one transaction, committed once, and the batch's offsets are
-  committed once after it. Partitions are handled concurrently (on PostgreSQL;
-  SQLite has one writer), each in its own transaction, and one partition's
-  messages stay in order. If any message of a batch fails, the whole batch's
+- Messages come in batches. With a database (``db=``), what one poll returned
+  is one unit of work, whichever partitions and topics it came from: every
+  handler's effect, and every event id it records, goes into one transaction,
+  committed once, and the poll's offsets are committed once after it; one
+  partition's messages stay in order. If that fails, each partition's batch is
+  taken as a unit of work of its own, concurrently on PostgreSQL (SQLite has
+  one writer). If any message of a batch fails, the whole batch's
   transaction rolls back and its messages are taken one at a time, as below.
 - Offsets are committed only after the effect is durable.
 - A handler that fails because a dependency is unreachable (the database or the
@@ -283,9 +284,10 @@ class ConsumerRunner:
                 continue
             if not batches:
                 continue
-            if self._db is not None and is_postgres(self._db.engine) and len(batches) > 1:
+            done = await self._together(batches)
+            if done is None and self._db is not None and is_postgres(self._db.engine):
                 done = await asyncio.gather(*(self._partition(tp, r) for tp, r in batches.items()))
-            else:
+            elif done is None:
                 done = [await self._partition(tp, r) for tp, r in batches.items()]
             offsets = {tp: OffsetAndMetadata(nxt, "") for tp, nxt in done if nxt is not None}
             if offsets:
@@ -299,6 +301,38 @@ class ConsumerRunner:
         except KafkaError as exc:
             topics = ", ".join(sorted({tp.topic for tp in offsets}))
             log.warning("committing %s failed (%s); its messages may come again", topics, exc)
+
+    async def _together(
+        self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+    ) -> list[tuple[TopicPartition, int | None]] | None:
+        """Several partitions' records (of one topic or several) in one unit of work:
+        one transaction and one offset commit for the whole poll, where each partition
+        would take its own. Each partition's records keep their order. None when they
+        cannot go together (no database, a raw handler, a single partition) or did not:
+        then each partition's batch is handled on its own, as ``_partition`` says."""
+        if self._db is None or len(batches) < 2:
+            return None
+        if any(self._routes[tp.topic].handler is None for tp in batches):
+            return None
+        started = time.monotonic()
+        try:
+            async with unit_of_work(self._db):
+                for tp, records in batches.items():
+                    handler = self._routes[tp.topic].handler
+                    assert handler is not None
+                    for record in records:
+                        await self._process_in_unit(record, handler)
+        except Exception as exc:
+            # Rolled back: nothing is durable; each partition's batch is taken alone.
+            if not isinstance(exc, _TakeOneByOne):
+                log.warning("poll's batch not committed: %s", type(exc).__name__)
+            return None
+        elapsed = time.monotonic() - started
+        for tp, records in batches.items():
+            for record in records:
+                self._measure(tp, record.offset, HANDLED, elapsed)
+            self._recovered(tp)
+        return [(tp, records[-1].offset + 1) for tp, records in batches.items()]
 
     async def _partition(
         self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
