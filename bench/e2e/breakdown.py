@@ -91,3 +91,35 @@ def measure(
         if stamps is not None:
             timelines.append([s.intended, *stamps, first_notice[s.issue_id or ""]])
     return {"issues": len(timelines), "median_ms": dict(zip(STAGES, gaps(timelines), strict=True))}
+
+
+def slowest(
+    sends: Sequence[Send],
+    first_notice: dict[str, float],
+    fetch: Fetch,
+    *,
+    share: float = 0.02,
+    least: int = 5,
+) -> list[dict[str, object]]:
+    """The slowest delivered issues (the top ``share``, at least ``least``), hop by
+    hop: which hop made each one slow, and when it was sent (seconds into the run),
+    to tell a periodic stall from a random one."""
+    delivered = [s for s in sends if s.accepted and s.issue_id in first_notice]
+    if not delivered:
+        return []
+    start = min(s.intended for s in delivered)
+    delivered.sort(key=lambda s: first_notice[s.issue_id or ""] - s.intended, reverse=True)
+    rows: list[dict[str, object]] = []
+    for s in delivered[: max(least, int(len(delivered) * share))]:
+        stamps = fetch(s.issue_id or "")
+        if stamps is None:
+            continue
+        t = [s.intended, *stamps, first_notice[s.issue_id or ""]]
+        rows.append(
+            {
+                "sent_s": round(s.intended - start, 1),
+                "e2e_ms": round(1000 * (t[-1] - t[0]), 1),
+                "hops_ms": [round(1000 * (t[i + 1] - t[i]), 1) for i in range(len(STAGES))],
+            }
+        )
+    return rows

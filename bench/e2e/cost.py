@@ -32,6 +32,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bench.e2e import breakdown
 from bench.e2e import profile as profiler
 from bench.e2e.procs import REPO, cpu_s, stop
 from bench.e2e.records import Arrivals, read_sends
@@ -182,7 +183,12 @@ def one_round(
         cpu = {s: cpu_s(pid) - cpu0[s] for s, pid in pids.items()}
         statements = count_statements(pg.since_mark())
         issues = len(sends)
-        latencies = e2e_latencies(sends, notices_by_issue(arrivals.mails))
+        notices = notices_by_issue(arrivals.mails)
+        latencies = e2e_latencies(sends, notices)
+        urls = {s: services.url(s) for s in SERVICES}
+        fetch = breakdown.fetcher(urls, services.api_key, services.token)
+        first = {issue: times[0] for issue, times in notices.items()}
+        slowest = breakdown.slowest(sends, first, fetch)
         return {
             "variant": name,
             "settings": settings,
@@ -202,6 +208,7 @@ def one_round(
                 s: dict(statements.get(s, Counter()).most_common()) for s in SERVICES
             },
             "profiles": profiles,
+            "slowest": slowest,
         }
     finally:
         if services is not None:
@@ -236,6 +243,19 @@ def report(rounds: list[dict[str, Any]], args: argparse.Namespace) -> str:
             f"{k} {n / last['issues']:.2f}" for k, n in last["statements_by_kind"][s].items()
         )
         lines.append(f"- **{s}**: {kinds}")
+    if last.get("slowest"):
+        lines += [
+            "",
+            f"The slowest issues of round {len(rounds)}, hop by hop (ms; the hops as in "
+            "breakdown.py: POST, intake to routing, routing to ownership, ownership to "
+            "notifications, delivery to the sink):",
+            "",
+            "| sent at (s) | e2e | " + " | ".join(f"hop {i + 1}" for i in range(5)) + " |",
+            "|---:|---:|" + "---:|" * 5,
+        ]
+        for row in last["slowest"]:
+            hops = " | ".join(f"{h:.0f}" for h in row["hops_ms"])
+            lines.append(f"| {row['sent_s']} | {row['e2e_ms']:.0f} | {hops} |")
     for s, found in last.get("profiles", {}).items():
         if "by_library_percent" not in found:
             lines += ["", f"py-spy on {s}: {found}"]
