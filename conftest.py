@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from email import message_from_bytes
 from email.header import decode_header, make_header
 from email.message import Message
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from baton_contracts import Envelope, IssueReopened
 from baton_runtime import migrations
 from baton_runtime.db import Database
 
@@ -211,3 +213,12 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     from tests.integration.stack import infrastructure
 
     return infrastructure().describe()
+
+
+def reopened(n: int, *, issue_id: str | None = None) -> Envelope:
+    """A small valid event, numbered (its ``version``): issue ``i-<n>`` unless given."""
+    data = IssueReopened(
+        issue_id=issue_id or f"i-{n}", department="it", owner_id="it-kofi",
+        actor_id="it-kofi", version=n, at=datetime.now(UTC),
+    )  # fmt: skip
+    return Envelope.wrap(source="/tests", data=data)

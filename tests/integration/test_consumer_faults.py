@@ -6,26 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
 
 import pytest
-from baton_contracts import Envelope, IssueReopened
+from baton_contracts import Envelope
 from baton_contracts.topics import dlq
 from baton_runtime.kafka import ConsumerRunner, EventProducer, ensure_topics
 from baton_runtime.kafka import consumer as consumer_module
 from sqlalchemy.exc import OperationalError
 
+from conftest import reopened
 from tests.integration.conftest import eventually, read_topic
 
 pytestmark = pytest.mark.integration
-
-
-def event(n: int) -> Envelope:
-    data = IssueReopened(
-        issue_id=f"i-{n}", department="it", owner_id="it-kofi", actor_id="it-kofi",
-        version=n, at=datetime.now(UTC),
-    )  # fmt: skip
-    return Envelope.wrap(source="/tests", data=data)
 
 
 async def runner_for(infra, producer, topic: str, handler) -> ConsumerRunner:
@@ -64,7 +56,7 @@ async def test_a_database_outage_makes_messages_wait_then_they_are_handled_in_or
     runner = await runner_for(infra, producer, topic, handler)
     try:
         for n in (1, 2, 3):
-            await producer.publish(topic, event(n))
+            await producer.publish(topic, reopened(n))
 
         async def all_handled():
             return handled if len(handled) == 3 else None

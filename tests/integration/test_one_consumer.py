@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import pytest
 from aiokafka import ConsumerRecord
@@ -15,7 +14,7 @@ from aiokafka.coordinator.protocol import (
     ConsumerProtocolMemberAssignment,
     ConsumerProtocolMemberMetadata,
 )
-from baton_contracts import Envelope, EventParseError, IssueReopened
+from baton_contracts import Envelope, EventParseError
 from baton_contracts.topics import (
     DEPARTMENTS,
     ISSUES_FEEDBACK,
@@ -26,6 +25,7 @@ from baton_contracts.topics import (
 from baton_runtime.db import Database
 from baton_runtime.kafka import ConsumerRunner, EventProducer, ensure_topics
 
+from conftest import reopened
 from tests.integration.conftest import eventually, read_topic
 from tests.integration.stack import SERVICES
 
@@ -57,14 +57,6 @@ async def members(kafka: str, group: str) -> list[Member] | None:
         assigned = frozenset((p.topic, p.partition) for p in parts)
         out.append(Member(client_id, frozenset(subscription), assigned))
     return out
-
-
-def event(n: int) -> Envelope:
-    data = IssueReopened(
-        issue_id=f"i-{n}", department="it", owner_id="it-kofi", actor_id="it-kofi",
-        version=n, at=datetime.now(UTC),
-    )  # fmt: skip
-    return Envelope.wrap(source="/tests", data=data)
 
 
 async def test_one_consumer_reads_several_topics_each_to_its_handler_and_dlq(
@@ -117,10 +109,10 @@ async def test_one_consumer_reads_several_topics_each_to_its_handler_and_dlq(
         assert member.assigned == {(t, p) for t in topics for p in (0, 1)}
 
         for n in (1, 2, 13, 3):
-            await producer.publish(first, event(n))
+            await producer.publish(first, reopened(n))
         await producer.send_raw(second, key="poison-b", value=b'{"specversion": "1.0", "oops"')
         for n in (21, 22):
-            await producer.publish(second, event(n))
+            await producer.publish(second, reopened(n))
         await producer.send_raw(raw, key="raw-1", value=b"ok 1")
         await producer.send_raw(raw, key="poison-raw", value=b"garbage")
 

@@ -4,12 +4,11 @@ as it was stored, in order, and marked once the broker has it."""
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import baton_routing
 import pytest
-from baton_contracts import Envelope, IssueReopened
+from baton_contracts import Envelope
 from baton_runtime import migrations
 from baton_runtime.db import Database
 from baton_runtime.kafka import EventProducer, ensure_topics
@@ -17,18 +16,14 @@ from baton_runtime.outbox import _RELAY_LOCK_KEY, OutboxMessage, OutboxRelay, ad
 from sqlalchemy import text
 from sqlmodel import select
 
-from conftest import counting_statements
+from conftest import counting_statements, reopened
 from tests.integration.conftest import read_topic
 
 pytestmark = pytest.mark.integration
 
 
 def event(n: int) -> Envelope:
-    data = IssueReopened(
-        issue_id="i-1", department="it", owner_id="it-kofi", actor_id="it-kofi",
-        version=n, at=datetime.now(UTC),
-    )  # fmt: skip
-    return Envelope.wrap(source="/tests", data=data)
+    return reopened(n, issue_id="i-1")  # one issue: its events' order counts
 
 
 @pytest.fixture

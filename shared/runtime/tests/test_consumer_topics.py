@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 from aiokafka import ConsumerRecord, TopicPartition
-from baton_contracts import Envelope, EventParseError, IssueReopened
+from baton_contracts import Envelope, EventParseError
 from baton_runtime import metrics
 from baton_runtime.db import Database
-from baton_runtime.idempotency import ProcessedEvent, handle_once
+from baton_runtime.idempotency import handle_once
 from baton_runtime.kafka import ConsumerRunner
-from sqlmodel import SQLModel
+
+from conftest import reopened
 
 ROUTED, FEEDBACK, INBOUND = "issues.routed", "issues.feedback", "issues.inbound"
 
@@ -28,11 +28,7 @@ def record(topic: str, offset: int, value: bytes, partition: int = 0) -> Consume
 
 
 def event(n: int) -> bytes:
-    data = IssueReopened(
-        issue_id=f"i-{n}", department="it", owner_id="it-kofi", actor_id="it-kofi",
-        version=n, at=datetime.now(UTC),
-    )  # fmt: skip
-    return Envelope.wrap(source="/tests", data=data).model_dump_json().encode()
+    return reopened(n).model_dump_json().encode()
 
 
 class FakeBroker:
@@ -175,13 +171,10 @@ EFFECTS = sa.Table("effects", sa.MetaData(), sa.Column("event", sa.Text, primary
 
 
 @pytest.fixture
-async def db(tmp_path):
-    database = Database(f"sqlite+aiosqlite:///{tmp_path}/consumer.db")
-    async with database.engine.begin() as conn:
-        await conn.run_sync(SQLModel.metadata.create_all, tables=[ProcessedEvent.__table__])
+async def db(db):
+    async with db.engine.begin() as conn:
         await conn.run_sync(EFFECTS.metadata.create_all)
-    yield database
-    await database.dispose()
+    return db
 
 
 def recording_handler(db: Database, *, fail_once: int | None = None):

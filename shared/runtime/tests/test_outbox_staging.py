@@ -5,35 +5,18 @@ INSERT into the outbox, not one per event."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
-from baton_contracts import Envelope, IssueReopened
+from baton_contracts import Envelope
 from baton_runtime import idempotency
 from baton_runtime.db import Database
-from baton_runtime.idempotency import ProcessedEvent
 from baton_runtime.outbox import OutboxMessage, OutboxRelay, add_event
-from sqlmodel import SQLModel, select
+from sqlmodel import select
 
-from conftest import counting_statements
-
-
-@pytest.fixture
-async def db(tmp_path):
-    database = Database(f"sqlite+aiosqlite:///{tmp_path}/staging.db")
-    async with database.engine.begin() as conn:
-        tables = [OutboxMessage.__table__, ProcessedEvent.__table__]
-        await conn.run_sync(SQLModel.metadata.create_all, tables=tables)
-    yield database
-    await database.dispose()
+from conftest import counting_statements, reopened
 
 
 def event(n: int) -> Envelope:
-    data = IssueReopened(
-        issue_id="i-1", department="it", owner_id="it-kofi", actor_id="it-kofi",
-        version=n, at=datetime.now(UTC),
-    )  # fmt: skip
-    return Envelope.wrap(source="/tests", data=data)
+    return reopened(n, issue_id="i-1")  # one issue: its events' order counts
 
 
 async def stored(db: Database) -> list[str]:
@@ -67,6 +50,20 @@ async def test_a_query_in_the_same_transaction_sees_what_was_staged(db):
         seen = (await session.exec(select(OutboxMessage.event_id))).all()
         assert seen == [envelope.id]
     assert await stored(db) == [envelope.id]  # and written once
+
+
+async def test_a_rolled_back_savepoint_keeps_what_was_staged_before_it(db):
+    # A query inside the savepoint must not write the outer transaction's staged
+    # row where the savepoint's rollback takes it back.
+    before, inside = event(1), event(2)
+    async with db.transaction() as session:
+        add_event(session, topic="t", envelope=before)
+        with pytest.raises(RuntimeError):
+            async with session.begin_nested():
+                add_event(session, topic="t", envelope=inside)
+                await session.exec(select(OutboxMessage.event_id))
+                raise RuntimeError("this step failed")
+    assert await stored(db) == [before.id]
 
 
 async def test_a_rolled_back_savepoint_drops_only_what_it_staged(db):

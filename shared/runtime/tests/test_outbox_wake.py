@@ -8,20 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from baton_contracts import Envelope, IssueReported, Reporter
 from baton_runtime import idempotency
-from baton_runtime.db import Database
-from baton_runtime.idempotency import ProcessedEvent
-from baton_runtime.outbox import OutboxMessage, add_event
-from sqlmodel import SQLModel
-
-
-@pytest.fixture
-async def db(tmp_path):
-    database = Database(f"sqlite+aiosqlite:///{tmp_path}/wake.db")
-    async with database.engine.begin() as conn:
-        tables = [OutboxMessage.__table__, ProcessedEvent.__table__]
-        await conn.run_sync(SQLModel.metadata.create_all, tables=tables)
-    yield database
-    await database.dispose()
+from baton_runtime.outbox import add_event
 
 
 def event() -> Envelope:

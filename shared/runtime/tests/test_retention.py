@@ -6,29 +6,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from baton_runtime import retention
-from baton_runtime.db import Database
 from baton_runtime.idempotency import ProcessedEvent
 from baton_runtime.outbox import OutboxMessage
 from baton_runtime.settings import ServiceSettings
 from pydantic import ValidationError
 from sqlalchemy import text
-from sqlmodel import SQLModel, select
+from sqlmodel import select
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 def days_ago(n: float) -> datetime:
     return NOW - timedelta(days=n)
-
-
-@pytest.fixture
-async def db(tmp_path):
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/r.db")
-    tables = [SQLModel.metadata.tables[t] for t in ("outbox", "processed_events")]
-    async with db.engine.begin() as conn:
-        await conn.run_sync(lambda c: SQLModel.metadata.create_all(c, tables=tables))
-    yield db
-    await db.dispose()
 
 
 async def add_outbox(db, n: int, *, created: datetime, published: datetime | None) -> None:

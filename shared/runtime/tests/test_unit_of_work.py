@@ -10,15 +10,6 @@ from baton_runtime.idempotency import ProcessedEvent
 from sqlmodel import SQLModel, select
 
 
-@pytest.fixture
-async def db(tmp_path):
-    database = Database(f"sqlite+aiosqlite:///{tmp_path}/uow.db")
-    async with database.engine.begin() as conn:
-        await conn.run_sync(SQLModel.metadata.create_all, tables=[ProcessedEvent.__table__])
-    yield database
-    await database.dispose()
-
-
 async def handled(db: Database) -> list[str]:
     async with db.session() as session:
         return sorted((await session.exec(select(ProcessedEvent.event_id))).all())

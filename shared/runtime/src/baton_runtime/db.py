@@ -44,7 +44,11 @@ def upsert(session: AsyncSession, table: Any) -> Any:
     """``table``'s INSERT for the session's database, able to say
     ``on_conflict_do_nothing``/``on_conflict_do_update`` (PostgreSQL or SQLite):
     one round trip where a read before the write would be two."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return upsert_for(session.bind.dialect.name if session.bind is not None else "sqlite", table)
+
+
+def upsert_for(dialect: str, table: Any) -> Any:
+    """``upsert`` for a database named by its dialect (to build a statement once)."""
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 

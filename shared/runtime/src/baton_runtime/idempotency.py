@@ -17,13 +17,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_runtime.db import Database
+from baton_runtime.db import Database, upsert_for
 
 
 class ProcessedEvent(SQLModel, table=True):
@@ -118,7 +117,7 @@ def _claim(session: Session, row: dict[str, object]) -> bool:
 def _claim_statement(dialect: str) -> Executable:
     table = ProcessedEvent.__table__
     return (
-        (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+        upsert_for(dialect, table)
         .on_conflict_do_nothing(index_elements=["event_id"])
         .returning(table.c.event_id)
     )

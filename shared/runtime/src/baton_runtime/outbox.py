@@ -108,16 +108,27 @@ _ROWS = "baton_outbox_rows"
 _INSERT = insert(OutboxMessage.__table__)
 
 
-def _write_staged(session: Session) -> None:
+def _write_staged(session: Session, transaction: SessionTransaction | None = None) -> None:
+    """Write every staged row, in ``transaction`` (default: the innermost one)."""
     staged = session.info.pop(_ROWS, None)
     if staged:
-        session.connection().execute(_INSERT, [row for _, row in staged])
+        connection = transaction.connection(None) if transaction else session.connection()
+        connection.execute(_INSERT, [row for _, row in staged])
 
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
     # Also a savepoint's commit: what it staged is written inside it.
     _write_staged(session)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _savepoint_begins(session: Session, transaction: SessionTransaction) -> None:
+    # What was staged before a savepoint is written before it (its SAVEPOINT is sent
+    # lazily, with its first statement), so that the savepoint's rollback cannot take
+    # it back; as the ORM flushes before a savepoint. It also keeps the outbox's order.
+    if transaction.nested and transaction.parent is not None:
+        _write_staged(session, transaction.parent)
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -69,7 +69,8 @@ class ServiceSettings(KafkaSettings, AuthSettings, LimitSettings):
     # Consumer tuning: short timeouts make a group join fast in tests.
     consumer_session_timeout_ms: int = 10_000
     consumer_heartbeat_interval_ms: int = 3_000
-    # Messages a consumer takes at once; each partition's share is one transaction.
+    # Messages the consumer takes in one poll, across all the service's topics: one
+    # transaction (each partition's share its own, if that one fails).
     consumer_max_batch: int = Field(default=200, ge=1)
     handler_max_attempts: int = 3
     handler_retry_backoff_s: float = 0.2

@@ -284,7 +284,7 @@ class ConsumerRunner:
                 continue
             if not batches:
                 continue
-            done = await self._together(batches)
+            done = await self._in_one_unit(batches) if len(batches) > 1 else None
             if done is None and self._db is not None and is_postgres(self._db.engine):
                 done = await asyncio.gather(*(self._partition(tp, r) for tp, r in batches.items()))
             elif done is None:
@@ -302,17 +302,15 @@ class ConsumerRunner:
             topics = ", ".join(sorted({tp.topic for tp in offsets}))
             log.warning("committing %s failed (%s); its messages may come again", topics, exc)
 
-    async def _together(
+    async def _in_one_unit(
         self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
     ) -> list[tuple[TopicPartition, int | None]] | None:
-        """Several partitions' records (of one topic or several) in one unit of work:
-        one transaction and one offset commit for the whole poll, where each partition
-        would take its own. Each partition's records keep their order. None when they
-        cannot go together (no database, a raw handler, a single partition) or did not:
-        then each partition's batch is handled on its own, as ``_partition`` says."""
-        if self._db is None or len(batches) < 2:
-            return None
-        if any(self._routes[tp.topic].handler is None for tp in batches):
+        """Records of one partition or several (of one topic or several) in one unit
+        of work: one transaction, and one offset commit after it. Each partition's
+        records keep their order. None when they cannot go together (no database, a
+        raw handler) or did not (rolled back: nothing of them is durable), so that
+        they are taken in smaller steps: each partition alone, then one by one."""
+        if self._db is None or any(self._routes[tp.topic].handler is None for tp in batches):
             return None
         started = time.monotonic()
         try:
@@ -323,9 +321,9 @@ class ConsumerRunner:
                     for record in records:
                         await self._process_in_unit(record, handler)
         except Exception as exc:
-            # Rolled back: nothing is durable; each partition's batch is taken alone.
             if not isinstance(exc, _TakeOneByOne):
-                log.warning("poll's batch not committed: %s", type(exc).__name__)
+                topics = ", ".join(sorted({tp.topic for tp in batches}))
+                log.warning("batch on %s not committed: %s", topics, type(exc).__name__)
             return None
         elapsed = time.monotonic() - started
         for tp, records in batches.items():
@@ -338,23 +336,10 @@ class ConsumerRunner:
         self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
     ) -> tuple[TopicPartition, int | None]:
         """Handle one partition's batch; says the offset to commit next (None: none)."""
-        started = time.monotonic()
-        handler = self._routes[tp.topic].handler
-        if self._db is not None and handler is not None and len(records) > 1:
-            try:
-                async with unit_of_work(self._db):
-                    for record in records:
-                        await self._process_in_unit(record, handler)
-            except Exception as exc:
-                # Rolled back: nothing of the batch is durable; handled one by one below.
-                if not isinstance(exc, _TakeOneByOne):
-                    log.warning("batch on %s not committed: %s", tp.topic, type(exc).__name__)
-            else:
-                elapsed = time.monotonic() - started
-                for record in records:
-                    self._measure(tp, record.offset, HANDLED, elapsed)
-                self._recovered(tp)
-                return tp, records[-1].offset + 1
+        if len(records) > 1:
+            done = await self._in_one_unit({tp: records})
+            if done is not None:
+                return done[0]
         next_offset = None
         for record in records:
             started = time.monotonic()
