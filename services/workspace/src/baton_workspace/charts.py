@@ -20,6 +20,8 @@ MARK_GLYPHS = {
     "silo_alarm": "⚠",
     "owner_changed": "•",
 }
+# The narrowest a stay's bar is drawn: wide enough to see and to hold a glyph.
+MIN_BAR = 28
 
 
 def colour(department: str) -> str:
@@ -80,13 +82,18 @@ def timeline(
         began, ended = stay["started_at"], stay["ended_at"] or end
         assert isinstance(began, datetime) and isinstance(ended, datetime)
         x0, x1 = x(began), x(ended)
+        if x1 - x0 < MIN_BAR:
+            # A stay too short for the scale still reads as a bar that holds its
+            # marks, kept inside the axis (a last short stay would run off it).
+            x0 = min(x0, right - MIN_BAR)
+            x1 = x0 + MIN_BAR
         marks = [
-            Mark(x(at), MARK_GLYPHS.get(kind, "•"), label)
+            Mark(min(max(x(at), x0 + 8), x1 - 8), MARK_GLYPHS.get(kind, "•"), label)
             for at, kind, label in stay["marks"]  # type: ignore[attr-defined]
         ]
         lanes.append(
             Lane(
-                y=30 + n * lane, x=x0, width=max(x1 - x0, 4), department=str(stay["department"]),
+                y=30 + n * lane, x=x0, width=x1 - x0, department=str(stay["department"]),
                 holders=str(stay["holders"]), duration=str(stay["duration"]),
                 outcome=str(stay["outcome"]), fill=colour(str(stay["department"])), marks=marks,
             )
