@@ -15,12 +15,15 @@ from typing import TypeVar
 
 import httpx
 import pytest
+import yaml
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from baton_contracts import Person
 from baton_runtime.kafka import EventProducer
 
 from conftest import Inbox, Receiver, free_port, running_http_receiver, running_smtp_server
 from tests.integration.otlp_receiver import OtlpReceiver
 from tests.integration.stack import (
+    REPO,
     SERVICES,
     IdentityProvider,
     Infra,
@@ -42,6 +45,8 @@ CHAT_SECRET = "it-chat-connector-secret-0123"
 INTERNAL_DOMAIN = "baton.example"
 # The mail gateway whose Authentication-Results intake believes (an internal sender's proof).
 MAIL_GATEWAY = "mx.baton.example"
+
+CATALOG = REPO / "services/routing/src/baton_routing/catalog/default.yaml"
 
 
 @dataclass
@@ -272,3 +277,15 @@ async def read_topic(bootstrap: str, topic: str, *, timeout_s: float = 5) -> lis
         return records
     finally:
         await consumer.stop()
+
+
+def roster(department: str) -> tuple[list[Person], Person]:
+    """A department's liaisons and head as the default catalog names them. A test
+    that publishes ``IssueRouted`` straight onto the shared stack's topics must
+    carry the real roster: ownership takes each routed issue's roster as the
+    department's, and a shorter one would leave later tests' liaisons out."""
+    catalog = yaml.safe_load(CATALOG.read_text())
+    for entry in catalog["departments"]:
+        if entry["name"] == department:
+            return [Person(**p) for p in entry["liaisons"]], Person(**entry["head"])
+    raise KeyError(department)
