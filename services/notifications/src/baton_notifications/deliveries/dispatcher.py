@@ -1,12 +1,14 @@
 """Sending what is due: in every replica, safely at once, each delivery once.
 
-Due rows are claimed with ``FOR UPDATE SKIP LOCKED`` and leased before sending,
-sent concurrently (a slow receiver holds up nobody), and settled as soon as
-their sends finish (those finished by then together, in one transaction): sent,
-retried after an exponential backoff with jitter, or failed for good, with a
-``DeliveryFailed`` once every channel of that notice has failed. Each send is
-bounded (``BATON_DELIVERY_SEND_TIMEOUT_S``, at most half the lease). Email goes
-through a ``Mailer`` that keeps its SMTP connections open.
+Due rows are claimed with ``FOR UPDATE SKIP LOCKED`` and leased before sending
+(``dispatch_due``, the poll), or were recorded leased by this replica's consumer
+and handed over in memory (``handover``); either way they are sent concurrently
+(a slow receiver holds up nobody), and settled as soon as their sends finish
+(those finished by then together, in one transaction): sent, retried after an
+exponential backoff with jitter, or failed for good, with a ``DeliveryFailed``
+once every channel of that notice has failed. Each send is bounded
+(``BATON_DELIVERY_SEND_TIMEOUT_S``, at most half the lease). Email goes through a
+``Mailer`` that keeps its SMTP connections open.
 """
 
 from __future__ import annotations

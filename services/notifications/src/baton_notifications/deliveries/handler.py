@@ -3,7 +3,8 @@ for everyone it concerns. On a report: keep a copy of what the issue is.
 
 Recording is the whole of the consumer's work, in the transaction that claims
 the event id, so a redelivered event records nothing twice; the dispatcher
-sends. Nothing here waits on a mail server or a webhook.
+sends, handed what was recorded once it is committed (``handover``). Nothing
+here waits on a mail server or a webhook.
 """
 
 from __future__ import annotations
