@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 from baton_contracts import DeliveryFailed, DeliverySent, OwnerAssigned, parse_event
-from baton_notifications.deliveries.dispatcher import backoff_s
 from baton_notifications.deliveries.handler import on_ownership_event
+from baton_notifications.deliveries.marking import backoff_s
 from baton_notifications.directory.handler import on_department_updated
 from baton_notifications.recipients import service as recipients
 from baton_notifications.recipients.schemas import PreferencesUpdate

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 import logging
 from functools import partial
 from pathlib import Path
@@ -15,9 +14,9 @@ from baton_runtime import retention
 from baton_runtime.service import Runtime
 from fastapi import FastAPI
 
-from baton_notifications.deliveries import dispatcher
 from baton_notifications.deliveries import service as deliveries
 from baton_notifications.deliveries.handler import on_issue_reported, on_ownership_event
+from baton_notifications.deliveries.handover import Dispatcher
 from baton_notifications.deliveries.router import router as deliveries_router
 from baton_notifications.directory.handler import on_department_updated
 from baton_notifications.interrupts.router import router as interrupts_router
@@ -40,26 +39,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     runtime.produces(NOTIFICATIONS_DELIVERIES)
     runtime.consume(DEPARTMENTS, partial(on_department_updated, runtime=runtime))
-    # Set when a consumer commits deliveries: the dispatcher sends them at once.
-    wake = asyncio.Event()
+    mailer = Mailer(settings)
+    sender = Dispatcher(db=runtime.db, settings=settings, mailer=mailer)
+    # The deliveries a consumer's transaction recorded are handed to the dispatcher
+    # when it commits, and sent at once (``deliveries.handover``).
     runtime.consume(
-        ISSUES_REPORTED, partial(on_issue_reported, runtime=runtime, dispatch_now=wake.set)
+        ISSUES_REPORTED, partial(on_issue_reported, runtime=runtime, hand_over=sender.hand_over)
     )
     runtime.consume(
-        ISSUES_OWNERSHIP, partial(on_ownership_event, runtime=runtime, dispatch_now=wake.set)
+        ISSUES_OWNERSHIP, partial(on_ownership_event, runtime=runtime, hand_over=sender.hand_over)
     )
     runtime.keep(retention.processed_events(settings.processed_events_retention_days))
     for purge in deliveries.finished(settings.delivery_retention_days):
         runtime.keep(purge)
-    mailer = Mailer(settings)
-
-    async def dispatch() -> bool:
-        attempted = await dispatcher.dispatch_due(db=runtime.db, settings=settings, mailer=mailer)
-        return attempted >= settings.delivery_batch  # a full batch: more may be due
-
-    # Woken when a consumer commits new deliveries; polling only as a fallback
-    # (retries that come due, another replica's work).
-    runtime.every(settings.delivery_poll_interval_s, "delivery dispatcher", dispatch, wake=wake)
+    # Woken when deliveries are handed over; its poll, at least this often, finds
+    # retries that come due, held digests, and leases that ran out.
+    runtime.every(settings.delivery_poll_interval_s, "delivery dispatcher", sender.run,
+                  wake=sender.wake)  # fmt: skip
+    runtime.on_stop(sender.release)
     runtime.on_stop(mailer.close)
     return runtime.app(
         title="Baton notifications",

@@ -1,12 +1,14 @@
 """Sending what is due: in every replica, safely at once, each delivery once.
 
-Due rows are claimed with ``FOR UPDATE SKIP LOCKED`` and leased before sending,
-sent concurrently (a slow receiver holds up nobody), and settled as soon as
-their sends finish (those finished by then together, in one transaction): sent,
-retried after an exponential backoff with jitter, or failed for good, with a
-``DeliveryFailed`` once every channel of that notice has failed. Each send is
-bounded (``BATON_DELIVERY_SEND_TIMEOUT_S``, at most half the lease). Email goes
-through a ``Mailer`` that keeps its SMTP connections open.
+Due rows are claimed with ``FOR UPDATE SKIP LOCKED`` and leased before sending
+(``dispatch_due``, the poll), or were recorded leased by this replica's consumer
+and handed over in memory (``handover``); either way they are sent concurrently
+(a slow receiver holds up nobody), and settled as soon as their sends finish
+(those finished by then together, in one transaction): sent, retried after an
+exponential backoff with jitter, or failed for good, with a ``DeliveryFailed``
+once every channel of that notice has failed. Each send is bounded
+(``BATON_DELIVERY_SEND_TIMEOUT_S``, at most half the lease). Email goes through a
+``Mailer`` that keeps its SMTP connections open.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 import logging
 import random
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,10 +33,11 @@ from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_notifications import metrics as notification_metrics
-from baton_notifications.deliveries import digest, received, service
+from baton_notifications.deliveries import digest, marking, received, service
 from baton_notifications.deliveries.models import Delivery, utcnow
 from baton_notifications.deliveries.service import Clock
 from baton_notifications.recipients.hours import Hours, preferences_and_hours
+from baton_notifications.recipients.models import RecipientPreferences
 from baton_notifications.sealer import SealingError, sealer_for
 from baton_notifications.senders import webhooks
 from baton_notifications.senders.email import Mailer
@@ -42,15 +46,6 @@ from baton_notifications.settings import Settings
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("baton.notifications")
-
-
-def backoff_s(attempts: int, *, settings: Settings, rand: Callable[[], float]) -> float:
-    """Exponential, capped, with "equal jitter": half fixed, half random, so
-    replicas retrying a recovered receiver do not all arrive at once."""
-    delay = min(
-        settings.delivery_backoff_max_s, settings.delivery_backoff_base_s * 2 ** (attempts - 1)
-    )
-    return delay / 2 + rand() * delay / 2
 
 
 @dataclass(frozen=True)
@@ -152,14 +147,36 @@ async def dispatch_due(
     due rows are claimed with ``FOR UPDATE SKIP LOCKED`` and leased (pushed out by
     ``delivery_lease_s``) before sending, so no other replica takes them meanwhile.
     Returns how many were attempted."""
-    now = clock()
-    sealer = sealer_for(settings.encryption_keys.get_secret_value())
-    secrets: dict[int, str | SealingError | None] = {}
     async with db.transaction() as session:
-        due = await _claim(session, now=now, settings=settings)
+        due = await _claim(session, now=clock(), settings=settings)
         # Read once for the batch: webhook secrets, and the working hours each
         # notice reaching its person is counted within or outside.
         known = await preferences_and_hours(session, sorted({row.recipient_id for row in due}))
+    if due:
+        await deliver(
+            due, known, db=db, settings=settings, clock=clock, rand=rand, mailer=mailer,
+            resolve=resolve,
+        )  # fmt: skip
+    return len(due)
+
+
+async def deliver(
+    due: list[Delivery],
+    known: dict[str, tuple[RecipientPreferences | None, Hours]],
+    *,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    rand: Callable[[], float],
+    mailer: Mailer | None,
+    resolve: Resolver | None,
+    alone: AbstractSet[int] = frozenset(),
+) -> None:
+    """Send leased deliveries (``due``, in id order) and settle their outcomes.
+    ``known``: each recipient's preferences and working hours; ``alone``: the
+    ids of those whose notice has no other channel (``marking``)."""
+    sealer = sealer_for(settings.encryption_keys.get_secret_value())
+    secrets: dict[int, str | SealingError | None] = {}
     glob = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     for row in due:
         if row.channel == "webhook":
@@ -196,7 +213,9 @@ async def dispatch_due(
             outcomes = sorted(
                 (pair for task in done for pair in task.result()), key=lambda p: p[0].id or 0
             )
-            settled = await _settle(db, outcomes, known, settings=settings, clock=clock, rand=rand)
+            settled = await _settle(
+                db, outcomes, known, settings=settings, clock=clock, rand=rand, alone=alone
+            )
             # Counted after the commit, so each attempt is counted once.
             for (row, _), result in zip(outcomes, settled, strict=True):
                 notification_metrics.delivery_attempts.add(
@@ -209,7 +228,6 @@ async def dispatch_due(
             await asyncio.wait(sending)
         if own_mailer:
             await senders.mailer.close()
-    return len(due)
 
 
 async def _claim(session: AsyncSession, *, now: datetime, settings: Settings) -> list[Delivery]:
@@ -246,17 +264,33 @@ async def _settle(
     settings: Settings,
     clock: Clock,
     rand: Callable[[], float],
+    alone: AbstractSet[int] = frozenset(),
 ) -> list[str]:
     """Record the outcomes of attempts, in one transaction: each sent, retrying,
     failed (for good), or superseded (another replica owns the delivery now).
     One statement locks and reads every delivery of the notices concerned; then
     the rows' updates and the outcomes' events (the ORM batches alike ones).
-    ``known`` holds each recipient's working hours."""
+    Deliveries in ``alone`` (their notice has no other channel) are marked
+    without that read (``marking``). ``known`` holds each recipient's working hours."""
     now = clock()
     async with db.transaction() as session:
-        notices = await service.lock_notices(session, [claimed for claimed, _ in outcomes])
+        shared = [claimed for claimed, _ in outcomes if claimed.id not in alone]
+        notices = await service.lock_notices(session, shared) if shared else {}
+        judged = {
+            claimed.id: marking.judge(claimed, outcome, now=now, settings=settings, rand=rand)
+            for claimed, outcome in outcomes
+            if claimed.id in alone
+        }
+        marked = await marking.mark(
+            session, [(c, judged[c.id]) for c, _ in outcomes if c.id in judged], now=now
+        )
         return [
-            _settle_one(
+            marking.settled_alone(
+                session, claimed, judged[claimed.id], marked=marked,
+                hours=known[claimed.recipient_id][1], now=now, settings=settings,
+            )
+            if claimed.id in judged
+            else _settle_one(
                 session,
                 claimed,
                 outcome,
@@ -267,7 +301,7 @@ async def _settle(
                 rand=rand,
             )
             for claimed, outcome in outcomes
-        ]
+        ]  # fmt: skip
 
 
 def _settle_one(
@@ -284,36 +318,17 @@ def _settle_one(
     """One attempt's outcome, on its notice's rows as locked (and as the outcomes
     settled before it in this transaction left them: two channels of one notice
     failing together still make one ``DeliveryFailed``)."""
-    delivery_id = claimed.id
-    row = next((r for r in notice if r.id == delivery_id), None)
+    row = next((r for r in notice if r.id == claimed.id), None)
     # Another replica took it again after our lease ran out: its outcome counts.
     if row is None or row.status != "pending" or row.attempts != claimed.attempts:
         return "superseded"
-    if outcome is None:
-        row.status, row.sent_at, row.next_attempt_at, row.last_error = "sent", now, None, None
-        session.add(row)
+    judged = marking.judge(row, outcome, now=now, settings=settings, rand=rand)
+    marking.apply(row, judged, now=now)
+    session.add(row)
+    if judged.result == "sent":
         received.count_sent(row, notice, hours)
         service.publish_sent(session, row, settings=settings)
-        return "sent"
-    if not isinstance(outcome, DeliveryError):
-        # No traceback: its messages may hold an address or a webhook's token.
-        log.error("delivery %s: unexpected %s", delivery_id, type(outcome).__name__)
-        outcome = DeliveryError(f"unexpected {type(outcome).__name__}")
-    log.info(
-        "delivery %s attempt %s failed: %s",
-        delivery_id,
-        row.attempts,
-        "permanent" if outcome.permanent else "transient",
-    )
-    if outcome.permanent or row.attempts >= settings.delivery_max_attempts:
-        service.fail(session, row, reason=outcome.reason, now=now)
-        # Escalation is for a person nobody reached: not when another channel did.
-        if service.unreached(notice):
-            service.publish_failed(session, row, settings=settings)
-        return "failed"
-    row.last_error = outcome.reason[:1000]
-    row.next_attempt_at = now + timedelta(
-        seconds=backoff_s(row.attempts, settings=settings, rand=rand)
-    )
-    session.add(row)
-    return "retrying"
+    # Escalation is for a person nobody reached: not when another channel did.
+    elif judged.result == "failed" and service.unreached(notice):
+        service.publish_failed(session, row, settings=settings)
+    return judged.result

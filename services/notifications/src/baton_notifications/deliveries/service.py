@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from baton_contracts import DeliveryFailed, DeliverySent, Envelope
 from baton_contracts.topics import NOTIFICATIONS_DELIVERIES
@@ -18,22 +20,44 @@ from baton_runtime.outbox import add_event
 from baton_runtime.problems import Problem
 from baton_runtime.retention import Purge
 from pydantic import BaseModel
-from sqlalchemy import tuple_
+from sqlalchemy import insert, tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_notifications import statements
 from baton_notifications.deliveries import content
 from baton_notifications.deliveries.models import Delivery, utcnow
 from baton_notifications.deliveries.plan import Notice
 from baton_notifications.issues.models import IssueCopy
 from baton_notifications.recipients import service as recipients
-from baton_notifications.recipients.hours import preferences_and_hours
+from baton_notifications.recipients.hours import Hours, preferences_and_hours
+from baton_notifications.recipients.models import RecipientPreferences
 from baton_notifications.sealer import Sealer
 from baton_notifications.settings import Settings
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 SOURCE = "/baton/notifications"
+
+
+_DELIVERIES = Delivery.__table__  # type: ignore[attr-defined]
+# A notice's rows in one statement, built once; their ids back in the rows' order.
+_INSERT = insert(_DELIVERIES).returning(_DELIVERIES.c.id, sort_by_parameter_order=True)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A notice's deliveries as recorded (with their ids), and what the dispatcher
+    needs of the recipient to send them: their preferences and working hours
+    (both None for nobody in the directory, whose deliveries all failed)."""
+
+    rows: list[Delivery]
+    prefs: RecipientPreferences | None
+    hours: Hours | None
+
+    def leased(self) -> list[Delivery]:
+        """Those recorded leased to this replica's dispatcher (``record(leased=True)``)."""
+        return [row for row in self.rows if row.status == "pending" and row.attempts]
 
 
 async def record(
@@ -45,34 +69,38 @@ async def record(
     issue: IssueCopy,
     settings: Settings,
     clock: Clock = utcnow,
-) -> list[Delivery]:
+    leased: bool = False,
+) -> Recorded:
     """One pending delivery per channel the recipient chose; a failed one for a
     channel with no address, and a ``DeliveryFailed`` when none can reach them.
-    ``issue`` is the copy of the issue the notice is about (what it says of it)."""
+    ``issue`` is the copy of the issue the notice is about (what it says of it).
+
+    ``leased``: a delivery due now is recorded as the dispatcher's claim would
+    leave it (its first attempt counted, its next pushed out by the lease), for
+    this replica's dispatcher to be handed once the transaction commits: no other
+    replica takes it meanwhile, and no claim need find it again. Its recipient's
+    working hours are then read whatever the notice (the dispatcher counts by them)."""
     now = clock()
+    prefs = hours = None
+    if notice.person is not None and (leased or not notice.urgent):
+        [(prefs, hours)] = (await preferences_and_hours(session, [notice.recipient_id])).values()
+    elif notice.person is not None:
+        prefs = await recipients.preferences(session=session, person_id=notice.recipient_id)
     # In the recipient's quiet hours a notice that can wait, waits for their next
     # working period, and then goes out with the others held for them (a digest).
-    hold = None
-    if not notice.urgent and notice.person is not None:
-        [(prefs, hours)] = (await preferences_and_hours(session, [notice.recipient_id])).values()
-        hold = hours.hold_until(now)
-    else:
-        prefs = await recipients.preferences(session=session, person_id=notice.recipient_id)
+    hold = hours.hold_until(now) if hours is not None and not notice.urgent else None
+    lease_ends = now + timedelta(seconds=settings.delivery_lease_s) if leased else None
+    trace_context = carrier_from_current()
     channels = recipients.channels_for(prefs, notice.kind)
     made = []
     for channel in channels if notice.person is not None else ["email"]:
-        row = Delivery(
-            event_id=envelope.id,
-            event_type=envelope.type,
-            kind=notice.kind,
-            issue_id=envelope.subject,
-            recipient_id=notice.recipient_id,
-            address="",
-            channel=channel,
-            next_attempt_at=hold or now,
-            held=hold is not None,
-            trace_context=carrier_from_current(),
-        )
+        row: dict[str, Any] = dict(
+            event_id=envelope.id, event_type=envelope.type, kind=notice.kind,
+            issue_id=envelope.subject, recipient_id=notice.recipient_id, address="",
+            channel=channel, status="pending", attempts=0, last_error=None, content="{}",
+            trace_context=trace_context, next_attempt_at=hold or now, held=hold is not None,
+            created_at=utcnow(), sent_at=None, failed_at=None,
+        )  # fmt: skip
         target = None
         if notice.person is not None:
             target = content.build(
@@ -90,15 +118,20 @@ async def record(
                 if notice.person is None
                 else f"no {channel} address set for the recipient"
             )
-            fail(session, row, reason=reason, now=now)
+            row.update(status="failed", last_error=reason[:1000], failed_at=now)
+            row["next_attempt_at"] = None
         else:
-            row.address, row.content = target[0], json.dumps(target[1])
-        session.add(row)
+            row["address"], row["content"] = target[0], json.dumps(target[1])
+            if lease_ends is not None and hold is None:
+                row["attempts"], row["next_attempt_at"] = 1, lease_ends
         made.append(row)
-    await session.flush()
-    if made and all(row.status == "failed" for row in made):
-        publish_failed(session, made[-1], settings=settings)
-    return made
+    if not made:  # the recipient chose no channel for this kind of notice
+        return Recorded([], prefs, hours)
+    ids = await statements.rows(session, _INSERT, made)
+    rows = [Delivery(id=found.id, **row) for found, row in zip(ids, made, strict=True)]
+    if rows and all(row.status == "failed" for row in rows):
+        publish_failed(session, rows[-1], settings=settings)
+    return Recorded(rows, prefs, hours)
 
 
 def fail(session: AsyncSession, row: Delivery, *, reason: str, now: datetime) -> None:

@@ -1,17 +1,32 @@
 """Keeping the copy of each issue: what was reported, then what ownership says.
 The two topics are read by different consumers, so either may come first: each
-fills in only its own columns."""
+fills in only its own columns.
+
+The upserts are Core statements built once per database (and, for an
+assignment, per set of columns it says), run with the event's values.
+"""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from baton_contracts import IssueReported, OwnerAssigned
-from baton_runtime.db import upsert
+from baton_runtime.db import upsert_for
 from sqlalchemy import func
+from sqlalchemy.orm.util import identity_key
+from sqlalchemy.sql import Executable
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_notifications import statements
 from baton_notifications.issues.models import KEPT_CHARS, IssueCopy
+
+_COPIES = IssueCopy.__table__  # type: ignore[attr-defined]
+# What a report says of the issue (every column it writes but the id).
+_REPORTED = (
+    "reference", "subject", "description", "channel", "priority", "internal",
+    "reporter_department", "language", "reported_at",
+)  # fmt: skip
 
 
 def reference_of(issue_id: str) -> str:
@@ -19,9 +34,43 @@ def reference_of(issue_id: str) -> str:
     return "BTN-" + issue_id.replace("-", "")[:8].upper()
 
 
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
+@cache
+def _remember_statement(dialect: str) -> Executable:
+    insert = upsert_for(dialect, _COPIES)
+    values = {name: insert.excluded[name] for name in _REPORTED}
+    # Routing may have changed the priority, and ownership said so first.
+    values["priority"] = func.coalesce(_COPIES.c.priority, insert.excluded.priority)
+    return insert.on_conflict_do_update(index_elements=["issue_id"], set_=values)
+
+
+@cache
+def _follow_statement(dialect: str, columns: tuple[str, ...]) -> Executable:
+    """The assignment's upsert, setting ``columns`` on an existing copy (an
+    event's absent values leave the copy's as they were), read back whole."""
+    insert = upsert_for(dialect, _COPIES)
+    values = {name: insert.excluded[name] for name in columns}
+    return insert.on_conflict_do_update(index_elements=["issue_id"], set_=values).returning(
+        *_COPIES.c
+    )
+
+
+def _forget(session: AsyncSession, issue_id: str) -> None:
+    """Drop a copy this session read before the upsert (``copy_of``), so that the
+    next read of it in this transaction sees the upsert's values, not stale ones."""
+    sync = session.sync_session
+    held = sync.identity_map.get(identity_key(IssueCopy, issue_id))
+    if held is not None:
+        sync.expunge(held)
+
+
 async def remember(session: AsyncSession, reported: IssueReported) -> None:
     """What was reported, in one statement whether or not ownership came first."""
     values = dict(
+        issue_id=reported.issue_id,
         reference=reported.reference or reference_of(reported.issue_id),
         subject=reported.subject,
         description=reported.description[:KEPT_CHARS],
@@ -32,11 +81,8 @@ async def remember(session: AsyncSession, reported: IssueReported) -> None:
         language=reported.language,
         reported_at=reported.reported_at,
     )
-    table = IssueCopy.__table__  # type: ignore[attr-defined]
-    stmt = upsert(session, IssueCopy).values(issue_id=reported.issue_id, **values)
-    # Routing may have changed the priority, and ownership said so first.
-    values["priority"] = func.coalesce(table.c.priority, reported.priority)
-    await session.exec(stmt.on_conflict_do_update(index_elements=["issue_id"], set_=values))
+    _forget(session, reported.issue_id)
+    await statements.rows(session, _remember_statement(_dialect(session)), values)
 
 
 async def follow(session: AsyncSession, assigned: OwnerAssigned) -> IssueCopy:
@@ -55,15 +101,15 @@ async def follow(session: AsyncSession, assigned: OwnerAssigned) -> IssueCopy:
         values["acknowledge_due_at"] = assigned.acknowledge_due_at
     if assigned.resolve_due_at:
         values["resolve_due_at"] = assigned.resolve_due_at
-    stmt = (
-        upsert(session, IssueCopy)
-        .values(issue_id=assigned.issue_id, reference=reference_of(assigned.issue_id), **values)
-        .on_conflict_do_update(index_elements=["issue_id"], set_=values)
-        .returning(IssueCopy)
+    statement = _follow_statement(_dialect(session), tuple(values))
+    _forget(session, assigned.issue_id)
+    [row] = await statements.rows(
+        session,
+        statement,
+        {"issue_id": assigned.issue_id, "reference": reference_of(assigned.issue_id), **values},
     )
-    # populate_existing: a copy this session read earlier is refreshed, not stale.
-    result = await session.exec(stmt, execution_options={"populate_existing": True})  # type: ignore[call-overload]
-    return result.scalars().one()
+    # Not in the session: nothing writes a copy back through the ORM.
+    return IssueCopy(**row._mapping)
 
 
 async def copy_of(session: AsyncSession, issue_id: str) -> IssueCopy:

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from baton_contracts import Calendar
 from baton_runtime.workingtime import WorkingCalendar, working_calendar
-from sqlalchemy import String, and_, literal, union_all
-from sqlmodel import col, select
+from sqlalchemy import Select, String, and_, bindparam, select, union_all
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_notifications import statements
 from baton_notifications.directory import service as directory
 from baton_notifications.directory.models import DepartmentHours, DirectoryEntry
 from baton_notifications.recipients.models import RecipientPreferences
@@ -59,35 +60,52 @@ async def hours_of(
     return _hours(prefs, listed[person_id])
 
 
+_PREFS = RecipientPreferences.__table__  # type: ignore[attr-defined]
+_LISTED = DirectoryEntry.__table__  # type: ignore[attr-defined]
+_CALENDARS = DepartmentHours.__table__  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=64)
+def _preferences_and_hours_query(count: int) -> Select[Any]:
+    """The query for ``count`` people (``p0``, ``p1``, ...), built once per count:
+    from the people's ids, their preferences, each department listing them, and its
+    calendar, joined (one row at least for each, whoever knows of them)."""
+    each = [select(bindparam(f"p{n}", type_=String).label("me_id")) for n in range(count)]
+    me = (each[0] if count == 1 else union_all(*each)).subquery("me")
+    return (
+        select(me.c.me_id, _PREFS, _LISTED.c.department.label("listed_in"),
+               _CALENDARS.c.calendar.label("listed_calendar"))
+        .select_from(me)
+        .outerjoin(_PREFS, _PREFS.c.person_id == me.c.me_id)
+        .outerjoin(_LISTED, and_(_LISTED.c.person_id == me.c.me_id, _LISTED.c.active))
+        .outerjoin(_CALENDARS, _CALENDARS.c.department == _LISTED.c.department)
+        .order_by(me.c.me_id, _LISTED.c.department)
+    )  # fmt: skip
+
+
 async def preferences_and_hours(
     session: AsyncSession, person_ids: list[str]
 ) -> dict[str, tuple[RecipientPreferences | None, Hours]]:
-    """Each person's preferences (None: never set) and working hours, in one query:
-    from the people's ids, their preferences, each department listing them, and its
-    calendar, joined (one row at least for each, whoever knows of them)."""
+    """Each person's preferences (None: never set) and working hours, in one query
+    (``_preferences_and_hours_query``). The preferences are not the session's:
+    nothing here changes them."""
     ids = list(dict.fromkeys(person_ids))
     if not ids:
         return {}
-    each = [select(literal(p, String).label("person_id")) for p in ids]
-    me = (each[0] if len(each) == 1 else union_all(*each)).subquery("me")
-    query = (
-        select(me.c.person_id, RecipientPreferences, DirectoryEntry.department,
-               DepartmentHours.calendar)
-        .select_from(me)
-        .outerjoin(RecipientPreferences, col(RecipientPreferences.person_id) == me.c.person_id)
-        .outerjoin(
-            DirectoryEntry,
-            and_(col(DirectoryEntry.person_id) == me.c.person_id, col(DirectoryEntry.active)),
-        )
-        .outerjoin(DepartmentHours, col(DepartmentHours.department) == DirectoryEntry.department)
-        .order_by(me.c.person_id, col(DirectoryEntry.department))
-    )  # fmt: skip
+    query = _preferences_and_hours_query(len(ids))
+    found = await statements.rows(session, query, {f"p{n}": p for n, p in enumerate(ids)})
     prefs: dict[str, RecipientPreferences | None] = {}
     listed: dict[str, list[tuple[str, dict[str, Any] | None]]] = {p: [] for p in ids}
-    for person_id, row, department, calendar in (await session.exec(query)).all():
-        prefs[person_id] = row
-        if department:
-            listed[person_id].append((department, calendar))
+    for row in found:
+        person_id = row.me_id
+        if person_id not in prefs:
+            prefs[person_id] = (
+                None
+                if row.person_id is None
+                else RecipientPreferences(**{c.key: row._mapping[c] for c in _PREFS.c})
+            )
+        if row.listed_in:
+            listed[person_id].append((row.listed_in, row.listed_calendar))
     return {p: (prefs.get(p), _hours(prefs.get(p), listed[p])) for p in ids}
 
 
