@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from baton_contracts import DeadlineSet, Envelope, InternalTarget
 from baton_contracts.topics import ISSUES_OWNERSHIP
 from baton_runtime.outbox import add_event
-from sqlalchemy import insert as sa_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_ownership.core import rows
 from baton_ownership.core.models import IssueOwner
 from baton_ownership.core.state import Issue, aware
 from baton_ownership.deadlines.models import Deadline, Kind
@@ -160,11 +160,12 @@ def begin(
     return deadline
 
 
-async def insert(session: AsyncSession, deadlines: list[Deadline]) -> None:
-    """Write new clocks in one statement (none of their ids is needed)."""
+def insert(session: AsyncSession, deadlines: list[Deadline]) -> None:
+    """Write new clocks (none of their ids is needed): staged, so that a unit of
+    work's clocks go in one INSERT."""
     table = Deadline.__table__  # type: ignore[attr-defined]
-    rows = [d.model_dump(exclude={"id"}) for d in deadlines]
-    await session.exec(sa_insert(table).values(rows))  # type: ignore[call-overload]
+    for deadline in deadlines:
+        rows.stage(session, table, deadline.model_dump(exclude={"id"}))
 
 
 async def start_on_call(
