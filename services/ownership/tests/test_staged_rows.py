@@ -2,11 +2,14 @@
 transaction commits, seen by an ORM query before it, and gone with a rollback
 (of the transaction, or of the savepoint that staged them)."""
 
+from dataclasses import fields
 from datetime import UTC, datetime
 
 import pytest
 from baton_ownership.core import rows
 from baton_ownership.core.models import HistoryEntry
+from baton_ownership.deadlines.clocks import NewClock
+from baton_ownership.deadlines.models import Deadline
 from sqlmodel import select
 
 from conftest import counting_statements
@@ -63,3 +66,9 @@ async def test_a_rolled_back_savepoint_drops_only_what_it_staged(db):
         async with session.begin_nested():
             rows.stage(session, TABLE, entry(3))
     assert await kept(db) == ["i-1", "i-3"]
+
+
+def test_a_new_clock_has_every_column_of_a_deadline_but_its_id():
+    # Staged rows of a table must all name the same columns, every one of them.
+    columns = {c.name for c in Deadline.__table__.c} - {"id"}
+    assert {f.name for f in fields(NewClock)} == columns
