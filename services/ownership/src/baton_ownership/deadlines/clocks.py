@@ -13,8 +13,9 @@ a ``DeadlineSet`` of its own (``announce``)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from typing import Any
 
 from baton_contracts import DeadlineSet, Envelope, InternalTarget
 from baton_contracts.topics import ISSUES_OWNERSHIP
@@ -131,7 +132,7 @@ async def start(
         session, issue, kind, settings=settings, now=now, hours=hours, request=request,
         on_call_layer=on_call_layer,
     )  # fmt: skip
-    deadline = Deadline(**asdict(clock))
+    deadline = Deadline(**clock.columns())
     session.add(deadline)
     if announced:
         await announce(session, deadline, version=issue.version, settings=settings, now=now)
@@ -156,6 +157,13 @@ class NewClock:
     level: int = 0
     warned: bool = False
     on_call_layer: int | None = None
+
+    def columns(self) -> dict[str, Any]:
+        # Not dataclasses.asdict: it deep-copies every value (each datetime).
+        return {name: getattr(self, name) for name in _NEW_CLOCK_COLUMNS}
+
+
+_NEW_CLOCK_COLUMNS = [f.name for f in fields(NewClock)]
 
 
 def begin(
@@ -189,7 +197,7 @@ def insert(session: AsyncSession, clocks: list[NewClock]) -> None:
     work's clocks go in one INSERT."""
     table = Deadline.__table__  # type: ignore[attr-defined]
     for clock in clocks:
-        rows.stage(session, table, asdict(clock))
+        rows.stage(session, table, clock.columns())
 
 
 async def start_on_call(
