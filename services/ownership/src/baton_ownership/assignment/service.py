@@ -10,11 +10,10 @@ from functools import cache
 from typing import Any
 
 from baton_runtime.db import upsert_for
-from sqlalchemy import bindparam, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_ownership.assignment.models import DepartmentCursor
+from baton_ownership.assignment import turns
 from baton_ownership.core import rows, store, transitions
 from baton_ownership.core.errors import NotFound, NotYours
 from baton_ownership.core.models import HistoryEntry, IssueOwner
@@ -28,46 +27,6 @@ from baton_ownership.workload import service as workload
 ROUTING = "baton-routing"
 
 
-_CURSORS = DepartmentCursor.__table__  # type: ignore[attr-defined]
-_GIVE_BACK_TURN = (
-    update(_CURSORS)
-    .where(_CURSORS.c.department == bindparam("key"))
-    .values(next_index=_CURSORS.c.next_index - 1)
-)
-
-
-@cache
-def _take_turn_statement(dialect: str) -> Any:
-    return (
-        upsert_for(dialect, _CURSORS)
-        .values(department=bindparam("key"), next_index=1)
-        .on_conflict_do_update(
-            index_elements=[_CURSORS.c.department],
-            set_={"next_index": _CURSORS.c.next_index + 1},
-        )
-        .returning(_CURSORS.c.next_index)
-    )
-
-
-async def _take_turn(session: AsyncSession, department: str) -> int:
-    """The department's round-robin turn, taken: one statement makes the cursor if
-    new, moves it on, and locks it for this transaction. Replicas assigning in one
-    department take turns, and each counts open issues only once the one before it
-    has committed its choice."""
-    params = {"key": department}
-    taken = await rows.run(
-        session,
-        lambda c: c.execute(_take_turn_statement(c.dialect.name), params).scalar_one(),
-    )
-    return int(taken) - 1
-
-
-async def _give_back_turn(session: AsyncSession, department: str) -> None:
-    """No liaison took the turn (the head holds the issue, or it had an owner)."""
-    params = {"key": department}
-    await rows.run(session, lambda c: c.execute(_GIVE_BACK_TURN, params))
-
-
 async def pick(
     *, session: AsyncSession, department: str, members: list[Any] | None = None
 ) -> Seat | None:
@@ -75,7 +34,7 @@ async def pick(
     Capacity is counted under the department's cursor lock, so two replicas
     cannot both give the last free place away. ``members``: the department's
     members as the caller just read them."""
-    turn = await _take_turn(session, department)
+    turn = await turns.take(session, department)
     available = await directory.available_liaisons(
         session=session, department=department, members=members
     )
@@ -83,7 +42,7 @@ async def pick(
         fewest = min(count for _, count in available)
         equals = [m for m, count in available if count == fewest]
         return directory.seat(equals[turn % len(equals)])
-    await _give_back_turn(session, department)
+    await turns.give_back(session, department)
     if members is not None:
         head = next((m for m in members if m.role == "head" and m.active), None)
     else:
@@ -136,7 +95,7 @@ async def assign(
     )
     if written != 1:
         if to is None and seat.role == "liaison":
-            await _give_back_turn(session, department)
+            await turns.give_back(session, department)
         return None
     rows.stage(session, _HISTORY, {
         "issue_id": issue_id, "action": "assigned", "actor_id": ROUTING,
