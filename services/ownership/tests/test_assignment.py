@@ -1,5 +1,6 @@
 import pytest
 from baton_ownership.assignment import service
+from baton_ownership.assignment.models import DepartmentCursor
 from baton_ownership.core.models import IssueOwner
 from baton_ownership.directory import service as directory
 from baton_ownership.directory.models import Member
@@ -161,3 +162,35 @@ async def test_the_first_assignment_starts_the_history_with_the_routing_decision
         "reason": "matched 'refund'",
         "attempt": 1,
     }
+
+
+async def test_turns_taken_in_one_transaction_go_round_as_one_by_one(db):
+    """A unit of work holds the department's cursor from its first turn: the turns
+    after it are counted without a statement each, and the cursor is written at
+    the commit, where the next transaction takes it up."""
+    async with db.transaction() as session:
+        owners = [
+            (
+                await service.assign(session=session, issue_id=f"i-{n}", department="finance")
+            ).owner_id
+            for n in range(4)
+        ]
+    async with db.transaction() as session:
+        nxt = await service.assign(session=session, issue_id="i-4", department="finance")
+        cursor = await session.get(DepartmentCursor, "finance")
+    assert owners == ["fin-gita", "fin-hugo", "fin-gita", "fin-hugo"]
+    assert (nxt.owner_id, cursor.next_index) == ("fin-gita", 5)
+
+
+async def test_a_turn_taken_in_a_savepoint_that_rolls_back_is_taken_back(db):
+    async with db.transaction() as session:
+        await service.assign(session=session, issue_id="i-0", department="finance")  # gita
+        with pytest.raises(RuntimeError):
+            async with session.begin_nested():
+                await service.assign(session=session, issue_id="i-1", department="finance")
+                raise RuntimeError("this step fails")
+        again = await service.assign(session=session, issue_id="i-1", department="finance")
+    async with db.session() as session:
+        cursor = await session.get(DepartmentCursor, "finance")
+    assert again.owner_id == "fin-hugo"  # the turn the savepoint took is not lost
+    assert cursor.next_index == 2

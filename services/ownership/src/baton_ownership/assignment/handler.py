@@ -85,7 +85,7 @@ async def on_issue_routed(
             )  # fmt: skip
             deadlines.append(deadline)
             started.append(clocks.said(deadline, version=issue.version, now=now))
-        await clocks.insert(session, deadlines)
+        clocks.insert(session, deadlines)
         stays.begin(ctx, issue, via="routing", at=issue.assigned_at)
         await workload.received(ctx, issue, via="routing", at=issue.assigned_at, hours=hours)
         ctx.emit(

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from baton_runtime.db import upsert
-from sqlalchemy import insert as sa_insert
-from sqlalchemy import update
+from baton_runtime.db import upsert_for
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_ownership.assignment.models import DepartmentCursor
-from baton_ownership.core import store, transitions
+from baton_ownership.assignment import turns
+from baton_ownership.core import rows, store, transitions
 from baton_ownership.core.errors import NotFound, NotYours
 from baton_ownership.core.models import HistoryEntry, IssueOwner
 from baton_ownership.core.state import Issue, Seat, utcnow
@@ -28,41 +27,14 @@ from baton_ownership.workload import service as workload
 ROUTING = "baton-routing"
 
 
-async def _take_turn(session: AsyncSession, department: str) -> int:
-    """The department's round-robin turn, taken: one statement makes the cursor if
-    new, moves it on, and locks it for this transaction. Replicas assigning in one
-    department take turns, and each counts open issues only once the one before it
-    has committed its choice."""
-    table = DepartmentCursor.__table__  # type: ignore[attr-defined]
-    taken = await session.exec(
-        upsert(session, table)
-        .values(department=department, next_index=1)
-        .on_conflict_do_update(
-            index_elements=[table.c.department], set_={"next_index": table.c.next_index + 1}
-        )
-        .returning(table.c.next_index)
-    )  # type: ignore[call-overload]
-    return int(taken.scalar_one()) - 1
-
-
-async def _give_back_turn(session: AsyncSession, department: str) -> None:
-    """No liaison took the turn (the head holds the issue, or it had an owner)."""
-    table = DepartmentCursor.__table__  # type: ignore[attr-defined]
-    await session.exec(
-        update(table)
-        .where(table.c.department == department)
-        .values(next_index=table.c.next_index - 1)
-    )  # type: ignore[call-overload]
-
-
 async def pick(
-    *, session: AsyncSession, department: str, members: list[Member] | None = None
+    *, session: AsyncSession, department: str, members: list[Any] | None = None
 ) -> Seat | None:
     """The next owner in ``department``: a liaison, else its head (none free).
     Capacity is counted under the department's cursor lock, so two replicas
     cannot both give the last free place away. ``members``: the department's
     members as the caller just read them."""
-    turn = await _take_turn(session, department)
+    turn = await turns.take(session, department)
     available = await directory.available_liaisons(
         session=session, department=department, members=members
     )
@@ -70,12 +42,22 @@ async def pick(
         fewest = min(count for _, count in available)
         equals = [m for m, count in available if count == fewest]
         return directory.seat(equals[turn % len(equals)])
-    await _give_back_turn(session, department)
+    await turns.give_back(session, department)
     if members is not None:
         head = next((m for m in members if m.role == "head" and m.active), None)
     else:
         head = await directory.head_of(session=session, department=department)
     return directory.seat(head) if head is not None else None
+
+
+_HISTORY = HistoryEntry.__table__  # type: ignore[attr-defined]
+
+
+@cache
+def _new_issue_statement(dialect: str) -> Any:
+    """An issue's row, unless it has one (say, routed a second time)."""
+    table = IssueOwner.__table__  # type: ignore[attr-defined]
+    return upsert_for(dialect, table).on_conflict_do_nothing(index_elements=[table.c.issue_id])
 
 
 async def assign(
@@ -88,7 +70,7 @@ async def assign(
     trace_context: dict[str, Any] | None = None,
     decision: dict[str, Any] | None = None,
     to: Seat | None = None,
-    members: list[Member] | None = None,
+    members: list[Any] | None = None,
 ) -> Issue | None:
     """Give a newly routed issue its owner (``to``, say the person on call, else
     the pick of the department's liaisons); None when it already has one. The
@@ -106,24 +88,21 @@ async def assign(
         issue = replace(issue, held_by_head=False)
     # The primary key says whether the issue had an owner already: one statement,
     # not a read before the write (an issue is routed again far less often than once).
-    table = IssueOwner.__table__  # type: ignore[attr-defined]
     row = {name: getattr(issue, name) for name in store.COLUMNS}
-    written = await session.exec(
-        upsert(session, table)
-        .values(**row, trace_context=trace_context or {})
-        .on_conflict_do_nothing(index_elements=[table.c.issue_id])
-    )  # type: ignore[call-overload]
-    if written.rowcount != 1:
+    row["trace_context"] = trace_context or {}
+    written = await rows.run(
+        session, lambda c: c.execute(_new_issue_statement(c.dialect.name), row).rowcount
+    )
+    if written != 1:
         if to is None and seat.role == "liaison":
-            await _give_back_turn(session, department)
+            await turns.give_back(session, department)
         return None
-    await session.exec(
-        sa_insert(HistoryEntry.__table__).values(  # type: ignore[attr-defined]
-            issue_id=issue_id, action="assigned", actor_id=ROUTING, department=department,
-            owner_id=issue.owner_id, version=issue.version, at=issue.assigned_at,
-            details={"held_by_head": issue.held_by_head, **(decision or {})},
-        )
-    )  # type: ignore[call-overload]  # fmt: skip
+    rows.stage(session, _HISTORY, {
+        "issue_id": issue_id, "action": "assigned", "actor_id": ROUTING,
+        "department": department, "owner_id": issue.owner_id, "version": issue.version,
+        "at": issue.assigned_at,
+        "details": {"held_by_head": issue.held_by_head, **(decision or {})},
+    })  # fmt: skip
     return issue
 
 

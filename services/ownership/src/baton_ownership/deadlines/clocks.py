@@ -13,15 +13,17 @@ a ``DeadlineSet`` of its own (``announce``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from typing import Any
 
 from baton_contracts import DeadlineSet, Envelope, InternalTarget
 from baton_contracts.topics import ISSUES_OWNERSHIP
 from baton_runtime.outbox import add_event
-from sqlalchemy import insert as sa_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_ownership.core import rows
 from baton_ownership.core.models import IssueOwner
 from baton_ownership.core.state import Issue, aware
 from baton_ownership.deadlines.models import Deadline, Kind
@@ -76,7 +78,7 @@ def warn_at(
     return now + (due_at - now) * settings.deadline_near_fraction
 
 
-def said(deadline: Deadline, *, version: int, now: datetime) -> DeadlineSet:
+def said(deadline: Deadline | NewClock, *, version: int, now: datetime) -> DeadlineSet:
     """When the clock runs out now, at the issue's ``version`` after the change that
     set it: a reader keeping the newest version ends with the clock as it is."""
     return DeadlineSet(
@@ -106,7 +108,9 @@ def on_call_due(settings: Settings, now: datetime) -> datetime:
     return now + timedelta(minutes=settings.on_call_escalate_minutes)
 
 
-def _on_call(deadline: Deadline, *, settings: Settings, now: datetime, layer: int) -> None:
+def _on_call(
+    deadline: Deadline | NewClock, *, settings: Settings, now: datetime, layer: int
+) -> None:
     """Make an acknowledge clock an on-call one: the called layer has
     BATON_ON_CALL_ESCALATE_MINUTES on the clock before the next layer is called."""
     deadline.on_call_layer, deadline.counting = layer, "wall"
@@ -124,20 +128,48 @@ async def start(
     ``announced=False``: the caller says it (``said``) in the assignment's ``OwnerAssigned``."""
     hours = await hours_of(session, issue.department)
     request = await session.get(InternalRequest, issue.issue_id)
-    deadline = begin(
+    clock = begin(
         session, issue, kind, settings=settings, now=now, hours=hours, request=request,
         on_call_layer=on_call_layer,
     )  # fmt: skip
+    deadline = Deadline(**clock.columns())
     session.add(deadline)
     if announced:
         await announce(session, deadline, version=issue.version, settings=settings, now=now)
     return deadline
 
 
+@dataclass(slots=True)
+class NewClock:
+    """A clock about to be written: a ``deadlines`` row's columns but its id, as a
+    plain object (an ORM object costs more to make than the rest of ``begin``)."""
+
+    issue_id: str
+    kind: str
+    department: str
+    due_at: datetime
+    warn_at: datetime | None
+    started_at: datetime
+    length_minutes: float
+    counting: str
+    help_id: int | None = None
+    status: str = "open"
+    level: int = 0
+    warned: bool = False
+    on_call_layer: int | None = None
+
+    def columns(self) -> dict[str, Any]:
+        # Not dataclasses.asdict: it deep-copies every value (each datetime).
+        return {name: getattr(self, name) for name in _NEW_CLOCK_COLUMNS}
+
+
+_NEW_CLOCK_COLUMNS = [f.name for f in fields(NewClock)]
+
+
 def begin(
     session: AsyncSession, issue: Issue, kind: Kind, *, settings: Settings, now: datetime,
     hours: Hours, request: InternalRequest | None, on_call_layer: int | None = None,
-) -> Deadline:  # fmt: skip
+) -> NewClock:  # fmt: skip
     """``start`` without a read or a write: the caller has the department's ``hours``
     and the issue's internal ``request`` (None: not one) at hand, as a first
     assignment has, writes the clock (``insert``) and says it (``said``)."""
@@ -145,7 +177,7 @@ def begin(
     length = due_in(settings, kind, issue.priority, issue.department, hours.resolve_hours, target)
     counting = hours.counting(issue.priority)
     due = after(hours, counting, now, length)
-    deadline = Deadline(
+    deadline = NewClock(
         issue_id=issue.issue_id, kind=kind, department=issue.department, due_at=due,
         warn_at=warn_at(settings, now, due, hours=hours, counting=counting, length=length),
         started_at=now, length_minutes=length.total_seconds() / 60, counting=counting,
@@ -160,11 +192,12 @@ def begin(
     return deadline
 
 
-async def insert(session: AsyncSession, deadlines: list[Deadline]) -> None:
-    """Write new clocks in one statement (none of their ids is needed)."""
+def insert(session: AsyncSession, clocks: list[NewClock]) -> None:
+    """Write new clocks (none of their ids is needed): staged, so that a unit of
+    work's clocks go in one INSERT."""
     table = Deadline.__table__  # type: ignore[attr-defined]
-    rows = [d.model_dump(exclude={"id"}) for d in deadlines]
-    await session.exec(sa_insert(table).values(rows))  # type: ignore[call-overload]
+    for clock in clocks:
+        rows.stage(session, table, clock.columns())
 
 
 async def start_on_call(

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from baton_contracts import Calendar, InternalTarget, OnCall, Person
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, literal_column, or_, update
+from sqlalchemy import select as sa_select
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_ownership.core import rows
 from baton_ownership.core.models import IssueOwner
 from baton_ownership.core.state import Actor, Department, Seat, utcnow
 from baton_ownership.directory.hours import Hours, hours_from
@@ -48,11 +51,27 @@ async def resolve_hours(*, session: AsyncSession, department: str) -> float | No
 @dataclass(frozen=True)
 class Roster:
     """What ``upsert_department`` found: whether the roster was applied, the
-    department's hours, and (when applied) all its members as now written."""
+    department's hours, and (when applied) all its members as now written: rows
+    with ``Member``'s columns when the roster was as kept, else ``Member`` objects."""
 
     applied: bool
     hours: Hours
-    members: list[Member] | None = None
+    members: list[Any] | None = None
+
+
+@cache
+def _newer_policy_statement(names: tuple[str, ...]) -> Any:
+    """``_newer_policy``'s UPDATE for these columns, built once."""
+    policy = DepartmentPolicy.__table__  # type: ignore[attr-defined]
+    return (
+        update(policy)
+        .where(
+            policy.c.department == bindparam("key"),
+            or_(policy.c.roster_at.is_(None), policy.c.roster_at <= bindparam("as_of")),
+        )
+        .values({name: bindparam(f"new_{name}", type_=policy.c[name].type) for name in names})
+        .returning(*policy.c)
+    )
 
 
 async def _newer_policy(
@@ -60,18 +79,29 @@ async def _newer_policy(
 ) -> Any | None:
     """Write ``values`` (``roster_at`` among them) unless the roster kept is newer, in
     one statement that locks the row and returns it as written; None: not written."""
-    policy = DepartmentPolicy.__table__  # type: ignore[attr-defined]
-    as_of = values["roster_at"]
-    written = await session.exec(
-        update(policy)
-        .where(
-            policy.c.department == department,
-            or_(policy.c.roster_at.is_(None), policy.c.roster_at <= as_of),
-        )
-        .values(**values)
-        .returning(*policy.c)
-    )  # type: ignore[call-overload]
-    return written.first()
+    statement = _newer_policy_statement(tuple(values))
+    params = {"key": department, "as_of": values["roster_at"]}
+    params.update({f"new_{name}": value for name, value in values.items()})
+    return await rows.run(session, lambda c: c.execute(statement, params).first())
+
+
+_MEMBERS = Member.__table__  # type: ignore[attr-defined]
+_READ_MEMBERS = sa_select(*_MEMBERS.c).where(_MEMBERS.c.department == bindparam("department"))
+
+
+def _as_kept(members: list[Any], wanted: dict[str, tuple[Person, str]]) -> bool:
+    """Whether the members as read already say what the roster says (nothing to write)."""
+    if {m.person_id for m in members if m.active} != wanted.keys():
+        return False
+    return all(
+        (m.role, m.name, m.email) == (wanted[m.person_id][1], *_contact(wanted[m.person_id][0]))
+        for m in members
+        if m.active
+    )
+
+
+def _contact(person: Person) -> tuple[str, str]:
+    return person.name, person.email
 
 
 async def upsert_department(
@@ -92,7 +122,16 @@ async def upsert_department(
     applied), so the caller reads neither again."""
     values = {"roster_at": as_of or utcnow(), **(policy or {})}
     row = await _newer_policy(session, department, values)
-    if row is None:
+    wanted = {p.id: (p, "liaison") for p in liaisons}
+    wanted[head.id] = (head, "head")
+    if row is not None:
+        # Most rosters are the one kept: read as rows, compared, and nothing written.
+        kept = await rows.run(
+            session, lambda c: list(c.execute(_READ_MEMBERS, {"department": department}))
+        )
+        if _as_kept(kept, wanted):
+            return Roster(applied=True, hours=hours_from(department, row), members=kept)
+    else:
         table = DepartmentPolicy.__table__  # type: ignore[attr-defined]
         row = (
             await session.exec(
@@ -107,8 +146,6 @@ async def upsert_department(
         m.person_id: m
         for m in (await session.exec(select(Member).where(Member.department == department))).all()
     }
-    wanted = {p.id: (p, "liaison") for p in liaisons}
-    wanted[head.id] = (head, "head")
     for person_id, (person, role) in wanted.items():
         member = current.get(person_id) or Member(
             department=department,
@@ -198,18 +235,27 @@ async def roster(*, session: AsyncSession, department: str) -> Department:
     return Department(name=department, roles=roles)  # type: ignore[arg-type]
 
 
+_ISSUES = IssueOwner.__table__  # type: ignore[attr-defined]
+# Written in the statement, not bound: the open issues' partial index then serves
+# a prepared statement's generic plan too.
+_RESOLVED = literal_column("'resolved'")
+_OPEN_ISSUE_COUNTS = (
+    sa_select(_ISSUES.c.owner_id, func.count())
+    .where(_ISSUES.c.department == bindparam("department"), _ISSUES.c.state != _RESOLVED)
+    .group_by(_ISSUES.c.owner_id)
+)
+
+
 async def open_issue_counts(*, session: AsyncSession, department: str) -> dict[str, int]:
-    rows = await session.exec(
-        select(IssueOwner.owner_id, func.count())
-        .where(IssueOwner.department == department, IssueOwner.state != "resolved")
-        .group_by(IssueOwner.owner_id)
+    params = {"department": department}
+    return await rows.run(
+        session, lambda c: {owner: n for owner, n in c.execute(_OPEN_ISSUE_COUNTS, params)}
     )
-    return dict(rows.all())
 
 
 async def available_liaisons(
-    *, session: AsyncSession, department: str, members: list[Member] | None = None
-) -> list[tuple[Member, int]]:
+    *, session: AsyncSession, department: str, members: list[Any] | None = None
+) -> list[tuple[Any, int]]:
     """On-duty liaisons below capacity, with their open issue counts, in a stable
     order; ``members``: the department's members as just read (not read again)."""
     counts = await open_issue_counts(session=session, department=department)

@@ -14,9 +14,12 @@ from baton_runtime.telemetry import tracer
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_ownership.core import rows
 from baton_ownership.core.state import Issue, aware
 from baton_ownership.core.store import Ctx
 from baton_ownership.insights.models import Stay
+
+_STAYS = Stay.__table__  # type: ignore[attr-defined]
 
 
 def _ns(at: datetime) -> int:
@@ -30,16 +33,11 @@ def begin(ctx: Ctx, issue: Issue, *, via: str, at: datetime, acknowledged: bool 
         {"baton.department": issue.department, "baton.priority": issue.priority,
          "baton.hop": issue.hop, "baton.via": via},
     )  # fmt: skip
-    ctx.session.add(
-        Stay(
-            issue_id=issue.issue_id,
-            department=issue.department,
-            hop=issue.hop,
-            via=via,
-            started_at=at,
-            acknowledged_at=at if acknowledged else None,
-        )
-    )
+    rows.stage(ctx.session, _STAYS, {
+        "issue_id": issue.issue_id, "department": issue.department, "hop": issue.hop,
+        "via": via, "started_at": at, "acknowledged_at": at if acknowledged else None,
+        "ended_at": None, "outcome": None,
+    })  # fmt: skip
 
 
 async def current(session: AsyncSession, issue_id: str) -> Stay | None:

@@ -10,11 +10,14 @@ from functools import partial
 from baton_contracts import IssueRouted, OwnerAssigned
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_ownership.core import rows
 from baton_ownership.core.state import Change, Issue, aware
 from baton_ownership.core.store import Ctx
 from baton_ownership.directory.hours import Hours, hours_of
 from baton_ownership.workload import metrics
 from baton_ownership.workload.models import InternalRequest, ReceivedIssue
+
+_RECEIVED = ReceivedIssue.__table__  # type: ignore[attr-defined]
 
 
 async def received(
@@ -23,12 +26,10 @@ async def received(
     """``issue``'s owner has just received it (``hours``: its department's, if at hand)."""
     hours = hours or await hours_of(ctx.session, issue.department)
     inside = hours.working(at)
-    ctx.session.add(
-        ReceivedIssue(
-            issue_id=issue.issue_id, department=issue.department, person_id=issue.owner_id,
-            via=via, at=at, working_hours=inside,
-        )
-    )  # fmt: skip
+    rows.stage(ctx.session, _RECEIVED, {
+        "issue_id": issue.issue_id, "department": issue.department,
+        "person_id": issue.owner_id, "via": via, "at": at, "working_hours": inside,
+    })  # fmt: skip
     ctx.on_commit(partial(metrics.received, issue.department, inside, via))
 
 
