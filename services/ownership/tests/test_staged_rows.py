@@ -1,4 +1,4 @@
-"""Rows staged for one INSERT at commit (``core.rows.stage``): written once the
+"""Rows staged for one INSERT at commit (``baton_runtime.rows.stage``): written once the
 transaction commits, seen by an ORM query before it, and gone with a rollback
 (of the transaction, or of the savepoint that staged them)."""
 
@@ -6,10 +6,10 @@ from dataclasses import fields
 from datetime import UTC, datetime
 
 import pytest
-from baton_ownership.core import rows
 from baton_ownership.core.models import HistoryEntry
 from baton_ownership.deadlines.clocks import NewClock
 from baton_ownership.deadlines.models import Deadline
+from baton_runtime import rows
 from sqlmodel import select
 
 from conftest import counting_statements

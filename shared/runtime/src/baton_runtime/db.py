@@ -40,11 +40,17 @@ def is_postgres(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
+def dialect(session: AsyncSession) -> str:
+    """The session's database: ``postgresql`` or ``sqlite`` (to pick a statement
+    built once for it)."""
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
 def upsert(session: AsyncSession, table: Any) -> Any:
     """``table``'s INSERT for the session's database, able to say
     ``on_conflict_do_nothing``/``on_conflict_do_update`` (PostgreSQL or SQLite):
     one round trip where a read before the write would be two."""
-    return upsert_for(session.bind.dialect.name if session.bind is not None else "sqlite", table)
+    return upsert_for(dialect(session), table)
 
 
 def upsert_for(dialect: str, table: Any) -> Any:

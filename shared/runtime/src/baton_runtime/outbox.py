@@ -19,13 +19,12 @@ from functools import cache
 from typing import Any
 
 from baton_contracts import Envelope
-from sqlalchemy import JSON, Column, Integer, Text, bindparam, event, func, insert
-from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy import JSON, Column, Integer, Text, bindparam, func
 from sqlalchemy.sql import Executable
 from sqlmodel import Field, SQLModel, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_runtime import metrics
+from baton_runtime import metrics, rows
 from baton_runtime.db import OUTBOX_STAGED, Database, is_postgres
 from baton_runtime.kafka.producer import EventProducer, Outgoing
 from baton_runtime.kafka.tracing import carrier_from_current, context_from_carrier
@@ -79,76 +78,23 @@ def add_event(
     The row is written with a Core INSERT (no ORM object, no flush bookkeeping)
     before the transaction commits, or before the session's next query, whichever
     comes first; a rolled-back transaction or savepoint drops what it staged."""
-    sync = session.sync_session
-    sync.info[OUTBOX_STAGED] = True
-    # Begins the session's transaction if none has (as session.add does), so that
-    # a rollback before anything was sent still drops the row.
-    sync._autobegin_t()
-    staged = sync.info.get(_ROWS)
-    if staged is None:
-        staged = sync.info[_ROWS] = []
-    staged.append(
-        (
-            sync.get_nested_transaction() or sync.get_transaction(),
-            {
-                "event_id": envelope.id,
-                "topic": topic,
-                "key": envelope.subject,
-                "event_type": envelope.type,
-                "payload": envelope.model_dump_json(),
-                "trace_context": trace_context or carrier_from_current(),
-                "created_at": datetime.now(UTC),
-            },
-        )
+    session.sync_session.info[OUTBOX_STAGED] = True
+    rows.stage(
+        session,
+        _TABLE,
+        {
+            "event_id": envelope.id,
+            "topic": topic,
+            "key": envelope.subject,
+            "event_type": envelope.type,
+            "payload": envelope.model_dump_json(),
+            "trace_context": trace_context or carrier_from_current(),
+            "created_at": datetime.now(UTC),
+        },
     )
 
 
-# A session's staged outbox rows, each with the transaction that staged it.
-_ROWS = "baton_outbox_rows"
-_INSERT = insert(OutboxMessage.__table__)
-
-
-def _write_staged(session: Session, transaction: SessionTransaction | None = None) -> None:
-    """Write every staged row, in ``transaction`` (default: the innermost one)."""
-    staged = session.info.pop(_ROWS, None)
-    if staged:
-        connection = transaction.connection(None) if transaction else session.connection()
-        connection.execute(_INSERT, [row for _, row in staged])
-
-
-@event.listens_for(Session, "before_commit")
-def _before_commit(session: Session) -> None:
-    # Also a savepoint's commit: what it staged is written inside it.
-    _write_staged(session)
-
-
-@event.listens_for(Session, "after_transaction_create")
-def _savepoint_begins(session: Session, transaction: SessionTransaction) -> None:
-    # What was staged before a savepoint is written before it (its SAVEPOINT is sent
-    # lazily, with its first statement), so that the savepoint's rollback cannot take
-    # it back; as the ORM flushes before a savepoint. It also keeps the outbox's order.
-    if transaction.nested and transaction.parent is not None:
-        _write_staged(session, transaction.parent)
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _before_query(state: ORMExecuteState) -> None:
-    # A query in the same transaction sees the staged rows, as after an autoflush.
-    if _ROWS in state.session.info:
-        _write_staged(state.session)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
-    staged = session.info.get(_ROWS)
-    if not staged:
-        return
-    if transaction.parent is None:
-        # The whole transaction is over and these were never written (rolled back).
-        session.info.pop(_ROWS, None)
-    else:
-        kept = [item for item in staged if item[0] is not transaction]
-        session.info[_ROWS] = kept
+_TABLE = OutboxMessage.__table__
 
 
 def _by_id(row: Any) -> int:

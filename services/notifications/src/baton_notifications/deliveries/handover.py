@@ -29,9 +29,9 @@ from datetime import timedelta
 
 from baton_runtime.db import Database
 from baton_runtime.egress import Resolver
+from baton_runtime.rows import execute
 from sqlalchemy import bindparam, update
 
-from baton_notifications import statements
 from baton_notifications.deliveries import dispatcher
 from baton_notifications.deliveries.models import Delivery, utcnow
 from baton_notifications.deliveries.service import Clock
@@ -142,4 +142,4 @@ class Dispatcher:
         self._handed.clear()
         if ids:
             async with self._db.transaction() as session:
-                await statements.rows(session, _RELEASE, {"d_ids": ids, "d_now": self._clock()})
+                await execute(session, _RELEASE, {"d_ids": ids, "d_now": self._clock()})

@@ -18,10 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from baton_runtime.rows import execute
 from sqlalchemy import and_, bindparam, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_notifications import statements
 from baton_notifications.deliveries import received, service
 from baton_notifications.deliveries.models import Delivery
 from baton_notifications.recipients.hours import Hours
@@ -127,14 +127,14 @@ async def mark(
             continue
         params = {"d_id": row.id, "d_attempts": row.attempts, "d_error": verdict.error}
         if verdict.result == "failed":
-            found = await statements.rows(session, _FAILED, params | {"d_now": now})
+            found = await execute(session, _FAILED, params | {"d_now": now})
         else:
             params["d_next"] = verdict.next_attempt_at
-            found = await statements.rows(session, _RETRYING, params)
+            found = await execute(session, _RETRYING, params)
         marked.update(r.id for r in found)
     for attempts, ids in sent.items():
         params = {"d_ids": ids, "d_attempts": attempts, "d_now": now}
-        marked.update(r.id for r in await statements.rows(session, _SENT, params))
+        marked.update(r.id for r in await execute(session, _SENT, params))
     return marked
 
 

@@ -19,12 +19,12 @@ from baton_runtime.kafka.tracing import carrier_from_current
 from baton_runtime.outbox import add_event
 from baton_runtime.problems import Problem
 from baton_runtime.retention import Purge
+from baton_runtime.rows import execute
 from pydantic import BaseModel
 from sqlalchemy import insert, tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_notifications import statements
 from baton_notifications.deliveries import content
 from baton_notifications.deliveries.models import Delivery, utcnow
 from baton_notifications.deliveries.plan import Notice
@@ -127,7 +127,7 @@ async def record(
         made.append(row)
     if not made:  # the recipient chose no channel for this kind of notice
         return Recorded([], prefs, hours)
-    ids = await statements.rows(session, _INSERT, made)
+    ids = await execute(session, _INSERT, made)
     rows = [Delivery(id=found.id, **row) for found, row in zip(ids, made, strict=True)]
     if rows and all(row.status == "failed" for row in rows):
         publish_failed(session, rows[-1], settings=settings)

@@ -13,12 +13,12 @@ from typing import Any
 
 from baton_contracts import IssueReported, OwnerAssigned
 from baton_runtime.db import upsert_for
+from baton_runtime.rows import execute
 from sqlalchemy import func
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql import Executable
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_notifications import statements
 from baton_notifications.issues.models import KEPT_CHARS, IssueCopy
 
 _COPIES = IssueCopy.__table__  # type: ignore[attr-defined]
@@ -82,7 +82,7 @@ async def remember(session: AsyncSession, reported: IssueReported) -> None:
         reported_at=reported.reported_at,
     )
     _forget(session, reported.issue_id)
-    await statements.rows(session, _remember_statement(_dialect(session)), values)
+    await execute(session, _remember_statement(_dialect(session)), values)
 
 
 async def follow(session: AsyncSession, assigned: OwnerAssigned) -> IssueCopy:
@@ -103,7 +103,7 @@ async def follow(session: AsyncSession, assigned: OwnerAssigned) -> IssueCopy:
         values["resolve_due_at"] = assigned.resolve_due_at
     statement = _follow_statement(_dialect(session), tuple(values))
     _forget(session, assigned.issue_id)
-    [row] = await statements.rows(
+    [row] = await execute(
         session,
         statement,
         {"issue_id": assigned.issue_id, "reference": reference_of(assigned.issue_id), **values},

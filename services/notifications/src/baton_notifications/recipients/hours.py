@@ -10,11 +10,11 @@ from functools import lru_cache
 from typing import Any
 
 from baton_contracts import Calendar
+from baton_runtime.rows import execute
 from baton_runtime.workingtime import WorkingCalendar, working_calendar
 from sqlalchemy import Select, String, and_, bindparam, select, union_all
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_notifications import statements
 from baton_notifications.directory import service as directory
 from baton_notifications.directory.models import DepartmentHours, DirectoryEntry
 from baton_notifications.recipients.models import RecipientPreferences
@@ -93,7 +93,7 @@ async def preferences_and_hours(
     if not ids:
         return {}
     query = _preferences_and_hours_query(len(ids))
-    found = await statements.rows(session, query, {f"p{n}": p for n, p in enumerate(ids)})
+    found = await execute(session, query, {f"p{n}": p for n, p in enumerate(ids)})
     prefs: dict[str, RecipientPreferences | None] = {}
     listed: dict[str, list[tuple[str, dict[str, Any] | None]]] = {p: [] for p in ids}
     for row in found:

@@ -9,12 +9,13 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from baton_runtime.db import upsert_for
+from baton_runtime import rows
+from baton_runtime.db import dialect, upsert_for
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_ownership.assignment import turns
-from baton_ownership.core import rows, store, transitions
+from baton_ownership.core import store, transitions
 from baton_ownership.core.errors import NotFound, NotYours
 from baton_ownership.core.models import HistoryEntry, IssueOwner
 from baton_ownership.core.state import Issue, Seat, utcnow
@@ -90,9 +91,8 @@ async def assign(
     # not a read before the write (an issue is routed again far less often than once).
     row = {name: getattr(issue, name) for name in store.COLUMNS}
     row["trace_context"] = trace_context or {}
-    written = await rows.run(
-        session, lambda c: c.execute(_new_issue_statement(c.dialect.name), row).rowcount
-    )
+    statement = _new_issue_statement(dialect(session))
+    written = await rows.run(session, statement, row, lambda result: result.rowcount)
     if written != 1:
         if to is None and seat.role == "liaison":
             await turns.give_back(session, department)

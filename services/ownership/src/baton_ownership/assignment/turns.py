@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from baton_runtime.db import upsert_for
+from baton_runtime import rows
+from baton_runtime.db import dialect, upsert_for
 from sqlalchemy import bindparam, event, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_ownership.assignment.models import DepartmentCursor
-from baton_ownership.core import rows
 
 _CURSORS = DepartmentCursor.__table__  # type: ignore[attr-defined]
 _MOVE_BY = (
@@ -53,6 +53,10 @@ def _take_statement(dialect: str) -> Any:
     )
 
 
+def _scalar(result: Any) -> Any:
+    return result.scalar_one()
+
+
 def _held(session: AsyncSession, department: str) -> Held | None:
     """The department's cursor as this transaction holds it; None inside a savepoint."""
     sync = session.sync_session
@@ -68,11 +72,7 @@ async def take(session: AsyncSession, department: str) -> int:
         held.next_index += 1
         return held.next_index - 1
     params = {"key": department}
-    taken = int(
-        await rows.run(
-            session, lambda c: c.execute(_take_statement(c.dialect.name), params).scalar_one()
-        )
-    )
+    taken = int(await rows.run(session, _take_statement(dialect(session)), params, _scalar))
     sync = session.sync_session
     if sync.get_nested_transaction() is None:
         sync.info.setdefault(_HELD, {})[department] = Held(written=taken, next_index=taken)
@@ -86,7 +86,7 @@ async def give_back(session: AsyncSession, department: str) -> None:
         held.next_index -= 1
         return
     params = {"key": department, "by": -1}
-    await rows.run(session, lambda c: c.execute(_MOVE_BY, params))
+    await rows.execute(session, _MOVE_BY, params)
 
 
 def _write(session: Session, connection: Connection) -> None:

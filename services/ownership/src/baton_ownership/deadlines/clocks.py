@@ -19,11 +19,11 @@ from typing import Any
 
 from baton_contracts import DeadlineSet, Envelope, InternalTarget
 from baton_contracts.topics import ISSUES_OWNERSHIP
+from baton_runtime import rows
 from baton_runtime.outbox import add_event
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_ownership.core import rows
 from baton_ownership.core.models import IssueOwner
 from baton_ownership.core.state import Issue, aware
 from baton_ownership.deadlines.models import Deadline, Kind

@@ -9,12 +9,12 @@ from functools import cache
 from typing import Any
 
 from baton_contracts import Calendar, InternalTarget, OnCall, Person
+from baton_runtime import rows
 from sqlalchemy import bindparam, literal_column, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_ownership.core import rows
 from baton_ownership.core.models import IssueOwner
 from baton_ownership.core.state import Actor, Department, Seat, utcnow
 from baton_ownership.directory.hours import Hours, hours_from
@@ -82,7 +82,7 @@ async def _newer_policy(
     statement = _newer_policy_statement(tuple(values))
     params = {"key": department, "as_of": values["roster_at"]}
     params.update({f"new_{name}": value for name, value in values.items()})
-    return await rows.run(session, lambda c: c.execute(statement, params).first())
+    return await rows.run(session, statement, params, lambda result: result.first())
 
 
 _MEMBERS = Member.__table__  # type: ignore[attr-defined]
@@ -126,9 +126,7 @@ async def upsert_department(
     wanted[head.id] = (head, "head")
     if row is not None:
         # Most rosters are the one kept: read as rows, compared, and nothing written.
-        kept = await rows.run(
-            session, lambda c: list(c.execute(_READ_MEMBERS, {"department": department}))
-        )
+        kept = await rows.execute(session, _READ_MEMBERS, {"department": department})
         if _as_kept(kept, wanted):
             return Roster(applied=True, hours=hours_from(department, row), members=kept)
     else:
@@ -248,9 +246,7 @@ _OPEN_ISSUE_COUNTS = (
 
 async def open_issue_counts(*, session: AsyncSession, department: str) -> dict[str, int]:
     params = {"department": department}
-    return await rows.run(
-        session, lambda c: {owner: n for owner, n in c.execute(_OPEN_ISSUE_COUNTS, params)}
-    )
+    return {owner: n for owner, n in await rows.execute(session, _OPEN_ISSUE_COUNTS, params)}
 
 
 async def available_liaisons(

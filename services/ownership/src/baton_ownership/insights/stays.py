@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from baton_runtime import rows
 from baton_runtime.kafka.tracing import context_from_carrier
 from baton_runtime.telemetry import tracer
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_ownership.core import rows
 from baton_ownership.core.state import Issue, aware
 from baton_ownership.core.store import Ctx
 from baton_ownership.insights.models import Stay

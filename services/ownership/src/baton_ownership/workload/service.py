@@ -8,9 +8,9 @@ from datetime import datetime
 from functools import partial
 
 from baton_contracts import IssueRouted, OwnerAssigned
+from baton_runtime import rows
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_ownership.core import rows
 from baton_ownership.core.state import Change, Issue, aware
 from baton_ownership.core.store import Ctx
 from baton_ownership.directory.hours import Hours, hours_of

@@ -1,0 +1,156 @@
+"""Plain rows on the hot path, without the ORM's per-call cost.
+
+- ``execute``/``run`` run a statement built once (at import, with ``bindparam``s)
+  on a session's connection, in its transaction, in one switch into SQLAlchemy's
+  greenlet: the ORM's execute path (compile state, events, entity loading) and a
+  statement built on every call cost more than the round trip itself.
+- ``stage`` keeps a row to insert until the transaction commits, or until the
+  session's next ORM query, or next statement here naming its table, whichever
+  comes first; then the staged rows of each table go in one INSERT, so a
+  consumer's unit of work of twenty events writes such a table once, not twenty
+  times. Rows staged inside a
+  savepoint that rolls back are dropped with it; rows staged before a savepoint
+  are written before it begins, so its rollback cannot take them back (as the
+  ORM flushes before a SAVEPOINT). The outbox stages its rows here.
+
+The listeners are registered on SQLAlchemy's ``Session`` class, for every
+session of the process. ``stage`` begins the session's transaction if none has
+(``Session._autobegin_t``, as ``session.add`` does), so that a rollback before
+anything was sent still drops the row: a private API, pinned by the lock file
+and covered by ``shared/runtime/tests/test_rows.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from sqlalchemy import CursorResult, Row, Table, TableClause, event, insert
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.util import find_tables
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+T = TypeVar("T")
+Params = Mapping[str, Any] | Sequence[Mapping[str, Any]]
+
+# A session's staged rows: (the transaction that staged it, table, row), in order.
+_STAGED = "baton_staged_rows"
+
+
+async def execute(
+    session: AsyncSession, statement: Executable, params: Params | None = None
+) -> list[Row[Any]]:
+    """Run ``statement`` in the session's transaction; the rows it returns (none
+    for a write without RETURNING)."""
+    return await run(session, statement, params, _all)
+
+
+def _all(result: CursorResult[Any]) -> list[Row[Any]]:
+    return list(result.all()) if result.returns_rows else []
+
+
+async def run(
+    session: AsyncSession,
+    statement: Executable,
+    params: Params | None,
+    take: Callable[[CursorResult[Any]], T],
+) -> T:
+    """Run ``statement`` in the session's transaction and hand back what ``take``
+    makes of its result (``.scalar_one()``, ``.rowcount``, ``.first()``...)."""
+    return await session.run_sync(_run, statement, params, take)
+
+
+def _run(
+    session: Session,
+    statement: Executable,
+    params: Params | None,
+    take: Callable[[CursorResult[Any]], T],
+) -> T:
+    # What the session holds unwritten and the statement may read goes first, as
+    # the ORM's autoflush would before a query: ORM objects (a cheap check when
+    # there are none), and staged rows of the tables the statement names.
+    session.flush()
+    staged = session.info.get(_STAGED)
+    if staged and _names(statement) & {table.name for _, table, _ in staged}:
+        write_staged(session)
+    return take(session.connection().execute(statement, params))
+
+
+@lru_cache(maxsize=512)
+def _names(statement: Executable) -> frozenset[str]:
+    """The tables a statement names (its statements are built once, so cached)."""
+    found = find_tables(statement, include_crud=True)  # type: ignore[arg-type]
+    return frozenset(t.name for t in found if isinstance(t, TableClause))
+
+
+def stage(session: AsyncSession, table: Table, row: dict[str, Any]) -> None:
+    """Insert ``row`` into ``table`` in this transaction, with the other rows
+    staged for it (before the commit, or before the session's next query)."""
+    sync = session.sync_session
+    sync._autobegin_t()
+    transaction = sync.get_nested_transaction() or sync.get_transaction()
+    sync.info.setdefault(_STAGED, []).append((transaction, table, row))
+
+
+def write_staged(session: Session, transaction: SessionTransaction | None = None) -> None:
+    """Write every staged row, each table's in one INSERT in the order the tables
+    were first staged, in ``transaction`` (default: the innermost one)."""
+    staged = session.info.pop(_STAGED, None)
+    if not staged:
+        return
+    connection = transaction.connection(None) if transaction else session.connection()
+    tables: dict[Table, list[dict[str, Any]]] = {}
+    for _, table, row in staged:
+        tables.setdefault(table, []).append(row)
+    for table, table_rows in tables.items():
+        connection.execute(_insert(table), table_rows)
+
+
+_INSERTS: dict[Table, Executable] = {}
+
+
+def _insert(table: Table) -> Executable:
+    statement = _INSERTS.get(table)
+    if statement is None:
+        statement = _INSERTS[table] = insert(table)
+    return statement
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    # Also a savepoint's commit: what it staged is written inside it. The ORM's
+    # objects first (the commit would flush them next), so that a staged row may
+    # refer to one of them.
+    if _STAGED in session.info:
+        session.flush()
+        write_staged(session)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _savepoint_begins(session: Session, transaction: SessionTransaction) -> None:
+    # What was staged before a savepoint is written before it (its SAVEPOINT is sent
+    # lazily, with its first statement), so that the savepoint's rollback cannot
+    # take it back. It also keeps each table's rows in the order they were staged.
+    if transaction.nested and transaction.parent is not None:
+        write_staged(session, transaction.parent)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _before_query(state: ORMExecuteState) -> None:
+    # An ORM query in the same transaction sees the staged rows, as after an autoflush.
+    if _STAGED in state.session.info:
+        write_staged(state.session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
+    staged = session.info.get(_STAGED)
+    if not staged:
+        return
+    if transaction.parent is None:
+        # The whole transaction is over and these were never written (rolled back).
+        session.info.pop(_STAGED, None)
+    else:
+        session.info[_STAGED] = [item for item in staged if item[0] is not transaction]
