@@ -10,7 +10,7 @@ import json
 import pytest
 import sqlalchemy as sa
 from aiokafka import ConsumerRecord, TopicPartition
-from baton_contracts import Envelope, EventParseError
+from baton_contracts import Envelope, EventParseError, parse_event
 from baton_runtime import metrics
 from baton_runtime.db import Database
 from baton_runtime.idempotency import handle_once
@@ -248,3 +248,21 @@ async def test_a_failure_in_a_poll_leaves_each_partition_to_its_own_and_nothing_
     # failing one message by message (retried once): every effect exactly once.
     assert await effects(db) == ["v1", "v2", "v3", "v4", "v5"]
     assert broker.committed[TopicPartition(ROUTED, 1)] == 2
+
+
+async def test_a_poll_repeating_an_event_handled_before_applies_the_rest_once(db):
+    # The poll's claims are staged (one INSERT at the commit); event 3 was handled
+    # before (a redelivery), so that commit fails, and the poll goes again with
+    # claims as they come: event 3 is skipped, the others take effect once.
+    runner = runner_over(db)
+    poll = poll_from_three_partitions_of_two_topics()
+    earlier = recording_handler(db)
+    await earlier(parse_event(poll[2].value))
+    commits: list[object] = []
+    sa.event.listen(db.engine.sync_engine, "commit", commits.append)
+    broker = FakeBroker([poll])
+    await run(runner, broker, lambda: bool(broker.committed))
+
+    assert await effects(db) == ["v1", "v2", "v3", "v4", "v5"]
+    assert len(commits) == 1  # the retry's: the first try's commit failed
+    assert broker.committed[TopicPartition(FEEDBACK, 0)] == 1

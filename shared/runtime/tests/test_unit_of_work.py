@@ -89,3 +89,41 @@ async def test_claiming_an_event_is_one_statement_new_or_repeated(db):
             assert not await idempotency.claim(session, "e1")
     assert len(seen) == 2, str(seen)
     assert await handled(db) == ["e1"]
+
+
+async def test_staged_claims_record_a_unit_s_events_in_one_statement_at_commit(db):
+    from conftest import counting_statements
+
+    with counting_statements(db) as seen:
+        async with idempotency.unit_of_work(db, staged_claims=True):
+            for n in range(5):
+                assert await idempotency.handle_once(db, f"e{n}", nothing)
+            assert not await idempotency.handle_once(db, "e1", nothing)  # twice in the unit
+    claims = [s for s in seen.sent if "processed_events" in s]
+    assert len(claims) == 1, seen.sent
+    assert await handled(db) == [f"e{n}" for n in range(5)]
+
+
+async def test_a_staged_claim_of_an_event_handled_before_fails_the_whole_unit(db):
+    from sqlalchemy.exc import IntegrityError
+
+    assert await idempotency.handle_once(db, "old", nothing)  # handled before
+    effects: list[str] = []
+
+    async def effect_of(name: str):
+        async def effect(_session) -> None:
+            effects.append(name)
+
+        return effect
+
+    with pytest.raises(IntegrityError):
+        async with idempotency.unit_of_work(db, staged_claims=True):
+            await idempotency.handle_once(db, "new", await effect_of("new"))
+            await idempotency.handle_once(db, "old", await effect_of("old"))
+    assert await handled(db) == ["old"]  # nothing of the unit is durable
+    # Taken again with claims as they come (as the consumer does): the repeat is skipped.
+    effects.clear()
+    async with idempotency.unit_of_work(db):
+        assert await idempotency.handle_once(db, "new", await effect_of("new"))
+        assert not await idempotency.handle_once(db, "old", await effect_of("old"))
+    assert effects == ["new"] and await handled(db) == ["new", "old"]

@@ -3,7 +3,9 @@ as its effect, so a redelivered event changes nothing and sends nothing twice.
 
 A consumer takes messages in batches, and a batch's effects share one
 transaction (``unit_of_work``): handlers call ``handle_once`` as ever, and it
-joins the batch's transaction when one is open. What must wait for the commit
+joins the batch's transaction when one is open (and, in a unit with
+``staged_claims``, stages the event's id for one INSERT of all the unit's ids at
+its commit). What must wait for the commit
 (waking the outbox relay, recording a span of work that is now durable) goes
 through ``after_commit``.
 """
@@ -22,6 +24,7 @@ from sqlalchemy.sql import Executable
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_runtime import rows
 from baton_runtime.db import Database, upsert_for
 
 
@@ -35,11 +38,19 @@ class ProcessedEvent(SQLModel, table=True):
 
 @dataclass
 class UnitOfWork:
-    """A transaction several events' effects share, and what runs once it commits."""
+    """A transaction several events' effects share, and what runs once it commits.
+
+    ``staged_claims``: the events' ids are recorded by one INSERT at the commit
+    (``rows.stage``) rather than one statement each as they come. An id handled
+    before (a redelivery) then fails the commit, and nothing of the unit is
+    durable: its caller takes the events again with claims one by one
+    (``claim``), which skip it. ``claimed`` holds the ids recorded so far."""
 
     db: Database
     session: AsyncSession
     committed: list[Callable[[], None]] = field(default_factory=list)
+    staged_claims: bool = False
+    claimed: set[str] = field(default_factory=set)
 
 
 _unit: ContextVar[UnitOfWork | None] = ContextVar("baton_unit_of_work", default=None)
@@ -51,14 +62,16 @@ def _joined(db: Database) -> UnitOfWork | None:
 
 
 @asynccontextmanager
-async def unit_of_work(db: Database) -> AsyncIterator[UnitOfWork]:
+async def unit_of_work(db: Database, *, staged_claims: bool = False) -> AsyncIterator[UnitOfWork]:
     """One transaction for the effects of everything handled inside it.
 
     An exception rolls all of it back (the caller then takes the events one at a
-    time); on commit, the ``after_commit`` actions run in order.
+    time); on commit, the ``after_commit`` actions run in order. With
+    ``staged_claims``, a redelivered event's id fails the commit
+    (``IntegrityError``; see ``UnitOfWork``).
     """
     async with db.transaction() as session:
-        unit = UnitOfWork(db=db, session=session)
+        unit = UnitOfWork(db=db, session=session, staged_claims=staged_claims)
         token = _unit.set(unit)
         try:
             yield unit
@@ -113,9 +126,12 @@ def _claim(session: Session, row: dict[str, object]) -> bool:
     return connection.execute(statement, row).first() is not None
 
 
+_TABLE = ProcessedEvent.__table__
+
+
 @cache
 def _claim_statement(dialect: str) -> Executable:
-    table = ProcessedEvent.__table__
+    table = _TABLE
     return (
         upsert_for(dialect, table)
         .on_conflict_do_nothing(index_elements=["event_id"])
@@ -128,6 +144,15 @@ async def handle_once(
 ) -> bool:
     """Run ``effect`` and record the event in one transaction (the open unit of
     work's, if any); skip a repeat. Returns whether the effect ran."""
+    unit = _joined(db)
+    if unit is not None and unit.staged_claims:
+        if event_id in unit.claimed:
+            return False  # the same event twice in one unit (published twice)
+        unit.claimed.add(event_id)
+        row = {"event_id": event_id, "processed_at": datetime.now(UTC)}
+        rows.stage(unit.session, _TABLE, row)
+        await effect(unit.session)
+        return True
     async with transaction(db) as session:
         if not await claim(session, event_id):
             return False

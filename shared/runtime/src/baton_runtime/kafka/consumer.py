@@ -8,7 +8,10 @@
   is one unit of work, whichever partitions and topics it came from: every
   handler's effect, and every event id it records, goes into one transaction,
   committed once, and the poll's offsets are committed once after it; one
-  partition's messages stay in order. If that fails, each partition's batch is
+  partition's messages stay in order. Its events' ids are recorded by one
+  INSERT at the commit (``unit_of_work(staged_claims=True)``); when one was
+  handled before (a redelivery), that fails, and the poll goes again at once
+  with each id claimed as it comes, which skips the repeat. If that fails, each partition's batch is
   taken as a unit of work of its own, concurrently on PostgreSQL (SQLite has
   one writer). If any message of a batch fails, the whole batch's
   transaction rolls back and its messages are taken one at a time, as below.
@@ -50,6 +53,7 @@ from baton_contracts import Envelope, EventParseError, parse_event
 from baton_contracts.topics import dlq
 from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode
+from sqlalchemy.exc import IntegrityError
 
 from baton_runtime import metrics
 from baton_runtime.db import Database, is_postgres
@@ -314,12 +318,14 @@ class ConsumerRunner:
             return None
         started = time.monotonic()
         try:
-            async with unit_of_work(self._db):
-                for tp, records in batches.items():
-                    handler = self._routes[tp.topic].handler
-                    assert handler is not None
-                    for record in records:
-                        await self._process_in_unit(record, handler)
+            try:
+                await self._unit(batches, staged_claims=True)
+            except IntegrityError:
+                # An event of the batch was handled before (a redelivery, or another
+                # replica's during a rebalance): again, each claim as it comes, so
+                # that a repeat is skipped rather than failing the commit.
+                log.info("batch repeats events handled before; claiming them one by one")
+                await self._unit(batches, staged_claims=False)
         except Exception as exc:
             if not isinstance(exc, _TakeOneByOne):
                 topics = ", ".join(sorted({tp.topic for tp in batches}))
@@ -331,6 +337,20 @@ class ConsumerRunner:
                 self._measure(tp, record.offset, HANDLED, elapsed)
             self._recovered(tp)
         return [(tp, records[-1].offset + 1) for tp, records in batches.items()]
+
+    async def _unit(
+        self,
+        batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+        *,
+        staged_claims: bool,
+    ) -> None:
+        assert self._db is not None
+        async with unit_of_work(self._db, staged_claims=staged_claims):
+            for tp, records in batches.items():
+                handler = self._routes[tp.topic].handler
+                assert handler is not None
+                for record in records:
+                    await self._process_in_unit(record, handler)
 
     async def _partition(
         self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
@@ -378,6 +398,11 @@ class ConsumerRunner:
             span.set_attribute("baton.event_type", envelope.type)
             try:
                 await handler(envelope)
+            except IntegrityError:
+                # Most likely an event handled before (its staged claim, or its effect
+                # again, conflicting): the unit goes again with claims as they come.
+                span.set_attribute("baton.outcome", BATCH_GIVEN_UP)
+                raise
             except Exception as exc:
                 span.set_attribute("baton.outcome", BATCH_GIVEN_UP)
                 log.info(
