@@ -168,10 +168,10 @@ async def on_owner_assigned(
     hear of it: the first assignment releases the waiting acknowledgement, a later
     one tells an internal customer. True if anything is due.
 
-    Usually one UPDATE (the old code read the conversation first): the row's old
-    department decides between the two cases, so the UPDATE for a reassignment (or
-    for a reporter who cannot be answered at all) says by matching no row that it
-    is the first one (or that there is no conversation: taken in elsewhere)."""
+    Usually one UPDATE, and no read: which case it is depends on the row's department
+    before the change, so the UPDATE for a reassignment (or for a reporter intake
+    cannot answer at all) is tried first, and matching no row says that this is the
+    first assignment (or that there is no conversation: taken in elsewhere)."""
     params = {
         "conversation": event.issue_id,
         "department": event.department,
