@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from baton_runtime.metrics import CHANNEL, OUTCOME, meter
 from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 PRIORITY = "baton.priority"
@@ -17,13 +18,27 @@ issues_taken_in = meter.create_counter(
 )
 
 
+_COUNTED = "baton_intake_issues_taken_in"
+
+
 def count_on_commit(session: AsyncSession, *, channel: str, priority: str, outcome: str) -> None:
     """Count one issue once ``session``'s transaction commits; a rollback (a lost
-    race on a unique key, retried) counts nothing."""
+    race on a unique key, retried) counts nothing. (Kept in the session's ``info``
+    for the listeners below: a listener of its own per session costs a request more.)"""
     labels = {CHANNEL: channel, PRIORITY: priority, OUTCOME: outcome}
-    event.listen(
-        session.sync_session, "after_commit", lambda _s: issues_taken_in.add(1, labels), once=True
-    )
+    session.sync_session.info.setdefault(_COUNTED, []).append(labels)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    for labels in session.info.pop(_COUNTED, ()):
+        issues_taken_in.add(1, labels)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # over without a commit (after one, nothing is left)
+        session.info.pop(_COUNTED, None)
 
 
 reporter_messages = meter.create_counter(

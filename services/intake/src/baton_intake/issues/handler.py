@@ -9,14 +9,22 @@ from collections.abc import Callable
 from baton_contracts import Envelope, IssueReopened, IssueResolved, OwnerAssigned
 from baton_runtime.idempotency import after_commit, handle_once
 from baton_runtime.service import Runtime
-from sqlmodel import col, update
+from sqlalchemy import bindparam, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_intake.issues import service
+from baton_intake import statements
 from baton_intake.issues.models import Issue
 from baton_intake.outbound import service as outbound
 from baton_intake.outbound.models import Conversation
 from baton_intake.settings import Settings
+
+_ISSUES = Issue.__table__
+# Built once: resolved (a time), or open again (None).
+_RESOLVED = (
+    update(_ISSUES)
+    .where(_ISSUES.c.id == bindparam("issue"))
+    .values(resolved_at=bindparam("resolved_at", type_=_ISSUES.c.resolved_at.type))
+)
 
 
 async def on_ownership_event(
@@ -36,21 +44,26 @@ async def on_ownership_event(
         return
 
     async def effect(session: AsyncSession) -> None:
+        if isinstance(change, OwnerAssigned):
+            # The conversation keeps the department (who may read the issue) and the
+            # reporter's messages what they must hear: one UPDATE, mostly.
+            if await outbound.on_owner_assigned(
+                session, runtime.settings, change, cause=envelope.id
+            ):
+                after_commit(send_now)
+            return
         if isinstance(change, IssueResolved | IssueReopened):
             # No row (taken in by another environment sharing the cluster): no change.
-            await session.exec(
-                update(Issue)
-                .where(col(Issue.id) == change.issue_id)
-                .values(resolved_at=change.at if isinstance(change, IssueResolved) else None)
+            resolved_at = change.at if isinstance(change, IssueResolved) else None
+            await statements.rowcount(
+                session, _RESOLVED, {"issue": change.issue_id, "resolved_at": resolved_at}
             )
-        # Read once, for the reporter (outbound) and for who may read the issue.
+        if isinstance(change, IssueReopened):
+            return  # nothing the reporter hears of
         conversation = await session.get(Conversation, change.issue_id)
         if await outbound.on_ownership(
             session, runtime.settings, change, cause=envelope.id, conversation=conversation
         ):
             after_commit(send_now)
-        if isinstance(change, OwnerAssigned):
-            # After outbound, which tells a reassignment by the department changing.
-            service.learn_department(session=session, event=change, conversation=conversation)
 
     await handle_once(runtime.db, envelope.id, effect)

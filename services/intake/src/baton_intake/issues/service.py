@@ -19,6 +19,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from baton_contracts import (
@@ -27,19 +28,18 @@ from baton_contracts import (
     IssueDuplicateLinked,
     IssueReported,
     IssueUpdated,
-    OwnerAssigned,
     Reporter,
 )
 from baton_contracts.topics import ISSUES_REPORTED
-from baton_runtime.db import upsert
+from baton_runtime.db import upsert_for
 from baton_runtime.outbox import add_event
 from opentelemetry import trace
-from sqlalchemy import Row, ScalarSelect
-from sqlalchemy.orm import aliased
+from sqlalchemy import Row, String, bindparam
+from sqlalchemy.sql import Executable
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_intake import metrics
+from baton_intake import metrics, statements
 from baton_intake.issues.models import Issue, IssueUpdate, Thread
 from baton_intake.issues.schemas import Draft, Outcome
 from baton_intake.outbound import language as languages
@@ -52,8 +52,16 @@ SOURCE = "/baton/intake"
 
 
 @dataclass(frozen=True)
+class Stored:
+    """What is answered of an issue just stored (no ORM object is made for it)."""
+
+    id: str
+    reference: str | None
+
+
+@dataclass(frozen=True)
 class Taken:
-    issue: Issue
+    issue: Issue | Stored
     outcome: Outcome
     duplicate_of: str | None = None
 
@@ -74,45 +82,50 @@ async def find_by_external_ref(
     ).first()
 
 
-# Made once: an alias made per call costs its columns and its statement's cache key.
-_PRIOR = aliased(Issue, name="prior")
-
-
-def _open_duplicate(*, settings: Settings, draft: Draft, subject_key: str) -> ScalarSelect[str]:
-    """The id of the reporter's latest open issue with this subject, within the window."""
-    since = datetime.now(UTC) - timedelta(seconds=settings.duplicate_window_s)
-    prior = _PRIOR
-    return (
-        select(prior.id)
+@cache
+def _insert_statement(dialect: str) -> Executable:
+    """The issue's INSERT, built once per database: the row (every column a
+    parameter of the same name), linked to the reporter's latest open issue with
+    this subject within the window (``prior_*`` parameters), nothing when
+    ``(source_system, external_ref)`` was taken in already (a NULL ref never is);
+    it returns the link."""
+    table = Issue.__table__
+    prior = table.alias("prior")
+    duplicate = (
+        select(prior.c.id)
         .where(
-            prior.reporter_kind == draft.reporter.kind,
-            prior.reporter_id == draft.reporter.id,
-            prior.normalized_subject == subject_key,
-            col(prior.duplicate_of).is_(None),
-            col(prior.resolved_at).is_(None),
-            prior.reported_at >= since,
+            prior.c.reporter_kind == bindparam("prior_reporter_kind", type_=String),
+            prior.c.reporter_id == bindparam("prior_reporter_id", type_=String),
+            prior.c.normalized_subject == bindparam("prior_subject", type_=String),
+            prior.c.duplicate_of.is_(None),
+            prior.c.resolved_at.is_(None),
+            prior.c.reported_at >= bindparam("prior_since", type_=table.c.reported_at.type),
         )
-        .order_by(col(prior.reported_at).desc())
+        .order_by(prior.c.reported_at.desc())
         .limit(1)
         .scalar_subquery()
+    )
+    return (
+        upsert_for(dialect, table)
+        .values(duplicate_of=duplicate)
+        .on_conflict_do_nothing(index_elements=["source_system", "external_ref"])
+        .returning(table.c.duplicate_of)
     )
 
 
 async def _insert(
-    session: AsyncSession, issue: Issue, *, settings: Settings, draft: Draft
+    session: AsyncSession, row: dict[str, Any], *, settings: Settings, draft: Draft
 ) -> Row[Any] | None:
-    """Store ``issue``, linked to the open issue it near-duplicates, in one round trip:
+    """Store ``row``, linked to the open issue it near-duplicates, in one round trip:
     the row, or None when ``(source_system, external_ref)`` was already taken in."""
-    values = issue.model_dump(exclude={"duplicate_of"})
-    values["duplicate_of"] = _open_duplicate(
-        settings=settings, draft=draft, subject_key=values["normalized_subject"]
-    )
-    statement = upsert(session, Issue).values(**values)
-    if issue.external_ref is not None:
-        statement = statement.on_conflict_do_nothing(
-            index_elements=["source_system", "external_ref"]
-        )
-    return (await session.exec(statement.returning(col(Issue.duplicate_of)))).first()  # type: ignore[call-overload]
+    since = datetime.now(UTC) - timedelta(seconds=settings.duplicate_window_s)
+    params = row | {
+        "prior_reporter_kind": draft.reporter.kind,
+        "prior_reporter_id": draft.reporter.id,
+        "prior_subject": row["normalized_subject"],
+        "prior_since": since,
+    }
+    return await statements.first(session, _insert_statement(statements.dialect(session)), params)
 
 
 async def find_thread(
@@ -135,22 +148,28 @@ async def report(*, session: AsyncSession, settings: Settings, draft: Draft) -> 
     """Take ``draft`` in; the caller commits (the event is in the outbox then)."""
     source = draft.source
     issue_id = str(uuid.uuid4())
-    issue = Issue(
-        id=issue_id,
-        channel=draft.channel,
-        reporter_kind=draft.reporter.kind,
-        reporter_id=draft.reporter.id,
-        reporter_department=draft.reporter.department,
-        subject=draft.subject,
-        description=draft.description,
-        priority=draft.priority,
-        external_ref=draft.external_ref,
-        internal=draft.reporter.kind == "employee",
-        source_system=source,
-        reference=_reference(issue_id),
-        normalized_subject=normalized_subject(draft.subject),
-    )
-    stored = await _insert(session, issue, settings=settings, draft=draft)
+    reference = _reference(issue_id)
+    reported_at = datetime.now(UTC)
+    internal = draft.reporter.kind == "employee"
+    # The row as parameters (no ORM object: nothing but this INSERT needs one).
+    row = {
+        "id": issue_id,
+        "channel": draft.channel,
+        "reporter_kind": draft.reporter.kind,
+        "reporter_id": draft.reporter.id,
+        "reporter_department": draft.reporter.department,
+        "subject": draft.subject,
+        "description": draft.description,
+        "priority": draft.priority,
+        "external_ref": draft.external_ref,
+        "internal": internal,
+        "reported_at": reported_at,
+        "source_system": source,
+        "reference": reference,
+        "normalized_subject": normalized_subject(draft.subject),
+        "resolved_at": None,
+    }
+    stored = await _insert(session, row, settings=settings, draft=draft)
     if stored is None:
         assert draft.external_ref is not None  # only a taken external_ref is skipped
         existing = await find_by_external_ref(
@@ -158,68 +177,67 @@ async def report(*, session: AsyncSession, settings: Settings, draft: Draft) -> 
         )
         assert existing is not None
         return Taken(existing, "existing", existing.duplicate_of)
-    issue.duplicate_of = original = stored.duplicate_of
+    original = stored.duplicate_of
     # Later messages in this thread belong to the issue that is being worked on.
     for ref in dict.fromkeys(draft.thread_refs):
         session.add(Thread(source_system=source, ref=ref[:255], issue_id=original or issue_id))
     topic = settings.topic(ISSUES_REPORTED)
     span = trace.get_current_span()
-    span.set_attribute("baton.issue_id", issue.id)
-    span.set_attribute("baton.channel", issue.channel)
-    span.set_attribute("baton.internal", issue.internal)
+    span.set_attribute("baton.issue_id", issue_id)
+    span.set_attribute("baton.channel", draft.channel)
+    span.set_attribute("baton.internal", internal)
     if original is not None:
         linked = IssueDuplicateLinked(
             issue_id=original,
-            duplicate_issue_id=issue.id,
-            channel=issue.channel,
+            duplicate_issue_id=issue_id,
+            channel=draft.channel,
             reason="same reporter and subject as an open issue",
-            linked_at=issue.reported_at,
-            subject=issue.subject,
-            description=issue.description,
+            linked_at=reported_at,
+            subject=draft.subject,
+            description=draft.description,
         )
         add_event(session, topic=topic, envelope=Envelope.wrap(source=SOURCE, data=linked))
         span.set_attribute("baton.duplicate_of", original)
         await session.flush()
         metrics.count_on_commit(
-            session, channel=issue.channel, priority=issue.priority, outcome="duplicate_linked"
+            session, channel=draft.channel, priority=draft.priority, outcome="duplicate_linked"
         )
-        return Taken(issue, "duplicate_linked", original)
+        return Taken(Stored(issue_id, reference), "duplicate_linked", original)
 
     language = languages.supported(draft.language) or languages.detect(
-        f"{issue.subject}\n{issue.description}"
+        f"{draft.subject}\n{draft.description}"
     )
-    assert issue.reference is not None
     reachable = await outbound.open_conversation(
-        session, settings, issue_id=issue.id, reference=issue.reference, subject=issue.subject,
-        channel=issue.channel, reporter_kind=issue.reporter_kind, reporter_id=issue.reporter_id,
-        language=language or languages.FALLBACK, route=draft.reply, now=issue.reported_at,
+        session, settings, issue_id=issue_id, reference=reference, subject=draft.subject,
+        channel=draft.channel, reporter_kind=draft.reporter.kind, reporter_id=draft.reporter.id,
+        language=language or languages.FALLBACK, route=draft.reply, now=reported_at,
     )  # fmt: skip
     event = IssueReported(
-        issue_id=issue.id,
-        channel=issue.channel,
+        issue_id=issue_id,
+        channel=draft.channel,
         reporter=Reporter(
             kind=draft.reporter.kind,
-            id=issue.reporter_id,
-            department=issue.reporter_department,
+            id=draft.reporter.id,
+            department=draft.reporter.department,
             reachable=reachable,
         ),
         language=draft.language or language,
-        subject=issue.subject,
-        description=issue.description,
+        subject=draft.subject,
+        description=draft.description,
         priority=draft.priority,
-        external_ref=issue.external_ref,
-        internal=issue.internal,
-        reported_at=issue.reported_at,
+        external_ref=draft.external_ref,
+        internal=internal,
+        reported_at=reported_at,
         source_system=source,
-        reference=issue.reference,
+        reference=reference,
         attachments=draft.attachments,
     )
     add_event(session, topic=topic, envelope=Envelope.wrap(source=SOURCE, data=event))
     await session.flush()  # unique keys are checked here, inside the caller's retry
     metrics.count_on_commit(
-        session, channel=issue.channel, priority=issue.priority, outcome="created"
+        session, channel=draft.channel, priority=draft.priority, outcome="created"
     )
-    return Taken(issue, "created")
+    return Taken(Stored(issue_id, reference), "created")
 
 
 async def update(
@@ -268,14 +286,3 @@ async def department_of(*, session: AsyncSession, issue: Issue) -> str | None:
     None while intake does not know."""
     conversation = await session.get(Conversation, issue.duplicate_of or issue.id)
     return conversation.department if conversation is not None else None
-
-
-def learn_department(
-    *, session: AsyncSession, event: OwnerAssigned, conversation: Conversation | None
-) -> None:
-    """Keep the department that holds the issue (in its ``conversation``), whether or
-    not its reporter can be answered (``outbound`` keeps it for those who can): who
-    may read the issue depends on it."""
-    if conversation is not None and conversation.department != event.department:
-        conversation.department = event.department
-        session.add(conversation)

@@ -17,9 +17,24 @@ from typing import Any
 
 from baton_contracts import IssueResolved, OwnerAssigned, ReplyPosted
 from baton_runtime.kafka.tracing import carrier_from_current
-from sqlmodel import col, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    String,
+    Update,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    or_,
+    update,
+)
+from sqlalchemy.orm.util import identity_key
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_intake import statements
 from baton_intake.contacts import service as contacts
 from baton_intake.outbound import guards
 from baton_intake.outbound.bounces import Bounce
@@ -29,6 +44,7 @@ from baton_intake.outbound.senders import message_id_for
 from baton_intake.settings import Settings
 
 TAKE_IN = "take-in"
+_OPEN = insert(Conversation.__table__)
 
 
 async def open_conversation(
@@ -52,13 +68,14 @@ async def open_conversation(
     contact = await contacts.get(session=session, contact_id=route.contact_id)
     # Known before the row is added, so that it is one INSERT, not an INSERT and an UPDATE.
     reachable = route_for(channel=channel, contact=contact, settings=settings) is not None
-    conversation = Conversation(
-        issue_id=issue_id, reference=reference, subject=subject, language=language,
-        channel=channel, reporter_kind=reporter_kind, contact_id=route.contact_id,
-        thread=route.thread, last_message_id=route.thread if channel == "email" else None,
-        quiet_reason=route.quiet_reason, opened_at=now, reachable=reachable,
-    )  # fmt: skip
-    session.add(conversation)
+    # One INSERT built once, with every column (no ORM object, no flush of one).
+    await statements.rowcount(session, _OPEN, {
+        "issue_id": issue_id, "reference": reference, "subject": subject, "language": language,
+        "channel": channel, "reporter_kind": reporter_kind, "contact_id": route.contact_id,
+        "thread": route.thread, "last_message_id": route.thread if channel == "email" else None,
+        "quiet_reason": route.quiet_reason, "opened_at": now, "reachable": reachable,
+        "department": None, "owner_name": None, "resolve_due_at": None,
+    })  # fmt: skip
     if not reachable:
         return False
     key = route.contact_id or reporter_id
@@ -68,7 +85,7 @@ async def open_conversation(
     ):
         held = f"more than {settings.acknowledgements_per_hour} acknowledgements in an hour"
     wait = timedelta(seconds=settings.acknowledgement_wait_s)
-    _stage(session, settings, conversation, "acknowledged", cause=TAKE_IN, reporter_key=key,
+    _stage(session, settings, issue_id, "acknowledged", cause=TAKE_IN, reporter_key=key,
            now=now, held=held, waiting_until=now + wait)  # fmt: skip
     return True
 
@@ -76,7 +93,7 @@ async def open_conversation(
 def _stage(
     session: AsyncSession,
     settings: Settings,
-    conversation: Conversation,
+    issue_id: str,
     kind: str,
     *,
     cause: str,
@@ -87,7 +104,7 @@ def _stage(
     waiting_until: datetime | None = None,
 ) -> None:
     message = ReporterMessage(
-        issue_id=conversation.issue_id, kind=kind, cause=cause[:64], reporter_key=reporter_key,
+        issue_id=issue_id, kind=kind, cause=cause[:64], reporter_key=reporter_key,
         message_id=message_id_for(settings, uuid.uuid4().hex), body=body or {}, created_at=now,
         trace_context=carrier_from_current(),
     )  # fmt: skip
@@ -100,8 +117,95 @@ def _stage(
     session.add(message)
 
 
-# The ownership events a reporter hears of (``on_ownership``).
+# The ownership events a reporter hears of (``on_owner_assigned``, ``on_ownership``).
 ANSWERED = (OwnerAssigned, ReplyPosted, IssueResolved)
+
+_CONVERSATIONS = Conversation.__table__
+_MESSAGES = ReporterMessage.__table__
+
+
+def _assign(which: ColumnElement[bool]) -> Update:
+    """``OwnerAssigned`` on the conversations ``which`` picks: the department for
+    every one (who may read the issue depends on it), the owner and the deadline
+    for those whose reporter can be answered (what their messages say)."""
+    c = _CONVERSATIONS.c
+    due = bindparam("resolve_due_at", type_=c.resolve_due_at.type)
+    return (
+        update(_CONVERSATIONS)
+        .where(c.issue_id == bindparam("conversation"), which)
+        .values(
+            department=bindparam("department", type_=String),
+            owner_name=case((c.reachable, bindparam("owner", type_=String)), else_=c.owner_name),
+            resolve_due_at=case(
+                (c.reachable, func.coalesce(due, c.resolve_due_at)), else_=c.resolve_due_at
+            ),
+        )
+        .returning(c.reachable, c.reporter_kind, c.contact_id)
+    )
+
+
+# A conversation whose department changes (a reporter intake cannot answer, or one
+# that had a department: a reassignment), and one that learns its first.
+_ASSIGN_AGAIN = _assign(or_(~_CONVERSATIONS.c.reachable, _CONVERSATIONS.c.department.is_not(None)))
+_ASSIGN_FIRST = _assign(and_(_CONVERSATIONS.c.reachable, _CONVERSATIONS.c.department.is_(None)))
+_RELEASE = (
+    update(_MESSAGES)
+    .where(
+        _MESSAGES.c.issue_id == bindparam("conversation"),
+        _MESSAGES.c.kind == "acknowledged",
+        _MESSAGES.c.status == "waiting",
+    )
+    .values(
+        status="pending", next_attempt_at=bindparam("now", type_=_MESSAGES.c.next_attempt_at.type)
+    )
+)
+
+
+async def on_owner_assigned(
+    session: AsyncSession, settings: Settings, event: OwnerAssigned, *, cause: str
+) -> bool:
+    """Keep who holds the issue in its conversation and stage what the reporter must
+    hear of it: the first assignment releases the waiting acknowledgement, a later
+    one tells an internal customer. True if anything is due.
+
+    Usually one UPDATE, and no read: which case it is depends on the row's department
+    before the change, so the UPDATE for a reassignment (or for a reporter intake
+    cannot answer at all) is tried first, and matching no row says that this is the
+    first assignment (or that there is no conversation: taken in elsewhere)."""
+    params = {
+        "conversation": event.issue_id,
+        "department": event.department,
+        "owner": event.owner.name,
+        "resolve_due_at": event.resolve_due_at,
+    }
+    row = await _assigned(session, _ASSIGN_AGAIN, params)
+    if row is None:
+        if await _assigned(session, _ASSIGN_FIRST, params) is None:
+            return False  # taken in elsewhere
+        # The department is known: the waiting acknowledgement can say so, now.
+        released = {"conversation": event.issue_id, "now": utcnow()}
+        return await statements.rowcount(session, _RELEASE, released) > 0
+    if not row.reachable:
+        return False  # a reporter intake cannot answer
+    if row.reporter_kind != "employee" or event.via == "rebalance":
+        return False  # customers are not told of internal moves
+    _stage(session, settings, event.issue_id, "reassigned", cause=cause,
+           reporter_key=row.contact_id or event.issue_id, now=utcnow())  # fmt: skip
+    return True
+
+
+async def _assigned(
+    session: AsyncSession, statement: Update, params: dict[str, Any]
+) -> Row[Any] | None:
+    row = await statements.first(session, statement, params)
+    if row is not None:
+        # A copy the session holds (an earlier event of the batch read it) is stale now.
+        held = session.sync_session.identity_map.get(
+            identity_key(Conversation, params["conversation"])
+        )
+        if held is not None:
+            session.sync_session.expire(held)
+    return row
 
 
 async def on_ownership(
@@ -112,54 +216,26 @@ async def on_ownership(
     cause: str,
     conversation: Conversation | None,
 ) -> bool:
-    """Stage what an ownership event means for the reporter of the issue whose
-    ``conversation`` this is; True if anything is due."""
+    """Stage what a reply or a resolution means for the reporter of the issue whose
+    ``conversation`` this is; True if anything is due. (``OwnerAssigned``:
+    ``on_owner_assigned``.)"""
     if conversation is None or not conversation.reachable:
         return False  # taken in elsewhere, or a reporter intake cannot answer
     now = utcnow()
     key = conversation.contact_id or conversation.issue_id
     match event:
-        case OwnerAssigned():
-            changed = conversation.department is not None
-            conversation.department, conversation.owner_name = event.department, event.owner.name
-            if event.resolve_due_at is not None:
-                conversation.resolve_due_at = event.resolve_due_at
-            session.add(conversation)
-            if not changed:
-                return await _release_acknowledgement(session, conversation, now)
-            if conversation.reporter_kind != "employee" or event.via == "rebalance":
-                return False  # customers are not told of internal moves
-            _stage(session, settings, conversation, "reassigned", cause=cause,
-                   reporter_key=key, now=now)  # fmt: skip
         case ReplyPosted():
             body = {"author": event.author_name, "text": event.text, "department": event.department}
-            _stage(session, settings, conversation, "reply", cause=cause, reporter_key=key,
-                   now=now, body=body)  # fmt: skip
+            _stage(session, settings, conversation.issue_id, "reply", cause=cause,
+                   reporter_key=key, now=now, body=body)  # fmt: skip
         case IssueResolved():
             # Not the resolution note: that is written for colleagues. What the reporter
             # should read of it, the owner replies first.
-            _stage(session, settings, conversation, "resolved", cause=cause, reporter_key=key,
-                   now=now)  # fmt: skip
+            _stage(session, settings, conversation.issue_id, "resolved", cause=cause,
+                   reporter_key=key, now=now)  # fmt: skip
         case _:
             return False
     return True
-
-
-async def _release_acknowledgement(
-    session: AsyncSession, conversation: Conversation, now: datetime
-) -> bool:
-    """The department is known: the waiting acknowledgement can say so, now. One
-    UPDATE, which says whether there was one."""
-    released = await session.exec(
-        update(ReporterMessage)
-        .where(
-            col(ReporterMessage.issue_id) == conversation.issue_id,
-            col(ReporterMessage.kind) == "acknowledged",
-            col(ReporterMessage.status) == "waiting",
-        )
-        .values(status="pending", next_attempt_at=now)
-    )
-    return bool(released.rowcount)
 
 
 async def heard(session: AsyncSession, *, issue_id: str, message_ids: list[str]) -> None:

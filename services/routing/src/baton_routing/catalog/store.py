@@ -16,6 +16,10 @@ from baton_routing.catalog.models import CatalogVersion
 from baton_routing.catalog.publish import department_events
 from baton_routing.catalog.schemas import Catalog
 
+# The current version's number (None: none yet). Versions are only ever added, so
+# the highest number is the current one, whichever replica wrote it.
+LATEST = select(func.max(CatalogVersion.version))
+
 
 def _invalid(error: ValidationError) -> InvalidChange:
     # "rules.2.regexes: Value error, regex '(' does not compile: ..." — names the culprit.
@@ -60,14 +64,19 @@ class CatalogStore:
     async def latest(self, session: AsyncSession) -> tuple[int, Catalog] | None:
         """The current version without writing: usable inside someone else's
         transaction (a consumer's batch). None before the first version is seeded."""
-        latest = (await session.exec(select(func.max(CatalogVersion.version)))).one()
+        latest = (await session.exec(LATEST)).one()
         if latest is None:
             return None
-        if self._cached is None or self._cached[0] != latest:
-            found = await self.version(session, latest)
+        return latest, await self.at(session, latest)
+
+    async def at(self, session: AsyncSession, number: int) -> Catalog:
+        """Version ``number``, which exists (one a statement just found current),
+        parsed once: a number other than the last one read is read and parsed."""
+        if self._cached is None or self._cached[0] != number:
+            found = await self.version(session, number)
             assert found is not None
-            self._cached = (latest, found)
-        return self._cached
+            self._cached = (number, found)
+        return self._cached[1]
 
     async def version(self, session: AsyncSession, number: int) -> Catalog | None:
         row = await session.get(CatalogVersion, number)

@@ -49,7 +49,11 @@ class Decisions:
         await self._seeded()
 
         async def decided(session: AsyncSession) -> tuple[Catalog, IssueReported, Decision, int]:
-            current = await self._catalog(session)
+            # Kept as reported, so a reroute can decide again from it; the statement
+            # also says which catalog version is current now (no SELECT of its own).
+            version = await issues.keep(session=session, issue=reported)
+            assert version is not None  # seeded (_seeded), and versions are never deleted
+            current = await self.catalog.at(session, version)
             min_confidence = self.runtime.settings.router_min_confidence
             return (
                 current,
@@ -74,6 +78,8 @@ class Decisions:
             previous = await service.departments_tried(session=session, issue_id=request.issue_id)
             tried = list(dict.fromkeys([*previous, request.declined_by]))
             attempt = len(previous) + 1
+            if attempt == 1:
+                await issues.keep(session=session, issue=issue)
             decision = reroute(
                 current,
                 issue,
@@ -136,9 +142,7 @@ async def _publish(envelope: Envelope, runtime: Runtime[Settings], decided: Deci
             requester_department=issue.reporter.department,
         )
         out = Envelope.wrap(source=SOURCE, data=routed)
-        await service.record(
-            session=session, issue=issue, decision=decision, event_id=out.id, attempt=attempt
-        )
+        await service.record(session=session, issue=issue, decision=decision, event_id=out.id)
         add_event(session, topic=runtime.settings.topic(ISSUES_ROUTED), envelope=out)
         span.set_attribute("baton.department", decision.department)
         span.set_attribute("baton.rule_id", decision.rule_id or "fallback")

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import fields
+from datetime import UTC, datetime
 
 from baton_contracts import IssueReported
+from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_routing import statements
 from baton_routing.catalog.store import CatalogStore
 from baton_routing.classifier.learned import LearnedRouter
 from baton_routing.decisions.decide import Decision, decide
 from baton_routing.decisions.models import RoutingDecision
-from baton_routing.issues import service as issues
 
 
 async def for_issue(*, session: AsyncSession, issue_id: str) -> list[RoutingDecision]:
@@ -35,21 +37,25 @@ async def departments_tried(*, session: AsyncSession, issue_id: str) -> list[str
     return list(rows.all())
 
 
+_DECISIONS = RoutingDecision.__table__
+# Built once; the row keeps what the decision says that its table has a column for.
+_RECORD = insert(_DECISIONS)
+_KEPT = tuple(f.name for f in fields(Decision) if f.name in _DECISIONS.c)
+
+
 async def record(
     *,
     session: AsyncSession,
     issue: IssueReported,
     decision: Decision,
     event_id: str,
-    attempt: int,
 ) -> None:
-    """Record the decision, and the event it produced; on the first routing, keep the
-    issue as reported, so a reroute can decide again from it."""
-    if attempt == 1:
-        await issues.keep(session=session, issue=issue)
-    # The row keeps what the decision says that its table has a column for.
-    kept = {k: v for k, v in asdict(decision).items() if k in RoutingDecision.model_fields}
-    session.add(RoutingDecision(**kept, issue_id=issue.issue_id, event_id=event_id))
+    """Record the decision, and the event it produced (one INSERT, no ORM object).
+    The issue as reported is kept before (``issues.keep``), so a reroute can decide
+    again from it."""
+    row = {name: getattr(decision, name) for name in _KEPT}
+    row |= {"issue_id": issue.issue_id, "event_id": event_id, "decided_at": datetime.now(UTC)}
+    await statements.rowcount(session, _RECORD, row)
 
 
 async def preview(
