@@ -36,7 +36,8 @@ def span_minutes(span: str) -> tuple[int, int]:
 def _zone(name: str) -> str:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a name the file system refuses (too long, say): no zone either.
         raise ValueError(f"{name!r} is not an IANA time zone (e.g. 'Europe/Berlin')") from None
     return name
 

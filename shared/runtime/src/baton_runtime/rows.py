@@ -1,9 +1,10 @@
 """Plain rows on the hot path, without the ORM's per-call cost.
 
-- ``execute``/``run`` run a statement built once (at import, with ``bindparam``s)
-  on a session's connection, in its transaction, in one switch into SQLAlchemy's
-  greenlet: the ORM's execute path (compile state, events, entity loading) and a
-  statement built on every call cost more than the round trip itself.
+- ``execute``, ``first``, ``rowcount`` and ``run`` run a statement built once (at
+  import, with ``bindparam``s) on a session's connection, in its transaction, in
+  one switch into SQLAlchemy's greenlet: the ORM's execute path (compile state,
+  events, entity loading) and a statement built on every call cost more than the
+  round trip itself.
 - ``stage`` keeps a row to insert until the transaction commits, or until the
   session's next ORM query, or next statement here naming its table, whichever
   comes first; then the staged rows of each table go in one INSERT, so a
@@ -49,6 +50,28 @@ async def execute(
 
 def _all(result: CursorResult[Any]) -> list[Row[Any]]:
     return list(result.all()) if result.returns_rows else []
+
+
+async def first(
+    session: AsyncSession, statement: Executable, params: Params | None = None
+) -> Row[Any] | None:
+    """The first row ``statement`` returns (None: none)."""
+    return await run(session, statement, params, _first)
+
+
+async def rowcount(
+    session: AsyncSession, statement: Executable, params: Params | None = None
+) -> int:
+    """How many rows ``statement`` changed."""
+    return await run(session, statement, params, _rowcount)
+
+
+def _first(result: CursorResult[Any]) -> Row[Any] | None:
+    return result.first()
+
+
+def _rowcount(result: CursorResult[Any]) -> int:
+    return int(result.rowcount)
 
 
 async def run(

@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from baton_contracts import Envelope, IssueReopened, IssueResolved, OwnerAssigned
+from baton_runtime import rows
 from baton_runtime.idempotency import after_commit, handle_once
 from baton_runtime.service import Runtime
 from sqlalchemy import bindparam, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_intake import statements
 from baton_intake.issues.models import Issue
 from baton_intake.outbound import service as outbound
 from baton_intake.outbound.models import Conversation
@@ -55,7 +55,7 @@ async def on_ownership_event(
         if isinstance(change, IssueResolved | IssueReopened):
             # No row (taken in by another environment sharing the cluster): no change.
             resolved_at = change.at if isinstance(change, IssueResolved) else None
-            await statements.rowcount(
+            await rows.rowcount(
                 session, _RESOLVED, {"issue": change.issue_id, "resolved_at": resolved_at}
             )
         if isinstance(change, IssueReopened):

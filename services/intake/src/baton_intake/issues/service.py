@@ -31,7 +31,8 @@ from baton_contracts import (
     Reporter,
 )
 from baton_contracts.topics import ISSUES_REPORTED
-from baton_runtime.db import upsert_for
+from baton_runtime import rows
+from baton_runtime.db import dialect, upsert_for
 from baton_runtime.outbox import add_event
 from opentelemetry import trace
 from sqlalchemy import Row, String, bindparam
@@ -39,7 +40,7 @@ from sqlalchemy.sql import Executable
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_intake import metrics, statements
+from baton_intake import metrics
 from baton_intake.issues.models import Issue, IssueUpdate, Thread
 from baton_intake.issues.schemas import Draft, Outcome
 from baton_intake.outbound import language as languages
@@ -125,7 +126,7 @@ async def _insert(
         "prior_subject": row["normalized_subject"],
         "prior_since": since,
     }
-    return await statements.first(session, _insert_statement(statements.dialect(session)), params)
+    return await rows.first(session, _insert_statement(dialect(session)), params)
 
 
 async def find_thread(

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from baton_contracts import IssueResolved, OwnerAssigned, ReplyPosted
+from baton_runtime import rows
 from baton_runtime.kafka.tracing import carrier_from_current
 from sqlalchemy import (
     ColumnElement,
@@ -34,7 +35,6 @@ from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_intake import statements
 from baton_intake.contacts import service as contacts
 from baton_intake.outbound import guards
 from baton_intake.outbound.bounces import Bounce
@@ -69,7 +69,7 @@ async def open_conversation(
     # Known before the row is added, so that it is one INSERT, not an INSERT and an UPDATE.
     reachable = route_for(channel=channel, contact=contact, settings=settings) is not None
     # One INSERT built once, with every column (no ORM object, no flush of one).
-    await statements.rowcount(session, _OPEN, {
+    await rows.rowcount(session, _OPEN, {
         "issue_id": issue_id, "reference": reference, "subject": subject, "language": language,
         "channel": channel, "reporter_kind": reporter_kind, "contact_id": route.contact_id,
         "thread": route.thread, "last_message_id": route.thread if channel == "email" else None,
@@ -184,7 +184,7 @@ async def on_owner_assigned(
             return False  # taken in elsewhere
         # The department is known: the waiting acknowledgement can say so, now.
         released = {"conversation": event.issue_id, "now": utcnow()}
-        return await statements.rowcount(session, _RELEASE, released) > 0
+        return await rows.rowcount(session, _RELEASE, released) > 0
     if not row.reachable:
         return False  # a reporter intake cannot answer
     if row.reporter_kind != "employee" or event.via == "rebalance":
@@ -197,7 +197,7 @@ async def on_owner_assigned(
 async def _assigned(
     session: AsyncSession, statement: Update, params: dict[str, Any]
 ) -> Row[Any] | None:
-    row = await statements.first(session, statement, params)
+    row = await rows.first(session, statement, params)
     if row is not None:
         # A copy the session holds (an earlier event of the batch read it) is stale now.
         held = session.sync_session.identity_map.get(

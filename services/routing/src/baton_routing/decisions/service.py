@@ -6,11 +6,11 @@ from dataclasses import fields
 from datetime import UTC, datetime
 
 from baton_contracts import IssueReported
+from baton_runtime.rows import rowcount
 from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_routing import statements
 from baton_routing.catalog.store import CatalogStore
 from baton_routing.classifier.learned import LearnedRouter
 from baton_routing.decisions.decide import Decision, decide
@@ -55,7 +55,7 @@ async def record(
     again from it."""
     row = {name: getattr(decision, name) for name in _KEPT}
     row |= {"issue_id": issue.issue_id, "event_id": event_id, "decided_at": datetime.now(UTC)}
-    await statements.rowcount(session, _RECORD, row)
+    await rowcount(session, _RECORD, row)
 
 
 async def preview(

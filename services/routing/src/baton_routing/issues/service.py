@@ -3,11 +3,11 @@ from __future__ import annotations
 from functools import cache
 
 from baton_contracts import IssueReported
-from baton_runtime.db import upsert_for
+from baton_runtime import rows
+from baton_runtime.db import dialect, upsert_for
 from sqlalchemy.sql import Executable
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from baton_routing import statements
 from baton_routing.catalog.store import LATEST
 from baton_routing.issues.models import RoutedIssue
 
@@ -28,8 +28,8 @@ async def keep(*, session: AsyncSession, issue: IssueReported) -> int | None:
     decision that follows is made with it, read in this transaction as a SELECT of
     its own would (a version another replica committed counts from then on)."""
     row = {"issue_id": issue.issue_id, "reported": issue.model_dump_json()}
-    statement = _keep_statement(statements.dialect(session))
-    found = await statements.first(session, statement, row)
+    statement = _keep_statement(dialect(session))
+    found = await rows.first(session, statement, row)
     assert found is not None  # an upsert always writes its row
     return found[0]
 
