@@ -18,15 +18,8 @@ from baton_intake.auth import service as keys
 from baton_intake.auth.service import PREFIX as KEY_PREFIX
 from baton_intake.settings import Settings
 
-
-async def running(request: Request) -> Runtime[Settings]:
-    """The running service (the kernel's ``get_runtime``, but a coroutine: FastAPI
-    runs a plain function dependency in a worker thread, a hop on every request)."""
-    return get_runtime(request)
-
-
 # The running service, its settings typed as intake's own.
-RuntimeDep = Annotated[Runtime[Settings], Depends(running)]
+RuntimeDep = Annotated[Runtime[Settings], Depends(get_runtime)]
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="baton-intake"'}
 

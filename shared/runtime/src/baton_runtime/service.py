@@ -323,14 +323,16 @@ async def prometheus_metrics() -> Response:
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
-def get_runtime(request: Request) -> Runtime[Any]:
-    """The running service's ``Runtime``; a service's own ``deps`` narrows its type."""
+async def get_runtime(request: Request) -> Runtime[Any]:
+    """The running service's ``Runtime``; a service's own ``deps`` narrows its type.
+    A coroutine: FastAPI runs a plain function dependency in a worker thread, a
+    hop on every request that depends on it."""
     runtime: Runtime[Any] = request.app.state.runtime
     return runtime
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with get_runtime(request).db.session() as session:
+    async with request.app.state.runtime.db.session() as session:
         yield session
 
 
