@@ -3,52 +3,53 @@
 FastAPI runs a plain function (a dependency, or the endpoint itself) in its
 thread pool: a thread switch, and a wait for a free thread, on every request
 that needs it; on intake's ``POST /v1/issues`` that was an eighth of the
-request's CPU. So every dependency and endpoint of every service is a coroutine
-(or an async generator), unless it is listed here with why it blocks."""
+request's CPU. So every documented route of every service is called here, as an
+administrator, and nothing may go to the pool on the way (``BLOCKING`` lists
+what may, and why: nothing today)."""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
+import fastapi.dependencies.utils
+import fastapi.routing
+import httpx
 import pytest
-from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
 
-from tests.test_route_roles import SERVICES, app_of, idp  # noqa: F401 (a fixture)
+from tests.identity_provider import token
+from tests.test_route_roles import SERVICES, app_of, concrete, idp, operations  # noqa: F401
 
 # Plain functions that may run in the pool, and why (none today).
 BLOCKING: set[str] = set()
 
 
-def awaited(call: Callable[..., Any]) -> bool:
-    """Whether FastAPI awaits ``call`` on the event loop (as it decides: a class,
-    or a plain function or ``__call__``, goes to the pool)."""
-    if inspect.isclass(call):
-        return False
-    target = call if inspect.isroutine(call) or hasattr(call, "func") else call.__call__  # type: ignore[operator]
-    return inspect.iscoroutinefunction(target) or inspect.isasyncgenfunction(target)
-
-
-def plain(dependant: Dependant) -> list[str]:
-    found = []
-    call = dependant.call
-    if call is not None and not awaited(call):
-        found.append(f"{call.__module__}.{getattr(call, '__qualname__', call)}")
-    for sub in dependant.dependencies:
-        found += plain(sub)
-    return found
-
-
 @pytest.mark.parametrize("service", SERVICES)
-def test_no_dependency_or_endpoint_runs_in_the_thread_pool(service, tmp_path, idp):  # noqa: F811
+async def test_no_dependency_or_endpoint_runs_in_the_thread_pool(
+    service,
+    tmp_path,
+    idp,  # noqa: F811 (the fixture)
+    monkeypatch,
+):
+    hops: set[str] = set()
+
+    def recording(module: Any) -> None:
+        pooled = module.run_in_threadpool
+
+        async def run_in_threadpool(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+            name = getattr(call, "__qualname__", repr(call))
+            if name not in BLOCKING:
+                hops.add(f"{call.__module__}.{name}")
+            return await pooled(call, *args, **kwargs)
+
+        monkeypatch.setattr(module, "run_in_threadpool", run_in_threadpool)
+
+    recording(fastapi.dependencies.utils)
+    recording(fastapi.routing)
     app = app_of(service, tmp_path, idp)
-    hops = {
-        f"{','.join(sorted(route.methods))} {route.path}: {name}"
-        for route in app.routes
-        if isinstance(route, APIRoute)
-        for name in plain(route.dependant)
-        if name not in BLOCKING
-    }
+    headers = {"Authorization": f"Bearer {token(idp, sub='p-1', roles=['administrator'])}"}
+    transport = httpx.ASGITransport(app=app)  # no lifespan: no Kafka needed
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        for method, path, _ in operations(app):
+            await http.request(method, concrete(path), json={}, headers=headers)
     assert sorted(hops) == []

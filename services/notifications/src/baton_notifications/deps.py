@@ -15,7 +15,7 @@ from baton_notifications.settings import Settings
 RuntimeDep = Annotated[Runtime[Settings], Depends(get_runtime)]
 
 
-def get_sealer(runtime: RuntimeDep) -> Sealer:
+async def get_sealer(runtime: RuntimeDep) -> Sealer:
     return sealer_for(runtime.settings.encryption_keys.get_secret_value())
 
 
@@ -23,7 +23,7 @@ def get_sealer(runtime: RuntimeDep) -> Sealer:
 SealerDep = Annotated[Sealer, Depends(get_sealer)]
 
 
-def get_egress_policy(runtime: RuntimeDep) -> Policy:
+async def get_egress_policy(runtime: RuntimeDep) -> Policy:
     return Policy.of(runtime.settings)
 
 

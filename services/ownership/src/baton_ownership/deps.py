@@ -14,7 +14,7 @@ from baton_ownership.core.state import utcnow
 from baton_ownership.settings import Settings
 
 
-def clock(request: Request) -> Callable[[], datetime]:
+async def clock(request: Request) -> Callable[[], datetime]:
     # Tests replace app.state.clock to move time without sleeping.
     return getattr(request.app.state, "clock", utcnow)
 

@@ -15,17 +15,17 @@ from baton_workspace.signin.identity import ActingDep, Who, WhoDep
 from baton_workspace.web import utcnow
 
 
-def clock(request: Request) -> Callable[[], datetime]:
+async def clock(request: Request) -> Callable[[], datetime]:
     # Tests and the benchmark replace app.state.clock: pages render the same at any hour.
     return getattr(request.app.state, "clock", utcnow)
 
 
-def ownership(request: Request) -> Ownership:
+async def ownership(request: Request) -> Ownership:
     found: Ownership = request.app.state.ownership
     return found
 
 
-def notifications(request: Request) -> Notifications:
+async def notifications(request: Request) -> Notifications:
     found: Notifications = request.app.state.notifications
     return found
 

@@ -101,7 +101,14 @@ class Acting:
         return await state_of(self.session, issue_id)
 
 
-ActingDep = Annotated[Acting, Depends()]
+async def acting(
+    session: SessionDep, runtime: RuntimeDep, actor_id: ActorDep, clock: ClockDep
+) -> Acting:
+    # A coroutine: FastAPI would build a class dependency in its thread pool.
+    return Acting(session, runtime, actor_id, clock)
+
+
+ActingDep = Annotated[Acting, Depends(acting)]
 
 
 def change(path: str, *, status_code: int | None = None) -> Callable[[F], F]:

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from baton_routing.catalog.store import CatalogStore
 
 
-def get_catalog(request: Request) -> CatalogStore:
+async def get_catalog(request: Request) -> CatalogStore:
     # create_app builds the one store (it caches the parsed current version).
     catalog: CatalogStore = request.app.state.catalog
     return catalog

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from baton_routing.classifier.learned import ClassifierSlot
 
 
-def get_classifier(request: Request) -> ClassifierSlot:
+async def get_classifier(request: Request) -> ClassifierSlot:
     # create_app builds the one slot; retraining swaps the classifier inside it.
     slot: ClassifierSlot = request.app.state.classifier
     return slot
