@@ -1,12 +1,13 @@
 """Who reads an issue as it was reported: systems with ``intake:read``,
-administrators and agents any; a liaison or head only one ownership assigned to
-their department (``OwnerAssigned``), and nothing while intake does not know the
-department. Anyone else gets the very 404 an unknown issue gets."""
+administrators and agents any; a liaison or head one their department holds
+(``OwnerAssigned``), held, was asked to take or to help with (as ownership
+answers them), and nothing while intake does not know the department. Anyone
+else gets the very 404 an unknown issue gets."""
 
 from datetime import UTC, datetime
 
 import pytest
-from baton_contracts import Envelope, OwnerAssigned, Person
+from baton_contracts import Envelope, HandoffRequested, HelpRequested, OwnerAssigned, Person
 from baton_intake.issues.handler import on_ownership_event
 
 REPORT = {
@@ -29,12 +30,21 @@ async def report(client, key: str, ref: str, **other) -> str:
     return r.json()["issue_id"]
 
 
-async def assign(client, issue_id: str, department: str) -> None:
+async def assign(client, issue_id: str, department: str, **how) -> None:
     event = OwnerAssigned(
         issue_id=issue_id, department=department, owner=GITA, assigned_at=datetime.now(UTC),
-        via="routing",
+        **({"via": "routing"} | how),
     )  # fmt: skip
+    await consume(client, event)
+
+
+async def consume(client, event) -> None:
     await on_ownership_event(Envelope.wrap(source="/tests", data=event), runtime=client.runtime)
+
+
+def change(issue_id: str, department: str, version: int) -> dict:
+    return {"issue_id": issue_id, "department": department, "owner_id": GITA.id,
+            "actor_id": GITA.id, "version": version, "at": datetime.now(UTC)}  # fmt: skip
 
 
 @pytest.fixture
@@ -78,12 +88,42 @@ async def test_while_intake_does_not_know_the_department_no_liaison_reads_it(iss
     assert r.status_code == 200
 
 
-async def test_a_hand_off_moves_who_reads_it_to_the_new_department(issues):
+async def status(client, issue_id: str, department: str) -> int:
+    return (
+        await client.get(f"/v1/issues/{issue_id}", headers=who("liaison", department))
+    ).status_code
+
+
+async def test_a_hand_off_adds_the_new_department_and_the_old_one_still_reads_it(issues):
     client, _, ids = issues
-    await assign(client, ids["held"], "it")
-    it = await client.get(f"/v1/issues/{ids['held']}", headers=who("liaison", "it"))
-    finance = await client.get(f"/v1/issues/{ids['held']}", headers=who("liaison", "finance"))
-    assert (it.status_code, finance.status_code) == (200, 404)
+    held = ids["held"]
+    await consume(client, HandoffRequested(
+        **change(held, "finance", 2), handoff_id=1, to_department="it", reason="a login problem",
+    ))  # fmt: skip
+    # Asked to take it: IT reads it before accepting, as in ownership.
+    assert [await status(client, held, d) for d in ("finance", "it", "hr")] == [200, 200, 404]
+    await assign(client, held, "it", via="handoff", hop=2)
+    assert [await status(client, held, d) for d in ("finance", "it", "hr")] == [200, 200, 404]
+    # Its near-duplicate reads as it does.
+    assert await status(client, ids["duplicate"], "finance") == 200
+
+
+async def test_a_department_asked_for_help_reads_it(issues):
+    client, _, ids = issues
+    assert await status(client, ids["held"], "hr") == 404
+    await consume(client, HelpRequested(
+        **change(ids["held"], "finance", 2), help_id=1, helping_department="hr",
+        due_at=datetime.now(UTC),
+    ))  # fmt: skip
+    assert await status(client, ids["held"], "hr") == 200
+    assert await status(client, ids["held"], "sales") == 404
+
+
+async def test_an_assignment_that_moves_it_keeps_the_department_it_left(issues):
+    # Moved without a hand-off asked (a rebalance): the department it left still reads it.
+    client, _, ids = issues
+    await assign(client, ids["held"], "operations", via="rebalance", hop=2)
+    assert [await status(client, ids["held"], d) for d in ("finance", "operations")] == [200, 200]
 
 
 @pytest.mark.parametrize("roles", ["administrator", "agent"])

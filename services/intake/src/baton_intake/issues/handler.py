@@ -13,6 +13,7 @@ from baton_runtime.service import Runtime
 from sqlalchemy import bindparam, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from baton_intake.issues import departments
 from baton_intake.issues.models import Issue
 from baton_intake.outbound import service as outbound
 from baton_intake.outbound.models import Conversation
@@ -34,17 +35,25 @@ async def on_ownership_event(
     send_now: Callable[[], None] = lambda: None,
 ) -> None:
     """``IssueResolved`` marks the issue resolved, ``IssueReopened`` open again;
-    ``OwnerAssigned`` says which department holds it (who may read it).
+    ``OwnerAssigned`` says which department holds it (who may read it), a
+    hand-off or help asked which others it concerns (``departments``).
     All come on the issue's partition, so in the order they happened. Messages to
     the reporter are staged in the same transaction; ``send_now`` wakes the sender."""
     change = envelope.payload()
-    if not isinstance(change, (IssueResolved, IssueReopened, *outbound.ANSWERED)):
+    if not isinstance(
+        change, (IssueResolved, IssueReopened, *outbound.ANSWERED, *departments.NAMING)
+    ):
         # Acknowledged, the clocks' DeadlineSet, ...: nothing for intake or the
         # reporter, so no transaction (a redelivery is as harmless).
         return
 
     async def effect(session: AsyncSession) -> None:
+        if isinstance(change, departments.NAMING):
+            await departments.remember(session, change)  # who may read it (router)
+            return
         if isinstance(change, OwnerAssigned):
+            if departments.moves(change):
+                await departments.remember(session, change)  # before it is the holder's
             # The conversation keeps the department (who may read the issue) and the
             # reporter's messages what they must hear: one UPDATE, mostly.
             if await outbound.on_owner_assigned(

@@ -55,3 +55,14 @@ class IssueUpdate(SQLModel, table=True):
     channel: str = Field(max_length=32)
     text: str = Field(sa_column=Column(Text, nullable=False))
     received_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class IssueDepartment(SQLModel, table=True):
+    """A department an issue concerned besides the one holding it now (that one is
+    its conversation's): one that held it, was asked to take it, or to help
+    (``issues.departments``). Who may read the issue depends on it."""
+
+    __tablename__ = "issue_departments"
+
+    issue_id: str = Field(primary_key=True, max_length=36)
+    department: str = Field(primary_key=True, max_length=64)

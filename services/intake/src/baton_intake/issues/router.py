@@ -5,10 +5,11 @@ Who reads which issue:
 
 - a system, with an API key holding ``intake:read``: any issue;
 - an administrator or an agent (intake's own people): any issue;
-- a liaison or head: an issue ownership last assigned to one of their departments
-  (their token's ``departments``), as intake learned it from ``OwnerAssigned``;
-  a near-duplicate, the department of the issue it was linked to. Until intake
-  knows the department (routing not done yet), no one else's.
+- a liaison or head: an issue one of their departments (their token's
+  ``departments``) holds, held, was asked to take or to help with, as intake
+  learned it from ownership's events (``issues.departments``), which is what
+  ownership itself answers them; a near-duplicate, as the issue it was linked
+  to. Until intake knows the department (routing not done yet), no one else's.
 
 Anyone else is answered exactly as if the issue did not exist."""
 
@@ -21,7 +22,7 @@ from fastapi import APIRouter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_intake.deps import READ
-from baton_intake.issues import service
+from baton_intake.issues import departments, service
 from baton_intake.issues.models import Issue
 from baton_intake.issues.schemas import IssuePublic
 from baton_intake.responses import ERRORS, problem
@@ -37,7 +38,11 @@ async def may_read(session: AsyncSession, who: Caller, issue: Issue) -> bool:
     if who.system is not None or who.administrator or "agent" in who.roles:
         return True  # the route's gate has checked the key's scope or the role
     department = await service.department_of(session=session, issue=issue)
-    return department is not None and department in who.departments
+    if department is None:
+        return False
+    if department in who.departments:
+        return True
+    return await departments.concerned(session, issue.duplicate_of or issue.id, who.departments)
 
 
 @router.get(
