@@ -4,6 +4,7 @@ clock, and then nothing waits."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -37,6 +38,17 @@ class Hours:
         return self.calendar.next_start(at)
 
 
+@lru_cache(maxsize=256)
+def _parsed(document: str) -> WorkingCalendar:
+    return working_calendar(Calendar.model_validate_json(document))
+
+
+def calendar_of(stored: dict[str, Any]) -> WorkingCalendar:
+    """The arithmetic for a calendar as stored (JSON), validated once per distinct
+    content rather than per notice: a department's changes only with its catalog."""
+    return _parsed(json.dumps(stored, sort_keys=True))
+
+
 def _hours(
     prefs: RecipientPreferences | None, listed: list[tuple[str, dict[str, Any] | None]]
 ) -> Hours:
@@ -44,11 +56,11 @@ def _hours(
     first = listed[0][0] if listed else None
     quiet = prefs.quiet_hours if prefs is not None else True
     if prefs is not None and prefs.working_hours:
-        own = working_calendar(Calendar.model_validate(prefs.working_hours))
+        own = calendar_of(prefs.working_hours)
         return Hours(calendar=own, source="own", department=first, quiet=quiet)
     for name, calendar in listed:
         if calendar:
-            working = working_calendar(Calendar.model_validate(calendar))
+            working = calendar_of(calendar)
             return Hours(working, f"department:{name}", first, quiet)
     return Hours(calendar=None, source=None, department=first, quiet=quiet)
 
