@@ -172,3 +172,19 @@ async def test_a_report_hops_to_no_worker_thread(warm, monkeypatch):
     await post(warm, json=agent("new-5", "Another complaint"), headers={"Idempotency-Key": "k"})
     assert hops == []
 
+
+async def test_a_report_validates_the_callers_headers_twice_not_three_times(warm, monkeypatch):
+    """FastAPI solves a dependency's own parameters again wherever it is asked for,
+    though it calls it once: each ``CallerDep`` in a door validates the caller's
+    headers anew. The kernel's router asks once; the door's admission once more."""
+    seen: list[str] = []
+    solve = fastapi.dependencies.utils.request_params_to_args
+
+    def recorded(fields, received):
+        seen.extend(f.alias for f in fields)
+        return solve(fields, received)
+
+    monkeypatch.setattr(fastapi.dependencies.utils, "request_params_to_args", recorded)
+    await post(warm, json=agent("new-6", "A complaint"), headers={"Idempotency-Key": "k-6"})
+    assert seen.count("authorization") <= 2, seen  # [3]
+    assert seen.count("Idempotency-Key") == 1, seen

@@ -3,6 +3,9 @@ API promises is that the event is durable in the outbox when it answers 202."""
 
 import pytest
 from baton_contracts import ISSUE_REPORTED_V1, IssueReported, parse_event
+from baton_intake.issues.schemas import IssueAccepted
+from baton_intake.issues.service import Stored, Taken
+from baton_intake.sources.accept import answer
 from baton_runtime.outbox import OutboxMessage
 from sqlmodel import select
 
@@ -100,3 +103,18 @@ async def test_reading_an_issue_with_an_invalid_header_is_the_documented_422_pro
     assert r.headers["content-type"] == "application/problem+json"
     documented = (await client.get("/openapi.json")).json()["paths"]["/v1/issues/{issue_id}"]
     assert "application/problem+json" in documented["get"]["responses"]["422"]["content"]
+
+
+def test_an_answer_is_what_issue_accepted_dumps():
+    """The doors build their answer as a dict: the same keys, in the same order,
+    with the same values as the documented model (IssueAccepted) would dump."""
+    for taken in (
+        Taken(Stored("i-1", "BTN-1"), "created"),
+        Taken(Stored("i-2", None), "duplicate_linked", "i-1"),
+    ):
+        model = IssueAccepted(
+            issue_id=taken.issue.id, status_url=f"/v1/issues/{taken.issue.id}",
+            outcome=taken.outcome, duplicate_of=taken.duplicate_of,
+            reference=taken.issue.reference,
+        )  # fmt: skip
+        assert list(answer(taken).items()) == list(model.model_dump(mode="json").items())

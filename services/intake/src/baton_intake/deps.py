@@ -38,18 +38,22 @@ async def identify(request: Request, authorization: str | None) -> Caller | None
     return Caller(person_id=api_key.id, system=api_key.name, scopes=api_key.scopes)
 
 
+def check(who: Caller, scope: str, *roles: str) -> None:
+    """A 403 unless ``who`` is a system whose API key has ``scope``, or a person
+    with one of ``roles``."""
+    if who.system is not None:
+        if scope not in who.scopes:
+            raise Problem(403, f"This API key lacks the scope {scope!r}.", title="Forbidden")
+    elif not who.may(*roles):
+        raise Problem(403, f"This needs one of the roles {', '.join(roles)}.", title="Not allowed")
+
+
 def access(scope: str, *roles: str) -> dict[str, Any]:
     """Route keyword arguments: a system whose API key has ``scope``, or a person with
     one of ``roles`` (published as ``x-baton-scopes`` and ``x-baton-roles``)."""
 
     async def gate(who: CallerDep) -> None:
-        if who.system is not None:
-            if scope not in who.scopes:
-                raise Problem(403, f"This API key lacks the scope {scope!r}.", title="Forbidden")
-        elif not who.may(*roles):
-            raise Problem(
-                403, f"This needs one of the roles {', '.join(roles)}.", title="Not allowed"
-            )
+        check(who, scope, *roles)
 
     extra = {"x-baton-roles": list(roles), "x-baton-scopes": [scope]}
     return {"dependencies": [Depends(gate)], "openapi_extra": extra}
@@ -61,5 +65,6 @@ def principal(who: Caller) -> str:
 
 
 # Who may report, and who may read what was reported.
-WRITE = access("intake:write", "agent")
+WRITE_SCOPE, WRITE_ROLES = "intake:write", ("agent",)
+WRITE = access(WRITE_SCOPE, *WRITE_ROLES)
 READ = access("intake:read", "agent", "liaison", "head")

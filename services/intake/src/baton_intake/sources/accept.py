@@ -33,16 +33,20 @@ def fingerprint(payload: Any) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def answer(taken: Taken | IssueAccepted) -> IssueAccepted:
+def answer(taken: Taken | IssueAccepted) -> dict[str, Any]:
+    """The answer's body, as ``IssueAccepted`` dumps it in JSON mode (built as a
+    dict: every value is already a str or None, so a model would only copy it)."""
     if isinstance(taken, IssueAccepted):
-        return taken
-    return IssueAccepted(
-        issue_id=taken.issue.id,
-        status_url=f"/v1/issues/{taken.issue.id}",
-        outcome=taken.outcome,
-        duplicate_of=taken.duplicate_of,
-        reference=taken.issue.reference,
-    )
+        return taken.model_dump(mode="json")
+    issue_id = taken.issue.id
+    return {
+        "issue_id": issue_id,
+        "status_url": f"/v1/issues/{issue_id}",
+        "outcome": taken.outcome,
+        "duplicate_of": taken.duplicate_of,
+        "reference": taken.issue.reference,
+        "reason": None,
+    }
 
 
 async def accept(
@@ -80,7 +84,7 @@ async def accept(
                     raise RequestValidationError(
                         [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_input=False)]
                     ) from exc
-                body = answer(taken).model_dump(mode="json")
+                body = answer(taken)
                 status = STATUS[body["outcome"]]
                 if idempotency_key is not None:
                     session.add(

@@ -13,13 +13,14 @@ from typing import Annotated, Any, TypeVar
 
 from baton_runtime.identity import Caller, CallerDep
 from baton_runtime.problems import Problem
+from baton_runtime.service import Runtime
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_intake.backlog import not_behind
-from baton_intake.deps import WRITE, RuntimeDep, principal
+from baton_intake.deps import WRITE, WRITE_ROLES, WRITE_SCOPE, check, principal
 from baton_intake.issues import service
 from baton_intake.issues.schemas import Draft, IssueAccepted, IssueCreate
 from baton_intake.limits import require_media_type, validated
@@ -103,14 +104,26 @@ Order 1234 was due on Monday.
 """
 
 
-async def _json_body(request: Request) -> None:
-    # Runs before the body is validated, so another content type is a 415, not a 422.
-    # A coroutine: FastAPI runs a plain function dependency in a worker thread.
-    require_media_type(request, "application/json")
-
-
 issue_doors = APIRouter(prefix="/v1/issues", tags=["issues"])
 channel_doors = APIRouter(prefix="/v1/channels", tags=["channels"])
+
+
+def admission(*, json_body: bool = False, refuse_when_behind: bool = True) -> Any:
+    """A door's caller, admitted: who may report (checked first, 403), for JSON doors
+    the content type (415, before the body is validated), and while the outbox is
+    behind a 429. One dependency the endpoint takes its caller from: each further
+    ``CallerDep`` in a route makes FastAPI validate the caller's headers again,
+    and each dependency costs its own solving, on every request."""
+
+    async def admitted(request: Request, who: CallerDep) -> Caller:
+        check(who, WRITE_SCOPE, *WRITE_ROLES)
+        if json_body:
+            require_media_type(request, "application/json")
+        if refuse_when_behind:
+            await not_behind(request)
+        return who
+
+    return Depends(admitted)
 
 
 def door(
@@ -119,27 +132,23 @@ def door(
     refuse_when_behind: bool = True,
     openapi: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A door's route arguments: who may report (checked first), whether it answers
-    429 while the outbox is behind, the answers, and for JSON doors the content
-    type (a 415 before the body is validated)."""
-    checks = WRITE["dependencies"] + ([Depends(_json_body)] if json_body else [])
-    checks += [Depends(not_behind)] if refuse_when_behind else []
+    """A door's route arguments: the answers (the checks are its ``admission``,
+    which the endpoint takes its caller from)."""
     return {
         "status_code": 202,
         "response_model": IssueAccepted,
         "responses": ANSWERS
         | (BUSY if refuse_when_behind else {})
         | (JSON_ERRORS if json_body else {}),
-        "dependencies": checks,
         "openapi_extra": WRITE["openapi_extra"] | (openapi or {}),
     }
 
 
 async def _take(
-    runtime: RuntimeDep, caller: Caller, idempotency_key: str | None, print_: str, work: Work
+    request: Request, caller: Caller, idempotency_key: str | None, print_: str, work: Work
 ) -> JSONResponse:
     return await accept(
-        runtime=runtime,
+        runtime=runtime_of(request),
         principal=principal(caller),
         idempotency_key=idempotency_key,
         request_fingerprint=print_,
@@ -147,14 +156,26 @@ async def _take(
     )
 
 
+def runtime_of(request: Request) -> Runtime[Settings]:
+    """The running service, without a dependency of its own to solve per request."""
+    runtime: Runtime[Settings] = request.app.state.runtime
+    return runtime
+
+
+Reporter = Annotated[Caller, admission()]
+Mailer = Annotated[Caller, admission(refuse_when_behind=False)]
+JsonReporter = Annotated[Caller, admission(json_body=True)]
+
+
 @issue_doors.post("", **door(openapi=_ISSUE_BODY))
 async def report_issue(
-    request: Request, runtime: RuntimeDep, caller: CallerDep, idempotency_key: IdempotencyKey = None
+    request: Request, caller: Reporter, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     """Take an issue in, from an agent (JSON) or a web form (urlencoded).
 
     Answers 202 once its ``IssueReported`` event is durable (in the outbox); 200
     with the existing issue when ``(source_system, external_ref)`` was seen."""
+    settings = runtime_of(request).settings
     kind = require_media_type(request, "application/json", "application/x-www-form-urlencoded")
     body = await request.body()
     if kind == "application/json":
@@ -166,7 +187,7 @@ async def report_issue(
         draft = Draft.model_construct(**dict(issue_in))
 
         async def work(session: AsyncSession) -> service.Taken:
-            return await service.report(session=session, settings=runtime.settings, draft=draft)
+            return await service.report(session=session, settings=settings, draft=draft)
 
     else:
         form = validated(webform.WebForm, webform.parse_form(body))
@@ -176,9 +197,9 @@ async def report_issue(
             reporter = await webform.reporter_id(session=session, form=form)
             reply = await webform.reply_route(session=session, form=form, reporter_id=reporter)
             draft = webform.to_draft(form, reporter_id=reporter, reply=reply)
-            return await service.report(session=session, settings=runtime.settings, draft=draft)
+            return await service.report(session=session, settings=settings, draft=draft)
 
-    return await _take(runtime, caller, idempotency_key, fingerprint(payload), work)
+    return await _take(request, caller, idempotency_key, fingerprint(payload), work)
 
 
 def _json(body: bytes) -> object:
@@ -205,16 +226,17 @@ def _json(body: bytes) -> object:
     ),
 )
 async def take_email(
-    request: Request, runtime: RuntimeDep, caller: CallerDep, idempotency_key: IdempotencyKey = None
+    request: Request, caller: Mailer, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     """A raw RFC 5322 message: a new issue, an update (a reply), or recorded and
     ignored (auto-replies, bounces, bulk mail: outcome ``ignored``)."""
     require_media_type(request, "message/rfc822")
+    settings = runtime_of(request).settings
     raw = await request.body()
-    mail = await email.read(raw, runtime.settings)  # off the event loop
+    mail = await email.read(raw, settings)  # off the event loop
     return await _take(
-        runtime, caller, idempotency_key, hashlib.sha256(raw).hexdigest(),
-        lambda session: email.take_in(session=session, settings=runtime.settings, mail=mail),
+        request, caller, idempotency_key, hashlib.sha256(raw).hexdigest(),
+        lambda session: email.take_in(session=session, settings=settings, mail=mail),
     )  # fmt: skip
 
 
@@ -229,12 +251,14 @@ def _json_door(
     makes it an issue or an update. ``name`` names the operation."""
 
     async def take(
-        body: Any, runtime: RuntimeDep, caller: CallerDep, idempotency_key: IdempotencyKey = None
+        body: Any, request: Request, caller: JsonReporter, idempotency_key: IdempotencyKey = None
     ) -> JSONResponse:
-        async def work(session: AsyncSession) -> service.Taken:
-            return await take_in(session, runtime.settings, body)
+        settings = runtime_of(request).settings
 
-        return await _take(runtime, caller, idempotency_key, fingerprint(body.model_dump()), work)
+        async def work(session: AsyncSession) -> service.Taken:
+            return await take_in(session, settings, body)
+
+        return await _take(request, caller, idempotency_key, fingerprint(body.model_dump()), work)
 
     take.__annotations__["body"] = model  # what FastAPI reads the body as
     doc = inspect.cleandoc(take_in.__doc__ or "")
