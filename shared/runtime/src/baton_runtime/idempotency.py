@@ -5,9 +5,8 @@ A consumer takes messages in batches, and a batch's effects share one
 transaction (``unit_of_work``): handlers call ``handle_once`` as ever, and it
 joins the batch's transaction when one is open (and, in a unit with
 ``staged_claims``, stages the event's id for one INSERT of all the unit's ids at
-its commit). What must wait for the commit
-(waking the outbox relay, recording a span of work that is now durable) goes
-through ``after_commit``.
+its commit). What must wait for the commit (waking the outbox relay, recording
+a span of work that is now durable) goes through ``after_commit``.
 """
 
 from __future__ import annotations
