@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 from baton_contracts import IssueReported, OwnerAssigned
-from baton_runtime.db import upsert_for
+from baton_runtime.db import dialect, upsert_for
 from baton_runtime.rows import execute
 from sqlalchemy import func
 from sqlalchemy.orm.util import identity_key
@@ -32,10 +32,6 @@ _REPORTED = (
 def reference_of(issue_id: str) -> str:
     """The reference people quote (intake's ``BTN-`` and the id's first 8 hex digits)."""
     return "BTN-" + issue_id.replace("-", "")[:8].upper()
-
-
-def _dialect(session: AsyncSession) -> str:
-    return session.bind.dialect.name if session.bind is not None else "sqlite"
 
 
 @cache
@@ -82,7 +78,7 @@ async def remember(session: AsyncSession, reported: IssueReported) -> None:
         reported_at=reported.reported_at,
     )
     _forget(session, reported.issue_id)
-    await execute(session, _remember_statement(_dialect(session)), values)
+    await execute(session, _remember_statement(dialect(session)), values)
 
 
 async def follow(session: AsyncSession, assigned: OwnerAssigned) -> IssueCopy:
@@ -101,7 +97,7 @@ async def follow(session: AsyncSession, assigned: OwnerAssigned) -> IssueCopy:
         values["acknowledge_due_at"] = assigned.acknowledge_due_at
     if assigned.resolve_due_at:
         values["resolve_due_at"] = assigned.resolve_due_at
-    statement = _follow_statement(_dialect(session), tuple(values))
+    statement = _follow_statement(dialect(session), tuple(values))
     _forget(session, assigned.issue_id)
     [row] = await execute(
         session,
