@@ -23,6 +23,9 @@ from pathlib import Path
 import pytest
 from baton_contracts import Envelope, IssueRouted, Person
 from baton_contracts.topics import ISSUES_ROUTED, dlq
+from baton_ownership.core.models import IssueOwner
+from baton_runtime.db import Database
+from sqlmodel import col, select
 
 from conftest import free_port
 from tests.integration.conftest import eventually, read_topic, service_env
@@ -43,6 +46,55 @@ def gauge(found: list, name: str, department: str) -> float:
     return total(found, name, baton_department=department)
 
 
+@dataclass(frozen=True)
+class Rows:
+    """Finance's (open, unacknowledged) issues in ownership's own rows: the journey's
+    issue and every other one (other tests' issues still move on the shared stack)."""
+
+    ours: tuple[int, int]
+    others: tuple[int, int]
+
+    @property
+    def all(self) -> tuple[int, int]:
+        return (self.ours[0] + self.others[0], self.ours[1] + self.others[1])
+
+
+async def finance_rows(db: Database, issue_id: str = "") -> Rows:
+    async with db.session() as session:
+        found = await session.exec(
+            select(IssueOwner.issue_id, IssueOwner.state).where(
+                IssueOwner.department == "finance", col(IssueOwner.state) != "resolved"
+            )
+        )
+        rows = found.all()
+    ours = [state for id_, state in rows if id_ == issue_id]
+    others = [state for id_, state in rows if id_ != issue_id]
+    return Rows(
+        ours=(len(ours), ours.count("assigned")), others=(len(others), others.count("assigned"))
+    )
+
+
+def finance_gauges(found: list) -> tuple[int, int]:
+    return (
+        int(gauge(found, "baton_ownership_issues_open", "finance")),
+        int(gauge(found, "baton_ownership_issues_unacknowledged", "finance")),
+    )
+
+
+async def refreshed(http, stack, db: Database, issue_id: str = "", *, what: str):
+    """Ownership's metrics once its finance gauges show the rows as they are now,
+    with those rows: a sample taken between a change and the next refresh (every
+    15 s) is stale, and would count an earlier test's issue against this journey."""
+
+    async def agree():
+        rows = await finance_rows(db, issue_id)
+        now = await samples(http, stack.url("ownership"))
+        same = rows == await finance_rows(db, issue_id) and finance_gauges(now) == rows.all
+        return (now, rows) if same else None
+
+    return await eventually(agree, timeout_s=GAUGE_WAIT_S, what=what)
+
+
 @dataclass
 class Seen:
     before: list
@@ -52,6 +104,7 @@ class Seen:
     intake_before: list
     intake_after: list
     deadlines: list  # the ownership whose clocks run out at once
+    rows: dict[str, Rows]  # finance's rows when before, reported, acknowledged were taken
 
 
 async def call(http, stack, path: str, actor: str, body: dict, expect: int = 200) -> dict:
@@ -71,36 +124,24 @@ async def hand_over(http, stack, issue_id: str, state: dict, to: str, taker: str
     )  # fmt: skip
 
 
-async def work_an_issue(stack, http) -> dict[str, list]:
-    found: dict[str, list] = {"before": await samples(http, stack.url("ownership"))}
+async def work_an_issue(stack, http, db: Database) -> dict:
+    found: dict = {"rows": {}}
+    found["before"], found["rows"]["before"] = await refreshed(
+        http, stack, db, what="finance's gauges to show its rows before the journey"
+    )
     found["intake_before"] = await samples(http, stack.url("intake"))
     issue_id = await report(stack, http, "Charged twice, I want a refund")
     owner = await owner_of(stack, http, issue_id)
     assert owner["department"] == "finance"
-    before = found["before"]
-
-    async def counted_open():
-        now = await samples(http, stack.url("ownership"))
-        up = gauge(now, "baton_ownership_issues_open", "finance") > gauge(
-            before, "baton_ownership_issues_open", "finance"
-        )
-        return now if up else None
-
-    found["reported"] = await eventually(counted_open, timeout_s=GAUGE_WAIT_S, what="open +1")
+    found["reported"], found["rows"]["reported"] = await refreshed(
+        http, stack, db, issue_id, what="finance's gauges to count the new issue"
+    )
     owner_id = owner["owner"]["id"]
     state = await call(
         http, stack, f"/v1/issues/{issue_id}/acknowledge", owner_id, {"version": owner["version"]}
     )
-    reported = found["reported"]
-
-    async def acknowledged():
-        now = await samples(http, stack.url("ownership"))
-        name = "baton_ownership_issues_unacknowledged"
-        down = gauge(now, name, "finance") < gauge(reported, name, "finance")
-        return now if down else None
-
-    found["acknowledged"] = await eventually(
-        acknowledged, timeout_s=GAUGE_WAIT_S, what="unacknowledged -1"
+    found["acknowledged"], found["rows"]["acknowledged"] = await refreshed(
+        http, stack, db, issue_id, what="finance's gauges to see the issue acknowledged"
     )
 
     # Declined by IT, then on through IT, operations and sales: a fourth department
@@ -196,7 +237,12 @@ async def miss_a_deadline_and_fail_a_handler(hurried, producer, http, infra) -> 
 
 @pytest.fixture(scope="module")
 async def seen(stack, http, hurried, producer, infra) -> Seen:
-    worked = await work_an_issue(stack, http)
+    schema = service_env(stack.prefix, infra, "ownership")["BATON_DATABASE_SCHEMA"]
+    db = Database(stack.database_url, schema=schema)
+    try:
+        worked = await work_an_issue(stack, http, db)
+    finally:
+        await db.dispose()
     late = await miss_a_deadline_and_fail_a_handler(hurried, producer, http, infra)
     return Seen(**worked, deadlines=late)
 
@@ -205,10 +251,15 @@ async def seen(stack, http, hurried, producer, infra) -> Seen:
 
 
 async def test_open_and_unacknowledged_per_department_move_with_a_journey(seen: Seen):
-    open_, unack = "baton_ownership_issues_open", "baton_ownership_issues_unacknowledged"
-    assert gauge(seen.reported, open_, "finance") == gauge(seen.before, open_, "finance") + 1
-    assert gauge(seen.reported, unack, "finance") == gauge(seen.before, unack, "finance") + 1
-    assert gauge(seen.acknowledged, open_, "finance") == gauge(seen.reported, open_, "finance")
+    def moved(a: str, b: str) -> tuple[int, ...]:
+        """How far the journey moved finance's (open, unacknowledged) gauges from
+        sample a to sample b: their move less what other issues' rows moved meanwhile."""
+        ga, gb = finance_gauges(getattr(seen, a)), finance_gauges(getattr(seen, b))
+        oa, ob = seen.rows[a].others, seen.rows[b].others
+        return tuple(gb[i] - ga[i] - (ob[i] - oa[i]) for i in range(2))
+
+    assert moved("before", "reported") == (1, 1)
+    assert moved("reported", "acknowledged") == (0, -1)
     assert [s for s in seen.reported if s.name == "baton_ownership_issues_oldest_age_seconds"]
     # Labels name departments and priorities, never issues or people.
     for s in seen.worked:
