@@ -15,8 +15,10 @@ run counts each service's statements per issue, by kind and table: the round
 trips, which cost CPU in the service and in the database alike.
 
 CPU includes what a service does on its own clock in that time (polls, gauges);
-statements count only what PostgreSQL was sent. Writes ``cost.json`` and
-``cost.md`` beside the other results (``--out``).
+statements count only what PostgreSQL was sent. PostgreSQL's own CPU (the server
+and its backends) is measured too: with statement logging on, it includes writing
+that log; ``--no-statements`` leaves logging off, for its CPU alone. Writes
+``cost.json`` and ``cost.md`` beside the other results (``--out``).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from typing import Any
 
 from bench.e2e import breakdown
 from bench.e2e import profile as profiler
-from bench.e2e.procs import REPO, cpu_s, stop
+from bench.e2e.procs import REPO, cpu_s, stop, tree_cpu_s
 from bench.e2e.records import Arrivals, read_sends
 from bench.e2e.stack import SERVICES, Infra, Ports, clean_env, start_services, start_sink
 from bench.e2e.stats import Send, e2e_latencies, ms, notices_by_issue, percentile
@@ -165,6 +167,8 @@ def one_round(
         time.sleep(2)  # the warm-up's last deliveries recorded
         pids = services.pids()
         pg.mark()
+        pg_pid = infra.postgres_pid()
+        pg0 = tree_cpu_s(pg_pid) if pg_pid else 0.0
         cpu0 = {s: cpu_s(pid) for s, pid in pids.items()}
         started = time.monotonic()
         spies = {
@@ -181,6 +185,7 @@ def one_round(
         time.sleep(2)  # and the measured issues' last ones
         seconds = time.monotonic() - started
         cpu = {s: cpu_s(pid) - cpu0[s] for s, pid in pids.items()}
+        pg_cpu = tree_cpu_s(pg_pid) - pg0 if pg_pid else None
         statements = count_statements(pg.since_mark())
         issues = len(sends)
         notices = notices_by_issue(arrivals.mails)
@@ -201,6 +206,11 @@ def one_round(
                 "p99": ms(percentile(latencies, 99)),
             },
             "cpu_ms_per_issue": {s: round(1000 * cpu[s] / issues, 1) for s in SERVICES},
+            # The server and its backends (logging every statement meanwhile, so a
+            # little more than it would otherwise).
+            "postgres_cpu_ms_per_issue": (
+                round(1000 * pg_cpu / issues, 1) if pg_cpu is not None else None
+            ),
             "statements_per_issue": {
                 s: round(sum(statements.get(s, Counter()).values()) / issues, 2) for s in SERVICES
             },
@@ -224,8 +234,8 @@ def report(rounds: list[dict[str, Any]], args: argparse.Namespace) -> str:
         f"between variants (`python -m bench.e2e.cost`).",
         "",
         "| variant | round | " + " | ".join(SERVICES) + " | CPU ms per issue | statements "
-        "| e2e p50 / p99 |",
-        "|---|---:|" + "---:|" * (len(SERVICES) + 3),
+        "| PostgreSQL CPU ms per issue | e2e p50 / p99 |",
+        "|---|---:|" + "---:|" * (len(SERVICES) + 4),
     ]
     for i, r in enumerate(rounds, 1):
         cpu, st = r["cpu_ms_per_issue"], r["statements_per_issue"]
@@ -234,7 +244,7 @@ def report(rounds: list[dict[str, Any]], args: argparse.Namespace) -> str:
         e2e = r.get("e2e_ms", {})
         lines.append(
             f"| {r['variant']} | {i} | {cells} | {total:.1f} | {sum(st.values()):.1f} "
-            f"| {e2e.get('p50')} / {e2e.get('p99')} ms |"
+            f"| {r.get('postgres_cpu_ms_per_issue')} | {e2e.get('p50')} / {e2e.get('p99')} ms |"
         )
     last = rounds[-1]
     lines += ["", f"Statements per issue by kind, round {len(rounds)} ({last['variant']}):", ""]
@@ -297,6 +307,11 @@ def main() -> None:
         default=[],
         help="services to sample with py-spy while the measured issues run (comma-separated)",
     )
+    parser.add_argument(
+        "--no-statements",
+        action="store_true",
+        help="count no statements: PostgreSQL's CPU then includes no logging of them",
+    )
     parser.add_argument("--out", type=Path, default=HERE)
     args = parser.parse_args()
     variants = args.variant or [("defaults", {})]
@@ -305,16 +320,17 @@ def main() -> None:
     try:
         infra.start_kafka()
         pg = Postgres(infra)
-        pg.logging(True)
+        pg.logging(not args.no_statements)
         try:
             for _ in range(args.rounds):
                 for name, settings in variants:
                     result = one_round(infra, pg, name=name, settings=settings, args=args)
                     log.info(
-                        "%s: %.1f ms of CPU and %.1f statements per issue",
+                        "%s: %.1f ms of CPU and %.1f statements per issue; PostgreSQL %s ms",
                         name,
                         sum(result["cpu_ms_per_issue"].values()),
                         sum(result["statements_per_issue"].values()),
+                        result["postgres_cpu_ms_per_issue"],
                     )
                     rounds.append(result)
         finally:

@@ -57,3 +57,16 @@ def test_the_log_level_is_a_setting_and_an_unknown_one_is_refused(monkeypatch):
     monkeypatch.setenv("BATON_LOG_LEVEL", "loud")
     with pytest.raises(ValidationError, match="log_level"):
         DemoSettings()
+
+
+def test_the_producer_s_linger_is_a_setting_and_reaches_the_producer(monkeypatch, tmp_path):
+    from baton_runtime.service import Runtime
+
+    monkeypatch.setenv("BATON_PRODUCER_LINGER_MS", "20")
+    runtime = Runtime(name="t", settings=DemoSettings(), migrations_dir=tmp_path)
+    assert runtime.producer.linger_ms == 20
+    monkeypatch.setenv("BATON_PRODUCER_LINGER_MS", "-1")
+    with pytest.raises(ValidationError):
+        DemoSettings()
+    monkeypatch.delenv("BATON_PRODUCER_LINGER_MS")
+    assert DemoSettings().producer_linger_ms == 0  # each hop sends at once

@@ -62,7 +62,9 @@ class Runtime(Generic[S]):
             application_name=f"baton-{name}",
             ping_after_idle_s=settings.db_ping_after_idle_s,
         )
-        self.producer = EventProducer(settings.kafka(), client_id=f"baton-{name}")
+        self.producer = EventProducer(
+            settings.kafka(), client_id=f"baton-{name}", linger_ms=settings.producer_linger_ms
+        )
         self.relay = OutboxRelay(
             self.db, self.producer, poll_interval_s=settings.outbox_poll_interval_s
         )

@@ -76,6 +76,10 @@ class ServiceSettings(KafkaSettings, AuthSettings, LimitSettings):
     handler_retry_backoff_s: float = 0.2
 
     outbox_poll_interval_s: float = 1.0
+    # How long the producer holds a batch for more events before sending it: longer
+    # batches more events per request under load, at that much latency per hop (an
+    # issue takes four). A relay pass's events go in one request whatever it is.
+    producer_linger_ms: int = Field(default=0, ge=0, le=1000)
 
     # Retention of bookkeeping rows (baton_runtime.retention), in days; 0 keeps them.
     # Published outbox rows and the like: kept a while to answer "was it sent?".

@@ -31,9 +31,10 @@ class Outgoing:
 
 
 class EventProducer:
-    def __init__(self, kafka: KafkaConnection | str, *, client_id: str) -> None:
+    def __init__(self, kafka: KafkaConnection | str, *, client_id: str, linger_ms: int = 0) -> None:
         self._kafka = KafkaConnection.of(kafka)
         self._client_id = client_id
+        self.linger_ms = linger_ms
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
@@ -43,7 +44,7 @@ class EventProducer:
             client_id=self._client_id,
             acks="all",
             enable_idempotence=True,
-            linger_ms=5,
+            linger_ms=self.linger_ms,
         )
         await start_client(self._producer, self._kafka)
 
