@@ -1,6 +1,7 @@
 """Pooled PostgreSQL connections are pinged only after sitting idle: a dead one
 is then replaced before anyone uses it, and a busy service does not pay three
-round trips per transaction for a ping."""
+round trips per transaction for a ping. The connection returned last is used
+next, so a quiet service keeps one warm."""
 
 import asyncio
 
@@ -59,3 +60,16 @@ async def test_a_connection_used_moments_ago_is_not_pinged(postgres, databases):
     with pytest.raises(DBAPIError):
         await backend_pid(db)
     assert await backend_pid(db) != first
+
+
+async def test_the_connection_returned_last_is_used_next(postgres):
+    db = Database(postgres.database_url, pool_size=2, max_overflow=0, ping_after_idle_s=3600)
+    try:
+        async with db.transaction() as outer:
+            query = text("SELECT pg_backend_pid()")
+            first = (await outer.exec(query)).scalar_one()  # type: ignore[call-overload]
+            assert await backend_pid(db) != first  # a second connection, returned first
+        # The first one went back last: it serves next, and again.
+        assert [await backend_pid(db), await backend_pid(db)] == [first, first]
+    finally:
+        await db.dispose()
