@@ -206,8 +206,8 @@ def one_round(
                 "p99": ms(percentile(latencies, 99)),
             },
             "cpu_ms_per_issue": {s: round(1000 * cpu[s] / issues, 1) for s in SERVICES},
-            # The server and its backends (logging every statement meanwhile, so a
-            # little more than it would otherwise).
+            # The server and its backends (with statement logging on, writing that
+            # log too: --no-statements leaves it out).
             "postgres_cpu_ms_per_issue": (
                 round(1000 * pg_cpu / issues, 1) if pg_cpu is not None else None
             ),
