@@ -1,7 +1,8 @@
 """Nothing is lost in a fault. Under steady load, each service is killed (SIGKILL)
-and started again, then the broker is restarted, then PostgreSQL. Afterwards every
-issue intake accepted has exactly one owner, its owner was told exactly once, and
-the DLQs hold nothing but the poison message sent on purpose.
+and started again, the workspace too, then the broker is restarted, then
+PostgreSQL. Afterwards every issue intake accepted has exactly one owner, its
+owner was told exactly once, the workspace shows it with that owner, and the DLQs
+hold nothing but the poison message sent on purpose.
 
 The broker and the database are this test's own (their own ports and state), so
 restarting them disturbs no other test. The figures are written to
@@ -21,10 +22,13 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 from baton_contracts.topics import TOPICS, dlq
+from baton_runtime.db import Database
 from baton_runtime.kafka import EventProducer
+from baton_workspace.projection.models import IssueView
+from sqlmodel import col, select
 
 from conftest import free_port, running_smtp_server
-from tests.integration.conftest import read_topic, service_env
+from tests.integration.conftest import read_topic, service_env, workspace_env
 from tests.integration.stack import (
     STATE,
     Infra,
@@ -38,8 +42,9 @@ from tests.integration.stack import (
 
 pytestmark = pytest.mark.integration
 
-# The services an issue travels through (the workspace only reads what they say).
+# The services an issue travels through, and the workspace, which reads what they say.
 SERVICES = ("intake", "routing", "ownership", "notifications")
+EVERY = (*SERVICES, "workspace")
 
 HERE = STATE / "faults"
 KAFKA_PORT = int(os.environ.get("BATON_TEST_KAFKA_PORT", "19092")) + 30
@@ -52,6 +57,7 @@ FAULTS = [
     (12, "kill routing"),
     (18, "kill ownership"),
     (24, "kill notifications"),
+    (28, "kill workspace"),
     (32, "restart kafka"),
     (44, "restart postgres"),
 ]
@@ -141,7 +147,7 @@ async def wait_until_ready(services: dict[str, Service], timeout_s: float = 120)
     """Every service answers /readyz (the keeper may still be restarting one)."""
     deadline = time.monotonic() + timeout_s
     async with httpx.AsyncClient(timeout=2) as http:
-        for name in SERVICES:
+        for name in EVERY:
             while True:
                 try:
                     if (await http.get(f"{services[name].url}/readyz")).status_code == 200:
@@ -150,6 +156,17 @@ async def wait_until_ready(services: dict[str, Service], timeout_s: float = 120)
                     pass
                 assert time.monotonic() < deadline, f"{name} not ready again"
                 await asyncio.sleep(0.5)
+
+
+async def workspace_owners(db: Database, issue_ids: list[str]) -> dict[str, str | None]:
+    """The owner the workspace's lists show for each of these issues it knows."""
+    async with db.session() as session:
+        found = await session.exec(
+            select(IssueView.issue_id, IssueView.owner_id).where(
+                col(IssueView.issue_id).in_(issue_ids)
+            )
+        )
+        return {issue_id: owner for issue_id, owner in found.all()}
 
 
 async def test_nothing_is_lost_or_doubled_when_services_the_broker_and_the_database_fail(infra):
@@ -164,13 +181,20 @@ async def test_nothing_is_lost_or_doubled_when_services_the_broker_and_the_datab
     services: dict[str, Service] = {}
     try:
         with running_smtp_server() as inbox:
+            ports = {name: free_port() for name in EVERY}
             envs = {
-                name: service_env(prefix, own, name, BATON_SMTP_PORT=str(inbox.port))
-                for name in SERVICES
+                name: service_env(
+                    prefix,
+                    own,
+                    name,
+                    BATON_SMTP_PORT=str(inbox.port),
+                    **workspace_env(own, ports),
+                )
+                for name in EVERY
             }
             api_key = create_api_key(envs["intake"])
-            for name in SERVICES:
-                services[name] = start_service(name, free_port(), envs[name])
+            for name in EVERY:
+                services[name] = start_service(name, ports[name], envs[name])
             await wait_ready(list(services.values()))
 
             producer = EventProducer(own.kafka, client_id="faults-poison")
@@ -190,6 +214,8 @@ async def test_nothing_is_lost_or_doubled_when_services_the_broker_and_the_datab
 
             admin = infra.idp.as_("admin")
             owners: dict[str, str] = {}
+            shown: dict[str, str | None] = {}  # the workspace's owner of each issue
+            workspace_db = Database(database_url, schema=envs["workspace"]["BATON_DATABASE_SCHEMA"])
             converged_at = None
             async with httpx.AsyncClient(timeout=5, headers=admin) as http:
                 deadline = time.monotonic() + 180
@@ -206,7 +232,12 @@ async def test_nothing_is_lost_or_doubled_when_services_the_broker_and_the_datab
                         for m in inbox.messages
                         if m["X-Baton-Kind"] == "assigned"
                     )
-                    if len(owners) == len(run.accepted) and all(told[i] >= 1 for i in run.accepted):
+                    shown = await workspace_owners(workspace_db, run.accepted)
+                    if (
+                        len(owners) == len(run.accepted)
+                        and all(told[i] >= 1 for i in run.accepted)
+                        and shown == owners
+                    ):
                         converged_at = time.monotonic() - started
                         break
                     await asyncio.sleep(1)
@@ -220,6 +251,7 @@ async def test_nothing_is_lost_or_doubled_when_services_the_broker_and_the_datab
                 topic: await read_topic(own.kafka, dlq(f"{prefix}{topic}")) for topic in TOPICS
             }
             dead = {topic: len(records) for topic, records in letters.items()}
+            await workspace_db.dispose()
     finally:
         stop_services(list(services.values()))
         _script("kafka.sh", "stop", kafka_env())
@@ -236,6 +268,7 @@ async def test_nothing_is_lost_or_doubled_when_services_the_broker_and_the_datab
         "owners_told_once": sum(1 for i in run.accepted if told[i] == 1),
         "owners_told_twice_or_more": sum(1 for i in run.accepted if told[i] > 1),
         "never_told": sum(1 for i in run.accepted if told[i] == 0),
+        "workspace_shows_the_owner": sum(1 for i in run.accepted if shown.get(i) == owners.get(i)),
         "all_settled_after_s": round(converged_at, 1) if converged_at else None,
         "dead_letters": dead,
     }
@@ -244,9 +277,11 @@ async def test_nothing_is_lost_or_doubled_when_services_the_broker_and_the_datab
     assert run.accepted, "no issue was accepted at all"
     assert len(owners) == len(run.accepted), figures  # every accepted issue has its owner
     assert figures["owners_told_once"] == len(run.accepted), figures  # and was told once
+    # The workspace, killed too, shows each of them with that owner.
+    assert figures["workspace_shows_the_owner"] == len(run.accepted), figures
     # Only the poison message sent on purpose is dead-lettered: once by each service
-    # that consumes its topic (routing and notifications).
+    # that consumes its topic (routing, notifications and the workspace).
     poison = [r for records in letters.values() for r in records]
     assert {r.key for r in poison} == {b"poison"}, figures
     by = sorted(dict(r.headers)["baton.dlq.service"].decode() for r in poison)
-    assert by == ["notifications", "routing"], figures
+    assert by == ["notifications", "routing", "workspace"], figures
