@@ -49,3 +49,16 @@ def test_stays_keep_their_place_on_the_scale() -> None:
     first, last = chart.lanes
     assert abs(first.width - last.width) < 1
     assert abs(first.x + first.width - last.x) < 1
+
+
+def test_the_stay_that_holds_it_now_reaches_now_however_young_the_journey() -> None:
+    # A page opened within a second of the report: the axis ends at now, and so does
+    # the stay that holds the issue (the scale once had a floor of one second).
+    chart = timeline(
+        [stay("finance", timedelta(milliseconds=30), None)],
+        start=START,
+        end=START + timedelta(milliseconds=630),
+    )
+    (held,) = chart.lanes
+    assert held.x + held.width == chart.right
+    assert held.width > (chart.right - chart.left) / 2  # nearly all of it, not a 28 px stub

@@ -72,7 +72,8 @@ def timeline(
     """Each stay a lane: its bar from when the department took the issue to when it
     let go (or now); its marks where something happened during it."""
     right = width - 20
-    total = max((end - start).total_seconds(), 1.0)
+    # Only guards a journey of no length: one younger than a second still spans the axis.
+    total = max((end - start).total_seconds(), 1e-6)
 
     def x(moment: datetime) -> float:
         return left + (right - left) * min(max((moment - start).total_seconds() / total, 0), 1)
