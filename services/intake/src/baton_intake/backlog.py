@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from baton_runtime.db import Database
 from baton_runtime.outbox import OutboxMessage
 from baton_runtime.problems import Problem
+from baton_runtime.service import runtime_of
 from fastapi import Request
 from sqlalchemy import func, or_
 from sqlmodel import col, select
@@ -100,7 +101,7 @@ class Backlog:
 
 async def not_behind(request: Request) -> None:
     """A door's dependency: 429 while the outbox holds more than the bound."""
-    settings: Settings = request.app.state.runtime.settings
+    settings: Settings = runtime_of(request).settings
     bound = settings.intake_max_outbox_backlog
     if bound == 0:
         return

@@ -309,7 +309,7 @@ async def healthz(request: Request) -> JSONResponse:
 @health_router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
     """Readiness: false while the database or Kafka is unreachable."""
-    checks = await request.app.state.runtime.ready()
+    checks = await runtime_of(request).ready()
     ok = all(v == "ok" for v in checks.values())
     return JSONResponse(
         {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
@@ -325,16 +325,22 @@ async def prometheus_metrics() -> Response:
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
-async def get_runtime(request: Request) -> Runtime[Any]:
-    """The running service's ``Runtime``; a service's own ``deps`` narrows its type.
-    A coroutine: FastAPI runs a plain function dependency in a worker thread, a
-    hop on every request that depends on it."""
+def runtime_of(request: Request) -> Runtime[Any]:
+    """The running service's ``Runtime``, read where a request is at hand (code that
+    is not a dependency, or a dependency that wants none of its own to solve)."""
     runtime: Runtime[Any] = request.app.state.runtime
     return runtime
 
 
+async def get_runtime(request: Request) -> Runtime[Any]:
+    """``runtime_of`` as a dependency; a service's own ``deps`` narrows its type.
+    A coroutine: FastAPI runs a plain function dependency in a worker thread, a
+    hop on every request that depends on it."""
+    return runtime_of(request)
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.runtime.db.session() as session:
+    async with runtime_of(request).db.session() as session:
         yield session
 
 

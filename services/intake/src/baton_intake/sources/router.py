@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 from baton_runtime.identity import Caller, CallerDep
 from baton_runtime.problems import Problem
-from baton_runtime.service import Runtime
+from baton_runtime.service import runtime_of
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -154,12 +154,6 @@ async def _take(
         request_fingerprint=print_,
         work=work,
     )
-
-
-def runtime_of(request: Request) -> Runtime[Settings]:
-    """The running service, without a dependency of its own to solve per request."""
-    runtime: Runtime[Settings] = request.app.state.runtime
-    return runtime
 
 
 Reporter = Annotated[Caller, admission()]

@@ -13,6 +13,7 @@ from typing import Annotated
 
 from baton_runtime.identity import ROLES, Caller, CallerDep, bearer
 from baton_runtime.problems import Problem
+from baton_runtime.service import runtime_of
 from fastapi import Depends, Header, Request
 
 from baton_workspace.cookies import Jar, Session
@@ -85,7 +86,7 @@ async def who(
     session: Session | None = getattr(request.state, "session", None)
     if session is not None:
         return Who(caller, session.name, _bearer(session.access_token), session.csrf)
-    if authorization is not None or request.app.state.runtime.settings.auth_mode == "jwt":
+    if authorization is not None or runtime_of(request).settings.auth_mode == "jwt":
         return Who(caller, caller.person_id, _bearer(bearer(authorization)), None)
     # Development header mode: ownership (in the same mode) is told the same.
     headers = {
