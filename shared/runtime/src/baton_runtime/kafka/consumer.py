@@ -13,8 +13,9 @@
   handled before (a redelivery), that fails, and the poll goes again at once
   with each id claimed as it comes, which skips the repeat. If that fails,
   each partition's batch is taken as a unit of work of its own, concurrently
-  on PostgreSQL (SQLite has one writer). If any message of a batch fails, the whole batch's
-  transaction rolls back and its messages are taken one at a time, as below.
+  on PostgreSQL (SQLite has one writer). If any message of a batch fails, the
+  whole batch's transaction rolls back and its messages are taken one at a
+  time, as below.
 - Offsets are committed only after the effect is durable.
 - A handler that fails because a dependency is unreachable (the database or the
   broker down, restarting, failing over: ``faults.is_transient``) is not
