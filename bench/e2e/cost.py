@@ -217,6 +217,7 @@ def one_round(
             "statements_by_kind": {
                 s: dict(statements.get(s, Counter()).most_common()) for s in SERVICES
             },
+            "e2e_by_window": by_window(sends, notices),
             "profiles": profiles,
             "slowest": slowest,
         }
@@ -224,6 +225,32 @@ def one_round(
         if services is not None:
             services.stop()
         stop([sink])
+
+
+WINDOW_S = 5.0
+
+
+def by_window(sends: list[Send], notices: dict[str, list[float]]) -> list[dict[str, Any]]:
+    """e2e p50 and p99 of the issues sent in each window of WINDOW_S seconds: a
+    transient (a stall of a few seconds) shows in one window, a queue in all."""
+    if not sends:
+        return []
+    t0 = min(s.intended for s in sends)
+    windows: dict[int, list[float]] = {}
+    for s in sends:
+        if s.issue_id in notices:
+            windows.setdefault(int((s.intended - t0) // WINDOW_S), []).append(
+                notices[s.issue_id][0] - s.intended
+            )
+    return [
+        {
+            "from_s": i * WINDOW_S,
+            "issues": len(found),
+            "p50_ms": ms(percentile(found, 50)),
+            "p99_ms": ms(percentile(found, 99)),
+        }
+        for i, found in sorted(windows.items())
+    ]
 
 
 def report(rounds: list[dict[str, Any]], args: argparse.Namespace) -> str:
@@ -253,6 +280,17 @@ def report(rounds: list[dict[str, Any]], args: argparse.Namespace) -> str:
             f"{k} {n / last['issues']:.2f}" for k, n in last["statements_by_kind"][s].items()
         )
         lines.append(f"- **{s}**: {kinds}")
+    if last.get("e2e_by_window"):
+        lines += [
+            "",
+            f"e2e p50 / p99 by when the issue was sent, round {len(rounds)} (ms, windows of "
+            f"{WINDOW_S:g} s):",
+            "",
+            ", ".join(
+                f"{w['from_s']:g} s: {w['p50_ms']:.0f} / {w['p99_ms']:.0f}"
+                for w in last["e2e_by_window"]
+            ),
+        ]
     if last.get("slowest"):
         lines += [
             "",

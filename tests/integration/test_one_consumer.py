@@ -6,15 +6,22 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.coordinator.protocol import (
     ConsumerProtocolMemberAssignment,
     ConsumerProtocolMemberMetadata,
 )
-from baton_contracts import Envelope, EventParseError
+from baton_contracts import (
+    Envelope,
+    EventParseError,
+    IssueAcknowledged,
+    IssueReopened,
+    event_type,
+)
 from baton_contracts.topics import (
     DEPARTMENTS,
     ISSUES_FEEDBACK,
@@ -24,6 +31,7 @@ from baton_contracts.topics import (
 )
 from baton_runtime.db import Database
 from baton_runtime.kafka import ConsumerRunner, EventProducer, ensure_topics
+from baton_runtime.kafka.producer import Outgoing
 
 from conftest import reopened
 from tests.integration.conftest import eventually, read_topic
@@ -158,3 +166,68 @@ async def test_every_service_is_one_member_of_its_group_reading_all_its_topics(s
         assert {topic for topic, _ in member.assigned} == member.subscription
         if service == "ownership":
             assert member.subscription == {stack.topic(t) for t in OWNERSHIP_TOPICS}
+
+
+async def committed(kafka: str, group: str, topic: str) -> int | None:
+    """The offset ``group`` committed on ``topic``'s partition 0 (None: none yet)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    found = offsets.get(TopicPartition(topic, 0))
+    return found.offset if found is not None and found.offset >= 0 else None
+
+
+async def test_events_carry_their_type_and_a_consumer_passes_over_the_types_it_does_not_take(
+    infra, producer: EventProducer
+):
+    run = uuid.uuid4().hex[:8]
+    topic = f"types{run}"
+    await ensure_topics(infra.kafka, [topic, dlq(topic)], partitions=1)
+    ack = Envelope.wrap(
+        source="/tests",
+        data=IssueAcknowledged(
+            issue_id="i-2", department="it", owner_id="it-kofi", actor_id="it-kofi",
+            version=2, at=datetime.now(UTC),
+        ),
+    )  # fmt: skip
+    # Both ways the kernel publishes: at once, and as the outbox's relay does.
+    await producer.publish(topic, reopened(1))
+    await producer.publish_many(
+        [Outgoing(topic, e.subject, e.to_json(), e.id, e.type) for e in (ack, reopened(3), ack)]
+    )
+    records = await read_topic(infra.kafka, topic)
+    assert [dict(r.headers)["baton.event_type"].decode() for r in records] == [
+        event_type(IssueReopened), event_type(IssueAcknowledged),
+        event_type(IssueReopened), event_type(IssueAcknowledged),
+    ]  # fmt: skip
+
+    handled: list[int] = []
+
+    async def on_reopened(envelope: Envelope) -> None:
+        reopened_ = envelope.payload()
+        assert isinstance(reopened_, IssueReopened), "handed a type it does not take"
+        handled.append(reopened_.version)
+
+    group = f"g-{run}"
+    db = Database(infra.database_url)
+    runner = ConsumerRunner(
+        group_id=group, handlers={topic: on_reopened},
+        types={topic: [event_type(IssueReopened)]}, producer=producer, kafka=infra.kafka,
+        service="tests", session_timeout_ms=6000, heartbeat_interval_ms=1000, db=db,
+    )  # fmt: skip
+    await runner.start()
+    try:
+
+        async def all_committed() -> bool | None:
+            # Past the last record, which it passed over.
+            return await committed(infra.kafka, group, topic) == len(records) or None
+
+        await eventually(all_committed, what="the end committed")
+    finally:
+        await runner.stop()
+        await db.dispose()
+    assert handled == [1, 3]
+    assert await read_topic(infra.kafka, dlq(topic)) == []

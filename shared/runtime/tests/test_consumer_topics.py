@@ -6,24 +6,35 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 from aiokafka import ConsumerRecord, TopicPartition
-from baton_contracts import Envelope, EventParseError, parse_event
+from baton_contracts import (
+    Envelope,
+    EventParseError,
+    IssueAcknowledged,
+    IssueReopened,
+    event_type,
+    parse_event,
+)
 from baton_runtime import metrics
 from baton_runtime.db import Database
 from baton_runtime.idempotency import handle_once
 from baton_runtime.kafka import ConsumerRunner
+from baton_runtime.kafka.consumer import PASSED_OVER
 
 from conftest import reopened
 
 ROUTED, FEEDBACK, INBOUND = "issues.routed", "issues.feedback", "issues.inbound"
 
 
-def record(topic: str, offset: int, value: bytes, partition: int = 0) -> ConsumerRecord:
+def record(
+    topic: str, offset: int, value: bytes, partition: int = 0, headers: list | None = None
+) -> ConsumerRecord:
     return ConsumerRecord(
-        topic, partition, offset, 0, 0, b"issue-1", value, None, 7, len(value), []
+        topic, partition, offset, 0, 0, b"issue-1", value, None, 7, len(value), headers or []
     )  # fmt: skip
 
 
@@ -266,3 +277,83 @@ async def test_a_poll_repeating_an_event_handled_before_applies_the_rest_once(db
     assert await effects(db) == ["v1", "v2", "v3", "v4", "v5"]
     assert len(commits) == 1  # the retry's: the first try's commit failed
     assert broker.committed[TopicPartition(FEEDBACK, 0)] == 1
+
+
+def typed(topic: str, offset: int, envelope: Envelope, partition: int = 0) -> ConsumerRecord:
+    """A record as the kernel's producer sends it: its type in a header too."""
+    header = [("baton.event_type", envelope.type.encode())]
+    return record(topic, offset, envelope.to_json(), partition, headers=header)
+
+
+def acknowledged(n: int) -> Envelope:
+    data = IssueAcknowledged(
+        issue_id=f"i-{n}", department="it", owner_id="it-kofi", actor_id="it-kofi",
+        version=n, at=datetime.now(UTC),
+    )  # fmt: skip
+    return Envelope.wrap(source="/tests", data=data)
+
+
+def poll_of_types() -> list[ConsumerRecord]:
+    return [
+        typed(ROUTED, 0, reopened(1)),
+        typed(ROUTED, 1, acknowledged(2)),  # passed over
+        record(ROUTED, 2, event(3)),  # no header (an older producer's): handled
+        typed(ROUTED, 3, acknowledged(4)),  # passed over, last of its partition
+        typed(ROUTED, 0, acknowledged(5), partition=1),  # a partition with nothing to handle
+        typed(FEEDBACK, 0, acknowledged(6)),  # another topic: its handler takes every type
+    ]
+
+
+@pytest.mark.parametrize("with_db", [False, True], ids=["one by one", "one unit of work"])
+async def test_a_handler_given_types_is_handed_only_those_and_the_rest_is_committed(
+    db, with_db: bool, monkeypatch
+):
+    counted: list[tuple[int, dict[str, str]]] = []
+    monkeypatch.setattr(metrics, "messages_handled", Counting(counted))
+    seen: dict[str, list[int]] = {ROUTED: [], FEEDBACK: []}
+
+    def recording(topic: str):
+        async def handle(envelope: Envelope) -> None:
+            seen[topic].append(envelope.payload().version)  # type: ignore[attr-defined]
+
+        return handle
+
+    runner = ConsumerRunner(
+        group_id="g", handlers={ROUTED: recording(ROUTED), FEEDBACK: recording(FEEDBACK)},
+        types={ROUTED: [event_type(IssueReopened)]}, producer=FakeProducer(),  # type: ignore[arg-type]
+        kafka="localhost:1", service="t", db=db if with_db else None,
+    )  # fmt: skip
+    broker = FakeBroker([poll_of_types()])
+    await run(runner, broker, lambda: len(broker.committed) == 3)
+
+    assert seen == {ROUTED: [1, 3], FEEDBACK: [6]}
+    # Every partition committed to the end of what the poll returned, the records
+    # passed over included (the last of partition 0, all of partition 1).
+    assert broker.committed == {
+        TopicPartition(ROUTED, 0): 4, TopicPartition(ROUTED, 1): 1,
+        TopicPartition(FEEDBACK, 0): 1,
+    }  # fmt: skip
+    passed = [(n, labels[metrics.TOPIC]) for n, labels in counted
+              if labels[metrics.OUTCOME] == PASSED_OVER]  # fmt: skip
+    assert sorted(passed) == [(1, ROUTED), (2, ROUTED)]  # counted, by partition
+
+
+class Counting:
+    """Stands in for the kernel's messages counter."""
+
+    def __init__(self, into: list[tuple[int, dict[str, str]]]) -> None:
+        self.into = into
+
+    def add(self, amount: int, labels: dict[str, str]) -> None:
+        self.into.append((amount, labels))
+
+
+def test_types_go_with_an_envelope_handler_only():
+    async def nothing(_record) -> None:
+        return None
+
+    common = dict(group_id="g", producer=FakeProducer(), kafka="localhost:1", service="t")
+    with pytest.raises(ValueError, match="no envelope handler"):
+        ConsumerRunner(raw_handlers={INBOUND: nothing}, types={INBOUND: ["x"]}, **common)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="no envelope handler"):
+        ConsumerRunner(handlers={ROUTED: nothing}, types={FEEDBACK: ["x"]}, **common)  # type: ignore[arg-type]

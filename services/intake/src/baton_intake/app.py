@@ -19,7 +19,7 @@ from baton_intake.auth.service import KeyCache
 from baton_intake.backlog import Backlog
 from baton_intake.deps import identify
 from baton_intake.inbound.handler import on_inbound
-from baton_intake.issues.handler import on_ownership_event
+from baton_intake.issues.handler import TAKES, on_ownership_event
 from baton_intake.issues.router import router as issues_router
 from baton_intake.outbound import dispatcher
 from baton_intake.outbound.models import ReporterMessage
@@ -52,7 +52,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Set when an event staged messages to reporters: the sender sends them at once.
     send_now = asyncio.Event()
     runtime.consume(
-        ISSUES_OWNERSHIP, partial(on_ownership_event, runtime=runtime, send_now=send_now.set)
+        ISSUES_OWNERSHIP,
+        partial(on_ownership_event, runtime=runtime, send_now=send_now.set),
+        only=TAKES,
     )
 
     async def send() -> bool:

@@ -15,7 +15,7 @@ from baton_runtime.service import Runtime
 from fastapi import FastAPI
 
 from baton_notifications.deliveries import service as deliveries
-from baton_notifications.deliveries.handler import on_issue_reported, on_ownership_event
+from baton_notifications.deliveries.handler import TAKES, on_issue_reported, on_ownership_event
 from baton_notifications.deliveries.handover import Dispatcher
 from baton_notifications.deliveries.router import router as deliveries_router
 from baton_notifications.directory.handler import on_department_updated
@@ -47,7 +47,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ISSUES_REPORTED, partial(on_issue_reported, runtime=runtime, hand_over=sender.hand_over)
     )
     runtime.consume(
-        ISSUES_OWNERSHIP, partial(on_ownership_event, runtime=runtime, hand_over=sender.hand_over)
+        ISSUES_OWNERSHIP,
+        partial(on_ownership_event, runtime=runtime, hand_over=sender.hand_over),
+        only=TAKES,
     )
     runtime.keep(retention.processed_events(settings.processed_events_retention_days))
     for purge in deliveries.finished(settings.delivery_retention_days):

@@ -20,6 +20,7 @@ from baton_ownership.assignment.handler import on_issue_routed
 from baton_ownership.assignment.router import router as owner_router
 from baton_ownership.core.errors import OwnershipError
 from baton_ownership.deadlines import service as deadlines
+from baton_ownership.deadlines.handler import TAKES as FAILURES
 from baton_ownership.deadlines.handler import on_delivery_failed
 from baton_ownership.directory.handler import on_department_updated
 from baton_ownership.directory.router import router as directory_router
@@ -41,7 +42,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime.produces(ISSUES_REROUTE)
     runtime.consume(DEPARTMENTS, partial(on_department_updated, runtime=runtime))
     runtime.consume(ISSUES_ROUTED, partial(on_issue_routed, runtime=runtime))
-    runtime.consume(NOTIFICATIONS_DELIVERIES, partial(on_delivery_failed, runtime=runtime))
+    runtime.consume(
+        NOTIFICATIONS_DELIVERIES, partial(on_delivery_failed, runtime=runtime), only=FAILURES
+    )
     runtime.consume(ISSUES_FEEDBACK, partial(on_feedback, runtime=runtime))
     runtime.keep(retention.processed_events(settings.processed_events_retention_days))
     runtime.every(

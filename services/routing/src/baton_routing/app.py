@@ -21,6 +21,7 @@ from baton_routing.catalog.router import router as catalog_router
 from baton_routing.catalog.service import load_catalog
 from baton_routing.catalog.store import CatalogStore
 from baton_routing.catalog.working_time import router as working_time_router
+from baton_routing.classifier.handler import TAKES as RESOLUTIONS
 from baton_routing.classifier.handler import on_ownership_event
 from baton_routing.classifier.learned import ClassifierSlot
 from baton_routing.classifier.router import router as classifier_router
@@ -54,7 +55,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime.consume(ISSUES_REPORTED, decisions.on_issue_reported)
     runtime.consume(ISSUES_REROUTE, decisions.on_reroute_requested)
     # Resolutions label the company's own history for retraining.
-    runtime.consume(ISSUES_OWNERSHIP, partial(on_ownership_event, runtime=runtime))
+    runtime.consume(
+        ISSUES_OWNERSHIP, partial(on_ownership_event, runtime=runtime), only=RESOLUTIONS
+    )
     runtime.keep(retention.processed_events(settings.processed_events_retention_days))
     app = runtime.app(
         title="Baton routing",

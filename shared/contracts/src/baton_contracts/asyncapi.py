@@ -67,6 +67,11 @@ def document() -> dict[str, Any]:
                 "properties": {
                     "traceparent": {"type": "string", "description": "W3C trace context"},
                     "tracestate": {"type": "string"},
+                    "baton.event_type": {
+                        "const": event_type,
+                        "description": "the envelope's type again, so that a consumer "
+                        "can pass over the types it does not take without parsing them",
+                    },
                 },
             },
             "payload": {

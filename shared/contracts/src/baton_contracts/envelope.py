@@ -27,6 +27,11 @@ def payload_model(event_type: str) -> type[BaseModel] | None:
     return _PAYLOADS.get(event_type)
 
 
+def event_type(model: type[BaseModel]) -> str:
+    """The ``type`` a registered payload model travels as (KeyError: not registered)."""
+    return _TYPES[model]
+
+
 class EventParseError(ValueError):
     """The bytes are not a Baton event this version understands. Never retried."""
 

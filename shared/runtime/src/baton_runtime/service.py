@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, Generic, TypeVar
 
+from baton_contracts import event_type
 from baton_contracts.topics import dlq
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_runtime import heap, limits, metrics, migrations, retention
@@ -72,6 +74,7 @@ class Runtime(Generic[S]):
         # Topic -> its handler: one consumer reads them all (``ConsumerRunner``).
         self._handlers: dict[str, Handler] = {}
         self._raw_handlers: dict[str, RawHandler] = {}
+        self._types: dict[str, frozenset[str]] = {}
         self._produces: list[str] = []
         self._on_start: list[Callable[[], Awaitable[None]]] = []
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
@@ -87,8 +90,15 @@ class Runtime(Generic[S]):
         self.purges: list[retention.Purge] = [retention.outbox(settings.retention_days)]
         self.every(settings.retention_interval_s, "retention", self.purge)
 
-    def consume(self, topic: str, handler: Handler) -> None:
-        self._handlers[self._new_topic(topic)] = handler
+    def consume(
+        self, topic: str, handler: Handler, *, only: Iterable[type[BaseModel]] | None = None
+    ) -> None:
+        """Hand ``topic``'s events to ``handler``; with ``only``, just the events of
+        those payload types (the others are passed over without being parsed)."""
+        name = self._new_topic(topic)
+        self._handlers[name] = handler
+        if only is not None:
+            self._types[name] = frozenset(event_type(model) for model in only)
 
     def _new_topic(self, topic: str) -> str:
         name = self.settings.topic(topic)
@@ -208,6 +218,7 @@ class Runtime(Generic[S]):
                 heartbeat_interval_ms=s.consumer_heartbeat_interval_ms,
                 db=self.db,
                 max_batch=s.consumer_max_batch,
+                types=self._types,
             )
             await runner.start()
             self.consumers.append(runner)

@@ -133,5 +133,15 @@ def shutdown_telemetry() -> None:
         _meter_provider.force_flush()
 
 
+_tracer: tuple[trace.TracerProvider, trace.Tracer] | None = None
+
+
 def tracer() -> trace.Tracer:
-    return trace.get_tracer("baton")
+    """Baton's tracer, from the provider set now. Kept while that provider is: the
+    SDK's ``get_tracer`` builds and compares an instrumentation scope on every call,
+    and this runs for every span."""
+    global _tracer
+    provider = trace.get_tracer_provider()
+    if _tracer is None or _tracer[0] is not provider:
+        _tracer = (provider, provider.get_tracer("baton"))
+    return _tracer[1]

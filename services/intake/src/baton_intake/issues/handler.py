@@ -19,6 +19,9 @@ from baton_intake.outbound import service as outbound
 from baton_intake.outbound.models import Conversation
 from baton_intake.settings import Settings
 
+# The ownership events intake acts on; the consumer passes over the others unparsed.
+TAKES = (IssueResolved, IssueReopened, *outbound.ANSWERED, *departments.NAMING)
+
 _ISSUES = Issue.__table__
 # Built once: resolved (a time), or open again (None).
 _RESOLVED = (
@@ -40,9 +43,7 @@ async def on_ownership_event(
     All come on the issue's partition, so in the order they happened. Messages to
     the reporter are staged in the same transaction; ``send_now`` wakes the sender."""
     change = envelope.payload()
-    if not isinstance(
-        change, (IssueResolved, IssueReopened, *outbound.ANSWERED, *departments.NAMING)
-    ):
+    if not isinstance(change, TAKES):
         # Acknowledged, the clocks' DeadlineSet, ...: nothing for intake or the
         # reporter, so no transaction (a redelivery is as harmless).
         return

@@ -27,6 +27,9 @@ from baton_notifications.issues import service as issues
 from baton_notifications.reporters import service as reporters
 from baton_notifications.settings import Settings
 
+# What calls for a copy of the issue or a notice; the consumer passes over the rest.
+TAKES = (IssueReported, *plan.TOLD_OF)
+
 
 async def on_event(
     envelope: Envelope,
@@ -43,7 +46,7 @@ async def on_event(
     deliveries due now are recorded leased to it and handed to it once the
     transaction commits; without one they wait for a dispatcher's poll."""
     event = envelope.payload()
-    if not isinstance(event, (IssueReported, *plan.TOLD_OF)):
+    if not isinstance(event, TAKES):
         # Nothing to keep, nobody to tell: no transaction (a redelivery is as harmless).
         return
     settings = runtime.settings

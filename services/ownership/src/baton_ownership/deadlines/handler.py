@@ -16,10 +16,13 @@ from baton_ownership.deadlines import service as deadlines
 from baton_ownership.deadlines.models import Deadline
 from baton_ownership.settings import Settings
 
+# Of the deliveries' outcomes only failures matter; the consumer passes over the others.
+TAKES = (DeliveryFailed,)
+
 
 async def on_delivery_failed(envelope: Envelope, *, runtime: Runtime[Settings]) -> None:
     failed = envelope.payload()
-    if not isinstance(failed, DeliveryFailed):
+    if not isinstance(failed, TAKES):
         return
 
     async def effect(session: AsyncSession) -> None:

@@ -12,10 +12,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from baton_routing.classifier import service
 from baton_routing.settings import Settings
 
+# Of ownership's events only resolutions teach; the consumer passes over the others.
+TAKES = (IssueResolved,)
+
 
 async def on_ownership_event(envelope: Envelope, *, runtime: Runtime[Settings]) -> None:
     resolved = envelope.payload()
-    if not isinstance(resolved, IssueResolved):
+    if not isinstance(resolved, TAKES):
         return  # the other ownership events teach the classifier nothing
 
     async def effect(session: AsyncSession) -> None:

@@ -35,6 +35,10 @@
   ``EventParseError`` for a message no retry can fix: dead-lettered at once.
 - Each message is handled in a CONSUMER span whose parent is the producer's span
   (from the ``traceparent`` header), so one issue stays one trace.
+- A topic's handler may take only some event types (``types=``): a record whose
+  ``baton.event_type`` header names another type is passed over unparsed, with
+  no span and no transaction, and its offset is committed with the poll's (a
+  record without the header goes to the handler, which still checks its type).
 """
 
 from __future__ import annotations
@@ -43,9 +47,9 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
@@ -61,7 +65,7 @@ from baton_runtime.db import Database, is_postgres
 from baton_runtime.faults import is_transient
 from baton_runtime.idempotency import unit_of_work
 from baton_runtime.kafka.connection import KafkaConnection, start_client
-from baton_runtime.kafka.producer import EventProducer
+from baton_runtime.kafka.producer import EVENT_TYPE_HEADER, EventProducer
 from baton_runtime.kafka.tracing import extract_context, messaging_attributes
 from baton_runtime.telemetry import tracer
 
@@ -74,6 +78,8 @@ DEAD_LETTERED = "dead_lettered"
 BATCH_GIVEN_UP = "batch_given_up"
 # A dependency was unreachable: the message waits (its partition paused) and comes again.
 WAITING = "waiting"
+# Its event type is not one its topic's handler takes: not parsed, not handled.
+PASSED_OVER = "passed_over"
 
 
 class _TakeOneByOne(Exception):
@@ -116,6 +122,7 @@ class _Route:
 
     handler: Handler | None = None
     raw: RawHandler | None = None
+    types: frozenset[str] | None = None  # the event types the handler takes (None: all)
 
 
 def _routes(
@@ -124,6 +131,7 @@ def _routes(
     raw_handler: RawHandler | None,
     handlers: Mapping[str, Handler],
     raw_handlers: Mapping[str, RawHandler],
+    types: Mapping[str, Iterable[str]],
 ) -> dict[str, _Route]:
     routes = {t: _Route(handler=h) for t, h in handlers.items()}
     for t, raw in raw_handlers.items():
@@ -141,7 +149,22 @@ def _routes(
         raise ValueError("handler= and raw_handler= go with topic=")
     if not routes:
         raise ValueError("a consumer needs at least one topic")
+    for t, names in types.items():
+        if t not in routes or routes[t].handler is None:
+            raise ValueError(f"types= for {t}, which has no envelope handler")
+        routes[t] = replace(routes[t], types=frozenset(names))
     return routes
+
+
+def _takes(types: frozenset[str], event_type: str | None) -> bool:
+    return event_type is None or event_type in types
+
+
+def _event_type(record: ConsumerRecord[bytes, bytes]) -> str | None:
+    for key, value in record.headers or ():
+        if key == EVENT_TYPE_HEADER and value is not None:
+            return value.decode(errors="replace")
+    return None
 
 
 def _reason(exc: BaseException) -> str:
@@ -170,8 +193,11 @@ class ConsumerRunner:
         heartbeat_interval_ms: int = 3_000,
         db: Database | None = None,
         max_batch: int = 200,
+        types: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
-        self._routes = _routes(topic, handler, raw_handler, handlers or {}, raw_handlers or {})
+        self._routes = _routes(
+            topic, handler, raw_handler, handlers or {}, raw_handlers or {}, types or {}
+        )
         self.topics = tuple(self._routes)
         self._name = ", ".join(self.topics)  # for logs
         self._producer = producer
@@ -289,14 +315,42 @@ class ConsumerRunner:
                 continue
             if not batches:
                 continue
+            ends = {tp: records[-1].offset + 1 for tp, records in batches.items()}
+            batches = self._pass_over(batches)
             done = await self._in_one_unit(batches) if len(batches) > 1 else None
             if done is None and self._db is not None and is_postgres(self._db.engine):
-                done = await asyncio.gather(*(self._partition(tp, r) for tp, r in batches.items()))
+                done = await asyncio.gather(
+                    *(self._partition(tp, r, ends[tp]) for tp, r in batches.items())
+                )
             elif done is None:
-                done = [await self._partition(tp, r) for tp, r in batches.items()]
+                done = [await self._partition(tp, r, ends[tp]) for tp, r in batches.items()]
             offsets = {tp: OffsetAndMetadata(nxt, "") for tp, nxt in done if nxt is not None}
+            for tp, end in ends.items():
+                # Done to the end of what the poll returned, records passed over
+                # included: a partition with nothing to handle, or all of it handled.
+                kept = batches.get(tp)
+                if kept is None or (tp in offsets and offsets[tp].offset == kept[-1].offset + 1):
+                    offsets[tp] = OffsetAndMetadata(end, "")
             if offsets:
                 await self._commit_offsets(offsets)
+
+    def _pass_over(
+        self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+    ) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
+        """The records to handle: those whose event type their topic's handler takes,
+        or whose type no header says. A partition left with none drops out."""
+        kept = {}
+        for tp, records in batches.items():
+            types = self._routes[tp.topic].types
+            if types is not None:
+                mine = [r for r in records if _takes(types, _event_type(r))]
+                if len(mine) < len(records):
+                    labels = {metrics.TOPIC: tp.topic, metrics.OUTCOME: PASSED_OVER}
+                    metrics.messages_handled.add(len(records) - len(mine), labels)
+                records = mine
+            if records:
+                kept[tp] = records
+        return kept
 
     async def _commit_offsets(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
         """Commit; a failure (a rebalance, the broker away) only means the messages
@@ -354,9 +408,11 @@ class ConsumerRunner:
                     await self._process_in_unit(record, handler)
 
     async def _partition(
-        self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
+        self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]], end: int
     ) -> tuple[TopicPartition, int | None]:
-        """Handle one partition's batch; says the offset to commit next (None: none)."""
+        """Handle one partition's batch; says the offset to commit next (None: none,
+        or committed already). ``end``: the offset after the poll's last record of
+        the partition, passed over ones included."""
         if len(records) > 1:
             done = await self._in_one_unit({tp: records})
             if done is not None:
@@ -375,7 +431,7 @@ class ConsumerRunner:
                 log.error("cannot dead-letter %s[%d]@%d", tp.topic, tp.partition, record.offset)
                 self._wait_at(tp, record.offset, exc)
                 break
-            next_offset = record.offset + 1
+            next_offset = end if record is records[-1] else record.offset + 1
             self._recovered(tp)
             # Committed at once: a later message of this batch may take retries.
             await self._commit_offsets({tp: OffsetAndMetadata(next_offset, "")})

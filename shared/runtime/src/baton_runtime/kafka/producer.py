@@ -15,6 +15,10 @@ from baton_runtime.kafka.connection import KafkaConnection, start_client
 from baton_runtime.kafka.tracing import Headers, inject_headers, messaging_attributes
 from baton_runtime.telemetry import tracer
 
+# Every event carries its envelope's ``type`` in this header too, so that a consumer
+# can pass over the types it does not handle without parsing them.
+EVENT_TYPE_HEADER = "baton.event_type"
+
 
 @dataclass(frozen=True)
 class Outgoing:
@@ -106,7 +110,10 @@ class EventProducer:
                         item.topic,
                         key=item.key.encode(),
                         value=item.value,
-                        headers=inject_headers([], context=trace.set_span_in_context(span)),
+                        headers=inject_headers(
+                            [(EVENT_TYPE_HEADER, item.event_type.encode())],
+                            context=trace.set_span_in_context(span),
+                        ),
                     )
                 )
             results = await asyncio.gather(*pending, return_exceptions=True)
@@ -145,6 +152,8 @@ class EventProducer:
         ):
             # Strip any trace headers the message already had: this span is its parent now.
             base = [(k, v) for k, v in headers or [] if k not in ("traceparent", "tracestate")]
+            if event_type and all(k != EVENT_TYPE_HEADER for k, _ in base):
+                base.append((EVENT_TYPE_HEADER, event_type.encode()))
             await self._client.send_and_wait(
                 topic,
                 key=key.encode() if key is not None else None,
