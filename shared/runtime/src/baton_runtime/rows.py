@@ -16,9 +16,8 @@
 
 The listeners are registered on SQLAlchemy's ``Session`` class, for every
 session of the process. ``stage`` begins the session's transaction if none has
-(``Session._autobegin_t``, as ``session.add`` does), so that a rollback before
-anything was sent still drops the row: a private API, pinned by the lock file
-and covered by ``shared/runtime/tests/test_rows.py``.
+(``Session.begin``; ``session.add`` begins one as well), so that a rollback before
+anything was sent still drops the row (``shared/runtime/tests/test_rows.py``).
 """
 
 from __future__ import annotations
@@ -112,7 +111,8 @@ def stage(session: AsyncSession, table: Table, row: dict[str, Any]) -> None:
     """Insert ``row`` into ``table`` in this transaction, with the other rows
     staged for it (before the commit, or before the session's next query)."""
     sync = session.sync_session
-    sync._autobegin_t()
+    if not sync.in_transaction():
+        sync.begin()
     transaction = sync.get_nested_transaction() or sync.get_transaction()
     sync.info.setdefault(_STAGED, []).append((transaction, table, row))
 
