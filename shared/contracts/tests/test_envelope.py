@@ -103,3 +103,26 @@ def test_a_v1_routed_event_is_read_as_the_current_version():
     routed = parse_event(json.dumps(v1).encode()).payload()
     assert isinstance(routed, IssueRouted) and routed.head.id == "h"
     assert Envelope.wrap(source="/baton/routing", data=routed).type == ISSUE_ROUTED_V2
+
+
+def test_the_types_a_model_is_read_from_include_the_older_versions_it_upgrades():
+    """What a consumer taking only some models passes over goes by these types: an
+    event published as v1 must still reach a handler of the current model."""
+    from baton_contracts import (
+        ISSUE_RESOLVED_V1,
+        ISSUE_ROUTED_V1,
+        ISSUE_ROUTED_V2,
+        IssueResolved,
+        IssueRouted,
+        IssueRoutedV1,
+        event_type,
+        event_types,
+    )
+
+    assert event_type(IssueRouted) == ISSUE_ROUTED_V2
+    assert event_types(IssueRouted) == {ISSUE_ROUTED_V1, ISSUE_ROUTED_V2}
+    assert event_types(IssueResolved) == {ISSUE_RESOLVED_V1}
+    with pytest.raises(ValueError, match="read as IssueRouted"):
+        event_types(IssueRoutedV1)  # no handler is ever given one
+    with pytest.raises(KeyError):
+        event_types(Reporter)  # not an event

@@ -16,6 +16,9 @@ from baton_contracts import (
     EventParseError,
     IssueAcknowledged,
     IssueReopened,
+    IssueRouted,
+    IssueRoutedV1,
+    Person,
     event_type,
     parse_event,
 )
@@ -24,6 +27,8 @@ from baton_runtime.db import Database
 from baton_runtime.idempotency import handle_once
 from baton_runtime.kafka import ConsumerRunner
 from baton_runtime.kafka.consumer import PASSED_OVER
+from baton_runtime.service import Runtime
+from baton_runtime.settings import ServiceSettings
 
 from conftest import reopened
 
@@ -357,3 +362,40 @@ def test_types_go_with_an_envelope_handler_only():
         ConsumerRunner(raw_handlers={INBOUND: nothing}, types={INBOUND: ["x"]}, **common)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="no envelope handler"):
         ConsumerRunner(handlers={ROUTED: nothing}, types={FEEDBACK: ["x"]}, **common)  # type: ignore[arg-type]
+
+
+def routed_v1(n: int) -> Envelope:
+    """An ``IssueRouted`` as published before v2 (its head was ``escalation_contact``)."""
+    head = Person(id="it-head", name="Head", email="head@example.com")
+    data = IssueRoutedV1(
+        issue_id=f"i-{n}", department="it", rule_id=None, reason="r", liaisons=[head],
+        escalation_contact=head, routed_at=datetime.now(UTC),
+    )  # fmt: skip
+    return Envelope.wrap(source="/tests", data=data)
+
+
+async def test_a_runtime_taking_a_model_takes_its_older_versions_too(tmp_path):
+    """``consume(only=...)`` names models; an event published as an older version
+    of one (read as it by ``payload()``) is not passed over."""
+
+    class Settings(ServiceSettings):
+        service = "t"
+
+    runtime = Runtime(name="t", settings=Settings(), migrations_dir=tmp_path)
+    seen: list[str] = []
+
+    async def on_routed(envelope: Envelope) -> None:
+        routed = envelope.payload()
+        assert isinstance(routed, IssueRouted)
+        seen.append(routed.issue_id)
+
+    runtime.consume(ROUTED, on_routed, only=[IssueRouted])
+    runner = ConsumerRunner(
+        group_id="g", handlers=runtime._handlers, types=runtime._types,
+        producer=FakeProducer(), kafka="localhost:1", service="t",  # type: ignore[arg-type]
+    )  # fmt: skip
+    broker = FakeBroker([[typed(ROUTED, 0, routed_v1(1)), typed(ROUTED, 1, acknowledged(2))]])
+    await run(runner, broker, lambda: bool(broker.committed))
+
+    assert seen == ["i-1"]  # the v1 event, upgraded; the acknowledgement passed over
+    assert broker.committed == {TopicPartition(ROUTED, 0): 2}

@@ -11,7 +11,13 @@ from baton_contracts.calendars import (
 )
 from baton_contracts.common import Person, Priority
 from baton_contracts.departments import DEPARTMENT_UPDATED_V1, DepartmentUpdated
-from baton_contracts.envelope import Envelope, EventParseError, event_type, parse_event
+from baton_contracts.envelope import (
+    Envelope,
+    EventParseError,
+    event_type,
+    event_types,
+    parse_event,
+)
 from baton_contracts.feedback import ISSUE_RATED_V1, IssueRated
 from baton_contracts.notifications import (
     DELIVERY_FAILED_V1,
@@ -119,5 +125,6 @@ __all__ = [
     "RerouteRequested",
     "RotationLayer",
     "event_type",
+    "event_types",
     "parse_event",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -30,6 +30,27 @@ def payload_model(event_type: str) -> type[BaseModel] | None:
 def event_type(model: type[BaseModel]) -> str:
     """The ``type`` a registered payload model travels as (KeyError: not registered)."""
     return _TYPES[model]
+
+
+def event_types(model: type[BaseModel]) -> frozenset[str]:
+    """Every ``type`` that reads as ``model``: the one it travels as, and each older
+    version whose ``upgrade()`` leads to it (``Envelope.payload``)."""
+    event_type(model)  # a model never registered is a mistake, not an empty set
+    if (current := _current(model)) is not model:
+        raise ValueError(f"{model.__name__} is read as {current.__name__}: name that")
+    return frozenset(t for t, m in _PAYLOADS.items() if _current(m) is model)
+
+
+def _current(model: type[BaseModel]) -> type[BaseModel]:
+    """What ``model``'s payloads read as: the model its ``upgrade()`` says it returns,
+    and so on, or itself."""
+    seen = [model]
+    while (upgrade := getattr(seen[-1], "upgrade", None)) is not None:
+        newer = get_type_hints(upgrade)["return"]
+        if newer in seen:
+            raise TypeError(f"{model.__name__}.upgrade() goes round in a circle")
+        seen.append(newer)
+    return seen[-1]
 
 
 class EventParseError(ValueError):

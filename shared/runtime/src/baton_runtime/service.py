@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, Generic, TypeVar
 
-from baton_contracts import event_type
+from baton_contracts import event_types
 from baton_contracts.topics import dlq
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -93,12 +93,13 @@ class Runtime(Generic[S]):
     def consume(
         self, topic: str, handler: Handler, *, only: Iterable[type[BaseModel]] | None = None
     ) -> None:
-        """Hand ``topic``'s events to ``handler``; with ``only``, just the events of
-        those payload types (the others are passed over without being parsed)."""
+        """Hand ``topic``'s events to ``handler``; with ``only``, just the events that
+        read as those payload models, older versions included (the others are
+        passed over without being parsed)."""
         name = self._new_topic(topic)
         self._handlers[name] = handler
         if only is not None:
-            self._types[name] = frozenset(event_type(model) for model in only)
+            self._types[name] = frozenset().union(*(event_types(model) for model in only))
 
     def _new_topic(self, topic: str) -> str:
         name = self.settings.topic(topic)
