@@ -9,6 +9,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from baton_runtime.workingtime import working_calendar
+from sqlalchemy import case
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,8 +37,10 @@ async def load(
     # Each notice once: the first of its channels to reach the person.
     rows = (
         await session.exec(
+            # Whether any of its channels held it: max over 1/0 (PostgreSQL has no
+            # max of a boolean).
             select(Delivery.recipient_id, Delivery.event_id, func.min(Delivery.sent_at),
-                   func.max(Delivery.held))
+                   func.max(case((col(Delivery.held), 1), else_=0)))
             .where(col(Delivery.recipient_id).in_(people), Delivery.status == "sent",
                    col(Delivery.sent_at) >= since, col(Delivery.sent_at) < until)
             .group_by(Delivery.recipient_id, Delivery.event_id)
