@@ -42,6 +42,7 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.arrived: list[float] = []  # time.monotonic() each message was accepted at
         self._refusals: list[tuple[set[str] | None, str]] = []
         self.port = 0
         self.stall_s = 0.0  # answer DATA this much later (a client's timeout fires first)
@@ -58,6 +59,7 @@ class Inbox:
                 del self._refusals[i]
                 return reply
         self.messages.append(message_from_bytes(envelope.original_content))
+        self.arrived.append(time.monotonic())
         return "250 OK"
 
     def to(self, address: str) -> list[Message]:

@@ -62,6 +62,9 @@ FAULTS = [
     (44, "restart postgres"),
 ]
 LOAD_S = 56
+# A notice the SMTP server accepted this long before notifications was killed may
+# not have had its outcome committed: the README's one exception to "told once".
+IN_FLIGHT_S = 2.0
 
 
 def kafka_env() -> dict[str, str]:
@@ -244,9 +247,11 @@ async def test_nothing_is_lost_or_doubled_when_services_the_broker_and_the_datab
             await asyncio.sleep(3)  # a late duplicate would show by now
             stop.set()
             restarts = await keeper
-            told = Counter(
-                m["X-Baton-Issue"] for m in inbox.messages if m["X-Baton-Kind"] == "assigned"
-            )
+            copies: dict[str, list[float]] = {}  # each owner notice's arrivals, in s from the start
+            for m, at in zip(inbox.messages, inbox.arrived, strict=True):
+                if m["X-Baton-Kind"] == "assigned":
+                    copies.setdefault(m["X-Baton-Issue"], []).append(at - started)
+            told = Counter({issue: len(times) for issue, times in copies.items()})
             letters = {
                 topic: await read_topic(own.kafka, dlq(f"{prefix}{topic}")) for topic in TOPICS
             }
@@ -257,6 +262,14 @@ async def test_nothing_is_lost_or_doubled_when_services_the_broker_and_the_datab
         _script("kafka.sh", "stop", kafka_env())
         _script("postgres.sh", "stop", pg_env())
 
+    # The one exception the README documents: a notice the SMTP server accepted in the
+    # instant before notifications was killed, before its outcome was committed, is
+    # sent again when its lease runs out. Any other second notice is a defect.
+    killed_at = next(at for at, what in run.faults if what == "kill notifications")
+    in_flight = [
+        i for i in run.accepted
+        if told[i] == 2 and killed_at - IN_FLIGHT_S <= copies[i][0] <= killed_at + 0.1
+    ]  # fmt: skip
     figures = {
         "offered_per_s": RATE,
         "load_s": LOAD_S,
@@ -267,6 +280,7 @@ async def test_nothing_is_lost_or_doubled_when_services_the_broker_and_the_datab
         "with_one_owner": len(owners),
         "owners_told_once": sum(1 for i in run.accepted if told[i] == 1),
         "owners_told_twice_or_more": sum(1 for i in run.accepted if told[i] > 1),
+        "of_them_sent_as_notifications_was_killed": len(in_flight),
         "never_told": sum(1 for i in run.accepted if told[i] == 0),
         "workspace_shows_the_owner": sum(1 for i in run.accepted if shown.get(i) == owners.get(i)),
         "all_settled_after_s": round(converged_at, 1) if converged_at else None,
@@ -276,7 +290,8 @@ async def test_nothing_is_lost_or_doubled_when_services_the_broker_and_the_datab
     print("faults figures:", json.dumps(figures))
     assert run.accepted, "no issue was accepted at all"
     assert len(owners) == len(run.accepted), figures  # every accepted issue has its owner
-    assert figures["owners_told_once"] == len(run.accepted), figures  # and was told once
+    # ... and was told once, but for a notice in flight when its sender was killed.
+    assert figures["owners_told_once"] + len(in_flight) == len(run.accepted), figures
     # The workspace, killed too, shows each of them with that owner.
     assert figures["workspace_shows_the_owner"] == len(run.accepted), figures
     # Only the poison message sent on purpose is dead-lettered: once by each service
