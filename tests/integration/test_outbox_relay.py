@@ -12,7 +12,7 @@ from baton_contracts import Envelope
 from baton_runtime import migrations
 from baton_runtime.db import Database
 from baton_runtime.kafka import EventProducer, ensure_topics
-from baton_runtime.outbox import _RELAY_LOCK_KEY, OutboxMessage, OutboxRelay, add_event
+from baton_runtime.outbox import _RELAY_LOCK_CLASS, OutboxMessage, OutboxRelay, add_event
 from sqlalchemy import text
 from sqlmodel import select
 
@@ -26,14 +26,24 @@ def event(n: int) -> Envelope:
     return reopened(n, issue_id="i-1")  # one issue: its events' order counts
 
 
-@pytest.fixture
-async def db(postgres):
+async def migrated(url: str) -> tuple[Database, str]:
+    """A database whose outbox is in a schema of its own (as each service's is)."""
     schema = f"relay_{uuid.uuid4().hex[:8]}"
     path = Path(baton_routing.__file__).parent / "migrations"
-    await asyncio.to_thread(migrations.upgrade, path, postgres.database_url, schema)
-    database = Database(postgres.database_url, schema=schema)
+    await asyncio.to_thread(migrations.upgrade, path, url, schema)
+    return Database(url, schema=schema), schema
+
+
+@pytest.fixture
+async def db(postgres):
+    database, _schema = await migrated(postgres.database_url)
     yield database
     await database.dispose()
+
+
+HOLD_THE_RELAY_LOCK = text(
+    f"SELECT pg_advisory_xact_lock({_RELAY_LOCK_CLASS}, hashtext(current_schema()))"
+)
 
 
 async def unpublished(db: Database) -> int:
@@ -53,17 +63,22 @@ async def test_a_pass_waits_while_another_replica_relays_then_publishes_in_order
             add_event(session, topic=topic, envelope=envelope)
     relay = OutboxRelay(db, producer)
 
-    other = Database(infra.database_url)
+    elsewhere = None
     try:
-        async with other.transaction() as holder:
-            # Another replica's pass is running: it holds the relay's lock.
-            await holder.exec(text(f"SELECT pg_advisory_xact_lock({_RELAY_LOCK_KEY})"))  # type: ignore[call-overload]
+        # Another replica of the service (its schema) is in a pass: it holds the lock.
+        async with db.transaction() as holder:
+            await holder.exec(HOLD_THE_RELAY_LOCK)  # type: ignore[call-overload]
             assert await relay.publish_pending() == 0
             assert await unpublished(db) == 3
+        # Another service's pass (another schema of the same database) holds up nobody.
+        elsewhere, _schema = await migrated(infra.database_url)
+        async with elsewhere.transaction() as holder:
+            await holder.exec(HOLD_THE_RELAY_LOCK)  # type: ignore[call-overload]
+            assert await relay.publish_pending() == 3
     finally:
-        await other.dispose()
+        if elsewhere is not None:
+            await elsewhere.dispose()
 
-    assert await relay.publish_pending() == 3
     assert await unpublished(db) == 0
     records = await read_topic(infra.kafka, topic)
     assert [r.value for r in records] == [e.to_json() for e in staged]

@@ -2,7 +2,8 @@
 change that caused it, and a relay publishes it afterwards. No dual writes.
 
 The relay keeps per-issue order: rows are published in insertion order, and on
-PostgreSQL only one replica's relay runs a pass at a time (an advisory lock).
+PostgreSQL only one replica's relay runs a pass at a time (an advisory lock, one
+per schema: per service).
 A crash between publishing and marking re-publishes; consumers are idempotent.
 """
 
@@ -31,9 +32,10 @@ from baton_runtime.kafka.tracing import carrier_from_current, context_from_carri
 
 log = logging.getLogger(__name__)
 
-# Any constant works; it only has to be the same for every replica of a service
-# (each service has its own database).
-_RELAY_LOCK_KEY = 0x0BA7_0001
+# One pass at a time per outbox: the advisory lock's key is this constant and a hash
+# of the outbox's schema, so a service's replicas (one schema) take turns, while
+# services sharing one database, each in its own schema, never wait for each other.
+_RELAY_LOCK_CLASS = 0x0BA7_0001
 
 
 # The outbox's columns a relay pass reads (the row, not an ORM object).
@@ -124,7 +126,8 @@ def _relay_statements(postgres: bool) -> tuple[Executable, Executable | None]:
         return read, mark
     # In the same statement: PostgreSQL tries the lock once (an InitPlan); without
     # it, no rows, as when nothing waits.
-    locked_here = select(func.pg_try_advisory_xact_lock(_RELAY_LOCK_KEY)).scalar_subquery()
+    key = (_RELAY_LOCK_CLASS, func.hashtext(func.current_schema()))
+    locked_here = select(func.pg_try_advisory_xact_lock(*key)).scalar_subquery()
     take = (
         update(table)
         .where(table.c.id.in_(pending.where(locked_here).scalar_subquery()))
