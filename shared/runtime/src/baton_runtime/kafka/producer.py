@@ -20,6 +20,13 @@ from baton_runtime.telemetry import tracer
 EVENT_TYPE_HEADER = "baton.event_type"
 
 
+def _typed(headers: Headers, event_type: str | None) -> Headers:
+    """``headers`` with the event type's, unless they carry one (a DLQ copy does)."""
+    if not event_type or any(k == EVENT_TYPE_HEADER for k, _ in headers):
+        return headers
+    return [*headers, (EVENT_TYPE_HEADER, event_type.encode())]
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """An event as the outbox stored it: its envelope already serialized (what
@@ -111,8 +118,7 @@ class EventProducer:
                         key=item.key.encode(),
                         value=item.value,
                         headers=inject_headers(
-                            [(EVENT_TYPE_HEADER, item.event_type.encode())],
-                            context=trace.set_span_in_context(span),
+                            _typed([], item.event_type), context=trace.set_span_in_context(span)
                         ),
                     )
                 )
@@ -152,8 +158,7 @@ class EventProducer:
         ):
             # Strip any trace headers the message already had: this span is its parent now.
             base = [(k, v) for k, v in headers or [] if k not in ("traceparent", "tracestate")]
-            if event_type and all(k != EVENT_TYPE_HEADER for k, _ in base):
-                base.append((EVENT_TYPE_HEADER, event_type.encode()))
+            base = _typed(base, event_type)
             await self._client.send_and_wait(
                 topic,
                 key=key.encode() if key is not None else None,
