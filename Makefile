@@ -13,6 +13,10 @@ HELM := $(TOOLS)/bin/helm
 # (Prometheus v3's Go module is tagged v0.3xx; building it takes minutes the first time).
 PROMTOOL_VERSION := v0.316.0
 PROMTOOL := $(TOOLS)/bin/promtool
+# An OpenTelemetry Collector with the components the chart's collector config uses,
+# at its image's release (tools/otelcol, modules pinned in its go.sum): the tests run
+# that config on it. About two minutes to build the first time.
+OTELCOL := $(TOOLS)/bin/otelcol-baton
 
 .PHONY: help install tools manifests deploy-check run token test unit audit lint asyncapi bench bench-routing kafka-start kafka-stop postgres-start postgres-stop topics clean
 
@@ -56,7 +60,11 @@ $(PROMTOOL):
 	  -X github.com/prometheus/common/version.Version=$(PROMTOOL_VERSION)" \
 	  github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION)
 
-tools: install $(HELM) $(PROMTOOL)
+$(OTELCOL): tools/otelcol/main.go tools/otelcol/go.mod tools/otelcol/go.sum
+	@command -v go >/dev/null || { echo "go is required to build the collector"; exit 1; }
+	cd tools/otelcol && GOFLAGS=-mod=readonly go build -trimpath -o $(abspath $(OTELCOL)) .
+
+tools: install $(HELM) $(PROMTOOL) $(OTELCOL)
 
 manifests: tools
 	$(PY) deploy/k8s/render.py

@@ -19,6 +19,9 @@ from tests.deploy import dashboard_lint
 from tests.deploy.conftest import ROOT, SERVICES, VALUES, container, of_kind, render, validate
 
 PROMTOOL = ROOT / ".tools" / "bin" / "promtool"
+# The collector the chart's config is checked with: its components, at its image's
+# release (tools/otelcol; `make tools` builds it).
+OTELCOL = ROOT / ".tools" / "bin" / "otelcol-baton"
 DASHBOARDS = sorted((render.CHART / "files" / "dashboards").glob("*.json"))
 RUNBOOK = ROOT / "docs" / "runbook.md"
 ALERT_TESTS = Path(__file__).parent / "alerts" / "rules_test.yaml"
@@ -29,6 +32,20 @@ def promtool() -> Path:
     if not PROMTOOL.exists():
         sys.exit(f"{PROMTOOL} is missing: `make tools` builds it")
     return PROMTOOL
+
+
+@pytest.fixture(scope="module")
+def otelcol() -> Path:
+    if not OTELCOL.exists():
+        sys.exit(f"{OTELCOL} is missing: `make tools` builds it")
+    return OTELCOL
+
+
+def collector_config(tmp_path: Path, values: dict, *files: Path) -> str:
+    """The collector's config.yaml as the chart renders it with these values."""
+    values = {"otelCollector": {"enabled": True, **values}}
+    config_map = of_kind(template_with(tmp_path, values, *files), "ConfigMap")["otel-collector"]
+    return config_map["data"]["config.yaml"]
 
 
 def template_with(tmp_path: Path, values: dict, *files: Path) -> list[dict]:
@@ -207,6 +224,32 @@ def test_the_chart_can_deploy_a_collector_that_makes_stay_histograms(tmp_path):
     pod = container(collector)
     assert pod["securityContext"]["readOnlyRootFilesystem"] is True
     assert pod["resources"]["limits"]["memory"]
+
+
+@pytest.mark.parametrize("traces", ["", "http://tempo:4318"], ids=["stays only", "and traces"])
+@pytest.mark.parametrize("name", list(VALUES))
+def test_the_collector_takes_the_charts_config(otelcol, tmp_path, name, traces):
+    """The real collector reads, resolves and builds every pipeline of the config
+    (`otelcol validate`): a setting it would refuse, a component it lacks or a
+    pipeline that does not connect fails here, not in a crash-looping pod."""
+    config = tmp_path / "config.yaml"
+    config.write_text(collector_config(tmp_path, {"tracesEndpoint": traces}, *VALUES[name]))
+    found = subprocess.run(
+        [str(otelcol), "validate", f"--config=file:{config}"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert found.returncode == 0, found.stdout + found.stderr
+
+
+def test_the_collector_tested_is_the_release_the_chart_runs(otelcol, tmp_path):
+    image = yaml.safe_load((render.CHART / "values.yaml").read_text())["otelCollector"]["image"]
+    repository, _, tag = image.rpartition(":")
+    assert repository == "otel/opentelemetry-collector-contrib"
+    found = subprocess.run([str(otelcol), "--version"], capture_output=True, text=True, timeout=60)
+    assert found.stdout.split() == ["otelcol-baton", "version", tag], found.stdout
+    module = (ROOT / "tools" / "otelcol" / "go.mod").read_text()
+    pinned = set(re.findall(r"collector-contrib/\S+ v(\S+)", module))
+    assert pinned == {tag}, "every contrib component at the image's release"
 
 
 def test_an_existing_collector_wins_over_the_charts_own(tmp_path):

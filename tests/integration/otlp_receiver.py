@@ -4,6 +4,7 @@ as they would to a collector (``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``)."""
 from __future__ import annotations
 
 import threading
+import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -43,6 +44,7 @@ class OtlpReceiver:
                 request = ExportTraceServiceRequest()
                 request.ParseFromString(body)
                 receiver._add(request)
+                receiver._forward(body, self.headers.get("Content-Type", ""))
                 reply = ExportTraceServiceResponse().SerializeToString()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/x-protobuf")
@@ -53,6 +55,9 @@ class OtlpReceiver:
             def log_message(self, *args) -> None:
                 pass
 
+        # Where every export is also sent as it came (``forward_to``): a real collector.
+        self.forwarded_to: str | None = None
+        self.forward_failures = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}/v1/traces"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -81,6 +86,24 @@ class OtlpReceiver:
                     )
         with self._lock:
             self.spans.extend(spans)
+
+    def forward_to(self, endpoint: str | None) -> None:
+        """Send every export from now on, byte for byte, to ``endpoint`` as well
+        (None: stop): the services' own spans reach a collector under test."""
+        self.forwarded_to = endpoint
+
+    def _forward(self, body: bytes, content_type: str) -> None:
+        endpoint = self.forwarded_to
+        if endpoint is None:
+            return
+        request = urllib.request.Request(
+            endpoint, data=body, headers={"Content-Type": content_type}, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=5):
+                pass
+        except OSError:
+            self.forward_failures += 1
 
     def snapshot(self) -> list[Span]:
         with self._lock:
