@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from baton_workspace.charts import MIN_BAR, timeline
+from baton_workspace.charts import LABEL_ROOM, MIN_BAR, timeline
 
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
@@ -62,3 +62,21 @@ def test_the_stay_that_holds_it_now_reaches_now_however_young_the_journey() -> N
     (held,) = chart.lanes
     assert held.x + held.width == chart.right
     assert held.width > (chart.right - chart.left) / 2  # nearly all of it, not a 28 px stub
+
+
+def test_each_label_sits_under_its_own_bar() -> None:
+    # A journey under a minute: the last stay is a short bar at the axis' end. Its
+    # label ends where the bar ends (it once began 150 px before the axis' end,
+    # off to the bar's left); a bar with room after it starts its label.
+    chart = timeline(
+        [
+            stay("finance", timedelta(0), timedelta(seconds=40)),
+            stay("operations", timedelta(seconds=40), timedelta(seconds=41)),
+        ],
+        start=START,
+        end=START + timedelta(seconds=41),
+    )
+    first, last = chart.lanes
+    assert (first.label_anchor, first.label_x) == ("start", first.x + 4)
+    assert first.label_x + LABEL_ROOM <= chart.right
+    assert (last.label_anchor, last.label_x) == ("end", last.x + last.width)

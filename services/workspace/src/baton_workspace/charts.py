@@ -22,6 +22,8 @@ MARK_GLYPHS = {
 }
 # The narrowest a stay's bar is drawn: wide enough to see and to hold a glyph.
 MIN_BAR = 28
+# Room a bar's label ("3h 20m · handed off") takes after the bar's start.
+LABEL_ROOM = 150
 
 
 def colour(department: str) -> str:
@@ -47,6 +49,10 @@ class Lane:
     outcome: str
     fill: str
     marks: list[Mark] = field(default_factory=list)
+    # Where the label under the bar is written: from the bar's start, or, for a bar
+    # too near the axis' end for that, ending where the bar ends (SVG text-anchor).
+    label_x: float = 0.0
+    label_anchor: str = "start"
 
 
 @dataclass
@@ -92,11 +98,13 @@ def timeline(
             Mark(min(max(x(at), x0 + 8), x1 - 8), MARK_GLYPHS.get(kind, "•"), label)
             for at, kind, label in stay["marks"]  # type: ignore[attr-defined]
         ]
+        room = x0 + 4 + LABEL_ROOM <= right
         lanes.append(
             Lane(
                 y=30 + n * lane, x=x0, width=x1 - x0, department=str(stay["department"]),
                 holders=str(stay["holders"]), duration=str(stay["duration"]),
                 outcome=str(stay["outcome"]), fill=colour(str(stay["department"])), marks=marks,
+                label_x=x0 + 4 if room else x1, label_anchor="start" if room else "end",
             )
         )  # fmt: skip
     return Timeline(width, 30 + len(lanes) * lane + 30, left, right, lanes, start, end)
