@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import CursorResult, Row, Table, TableClause, event, insert
+from sqlalchemy import Connection, CursorResult, Row, Table, TableClause, event, insert
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.util import find_tables
@@ -177,3 +177,27 @@ def _transaction_ended(session: Session, transaction: SessionTransaction) -> Non
         session.info.pop(_STAGED, None)
     else:
         session.info[_STAGED] = [item for item in staged if item[0] is not transaction]
+
+
+def held_until_commit(key: str, write: Callable[[Session, Connection], None]) -> None:
+    """For what a transaction keeps in ``session.info[key]`` to write later (counted
+    in memory meanwhile): ``write(session, connection)`` runs before the commit, and
+    before a savepoint begins (on the enclosing transaction's connection, so that
+    the savepoint's rollback cannot take it back); it takes the key out of
+    ``session.info``. The key is dropped when the outermost transaction ends
+    (rolled back, or written at the commit)."""
+
+    @event.listens_for(Session, "before_commit")
+    def _before_commit(session: Session) -> None:
+        if key in session.info:
+            write(session, session.connection())
+
+    @event.listens_for(Session, "after_transaction_create")
+    def _savepoint_begins(session: Session, transaction: SessionTransaction) -> None:
+        if transaction.nested and transaction.parent is not None and key in session.info:
+            write(session, transaction.parent.connection(None))
+
+    @event.listens_for(Session, "after_transaction_end")
+    def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None:
+            session.info.pop(key, None)

@@ -17,9 +17,9 @@ from typing import Any
 
 from baton_runtime import rows
 from baton_runtime.db import dialect, upsert_for
-from sqlalchemy import bindparam, event, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_ownership.assignment.models import DepartmentCursor
@@ -97,21 +97,6 @@ def _write(session: Session, connection: Connection) -> None:
             connection.execute(_MOVE_BY, {"key": department, "by": by})
 
 
-@event.listens_for(Session, "before_commit")
-def _before_commit(session: Session) -> None:
-    if _HELD in session.info:
-        _write(session, session.connection())
-
-
-@event.listens_for(Session, "after_transaction_create")
-def _savepoint_begins(session: Session, transaction: SessionTransaction) -> None:
-    # The turns counted so far are written before the savepoint; inside it, each
-    # turn is a statement of its own.
-    if transaction.nested and transaction.parent is not None and _HELD in session.info:
-        _write(session, transaction.parent.connection(None))
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(_HELD, None)  # rolled back, or written at the commit
+# The turns counted so far are written before the commit, and before a savepoint
+# (inside it, each turn is a statement of its own).
+rows.held_until_commit(_HELD, _write)

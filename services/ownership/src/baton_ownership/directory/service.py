@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_ownership.core.models import IssueOwner
 from baton_ownership.core.state import Actor, Department, Seat, utcnow
+from baton_ownership.directory import rosters
 from baton_ownership.directory.hours import Hours, hours_from
 from baton_ownership.directory.models import DepartmentPolicy, Member
 
@@ -51,8 +52,9 @@ async def resolve_hours(*, session: AsyncSession, department: str) -> float | No
 @dataclass(frozen=True)
 class Roster:
     """What ``upsert_department`` found: whether the roster was applied, the
-    department's hours, and (when applied) all its members as now written: rows
-    with ``Member``'s columns when the roster was as kept, else ``Member`` objects."""
+    department's hours, and (when applied, or when this transaction already knows
+    them) all its members as now written: rows with ``Member``'s columns when the
+    roster was as kept, else ``Member`` objects; None: not read."""
 
     applied: bool
     hours: Hours
@@ -121,14 +123,25 @@ async def upsert_department(
     what it read: the department's hours, and its members as now written (when
     applied), so the caller reads neither again."""
     values = {"roster_at": as_of or utcnow(), **(policy or {})}
-    row = await _newer_policy(session, department, values)
     wanted = {p.id: (p, "liaison") for p in liaisons}
     wanted[head.id] = (head, "head")
+    names = {i: (role, *_contact(person)) for i, (person, role) in wanted.items()}
+    if policy is None:
+        # The same roster again in this transaction: answered from what it found.
+        known = rosters.answer(session, department, names, values["roster_at"])
+        if known is not None:
+            applied, hours, members = known
+            return Roster(applied=applied, hours=hours, members=members)
+    await rosters.let_go(session, department)
+    row = await _newer_policy(session, department, values)
     if row is not None:
         # Most rosters are the one kept: read as rows, compared, and nothing written.
         kept = await rows.execute(session, _READ_MEMBERS, {"department": department})
         if _as_kept(kept, wanted):
-            return Roster(applied=True, hours=hours_from(department, row), members=kept)
+            hours = hours_from(department, row)
+            if policy is None:
+                rosters.keep(session, department, names, values["roster_at"], hours, kept)
+            return Roster(applied=True, hours=hours, members=kept)
     else:
         table = DepartmentPolicy.__table__  # type: ignore[attr-defined]
         row = (
