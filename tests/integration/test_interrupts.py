@@ -1,6 +1,7 @@
 """Notifications' notice load (``GET /v1/interrupts``) on PostgreSQL: the unit tests
 run it on SQLite, which takes a max of a boolean that PostgreSQL refuses (it was a
-500 there, which the workspace's scorecard page showed as 'not available')."""
+500 there, and the workspace's scorecards page showed its interrupt-load panel
+without notice counts)."""
 
 from __future__ import annotations
 

@@ -26,17 +26,17 @@ def event(n: int) -> Envelope:
     return reopened(n, issue_id="i-1")  # one issue: its events' order counts
 
 
-async def migrated(url: str) -> tuple[Database, str]:
+async def migrated(url: str) -> Database:
     """A database whose outbox is in a schema of its own (as each service's is)."""
     schema = f"relay_{uuid.uuid4().hex[:8]}"
     path = Path(baton_routing.__file__).parent / "migrations"
     await asyncio.to_thread(migrations.upgrade, path, url, schema)
-    return Database(url, schema=schema), schema
+    return Database(url, schema=schema)
 
 
 @pytest.fixture
 async def db(postgres):
-    database, _schema = await migrated(postgres.database_url)
+    database = await migrated(postgres.database_url)
     yield database
     await database.dispose()
 
@@ -71,7 +71,7 @@ async def test_a_pass_waits_while_another_replica_relays_then_publishes_in_order
             assert await relay.publish_pending() == 0
             assert await unpublished(db) == 3
         # Another service's pass (another schema of the same database) holds up nobody.
-        elsewhere, _schema = await migrated(infra.database_url)
+        elsewhere = await migrated(infra.database_url)
         async with elsewhere.transaction() as holder:
             await holder.exec(HOLD_THE_RELAY_LOCK)  # type: ignore[call-overload]
             assert await relay.publish_pending() == 3

@@ -16,6 +16,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -39,9 +40,11 @@ LABELS |= {"collector_instance_id", "instance"}
 LABELS |= {"otel_scope_name", "otel_scope_version", "otel_scope_schema_url"}
 
 
+@dataclass(frozen=True)
 class Collector:
-    def __init__(self, process: subprocess.Popen, metrics_url: str, log: Path) -> None:
-        self.process, self.metrics_url, self.log = process, metrics_url, log
+    process: subprocess.Popen
+    metrics_url: str
+    log: Path
 
 
 @pytest.fixture(scope="module")

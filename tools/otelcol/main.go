@@ -6,6 +6,7 @@
 package main
 
 import (
+	"errors"
 	"log"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/connector/spanmetricsconnector"
@@ -29,26 +30,21 @@ import (
 )
 
 func components() (otelcol.Factories, error) {
-	var err error
-	f := otelcol.Factories{Telemetry: otelconftelemetry.NewFactory()}
-	if f.Receivers, err = otelcol.MakeFactoryMap[receiver.Factory](otlpreceiver.NewFactory()); err != nil {
-		return f, err
-	}
-	if f.Processors, err = otelcol.MakeFactoryMap[processor.Factory](
-		batchprocessor.NewFactory(), filterprocessor.NewFactory(),
-	); err != nil {
-		return f, err
-	}
-	if f.Connectors, err = otelcol.MakeFactoryMap[connector.Factory](spanmetricsconnector.NewFactory()); err != nil {
-		return f, err
-	}
-	if f.Exporters, err = otelcol.MakeFactoryMap[exporter.Factory](
-		prometheusexporter.NewFactory(), otlphttpexporter.NewFactory(),
-	); err != nil {
-		return f, err
-	}
-	f.Extensions, err = otelcol.MakeFactoryMap[extension.Factory](healthcheckextension.NewFactory())
-	return f, err
+	receivers, errR := otelcol.MakeFactoryMap[receiver.Factory](otlpreceiver.NewFactory())
+	processors, errP := otelcol.MakeFactoryMap[processor.Factory](
+		batchprocessor.NewFactory(), filterprocessor.NewFactory())
+	connectors, errC := otelcol.MakeFactoryMap[connector.Factory](spanmetricsconnector.NewFactory())
+	exporters, errE := otelcol.MakeFactoryMap[exporter.Factory](
+		prometheusexporter.NewFactory(), otlphttpexporter.NewFactory())
+	extensions, errX := otelcol.MakeFactoryMap[extension.Factory](healthcheckextension.NewFactory())
+	return otelcol.Factories{
+		Receivers:  receivers,
+		Processors: processors,
+		Connectors: connectors,
+		Exporters:  exporters,
+		Extensions: extensions,
+		Telemetry:  otelconftelemetry.NewFactory(),
+	}, errors.Join(errR, errP, errC, errE, errX)
 }
 
 func main() {

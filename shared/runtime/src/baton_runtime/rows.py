@@ -13,6 +13,9 @@
   savepoint that rolls back are dropped with it; rows staged before a savepoint
   are written before it begins, so its rollback cannot take them back (as the
   ORM flushes before a SAVEPOINT). The outbox stages its rows here.
+- ``held_until_commit`` is the same timing for what a caller counts in memory and
+  writes late (ownership's round-robin turns and rosters): a write before the
+  commit and before a savepoint, and nothing kept past the transaction.
 
 The listeners are registered on SQLAlchemy's ``Session`` class, for every
 session of the process. ``stage`` begins the session's transaction if none has

@@ -67,9 +67,11 @@ def _outer(session: AsyncSession) -> dict[str, Held] | None:
     return held
 
 
-def answer(session: AsyncSession, department: str, names: Names, as_of: datetime) -> Any | None:
-    """What ``upsert_department`` would find, from what this transaction holds: a
-    ``(applied, hours, members)`` tuple, or None when it must ask the database."""
+def answer(
+    session: AsyncSession, department: str, names: Names, as_of: datetime
+) -> tuple[bool, Hours, list[Any] | None] | None:
+    """What ``upsert_department`` would find, from what this transaction holds:
+    (applied, hours, members), or None when it must ask the database."""
     held = _outer(session)
     found = held.get(department) if held is not None else None
     if found is None or found.members is None or found.names != names:
