@@ -29,14 +29,29 @@ from baton_notifications.deliveries.dispatcher import dispatch_due
 from baton_notifications.deliveries.handler import on_issue_reported, on_ownership_event
 from baton_notifications.directory.handler import on_department_updated
 from baton_notifications.issues.models import IssueCopy
+from baton_notifications.recipients.models import RecipientPreferences
+from baton_notifications.recipients.schemas import PreferencesUpdate
+from baton_notifications.recipients.service import set_preferences
 from baton_notifications.reporters.models import InternalReporter
 from baton_notifications.senders.errors import DeliveryError
 from baton_runtime.idempotency import unit_of_work
 from sqlalchemy import event
+from sqlmodel import col, update
 
 from conftest import counting_statements
 
-from .helpers import GITA, HEAD, T0, Clock, dispatch, make_runtime, rows, staged_events, wrap
+from .helpers import (
+    GITA,
+    HEAD,
+    T0,
+    Clock,
+    dispatch,
+    make_runtime,
+    rows,
+    sealer,
+    staged_events,
+    wrap,
+)
 
 # Around the clock: nothing is held, so the dispatcher sends what it is given.
 ALWAYS = Calendar(
@@ -284,3 +299,84 @@ async def test_the_outcomes_of_a_batch_finished_together_are_settled_in_one_tran
         + [("DeliveryFailed", issues["Bounce"])]
     )
     assert all(isinstance(e, DeliverySent | DeliveryFailed) for e in said)
+
+
+async def test_a_unit_of_work_of_reports_writes_their_copies_in_one_statement(runtime):
+    """A consumer's batch of reports: each copy's upsert is staged, and all of them
+    go in one execution at the commit."""
+    issues = [str(uuid4()) for _ in range(3)]
+    with counting_statements(runtime.db) as seen:
+        async with unit_of_work(runtime.db, staged_claims=True):
+            for issue_id in issues:
+                await on_issue_reported(reported(issue_id), runtime=runtime)
+    copies = [s for s in seen.sent if "issue_copies" in s]
+    assert len(copies) == 1, str(seen)
+    for issue_id in issues:
+        assert (await copy_of(runtime, issue_id)).subject == "Invoice twice"
+
+
+async def test_a_staged_report_is_written_before_its_copy_is_read(runtime):
+    """A report and the assignment after it in one unit of work: the assignment's
+    upsert finds the reported copy (its notice says what the issue is)."""
+    issue_id = str(uuid4())
+    async with unit_of_work(runtime.db, staged_claims=True):
+        await on_issue_reported(reported(issue_id), runtime=runtime)
+        await on_ownership_event(assigned(issue_id), runtime=runtime)
+    copy = await copy_of(runtime, issue_id)
+    assert (copy.subject, copy.owner_id) == ("Invoice twice", GITA.id)
+    assert "Invoice twice" in (await rows(runtime))[-1].content
+
+
+async def test_a_unit_of_work_reads_each_recipients_preferences_once(runtime):
+    """Three issues assigned to the same liaison in one batch: her preferences and
+    working hours are read for the first notice, and known for the others."""
+    issues = [str(uuid4()) for _ in range(3)]
+    with counting_statements(runtime.db) as seen:
+        async with unit_of_work(runtime.db, staged_claims=True):
+            for issue_id in issues:
+                await on_ownership_event(assigned(issue_id), runtime=runtime)
+    read = [s for s in seen.sent if "recipient_preferences" in s]
+    assert len(read) == 1, str(seen)
+    assert [r.recipient_id for r in await rows(runtime) if r.issue_id in issues] == [GITA.id] * 3
+
+
+async def test_preferences_changed_in_the_unit_of_work_are_read_again(runtime):
+    """What was read is not trusted once the session writes preferences: the next
+    notice goes to the channels she has just chosen."""
+    first, second = str(uuid4()), str(uuid4())
+    async with unit_of_work(runtime.db, staged_claims=True) as unit:
+        await on_ownership_event(assigned(first), runtime=runtime)
+        await set_preferences(
+            session=unit.session, person_id=GITA.id, sealer=sealer(runtime),
+            update=PreferencesUpdate(channels={"assigned": ["email", "webhook"]},
+                                     webhook_url="https://hooks.example.com/gita"),
+        )  # fmt: skip
+        await on_ownership_event(assigned(second), runtime=runtime)
+    channels = {
+        issue_id: sorted(r.channel for r in await rows(runtime) if r.issue_id == issue_id)
+        for issue_id in (first, second)
+    }
+    assert channels == {first: ["email"], second: ["email", "webhook"]}
+
+
+async def test_preferences_updated_by_a_statement_in_the_unit_of_work_are_read_again(runtime):
+    """The same for an ORM statement that writes them (no flush involved)."""
+    async with runtime.db.transaction() as session:
+        await set_preferences(
+            session=session, person_id=GITA.id, sealer=sealer(runtime),
+            update=PreferencesUpdate(webhook_url="https://hooks.example.com/gita"),
+        )  # fmt: skip
+    first, second = str(uuid4()), str(uuid4())
+    async with unit_of_work(runtime.db, staged_claims=True) as unit:
+        await on_ownership_event(assigned(first), runtime=runtime)
+        await unit.session.exec(
+            update(RecipientPreferences)
+            .where(col(RecipientPreferences.person_id) == GITA.id)
+            .values(channels={"assigned": ["email", "webhook"]})
+        )
+        await on_ownership_event(assigned(second), runtime=runtime)
+    channels = {
+        issue_id: sorted(r.channel for r in await rows(runtime) if r.issue_id == issue_id)
+        for issue_id in (first, second)
+    }
+    assert channels == {first: ["email"], second: ["email", "webhook"]}

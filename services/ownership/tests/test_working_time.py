@@ -26,6 +26,7 @@ from baton_ownership.core.models import IssueOwner
 from baton_ownership.deadlines import service as deadlines
 from baton_ownership.deadlines.models import Deadline
 from baton_ownership.directory import service as directory
+from baton_ownership.directory.models import DepartmentPolicy
 from baton_ownership.insights import service as insights
 from baton_ownership.lifecycle import service as lifecycle
 from baton_runtime.outbox import OutboxMessage
@@ -61,12 +62,16 @@ async def runtime(db, settings):
             head=person("cs-head"),
         )  # fmt: skip
         for name in ("operations", "it"):
-            await directory.set_policy(
-                session=session, department=name, resolve_hours=None, calendar=BERLIN,
+            policy = directory.policy_values(
+                resolve_hours=None, calendar=BERLIN,
                 on_call=NIGHT_DESK if name == "operations" else None,
                 internal_targets=[InternalTarget(requester="finance", acknowledge_hours=4)]
                 if name == "it" else [],
             )  # fmt: skip
+            row = await session.get(DepartmentPolicy, name) or DepartmentPolicy(department=name)
+            for column, value in policy.items():
+                setattr(row, column, value)
+            session.add(row)
     return rt
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from baton_runtime import rows
+from baton_runtime.db import upsert_for
 from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, func, select
 from sqlalchemy.orm import registry
 
@@ -99,3 +100,20 @@ async def test_a_rolled_back_savepoint_drops_only_what_it_staged_in_every_table(
                 raise RuntimeError("this step fails")
         rows.stage(session, NOTES, {"text": "after"})
     assert await names(db, NOTES) == ["before", "after"]
+
+
+async def test_rows_staged_with_a_statement_go_in_one_execution_of_it_in_order(tables):
+    """An upsert staged for several rows, one key twice: one execution, and the
+    later row wins; the table's plain rows go in their own INSERT."""
+    db = tables
+    plain = upsert_for("sqlite", NOTES)
+    upsert = plain.on_conflict_do_update(index_elements=["id"], set_={"text": plain.excluded.text})
+    with counting_statements(db) as seen:
+        async with db.transaction() as session:
+            rows.stage(session, NOTES, {"id": 1, "text": "first"}, upsert)
+            rows.stage(session, NOTES, {"id": 2, "text": "second"}, upsert)
+            rows.stage(session, NOTES, {"id": 3, "text": "plain"})
+            rows.stage(session, NOTES, {"id": 1, "text": "first, again"}, upsert)
+    inserts = [s for s in seen.sent if s.startswith("INSERT")]
+    assert len(inserts) == 2 and "ON CONFLICT" in inserts[0], seen.sent
+    assert await names(db, NOTES) == ["first, again", "second", "plain"]

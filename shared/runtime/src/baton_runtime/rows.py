@@ -38,7 +38,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 T = TypeVar("T")
 Params = Mapping[str, Any] | Sequence[Mapping[str, Any]]
 
-# A session's staged rows: (the transaction that staged it, table, row), in order.
+# A session's staged rows: (the transaction that staged it, table, row, the
+# statement that writes it), in order.
 _STAGED = "baton_staged_rows"
 
 
@@ -98,7 +99,7 @@ def _run(
     # there are none), and staged rows of the tables the statement names.
     session.flush()
     staged = session.info.get(_STAGED)
-    if staged and _names(statement) & {table.name for _, table, _ in staged}:
+    if staged and _names(statement) & {item[1].name for item in staged}:
         write_staged(session)
     return take(session.connection().execute(statement, params))
 
@@ -110,28 +111,37 @@ def _names(statement: Executable) -> frozenset[str]:
     return frozenset(t.name for t in found if isinstance(t, TableClause))
 
 
-def stage(session: AsyncSession, table: Table, row: dict[str, Any]) -> None:
+def stage(
+    session: AsyncSession, table: Table, row: dict[str, Any], statement: Executable | None = None
+) -> None:
     """Insert ``row`` into ``table`` in this transaction, with the other rows
-    staged for it (before the commit, or before the session's next query)."""
+    staged for it (before the commit, or before the session's next query).
+
+    ``statement``: an INSERT into ``table`` built once (an upsert, say) to write
+    the row with instead of a plain one; the rows staged with the same statement
+    go together, in the order staged, as one execution of it with many rows."""
     sync = session.sync_session
     if not sync.in_transaction():
         sync.begin()
     transaction = sync.get_nested_transaction() or sync.get_transaction()
-    sync.info.setdefault(_STAGED, []).append((transaction, table, row))
+    sync.info.setdefault(_STAGED, []).append(
+        (transaction, table, row, statement if statement is not None else _insert(table))
+    )
 
 
 def write_staged(session: Session, transaction: SessionTransaction | None = None) -> None:
-    """Write every staged row, each table's in one INSERT in the order the tables
-    were first staged, in ``transaction`` (default: the innermost one)."""
+    """Write every staged row, each statement's rows (a table's plain INSERT, or
+    the statement they were staged with) in one execution, in the order the
+    statements were first staged, in ``transaction`` (default: the innermost one)."""
     staged = session.info.pop(_STAGED, None)
     if not staged:
         return
     connection = transaction.connection(None) if transaction else session.connection()
-    tables: dict[Table, list[dict[str, Any]]] = {}
-    for _, table, row in staged:
-        tables.setdefault(table, []).append(row)
-    for table, table_rows in tables.items():
-        connection.execute(_insert(table), table_rows)
+    statements: dict[Executable, list[dict[str, Any]]] = {}
+    for _, _, row, statement in staged:
+        statements.setdefault(statement, []).append(row)
+    for statement, statement_rows in statements.items():
+        connection.execute(statement, statement_rows)
 
 
 _INSERTS: dict[Table, Executable] = {}

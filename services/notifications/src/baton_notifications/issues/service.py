@@ -3,7 +3,8 @@ The two topics are read by different consumers, so either may come first: each
 fills in only its own columns.
 
 The upserts are Core statements built once per database (and, for an
-assignment, per set of columns it says), run with the event's values.
+assignment, per set of columns it says), run with the event's values; a
+report's is staged, so that a unit of work's reports are written together.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from baton_contracts import IssueReported, OwnerAssigned
+from baton_runtime import rows
 from baton_runtime.db import dialect, upsert_for
 from baton_runtime.rows import execute
 from sqlalchemy import func
@@ -64,7 +66,10 @@ def _forget(session: AsyncSession, issue_id: str) -> None:
 
 
 async def remember(session: AsyncSession, reported: IssueReported) -> None:
-    """What was reported, in one statement whether or not ownership came first."""
+    """What was reported, by one upsert whether or not ownership came first. It is
+    staged (``rows.stage``): a unit of work of many reports writes all their
+    copies in one execution, before its commit or before anything here reads the
+    copies in the same transaction."""
     values = dict(
         issue_id=reported.issue_id,
         reference=reported.reference or reference_of(reported.issue_id),
@@ -78,7 +83,7 @@ async def remember(session: AsyncSession, reported: IssueReported) -> None:
         reported_at=reported.reported_at,
     )
     _forget(session, reported.issue_id)
-    await execute(session, _remember_statement(dialect(session)), values)
+    rows.stage(session, _COPIES, values, _remember_statement(dialect(session)))
 
 
 async def follow(session: AsyncSession, assigned: OwnerAssigned) -> IssueCopy:

@@ -13,7 +13,9 @@ from typing import Any
 from baton_contracts import Calendar
 from baton_runtime.rows import execute
 from baton_runtime.workingtime import WorkingCalendar, working_calendar
-from sqlalchemy import Select, String, and_, bindparam, select, union_all
+from sqlalchemy import Select, String, and_, bindparam, event, select, union_all
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
+from sqlalchemy.sql.util import find_tables
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_notifications.directory import service as directory
@@ -95,15 +97,41 @@ def _preferences_and_hours_query(count: int) -> Select[Any]:
     )  # fmt: skip
 
 
+# What this transaction has read, person -> (preferences, hours): a consumer's unit
+# of work of many notices to the same few liaisons reads each of them once.
+_READ = "baton_notifications_recipients_read"
+_WRITTEN_BY = (RecipientPreferences, DirectoryEntry, DepartmentHours)
+_TABLES = frozenset(model.__tablename__ for model in _WRITTEN_BY)
+
+
 async def preferences_and_hours(
     session: AsyncSession, person_ids: list[str]
 ) -> dict[str, tuple[RecipientPreferences | None, Hours]]:
     """Each person's preferences (None: never set) and working hours, in one query
     (``_preferences_and_hours_query``). The preferences are not the session's:
-    nothing here changes them."""
+    nothing here changes them.
+
+    What a transaction has read is answered from memory for the rest of it,
+    until the session writes preferences, the directory or a calendar (a flush or
+    an ORM statement that does); a savepoint's end, and the transaction's, drop
+    it. Another transaction's commit meanwhile is seen by the next transaction,
+    as if it had committed just after this one."""
     ids = list(dict.fromkeys(person_ids))
     if not ids:
         return {}
+    sync = session.sync_session
+    read = sync.info.get(_READ, {}) if sync.in_transaction() else {}
+    if all(p in read for p in ids):
+        return {p: read[p] for p in ids}
+    found = await _read(session, ids)
+    if sync.in_transaction():
+        sync.info.setdefault(_READ, {}).update(found)
+    return found
+
+
+async def _read(
+    session: AsyncSession, ids: list[str]
+) -> dict[str, tuple[RecipientPreferences | None, Hours]]:
     query = _preferences_and_hours_query(len(ids))
     found = await execute(session, query, {f"p{n}": p for n, p in enumerate(ids)})
     prefs: dict[str, RecipientPreferences | None] = {}
@@ -119,6 +147,29 @@ async def preferences_and_hours(
         if row.listed_in:
             listed[person_id].append((row.listed_in, row.listed_calendar))
     return {p: (prefs.get(p), _hours(prefs.get(p), listed[p])) for p in ids}
+
+
+@event.listens_for(Session, "before_flush")
+def _flushing(session: Session, _flush: UOWTransaction, _instances: object) -> None:
+    if _READ in session.info and any(
+        isinstance(obj, _WRITTEN_BY) for obj in (*session.new, *session.dirty, *session.deleted)
+    ):
+        session.info.pop(_READ)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _writing(state: ORMExecuteState) -> None:
+    if _READ in state.session.info and not state.is_select:
+        found = find_tables(state.statement, include_crud=True)  # type: ignore[arg-type]
+        if any(getattr(table, "name", None) in _TABLES for table in found):
+            state.session.info.pop(_READ)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session: Session, transaction: SessionTransaction) -> None:
+    # The transaction, or a savepoint (not a flush's own inner transaction).
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_READ, None)
 
 
 async def person_hours(session: AsyncSession, person_id: str) -> Hours:

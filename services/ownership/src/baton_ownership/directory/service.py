@@ -22,33 +22,6 @@ from baton_ownership.directory.hours import Hours, hours_from
 from baton_ownership.directory.models import DepartmentPolicy, Member
 
 
-async def set_policy(
-    *,
-    session: AsyncSession,
-    department: str,
-    resolve_hours: float | None,
-    calendar: Calendar | None = None,
-    on_call: OnCall | None = None,
-    internal_targets: list[InternalTarget] | None = None,
-) -> None:
-    """The catalog's word on the department as a whole (only DepartmentUpdated has it)."""
-    policy = await session.get(DepartmentPolicy, department) or DepartmentPolicy(
-        department=department
-    )
-    values = policy_values(
-        resolve_hours=resolve_hours, calendar=calendar, on_call=on_call,
-        internal_targets=internal_targets,
-    )  # fmt: skip
-    for name, value in values.items():
-        setattr(policy, name, value)
-    session.add(policy)
-
-
-async def resolve_hours(*, session: AsyncSession, department: str) -> float | None:
-    policy = await session.get(DepartmentPolicy, department)
-    return policy.resolve_hours if policy is not None else None
-
-
 @dataclass(frozen=True)
 class Roster:
     """What ``upsert_department`` found: whether the roster was applied, the
@@ -188,7 +161,7 @@ def policy_values(
     on_call: OnCall | None = None,
     internal_targets: list[InternalTarget] | None = None,
 ) -> dict[str, Any]:
-    """The policy columns as ``set_policy`` writes them."""
+    """The policy columns, as ``upsert_department`` writes them with a roster."""
     return {
         "resolve_hours": resolve_hours,
         "calendar": calendar.model_dump(mode="json") if calendar else None,
