@@ -7,7 +7,17 @@ from __future__ import annotations
 import pytest
 from baton_runtime import rows
 from baton_runtime.db import upsert_for
-from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, func, select
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.orm import registry
 
 from conftest import counting_statements
@@ -117,3 +127,20 @@ async def test_rows_staged_with_a_statement_go_in_one_execution_of_it_in_order(t
     inserts = [s for s in seen.sent if s.startswith("INSERT")]
     assert len(inserts) == 2 and "ON CONFLICT" in inserts[0], seen.sent
     assert await names(db, NOTES) == ["first, again", "second", "plain"]
+
+
+async def test_each_staged_row_is_handed_what_the_statement_returned_for_it(tables):
+    """Rows staged with a statement that returns their ids (in parameter order)
+    learn them at the commit, each its own; a row that did not ask is not told."""
+    db = tables
+    returning = insert(NOTES).returning(NOTES.c.id, NOTES.c.text, sort_by_parameter_order=True)
+    told: list[tuple[str, int, str]] = []
+    async with db.transaction() as session:
+        for text in ("a", "b", "c"):
+            asked = None if text == "b" else (lambda row, t=text: told.append((t, *row)))
+            rows.stage(session, NOTES, {"text": text}, returning, returned=asked)
+        assert told == []  # nothing written before the commit
+    async with db.session() as session:
+        found = await rows.execute(session, select(NOTES.c.text, NOTES.c.id), {})
+    ids = {text: id_ for text, id_ in found}
+    assert told == [("a", ids["a"], "a"), ("c", ids["c"], "c")]

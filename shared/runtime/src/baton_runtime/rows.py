@@ -9,7 +9,9 @@
   session's next ORM query, or next statement here naming its table, whichever
   comes first; then the staged rows of each table go in one INSERT, so a
   consumer's unit of work of twenty events writes such a table once, not twenty
-  times. Rows staged inside a
+  times. A row may be staged with a statement of its own (an upsert: the
+  rows staged with one statement go in one execution of it), and be handed what
+  that statement returns for it (its id) once it is written. Rows staged inside a
   savepoint that rolls back are dropped with it; rows staged before a savepoint
   are written before it begins, so its rollback cannot take them back (as the
   ORM flushes before a SAVEPOINT). The outbox stages its rows here.
@@ -39,7 +41,7 @@ T = TypeVar("T")
 Params = Mapping[str, Any] | Sequence[Mapping[str, Any]]
 
 # A session's staged rows: (the transaction that staged it, table, row, the
-# statement that writes it), in order.
+# statement that writes it, what to call with what it returns for the row), in order.
 _STAGED = "baton_staged_rows"
 
 
@@ -112,36 +114,48 @@ def _names(statement: Executable) -> frozenset[str]:
 
 
 def stage(
-    session: AsyncSession, table: Table, row: dict[str, Any], statement: Executable | None = None
+    session: AsyncSession,
+    table: Table,
+    row: dict[str, Any],
+    statement: Executable | None = None,
+    *,
+    returned: Callable[[Row[Any]], None] | None = None,
 ) -> None:
     """Insert ``row`` into ``table`` in this transaction, with the other rows
     staged for it (before the commit, or before the session's next query).
 
     ``statement``: an INSERT into ``table`` built once (an upsert, say) to write
     the row with instead of a plain one; the rows staged with the same statement
-    go together, in the order staged, as one execution of it with many rows."""
+    go together, in the order staged, as one execution of it with many rows.
+    ``returned``: called with what the statement returns for this row, once it
+    is written; the statement must then return its rows in the order of its
+    parameters (``returning(..., sort_by_parameter_order=True)``)."""
     sync = session.sync_session
     if not sync.in_transaction():
         sync.begin()
     transaction = sync.get_nested_transaction() or sync.get_transaction()
-    sync.info.setdefault(_STAGED, []).append(
-        (transaction, table, row, statement if statement is not None else _insert(table))
-    )
+    statement = statement if statement is not None else _insert(table)
+    sync.info.setdefault(_STAGED, []).append((transaction, table, row, statement, returned))
 
 
 def write_staged(session: Session, transaction: SessionTransaction | None = None) -> None:
     """Write every staged row, each statement's rows (a table's plain INSERT, or
     the statement they were staged with) in one execution, in the order the
-    statements were first staged, in ``transaction`` (default: the innermost one)."""
+    statements were first staged, in ``transaction`` (default: the innermost one);
+    then hand each row that asked for it what the statement returned for it."""
     staged = session.info.pop(_STAGED, None)
     if not staged:
         return
     connection = transaction.connection(None) if transaction else session.connection()
-    statements: dict[Executable, list[dict[str, Any]]] = {}
-    for _, _, row, statement in staged:
-        statements.setdefault(statement, []).append(row)
-    for statement, statement_rows in statements.items():
-        connection.execute(statement, statement_rows)
+    statements: dict[Executable, list[tuple[dict[str, Any], Any]]] = {}
+    for _, _, row, statement, returned in staged:
+        statements.setdefault(statement, []).append((row, returned))
+    for statement, written in statements.items():
+        result = connection.execute(statement, [row for row, _ in written])
+        if any(returned for _, returned in written):
+            for found, (_, returned) in zip(result.all(), written, strict=True):
+                if returned is not None:
+                    returned(found)
 
 
 _INSERTS: dict[Table, Executable] = {}

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from baton_contracts import DeliveryFailed, DeliverySent, Envelope
@@ -19,9 +20,9 @@ from baton_runtime.kafka.tracing import carrier_from_current
 from baton_runtime.outbox import add_event
 from baton_runtime.problems import Problem
 from baton_runtime.retention import Purge
-from baton_runtime.rows import execute
+from baton_runtime.rows import execute, stage
 from pydantic import BaseModel
-from sqlalchemy import insert, tuple_
+from sqlalchemy import Row, insert, tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -41,7 +42,7 @@ SOURCE = "/baton/notifications"
 
 
 _DELIVERIES = Delivery.__table__  # type: ignore[attr-defined]
-# A notice's rows in one statement, built once; their ids back in the rows' order.
+# Deliveries in one statement, built once; their ids back in the rows' order.
 _INSERT = insert(_DELIVERIES).returning(_DELIVERIES.c.id, sort_by_parameter_order=True)
 
 
@@ -127,11 +128,22 @@ async def record(
         made.append(row)
     if not made:  # the recipient chose no channel for this kind of notice
         return Recorded([], prefs, hours)
-    ids = await execute(session, _INSERT, made)
-    rows = [Delivery(id=found.id, **row) for found, row in zip(ids, made, strict=True)]
-    if rows and all(row.status == "failed" for row in rows):
+    if all(row["status"] == "failed" for row in made):
+        # Nobody to reach: its DeliveryFailed names the delivery, so it is written now.
+        ids = await execute(session, _INSERT, made)
+        rows = [Delivery(id=found.id, **row) for found, row in zip(ids, made, strict=True)]
         publish_failed(session, rows[-1], settings=settings)
+        return Recorded(rows, prefs, hours)
+    # Staged: a unit of work's deliveries go in one statement at its commit, and
+    # each row learns its id then (the dispatcher is handed them after it).
+    rows = [Delivery(**row) for row in made]
+    for delivery, row in zip(rows, made, strict=True):
+        stage(session, _DELIVERIES, row, _INSERT, returned=partial(_written, delivery))
     return Recorded(rows, prefs, hours)
+
+
+def _written(delivery: Delivery, found: Row[Any]) -> None:
+    delivery.id = found.id
 
 
 def fail(session: AsyncSession, row: Delivery, *, reason: str, now: datetime) -> None:
