@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from baton_ownership.directory import service as directory
 from baton_ownership.directory.models import DepartmentPolicy, Member
+from sqlmodel import col, update
 
 from conftest import counting_statements
 
@@ -80,6 +81,22 @@ async def test_a_member_changed_in_the_transaction_is_read_again(db):
         gita.on_duty = False
         session.add(gita)
         await session.flush()
+        with counting_statements(db) as sent:
+            again = await finance(session, T0 + timedelta(seconds=1))
+        assert naming(sent, "department_members")
+    by_id = {m.person_id: m for m in again.members}
+    assert by_id["fin-gita"].on_duty is False
+
+
+async def test_a_member_updated_by_a_statement_in_the_transaction_is_read_again(db):
+    """The same for an ORM UPDATE (no flush involved)."""
+    async with db.transaction() as session:
+        await finance(session, T0)
+        await session.exec(
+            update(Member)
+            .where(col(Member.department) == "finance", col(Member.person_id) == "fin-gita")
+            .values(on_duty=False)
+        )
         with counting_statements(db) as sent:
             again = await finance(session, T0 + timedelta(seconds=1))
         assert naming(sent, "department_members")

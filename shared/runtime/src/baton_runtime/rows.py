@@ -18,6 +18,9 @@
 - ``held_until_commit`` is the same timing for what a caller counts in memory and
   writes late (ownership's round-robin turns and rosters): a write before the
   commit and before a savepoint, and nothing kept past the transaction.
+- ``on_writes_to`` tells a caller that keeps what a transaction read (ownership's
+  rosters, notifications' recipients) when the session is about to write those
+  tables, so that it reads them again.
 
 The listeners are registered on SQLAlchemy's ``Session`` class, for every
 session of the process. ``stage`` begins the session's transaction if none has
@@ -32,7 +35,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, CursorResult, Row, Table, TableClause, event, insert
-from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.util import find_tables
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -228,3 +231,26 @@ def held_until_commit(key: str, write: Callable[[Session, Connection], None]) ->
     def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
         if transaction.parent is None:
             session.info.pop(key, None)
+
+
+def on_writes_to(key: str, models: tuple[type, ...], changed: Callable[[Session], None]) -> None:
+    """For what a transaction keeps in ``session.info[key]`` as read from ``models``'
+    tables: ``changed(session)`` is called whenever that session is about to write
+    them, by a flush of such objects or by an ORM INSERT, UPDATE or DELETE naming
+    one of their tables, so that what it keeps is not trusted past the write.
+    (Statements run here, by ``execute``, are the caller's own and not watched.)"""
+    tables = frozenset(model.__table__.name for model in models)  # type: ignore[attr-defined]
+
+    @event.listens_for(Session, "before_flush")
+    def _flushing(session: Session, _flush: UOWTransaction, _instances: object) -> None:
+        if key in session.info and any(
+            isinstance(obj, models) for obj in (*session.new, *session.dirty, *session.deleted)
+        ):
+            changed(session)
+
+    @event.listens_for(Session, "do_orm_execute")
+    def _writing(state: ORMExecuteState) -> None:
+        if key in state.session.info and not state.is_select:
+            found = find_tables(state.statement, include_crud=True)  # type: ignore[arg-type]
+            if any(getattr(table, "name", None) in tables for table in found):
+                changed(state.session)

@@ -11,11 +11,11 @@ from functools import lru_cache
 from typing import Any
 
 from baton_contracts import Calendar
+from baton_runtime import rows
 from baton_runtime.rows import execute
 from baton_runtime.workingtime import WorkingCalendar, working_calendar
 from sqlalchemy import Select, String, and_, bindparam, event, select, union_all
-from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
-from sqlalchemy.sql.util import find_tables
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_notifications.directory import service as directory
@@ -101,7 +101,6 @@ def _preferences_and_hours_query(count: int) -> Select[Any]:
 # of work of many notices to the same few liaisons reads each of them once.
 _READ = "baton_notifications_recipients_read"
 _WRITTEN_BY = (RecipientPreferences, DirectoryEntry, DepartmentHours)
-_TABLES = frozenset(model.__tablename__ for model in _WRITTEN_BY)
 
 
 async def preferences_and_hours(
@@ -149,20 +148,7 @@ async def _read(
     return {p: (prefs.get(p), _hours(prefs.get(p), listed[p])) for p in ids}
 
 
-@event.listens_for(Session, "before_flush")
-def _flushing(session: Session, _flush: UOWTransaction, _instances: object) -> None:
-    if _READ in session.info and any(
-        isinstance(obj, _WRITTEN_BY) for obj in (*session.new, *session.dirty, *session.deleted)
-    ):
-        session.info.pop(_READ)
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _writing(state: ORMExecuteState) -> None:
-    if _READ in state.session.info and not state.is_select:
-        found = find_tables(state.statement, include_crud=True)  # type: ignore[arg-type]
-        if any(getattr(table, "name", None) in _TABLES for table in found):
-            state.session.info.pop(_READ)
+rows.on_writes_to(_READ, _WRITTEN_BY, lambda session: session.info.pop(_READ, None))
 
 
 @event.listens_for(Session, "after_transaction_end")

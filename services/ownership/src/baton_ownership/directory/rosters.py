@@ -14,8 +14,9 @@ is counted here and written once, before the commit (or before a savepoint, or
 before the next roster for that department that is not answered from here).
 
 What is held is dropped when the transaction ends, and not trusted once the
-session flushes a change to a member or a policy. Inside a savepoint nothing is
-answered from here (its rollback must be able to take its rosters back).
+session writes a member or a policy (by a flush, or by an ORM statement:
+``rows.on_writes_to``). Inside a savepoint nothing is answered from here (its
+rollback must be able to take its rosters back).
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from datetime import datetime
 from typing import Any
 
 from baton_runtime import rows
-from sqlalchemy import bindparam, event, or_, update
+from sqlalchemy import bindparam, or_, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from baton_ownership.directory.hours import Hours
@@ -116,12 +117,9 @@ def _write(session: Session, connection: Connection) -> None:
 rows.held_until_commit(_HELD, _write)
 
 
-@event.listens_for(Session, "before_flush")
-def _directory_changes(session: Session, _flush: UOWTransaction, _instances: Any) -> None:
-    held: dict[str, Held] = session.info.get(_HELD, {})
-    if not held:
-        return
-    changed = (*session.new, *session.dirty, *session.deleted)
-    if any(isinstance(o, Member | DepartmentPolicy) for o in changed):
-        for found in held.values():
-            found.members = None  # asked of the database again; roster_at still written
+def _distrust(session: Session) -> None:
+    for found in session.info.get(_HELD, {}).values():
+        found.members = None  # asked of the database again; roster_at still written
+
+
+rows.on_writes_to(_HELD, (Member, DepartmentPolicy), _distrust)
