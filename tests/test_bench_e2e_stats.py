@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from bench.e2e.config import parse_args
 from bench.e2e.stats import (
     Mail,
     Send,
@@ -112,6 +113,24 @@ def test_summarize_a_step_that_fell_behind() -> None:
     assert why == ["delivered 5/s of 10/s offered", "1 of 31 POSTs failed", "e2e p99 1.0 s > 0.5 s"]
 
 
+def test_a_step_that_delivered_a_twentieth_less_than_offered_did_not_keep_up() -> None:
+    # 10/s for 30 s at a steady 0.5 s, but every twentieth owner is never told: the
+    # queue grows by half an issue a second, which "sustained" must not hide.
+    sends = [send(i, 100.0 + i / 10) for i in range(300)]
+    mails = [assigned(f"issue-{i}", 100.5 + i / 10) for i in range(300) if i % 20]
+    step = summarize(sends, mails, Window(100.0, 30.0), offered_rate=10.0)
+    assert step.e2e_p50_first_third_ms == step.e2e_p50_last_third_ms == 500.0
+    assert step.delivered_rate == 9.5
+    assert saturation(step) == ["delivered 9.5/s of 10/s offered"]
+
+
+def test_a_step_is_a_minute_unless_told_otherwise() -> None:
+    # Issue 12's target is a rate sustained for 60 s.
+    assert parse_args([]).step_s == 60.0
+    assert parse_args(["--step-seconds", "20"]).step_s == 20.0
+    assert parse_args(["--quick"]).step_s == 6.0
+
+
 def test_latency_that_keeps_rising_through_a_step_means_a_growing_queue() -> None:
     # 10/s for 30 s, nearly all delivered within the step, but the k-th issue
     # waits 0.5 s + 10 ms per issue before it: a queue that grows.
@@ -121,7 +140,9 @@ def test_latency_that_keeps_rising_through_a_step_means_a_growing_queue() -> Non
     assert step.e2e_p50_first_third_ms == 995.0  # issues 0..99: 0.5 + 0.495
     assert step.e2e_p50_last_third_ms == 2995.0  # issues 200..299: 0.5 + 2.495
     assert step.delivered_rate >= 9.0
-    assert saturation(step) == ["e2e p50 rose from 1.0 s to 3.0 s in the step"]
+    # The growing queue also shows in the rate delivered; here the rise alone counts.
+    why = saturation(step, min_delivered_share=0.9)
+    assert why == ["e2e p50 rose from 1.0 s to 3.0 s in the step"]
 
 
 def test_failed_posts_alone_saturate_a_step() -> None:

@@ -95,7 +95,8 @@ def parse_args(argv: list[str] | None = None) -> Config:
         "--step-seconds",
         type=float,
         default=env("BENCH_STEP_S"),
-        help="length of each open-loop step ($BENCH_STEP_S; default 30)",
+        help="length of each open-loop step, a rate kept up with for it sustained "
+        "($BENCH_STEP_S; default 60)",
     )
     p.add_argument(
         "--clients",
@@ -166,7 +167,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
     return Config(
         backends=backends,
         rates=_floats(a.rates or ("5" if quick else "5,10,20,50,100,250,500")),
-        step_s=a.step_seconds or (6.0 if quick else 30.0),
+        step_s=a.step_seconds or (6.0 if quick else 60.0),
         clients=a.clients or (2 if quick else 16),
         closed_s=a.closed_seconds or (3.0 if quick else 10.0),
         drain_s=a.drain_seconds or (15.0 if quick else 60.0),

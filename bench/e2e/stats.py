@@ -236,7 +236,7 @@ def _whole(window: Window) -> tuple[float, float]:
 def saturation(
     step: StepResult,
     *,
-    min_delivered_share: float = 0.9,
+    min_delivered_share: float = 0.97,
     max_failed_share: float = 0.01,
     max_e2e_p99_s: float = 10.0,
     rise_s: float = 0.5,
