@@ -37,15 +37,22 @@ def free_port() -> int:
 
 
 class Inbox:
-    """A real SMTP server's mailbox: keeps what it accepts, and can be told to
-    answer the next delivery (to given recipients) with a reply instead, say a 451."""
+    """A real SMTP server's mailbox: keeps what it accepts, counts the connections
+    it is given (each greets it once), and can be told to answer the next
+    delivery (to given recipients) with a reply instead, say a 451."""
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
         self.arrived: list[float] = []  # time.monotonic() each message was accepted at
         self._refusals: list[tuple[set[str] | None, str]] = []
         self.port = 0
+        self.connections = 0
         self.stall_s = 0.0  # answer DATA this much later (a client's timeout fires first)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses) -> list[str]:
+        self.connections += 1
+        session.host_name = hostname
+        return responses
 
     def refuse_next(self, reply: str, *, to: set[str] | None = None) -> None:
         self._refusals.append((to, reply))

@@ -128,7 +128,7 @@ async def test_a_loopback_connector_is_refused_in_production_before_any_connecti
     http_receiver,
 ):
     port = http_receiver.url.split(":")[2].split("/")[0]
-    with pytest.raises(senders.SendError) as refused:
+    with pytest.raises(senders.SendFailed) as refused:
         await senders.post(
             connector(f"https://127.0.0.1:{port}/hook"), BODY, settings=Settings(**PROD)
         )
@@ -142,7 +142,7 @@ async def test_a_loopback_connector_is_refused_in_production_before_any_connecti
 
 async def test_a_name_resolving_to_a_private_address_is_refused_at_connect_time():
     resolve = stub({"chat.internal": ["10.20.0.7"]})
-    with pytest.raises(senders.SendError, match=r"chat\.internal resolves to a private address"):
+    with pytest.raises(senders.SendFailed, match=r"chat\.internal resolves to a private address"):
         await senders.post(
             connector("https://chat.internal/hook"),
             BODY,
@@ -161,7 +161,7 @@ async def test_an_allowed_host_reaches_its_internal_connector_over_https(tmp_pat
                 connector(url), BODY, settings=settings, resolve=resolve, ssl_context=receiver.trust
             )
         # Without the allow-list the same connector is refused.
-        with pytest.raises(senders.SendError, match="resolves to a loopback address"):
+        with pytest.raises(senders.SendFailed, match="resolves to a loopback address"):
             await senders.post(
                 connector(url), BODY, settings=Settings(**PROD), resolve=resolve,
                 ssl_context=receiver.trust,
@@ -172,11 +172,11 @@ async def test_an_allowed_host_reaches_its_internal_connector_over_https(tmp_pat
 async def test_an_allow_list_covers_only_what_it_names_and_never_the_metadata_address():
     settings = Settings(**PROD, connector_allowed_hosts=["chat.internal", "10.20.0.0/16"])
     resolve = stub({"other.internal": ["10.30.0.1"], "chat.internal": ["169.254.169.254"]})
-    with pytest.raises(senders.SendError, match=r"other\.internal resolves to a private address"):
+    with pytest.raises(senders.SendFailed, match=r"other\.internal resolves to a private address"):
         await senders.post(
             connector("https://other.internal/"), BODY, settings=settings, resolve=resolve
         )
-    with pytest.raises(senders.SendError) as metadata:
+    with pytest.raises(senders.SendFailed) as metadata:
         await senders.post(
             connector("https://chat.internal/"), BODY, settings=settings, resolve=resolve
         )
@@ -203,7 +203,7 @@ def test_an_http_connector_stops_intake_at_start_outside_development():
 
 
 async def test_an_http_connector_is_refused_per_send_in_production_too(http_receiver):
-    with pytest.raises(senders.SendError) as refused:
+    with pytest.raises(senders.SendFailed) as refused:
         await senders.post(connector(http_receiver.url), BODY, settings=Settings(**PROD))
     assert refused.value.reason == (
         "connector refused: connector URLs must use https (http only in development)"
@@ -219,7 +219,7 @@ async def test_a_redirect_is_not_followed():
     with running_http_receiver() as target, running_http_receiver() as redirecting:
         redirecting.fail_next(307)
         redirecting.answer_headers = {"location": target.url}
-        with pytest.raises(senders.SendError) as failed:
+        with pytest.raises(senders.SendFailed) as failed:
             await senders.post(connector(redirecting.url), BODY, settings=dev)
         assert (redirecting.requests, target.requests) == (1, 0)
     assert failed.value.reason == "connector answered 307 (redirects are not followed)"
@@ -229,7 +229,7 @@ async def test_a_redirect_is_not_followed():
 async def test_a_slow_connector_is_cut_off_at_the_timeout(http_receiver):
     http_receiver.delay_s = 1.5
     dev = Settings(environment="development", connector_timeout_s=0.3)
-    with pytest.raises(senders.SendError) as failed:
+    with pytest.raises(senders.SendFailed) as failed:
         await senders.post(connector(http_receiver.url), BODY, settings=dev)
     assert (failed.value.reason, failed.value.permanent) == ("connector timeout after 0.3s", False)
 

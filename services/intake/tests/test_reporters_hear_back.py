@@ -23,6 +23,7 @@ from baton_intake.outbound import dispatcher
 from baton_intake.outbound.models import Conversation, ReporterMessage
 from baton_intake.settings import Settings
 from baton_runtime import links, migrations
+from baton_runtime.smtp import Mailer
 from sqlmodel import select
 
 from conftest import running_http_receiver, subject_of, text_of
@@ -266,6 +267,46 @@ async def test_a_flood_from_one_address_gets_n_acknowledgements_an_hour(client, 
     await deliver(client, later_s=3600)
     assert [m.status for m in await messages(client)] == ["sent", "sent"] + ["skipped"] * 3
     assert len(smtp_server.messages) == 2
+
+
+async def test_reporters_mail_goes_on_one_smtp_connection_kept_open(client, smtp_server):
+    # The service keeps one mailer and hands it to every pass of its sender: three
+    # acknowledgements, sent in two passes, greet the mail server once.
+    mailer = Mailer(client.runtime.settings)
+    try:
+        for n, who in enumerate(("ada", "bo", "cy")):
+            raw = mail(sender=f"{who} <{who}@example.com>", msgid=f"<one-{n}@example.com>")
+            taken = await send(client, raw)
+            await ownership(client, assigned(taken["issue_id"]))
+            if n != 1:  # the first alone, then the other two together
+                await dispatcher.send_due(
+                    db=client.runtime.db, settings=client.runtime.settings, mailer=mailer
+                )
+    finally:
+        await mailer.close()
+    assert sorted(m["To"] for m in smtp_server.messages) == [
+        "ada@example.com", "bo@example.com", "cy@example.com"
+    ]  # fmt: skip
+    assert smtp_server.connections == 1
+
+
+async def test_a_mail_server_that_says_later_is_tried_again_and_one_that_says_no_is_not(
+    client, smtp_server
+):
+    taken = await send(client, mail())
+    await ownership(client, assigned(taken["issue_id"]))
+    smtp_server.refuse_next("451 4.3.0 try again later")
+    await deliver(client)
+    [ack] = await messages(client)
+    assert ack.status == "pending"
+    assert ack.reason == "SMTP answered 451 (server error, try again later)"
+    assert smtp_server.messages == []
+    smtp_server.refuse_next("550 5.1.1 no such mailbox")
+    await deliver(client, later_s=3600)  # past the backoff
+    [ack] = await messages(client)
+    assert (ack.status, ack.reason) == ("failed", "SMTP answered 550 (mailbox unavailable)")
+    await deliver(client, later_s=7200)
+    assert smtp_server.messages == []  # a permanent refusal is not tried again
 
 
 def bounce_of(message_id: str, *, action="failed", status="5.1.1") -> bytes:

@@ -8,8 +8,9 @@ from email.policy import compat32
 
 import pytest
 from baton_notifications.senders import email as email_module
-from baton_notifications.senders.email import Mail, mail
+from baton_notifications.senders.email import mail
 from baton_notifications.settings import Settings
+from baton_runtime.smtp import Raw
 
 STOCK = compat32.clone(linesep="\r\n", max_line_length=78)
 
@@ -72,7 +73,7 @@ def test_a_mail_is_byte_for_byte_what_compat32_writes(monkeypatch, name, subject
     monkeypatch.setattr(email_module, "_WIRE", STOCK)
     random.seed(11)
     theirs = mail(content, settings=settings)
-    assert isinstance(ours, Mail) and isinstance(theirs, Mail)
+    assert isinstance(ours, Raw) and isinstance(theirs, Raw)
     assert ours.data == theirs.data
     # The boundary is one the standard library's generator would have picked.
     assert re.search(rb'boundary="={15}\d{19}=="', ours.data)

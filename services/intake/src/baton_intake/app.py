@@ -13,6 +13,7 @@ from baton_contracts.topics import (
 )
 from baton_runtime import retention
 from baton_runtime.service import Runtime
+from baton_runtime.smtp import Mailer
 from fastapi import FastAPI
 
 from baton_intake.auth.service import KeyCache
@@ -57,8 +58,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         only=TAKES,
     )
 
+    # Reporters' mail goes through one mailer, its SMTP connections kept open.
+    mailer = Mailer(settings)
+    runtime.on_stop(mailer.close)
+
     async def send() -> bool:
-        tried = await dispatcher.send_due(db=runtime.db, settings=settings)
+        tried = await dispatcher.send_due(db=runtime.db, settings=settings, mailer=mailer)
         return tried >= settings.reply_batch  # a full batch: more may be due
 
     runtime.every(settings.reply_poll_interval_s, "reporter messages", send, wake=send_now)

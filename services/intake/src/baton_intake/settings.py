@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from baton_runtime import egress
 from baton_runtime.settings import ServiceSettings
+from baton_runtime.smtp import SmtpSettings
 from pydantic import BaseModel, Field, HttpUrl, SecretStr, field_validator, model_validator
 
 
@@ -16,7 +17,7 @@ class Connector(BaseModel):
     secret: SecretStr = Field(min_length=16)
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, SmtpSettings):
     service = "intake"
     port: int = 8001
     # Largest request body any door takes (an email with its attachments); the
@@ -60,14 +61,10 @@ class Settings(ServiceSettings):
     }
 
     # ---- answering reporters (baton_intake.outbound) ----
-    # The mail server intake's answers go through, and who they come from: the
-    # address whose mail reaches the email door, so that reporters' answers come back.
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 8025
-    smtp_starttls: bool = False
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_timeout_s: float = 10.0
+    # The mail server intake's answers go through is BATON_SMTP_* (the kernel's
+    # SmtpSettings: its connections are kept open and reused). Who they come from:
+    # the address whose mail reaches the email door, so that reporters' answers
+    # come back.
     mail_from: str = "Customer service <support@localhost>"
     # Per channel (chat, social, web_form, ...): the connector that carries answers
     # to reporters on it, e.g. BATON_REPLY_CONNECTORS='{"chat": {"url": "https://chat.example/baton",

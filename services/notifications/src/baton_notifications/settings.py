@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from baton_runtime.settings import ServiceSettings
+from baton_runtime.smtp import SmtpSettings
 from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, field_validator, model_validator
 
@@ -21,21 +22,11 @@ def parse_keys(keys: str) -> list[Fernet]:
     return fernets
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, SmtpSettings):
     service = "notifications"
     port: int = 8004
 
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 8025
-    smtp_starttls: bool = False
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    # Each SMTP command's timeout (connecting, STARTTLS, login, sending).
-    smtp_timeout_s: float = Field(default=10.0, gt=0)
-    # SMTP connections kept open and reused, at most this many at once.
-    smtp_connections: int = Field(default=4, ge=1)
-    # A CA bundle (PEM) to trust for STARTTLS, say a private CA; else the system's.
-    smtp_ca_file: str | None = None
+    # The mail server: BATON_SMTP_* (baton_runtime.smtp.SmtpSettings).
     mail_from: str = "Baton <baton@localhost>"
     # Where the links in a notification point (the ownership API, or a UI in front of it).
     public_base_url: str = "http://127.0.0.1:8003"

@@ -15,6 +15,7 @@ from typing import Any
 from baton_runtime.db import Database
 from baton_runtime.kafka.tracing import context_from_carrier
 from baton_runtime.links import sign
+from baton_runtime.smtp import Mailer, SendFailed
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from sqlmodel import col, select
@@ -57,7 +58,9 @@ def rating_link(settings: Settings, issue_id: str) -> str | None:
     return f"{settings.public_url.rstrip('/')}/links/rate/{token}"
 
 
-async def _parcel(session: AsyncSession, settings: Settings, row: ReporterMessage) -> Parcel | str:
+async def _parcel(
+    session: AsyncSession, settings: Settings, row: ReporterMessage, mailer: Mailer
+) -> Parcel | str:
     """What to send for ``row``, or why nothing can be."""
     conversation = await session.get(Conversation, row.issue_id)
     if conversation is None:
@@ -99,13 +102,25 @@ async def _parcel(session: AsyncSession, settings: Settings, row: ReporterMessag
         auto_submitted=AUTOMATIC.get(row.kind),
     )  # fmt: skip
     return Parcel(row.id, row.issue_id, row.trace_context, row.message_id, row.kind, route,
-                  lambda: senders.send_email(msg, settings=settings))  # fmt: skip
+                  lambda: mailer.send_message(msg))  # fmt: skip
 
 
 async def send_due(
-    *, db: Database, settings: Settings, clock: Callable[[], datetime] = utcnow
+    *,
+    db: Database,
+    settings: Settings,
+    mailer: Mailer | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> int:
-    """Send what is due now; returns how many were tried (a full batch: call again)."""
+    """Send what is due now; returns how many were tried (a full batch: call again).
+    Mail goes through ``mailer``, whose connections stay open for the next call
+    (the service keeps one); without one, through a mailer of this call's own."""
+    if mailer is None:
+        mailer = Mailer(settings)
+        try:
+            return await send_due(db=db, settings=settings, mailer=mailer, clock=clock)
+        finally:
+            await mailer.close()
     now = clock()
     ready: list[Parcel] = []
     async with db.transaction() as session:
@@ -122,7 +137,7 @@ async def send_due(
             )
         ).all()
         for row in due:
-            parcel = await _parcel(session, settings, row)
+            parcel = await _parcel(session, settings, row, mailer)
             if isinstance(parcel, str):
                 row.status, row.reason, row.finished_at = "skipped", parcel, now
                 metrics.count_reporter_message(row.kind, route="none", outcome="skipped")
@@ -151,12 +166,12 @@ async def _send(
     ) as span:
         try:
             await parcel.send()
-            error: senders.SendError | None = None
-        except senders.SendError as exc:
+            error: SendFailed | None = None
+        except SendFailed as exc:
             error = exc
         except Exception as exc:  # no traceback: it may name the address
             log.error("reporter message %s: unexpected %s", parcel.row_id, type(exc).__name__)
-            error = senders.SendError(f"unexpected {type(exc).__name__}")
+            error = SendFailed(f"unexpected {type(exc).__name__}")
         now = clock()
         async with db.transaction() as session:
             row = await session.get(ReporterMessage, parcel.row_id)

@@ -21,21 +21,13 @@ from email.message import EmailMessage
 from email.utils import formataddr, parseaddr
 from typing import Any
 
-import aiosmtplib
 from baton_runtime import egress
+from baton_runtime.smtp import SendFailed
 
 from baton_intake.outbound.render import Letter
 from baton_intake.settings import Connector, Settings
 
 SIGNATURE = "Baton-Signature"
-
-
-class SendError(Exception):
-    """A send failed; ``permanent`` ones are not tried again."""
-
-    def __init__(self, reason: str, *, permanent: bool = False) -> None:
-        super().__init__(reason)
-        self.reason, self.permanent = reason, permanent
 
 
 def email_message(
@@ -65,23 +57,6 @@ def email_message(
     msg.set_content(letter.text)
     msg.add_alternative(letter.html, subtype="html")
     return msg
-
-
-async def send_email(msg: EmailMessage, *, settings: Settings) -> None:
-    try:
-        await aiosmtplib.send(
-            msg,
-            hostname=settings.smtp_host,
-            port=settings.smtp_port,
-            start_tls=settings.smtp_starttls,
-            username=settings.smtp_username,
-            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-            timeout=settings.smtp_timeout_s,
-        )
-    except aiosmtplib.SMTPResponseException as exc:
-        raise SendError(f"SMTP {exc.code}", permanent=exc.code >= 500) from None
-    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-        raise SendError(f"SMTP {type(exc).__name__}") from None
 
 
 def message_id_for(settings: Settings, token: str) -> str:
@@ -136,4 +111,4 @@ async def post(
             ssl_context=ssl_context,
         )
     except egress.Failed as exc:
-        raise SendError(f"connector {exc.reason}", permanent=exc.permanent) from None
+        raise SendFailed(f"connector {exc.reason}", permanent=exc.permanent) from None

@@ -1,15 +1,10 @@
-"""Email over SMTP (aiosmtplib): plain text with an HTML alternative.
-
-A ``Mailer`` keeps its connections open and reuses them, at most
-``BATON_SMTP_CONNECTIONS`` at once: a mail server takes many messages on one
-connection, and opening one (TCP, EHLO, STARTTLS, login) costs more than sending.
-"""
+"""Notices by email: plain text with an HTML alternative, sent by the kernel's
+``Mailer`` (``baton_runtime.smtp``), which keeps its SMTP connections open and
+reuses them, at most ``BATON_SMTP_CONNECTIONS`` at once."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-from dataclasses import dataclass
 from email.generator import Generator
 from email.header import Header
 from email.message import EmailMessage
@@ -20,9 +15,9 @@ from email.utils import formataddr, formatdate, make_msgid
 from functools import lru_cache
 from typing import Any
 
-import aiosmtplib
+from baton_runtime import smtp
+from baton_runtime.smtp import Raw
 
-from baton_notifications.senders.errors import DeliveryError
 from baton_notifications.settings import Settings
 
 
@@ -54,16 +49,7 @@ def _stamped(settings: Settings) -> dict[str, str]:
     }
 
 
-@dataclass(frozen=True)
-class Mail:
-    """A message ready for ``sendmail``: its envelope, and its bytes (7-bit)."""
-
-    sender: str
-    recipients: list[str]
-    data: bytes
-
-
-def mail(content: dict[str, Any], *, settings: Settings) -> Mail | EmailMessage:
+def mail(content: dict[str, Any], *, settings: Settings) -> Raw | EmailMessage:
     """The message, built with the standard library's compat32 MIME classes:
     plain text with an HTML alternative (UTF-8, base64), the name and subject
     words that are not ASCII RFC 2047-encoded, folded at 78. The modern
@@ -87,7 +73,7 @@ def mail(content: dict[str, Any], *, settings: Settings) -> Mail | EmailMessage:
         msg[field] = _words(field, str(value))
     for subtype in ("plain", "html"):
         msg.attach(MIMEText(_ending_in_a_line_break(content[_PART[subtype]]), subtype, "utf-8"))
-    return Mail(sender, [address], msg.as_bytes(policy=_WIRE))
+    return Raw(sender, [address], msg.as_bytes(policy=_WIRE))
 
 
 _PART = {"plain": "text", "html": "html"}
@@ -172,101 +158,16 @@ def _words(field: str, value: str) -> Header | str:
     return Header(value, "utf-8", header_name=field)  # its name counts on the first line
 
 
-class Mailer:
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._idle: list[aiosmtplib.SMTP] = []
-        self._slots = asyncio.Semaphore(settings.smtp_connections)
+class Mailer(smtp.Mailer):
+    """The kernel's mailer (its connections kept open and reused), taking a
+    notice's content: ``mail`` renders it."""
 
-    def _client(self) -> aiosmtplib.SMTP:
-        s = self._settings
-        return aiosmtplib.SMTP(
-            hostname=s.smtp_host,
-            port=s.smtp_port,
-            start_tls=s.smtp_starttls,
-            username=s.smtp_username,
-            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
-            timeout=s.smtp_timeout_s,
-            cert_bundle=s.smtp_ca_file,
-        )
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self._settings = settings
 
     async def send(self, content: dict[str, Any]) -> None:
-        msg = mail(content, settings=self._settings)
-        async with self._slots:
-            reused = self._idle.pop() if self._idle else None
-            try:
-                await self._send(reused, msg)
-            except DeliveryError:
-                raise
-            except (aiosmtplib.SMTPServerDisconnected, ConnectionError) as exc:
-                if reused is None:
-                    raise _error(exc, self._settings) from exc
-                # The server closed an idle connection meanwhile: once more, on a new one.
-                await self._send(None, msg)
-
-    async def _send(self, smtp: aiosmtplib.SMTP | None, msg: Mail | EmailMessage) -> None:
-        try:
-            if smtp is None:
-                smtp = self._client()
-                await smtp.connect()
-            if isinstance(msg, Mail):
-                await smtp.sendmail(msg.sender, msg.recipients, msg.data)
-            else:
-                await smtp.send_message(msg)
-        except aiosmtplib.SMTPResponseException as exc:
-            # Refused, but the connection is still good for the next message.
-            if smtp is not None and smtp.is_connected:
-                self._idle.append(smtp)
-            raise _error(exc, self._settings) from exc
-        except (aiosmtplib.SMTPServerDisconnected, ConnectionError):
-            if smtp is not None:
-                smtp.close()
-            raise
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            if smtp is not None:
-                smtp.close()
-            raise _error(exc, self._settings) from exc
-        except asyncio.CancelledError:
-            # The dispatcher's per-send timeout: the conversation is cut mid-way.
-            if smtp is not None:
-                smtp.close()
-            raise
-        self._idle.append(smtp)
-
-    async def close(self) -> None:
-        idle, self._idle = self._idle, []
-        for smtp in idle:
-            try:
-                await smtp.quit()
-            except (aiosmtplib.SMTPException, OSError):
-                smtp.close()
-
-
-# What the common replies mean (RFC 5321, 3207, 4954), said in Baton's words.
-_MEANING = {
-    421: "server not available",
-    450: "mailbox busy",
-    451: "server error, try again later",
-    452: "server out of storage",
-    530: "STARTTLS or login required",
-    535: "login refused",
-    550: "mailbox unavailable",
-    552: "message too large",
-    553: "address not accepted",
-    554: "transaction refused",
-}
-
-
-def _error(exc: BaseException, settings: Settings) -> DeliveryError:
-    """In Baton's words: the server's own text may quote the message or the address."""
-    if isinstance(exc, aiosmtplib.SMTPResponseException):
-        # 5xx: the server will refuse the same message again; 4xx: try later.
-        permanent = exc.code >= 500
-        meaning = _MEANING.get(exc.code, "refused" if permanent else "try again later")
-        return DeliveryError(f"SMTP answered {exc.code} ({meaning})", permanent=permanent)
-    if isinstance(exc, aiosmtplib.SMTPTimeoutError | TimeoutError):
-        return DeliveryError(f"SMTP timeout after {settings.smtp_timeout_s}s")
-    return DeliveryError(f"SMTP {type(exc).__name__}")
+        await self.send_message(mail(content, settings=self._settings))
 
 
 async def send(content: dict[str, Any], *, settings: Settings) -> None:

@@ -1,11 +1,9 @@
-"""How a sender reports a failed send: worth retrying, or not."""
+"""How a sender reports a failed send: worth retrying, or not. The kernel's
+``SendFailed`` (``baton_runtime.smtp``, which the mailer raises), under the name
+notifications gives it: a 5xx from SMTP, or a 4xx from a webhook other than 408
+and 429, is ``permanent`` and not retried, since the same message would fail the
+same way."""
 
+from baton_runtime.smtp import SendFailed as DeliveryError
 
-class DeliveryError(Exception):
-    """A send failed. ``permanent`` ones (a 5xx from SMTP, a 4xx from a webhook other
-    than 408/429) are not retried: the same message would fail the same way."""
-
-    def __init__(self, reason: str, *, permanent: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.permanent = permanent
+__all__ = ["DeliveryError"]
