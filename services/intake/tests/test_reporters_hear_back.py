@@ -5,6 +5,7 @@ no-reply addresses, bounced addresses, or more than N times an hour."""
 
 import json
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import pytest
 from baton_contracts import (
@@ -109,6 +110,8 @@ async def test_the_acknowledgement_threads_on_their_mail_and_says_who_and_by_whe
     assert await deliver(client) == 1
     [ack] = smtp_server.messages
     assert ack["To"] == "ada@example.com" and ack["From"] == "Shop support <support@shop.example>"
+    # Dated (RFC 5322), as it was sent: a mail server need not add a missing Date.
+    assert abs(parsedate_to_datetime(ack["Date"]) - datetime.now(UTC)) < timedelta(minutes=5)
     assert ack["In-Reply-To"] == "<m1@example.com>" and ack["References"] == "<m1@example.com>"
     assert subject_of(ack) == f"Re: [{taken['reference']}] Where is my order?"
     assert ack["Auto-Submitted"] == "auto-replied"

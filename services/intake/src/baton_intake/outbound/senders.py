@@ -18,7 +18,7 @@ import json
 import ssl
 import time
 from email.message import EmailMessage
-from email.utils import formataddr, parseaddr
+from email.utils import formataddr, formatdate, parseaddr
 from typing import Any
 
 from baton_runtime import egress
@@ -44,6 +44,9 @@ def email_message(
     msg["From"] = settings.mail_from
     msg["To"] = formataddr(("", to))
     msg["Subject"] = letter.subject
+    # RFC 5322 requires it, and a mail server need not add it for a client
+    # (Postfix does not, by default); mail without one reads as spam.
+    msg["Date"] = formatdate(usegmt=True)
     msg["Message-ID"] = message_id
     if in_reply_to:
         msg["In-Reply-To"] = in_reply_to
