@@ -301,16 +301,24 @@ async def test_the_outcomes_of_a_batch_finished_together_are_settled_in_one_tran
     assert all(isinstance(e, DeliverySent | DeliveryFailed) for e in said)
 
 
+async def naming_in_one_unit(runtime, table: str, handled: list) -> list[str]:  # type: ignore[no-untyped-def]
+    """The statements naming ``table`` sent while the ``handled`` coroutines (a
+    handler each, one event each) ran in order, in one consumer's unit of work."""
+    with counting_statements(runtime.db) as seen:
+        async with unit_of_work(runtime.db, staged_claims=True):
+            for handling in handled:
+                await handling
+    return [s for s in seen.sent if table in s]
+
+
 async def test_a_unit_of_work_of_reports_writes_their_copies_in_one_statement(runtime):
     """A consumer's batch of reports: each copy's upsert is staged, and all of them
     go in one execution at the commit."""
     issues = [str(uuid4()) for _ in range(3)]
-    with counting_statements(runtime.db) as seen:
-        async with unit_of_work(runtime.db, staged_claims=True):
-            for issue_id in issues:
-                await on_issue_reported(reported(issue_id), runtime=runtime)
-    copies = [s for s in seen.sent if "issue_copies" in s]
-    assert len(copies) == 1, str(seen)
+    copies = await naming_in_one_unit(
+        runtime, "issue_copies", [on_issue_reported(reported(i), runtime=runtime) for i in issues]
+    )
+    assert len(copies) == 1, str(copies)
     for issue_id in issues:
         assert (await copy_of(runtime, issue_id)).subject == "Invoice twice"
 
@@ -331,12 +339,9 @@ async def test_a_unit_of_work_reads_each_recipients_preferences_once(runtime):
     """Three issues assigned to the same liaison in one batch: her preferences and
     working hours are read for the first notice, and known for the others."""
     issues = [str(uuid4()) for _ in range(3)]
-    with counting_statements(runtime.db) as seen:
-        async with unit_of_work(runtime.db, staged_claims=True):
-            for issue_id in issues:
-                await on_ownership_event(assigned(issue_id), runtime=runtime)
-    read = [s for s in seen.sent if "recipient_preferences" in s]
-    assert len(read) == 1, str(seen)
+    events = [on_ownership_event(assigned(i), runtime=runtime) for i in issues]
+    read = await naming_in_one_unit(runtime, "recipient_preferences", events)
+    assert len(read) == 1, str(read)
     assert [r.recipient_id for r in await rows(runtime) if r.issue_id in issues] == [GITA.id] * 3
 
 
