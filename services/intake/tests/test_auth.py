@@ -1,11 +1,13 @@
 """API keys with scopes, as Authorization: Bearer; only hashes are stored."""
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
 from baton_intake.auth import service as keys
 from baton_intake.auth.models import ApiKey
 from baton_intake.auth.service import REMEMBER_S, KeyCache
+from sqlalchemy import event
 from sqlmodel import select
 
 
@@ -76,3 +78,57 @@ async def test_a_key_in_use_is_refused_once_revoked_after_the_short_time_it_is_r
     now[0] += REMEMBER_S  # what `revoke` waits before it answers
     r = await anonymous.post("/v1/issues", json=issue, headers=headers)
     assert r.status_code == 401
+
+
+def _key_lookups(db) -> list[str]:
+    """The statements that read ``api_keys``, as the database is sent them."""
+    seen: list[str] = []
+
+    @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
+    def _seen(conn, cursor, statement, parameters, context, executemany):
+        if "FROM api_keys" in statement:
+            seen.append(statement)
+
+    return seen
+
+
+async def test_requests_in_flight_when_a_key_expires_share_one_lookup(anonymous):
+    now = [0.0]
+    cache = KeyCache(anonymous.runtime.db, clock=lambda: now[0])
+    key = await anonymous.key("intake:write")
+    seen = _key_lookups(anonymous.runtime.db)
+    found = await asyncio.gather(*(cache.find(key) for _ in range(20)))
+    assert len(seen) == 1
+    assert {k.scopes for k in found} == {frozenset({"intake:write"})}
+    now[0] += REMEMBER_S  # expired: the next burst looks it up once more
+    found = await asyncio.gather(*(cache.find(key) for _ in range(20)))
+    assert len(seen) == 2
+    assert all(k is not None and not k.revoked for k in found)
+
+
+async def test_a_request_that_goes_away_leaves_the_shared_lookup_to_the_others(anonymous):
+    cache = KeyCache(anonymous.runtime.db)
+    key = await anonymous.key("intake:write")
+    seen = _key_lookups(anonymous.runtime.db)
+    first = asyncio.create_task(cache.find(key))
+    await asyncio.sleep(0)  # its lookup has begun
+    others = [asyncio.create_task(cache.find(key)) for _ in range(3)]
+    first.cancel()
+    found = await asyncio.gather(*others)
+    assert first.cancelled()
+    assert [k.id for k in found] == [found[0].id] * 3
+    assert len(seen) == 1
+
+
+async def test_a_lookup_older_than_a_key_is_remembered_is_not_joined(anonymous):
+    """Else a lookup slower than `revoke`'s wait could answer for a key revoked
+    meanwhile, after `revoke` said it was refused."""
+    now = [0.0]
+    cache = KeyCache(anonymous.runtime.db, clock=lambda: now[0])
+    key = await anonymous.key("intake:write")
+    seen = _key_lookups(anonymous.runtime.db)
+    slow = asyncio.create_task(cache.find(key))
+    await asyncio.sleep(0)
+    now[0] += REMEMBER_S
+    await asyncio.gather(slow, cache.find(key))
+    assert len(seen) == 2

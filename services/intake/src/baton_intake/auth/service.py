@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import time
@@ -69,8 +70,11 @@ class KnownKey:
 class KeyCache:
     """Keys found in the database, remembered for ``REMEMBER_S`` by their hash, so a
     system reporting many issues costs one lookup a second, not one a request (on
-    PostgreSQL a lookup is a connection checkout and three round trips). Unknown
-    keys are not remembered: each try is looked up, and the cache cannot be filled."""
+    PostgreSQL a lookup is a connection checkout and three round trips). Requests
+    that find a key missing or expired while it is being looked up wait for that
+    lookup rather than make their own: a busy system's requests in flight when its
+    key expires cost one lookup, not one each. Unknown keys are not remembered:
+    each try is looked up, and the cache cannot be filled."""
 
     def __init__(
         self,
@@ -83,6 +87,7 @@ class KeyCache:
         self._ttl_s = ttl_s
         self._clock = clock
         self._known: dict[str, tuple[float, KnownKey]] = {}
+        self._looking: dict[str, tuple[float, asyncio.Task[KnownKey | None]]] = {}
 
     async def find(self, plain: str) -> KnownKey | None:
         if not plain.startswith(PREFIX) or len(plain) > 200:
@@ -92,6 +97,24 @@ class KeyCache:
         remembered = self._known.get(digest)
         if remembered is not None and remembered[0] > now:
             return remembered[1]
+        started, lookup = self._looking.get(digest, (now, None))
+        # One that began longer ago than a key is remembered could miss a revocation
+        # that `revoke` has already answered for: it is not joined.
+        if lookup is None or started + self._ttl_s <= now:
+            lookup = asyncio.create_task(self._look_up(plain, digest, now))
+            self._looking[digest] = (now, lookup)
+            lookup.add_done_callback(lambda done: self._forget(digest, done))
+        # Shielded: a request that goes away (its client hung up) leaves the lookup
+        # running for the others waiting on it.
+        return await asyncio.shield(lookup)
+
+    def _forget(self, digest: str, done: asyncio.Task[KnownKey | None]) -> None:
+        if not done.cancelled():
+            done.exception()  # the waiters have it; none left is no "never retrieved"
+        if self._looking.get(digest, (0.0, None))[1] is done:
+            del self._looking[digest]
+
+    async def _look_up(self, plain: str, digest: str, now: float) -> KnownKey | None:
         async with self._db.session() as session:
             row = await verify(session=session, plain=plain)
         if row is None:
@@ -101,5 +124,6 @@ class KeyCache:
         known = KnownKey(row.id, row.name, frozenset(row.scopes.split()), revoked)
         if len(self._known) >= 1024:  # keys are few; this only bounds a surprise
             self._known.clear()
+        # From when the lookup began: what it read may be that old.
         self._known[digest] = (now + self._ttl_s, known)
         return known
