@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from baton_runtime import telemetry
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
@@ -44,3 +48,28 @@ def test_otlp_metrics_over_grpc_are_refused(monkeypatch):
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "grpc")
     with pytest.raises(ValueError, match="http/protobuf"):
         telemetry._metric_readers()
+
+
+_SAMPLER = (
+    "from baton_runtime.telemetry import setup_telemetry;"
+    "print(setup_telemetry('baton-test').sampler.get_description())"
+)
+
+
+@pytest.mark.parametrize(
+    ("settings", "sampler"),
+    [
+        ({}, "ParentBased{root:AlwaysOnSampler"),  # every issue's trace
+        (
+            {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.1"},
+            "ParentBased{root:TraceIdRatioBased{0.1}",
+        ),
+    ],
+)
+def test_every_trace_is_kept_unless_otel_traces_sampler_says_otherwise(settings, sampler):
+    # Its own process: the tracer provider is installed once per process.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")} | settings
+    out = subprocess.run(
+        [sys.executable, "-c", _SAMPLER], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert out.startswith(sampler)
