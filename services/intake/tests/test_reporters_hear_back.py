@@ -5,6 +5,7 @@ no-reply addresses, bounced addresses, or more than N times an hour."""
 
 import json
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
 from email.utils import parsedate_to_datetime
 
 import pytest
@@ -20,11 +21,12 @@ from baton_contracts import (
 from baton_intake.app import create_app
 from baton_intake.contacts.models import Contact
 from baton_intake.issues.handler import on_ownership_event
-from baton_intake.outbound import dispatcher
+from baton_intake.outbound import dispatcher, senders
 from baton_intake.outbound.models import Conversation, ReporterMessage
+from baton_intake.outbound.render import Letter
 from baton_intake.settings import Settings
 from baton_runtime import links, migrations
-from baton_runtime.smtp import Mailer
+from baton_runtime.smtp import Mailer, Raw
 from sqlmodel import select
 
 from conftest import running_http_receiver, subject_of, text_of
@@ -396,3 +398,39 @@ async def test_the_conversation_keeps_contact_details_out_of_events(client):
     assert conversation.thread == "<m1@example.com>"
     for row in await client.outbox_rows():
         assert "ada@example.com" not in row.payload and "m1@example.com" not in row.payload
+
+
+def test_a_reporters_mail_is_7bit_folded_and_reads_as_written():
+    """Written as the kernel writes mail for the wire (``baton_runtime.mime``): a
+    German letter goes in 7 bits (base64 parts, RFC 2047 words), so no mail server
+    need take 8BITMIME, with lines of at most 78 and the thread's headers."""
+    letter = Letter(
+        subject="Re: [BTN-1A2B3C4D] Bestellung fehlt \u2013 wir kümmern uns darum, versprochen",
+        text="Guten Tag,\n\nFinanzen (Gita Rao) löst es bis 26.11.2026.\n",
+        html="<p>Guten Tag,</p><p>Finanzen löst es.</p>",
+        language="de",
+    )
+    thread = ["<m1@example.com>", *(f"<baton.t{i}@shop.example>" for i in range(4))]
+    made = senders.email_message(
+        letter, settings=Settings(mail_from="Shop support <support@shop.example>"),
+        to="ada@example.com", message_id="<baton.t9@shop.example>", in_reply_to=thread[-1],
+        references=thread, auto_submitted="auto-replied",
+    )  # fmt: skip
+    assert isinstance(made, Raw)
+    assert (made.sender, made.recipients) == ("support@shop.example", ["ada@example.com"])
+    assert made.data.isascii()
+    assert max(len(line) for line in made.data.split(b"\r\n")) <= 78
+    msg = message_from_bytes(made.data, policy=policy.default)
+    assert str(msg["Subject"]) == letter.subject
+    assert [(a.display_name, a.addr_spec) for a in msg["From"].addresses] == [
+        ("Shop support", "support@shop.example")
+    ]
+    assert abs(parsedate_to_datetime(msg["Date"]) - datetime.now(UTC)) < timedelta(minutes=5)
+    assert msg["Message-ID"] == "<baton.t9@shop.example>"
+    assert msg["In-Reply-To"] == thread[-1]
+    assert msg["References"].split() == thread
+    assert (msg["Content-Language"], msg["Auto-Submitted"]) == ("de", "auto-replied")
+    assert msg["X-Auto-Response-Suppress"] == "All"
+    # Each line ends in CRLF in a text part (RFC 2046), the last one too.
+    assert msg.get_body(("plain",)).get_content() == letter.text.replace("\n", "\r\n")
+    assert msg.get_body(("html",)).get_content() == letter.html + "\r\n"

@@ -18,11 +18,11 @@ import json
 import ssl
 import time
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, parseaddr
+from email.utils import formatdate, parseaddr
 from typing import Any
 
-from baton_runtime import egress
-from baton_runtime.smtp import SendFailed
+from baton_runtime import egress, mime
+from baton_runtime.smtp import Raw, SendFailed
 
 from baton_intake.outbound.render import Letter
 from baton_intake.settings import Connector, Settings
@@ -39,27 +39,32 @@ def email_message(
     in_reply_to: str | None,
     references: list[str],
     auto_submitted: str | None,
-) -> EmailMessage:
-    msg = EmailMessage()
-    msg["From"] = settings.mail_from
-    msg["To"] = formataddr(("", to))
-    msg["Subject"] = letter.subject
-    # RFC 5322 requires it, and a mail server need not add it for a client
-    # (Postfix does not, by default); mail without one reads as spam.
-    msg["Date"] = formatdate(usegmt=True)
-    msg["Message-ID"] = message_id
+) -> Raw | EmailMessage:
+    """The mail to the reporter at ``to``, threaded on their conversation, as the
+    kernel writes mail for the wire (``baton_runtime.mime``)."""
+    headers = {
+        # RFC 5322 requires it, and a mail server need not add it for a client
+        # (Postfix does not, by default); mail without one reads as spam.
+        "Date": formatdate(usegmt=True),
+        "Message-ID": message_id,
+    }
     if in_reply_to:
-        msg["In-Reply-To"] = in_reply_to
+        headers["In-Reply-To"] = in_reply_to
     if references:
-        msg["References"] = " ".join(references)
-    msg["Content-Language"] = letter.language
+        headers["References"] = " ".join(references)
+    headers["Content-Language"] = letter.language
     if auto_submitted:
         # RFC 3834: sent by a machine, so no well-behaved responder answers it again.
-        msg["Auto-Submitted"] = auto_submitted
-        msg["X-Auto-Response-Suppress"] = "All"
-    msg.set_content(letter.text)
-    msg.add_alternative(letter.html, subtype="html")
-    return msg
+        headers["Auto-Submitted"] = auto_submitted
+        headers["X-Auto-Response-Suppress"] = "All"
+    return mime.compose(
+        mail_from=settings.mail_from,
+        to=to,
+        subject=letter.subject,
+        text=letter.text,
+        html=letter.html,
+        headers=headers,
+    )
 
 
 def message_id_for(settings: Settings, token: str) -> str:

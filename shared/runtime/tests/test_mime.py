@@ -1,15 +1,13 @@
-"""The mailer writes a header that is plain ASCII and fits on its line as it is,
-and picks the multipart boundary itself (``senders.email``): what it sends must be
-byte for byte what the standard library's compat32 folding and generator make."""
+"""``mime.compose`` writes a header that is plain ASCII and fits on its line as it
+is, and picks the multipart boundary itself: what it writes must be byte for byte
+what the standard library's compat32 folding and generator make."""
 
 import random
 import re
 from email.policy import compat32
 
 import pytest
-from baton_notifications.senders import email as email_module
-from baton_notifications.senders.email import mail
-from baton_notifications.settings import Settings
+from baton_runtime import mime
 from baton_runtime.smtp import Raw
 
 STOCK = compat32.clone(linesep="\r\n", max_line_length=78)
@@ -30,9 +28,9 @@ def test_a_header_is_folded_as_compat32_folds_it(name, value):
         expected = STOCK.fold_binary(name, value)
     except Exception as exc:  # what compat32 refuses, ours refuses alike
         with pytest.raises(type(exc)):
-            email_module._WIRE.fold_binary(name, value)
+            mime._WIRE.fold_binary(name, value)
         return
-    assert email_module._WIRE.fold_binary(name, value) == expected
+    assert mime._WIRE.fold_binary(name, value) == expected
 
 
 def test_random_plain_headers_are_folded_as_compat32_folds_them():
@@ -45,7 +43,7 @@ def test_random_plain_headers_are_folded_as_compat32_folds_them():
             expected = STOCK.fold_binary(name, value)
         except Exception:
             continue
-        assert email_module._WIRE.fold_binary(name, value) == expected, repr(value)
+        assert mime._WIRE.fold_binary(name, value) == expected, repr(value)
 
 
 CONTENTS = [
@@ -58,21 +56,24 @@ CONTENTS = [
 
 @pytest.mark.parametrize(("name", "subject"), CONTENTS)
 def test_a_mail_is_byte_for_byte_what_compat32_writes(monkeypatch, name, subject):
-    monkeypatch.setattr(email_module, "formatdate", lambda usegmt: "Tue, 01 Dec 2026 09:00:00 GMT")
-    monkeypatch.setattr(email_module, "make_msgid", lambda domain: f"<1.2.3@{domain}>")
-    content = {
+    parts = {
+        "mail_from": "Baton Desk <baton@example.com>",
         "to": f"{name} <p@example.com>",
         "subject": subject,
         "text": "Hello,\n\nplease look: caf\u00e9.\n" + "long " * 40,
         "html": "<p>Hello</p>",
-        "headers": {"X-Baton-Issue": "5f7c3c1e-0000", "X-Baton-Event": "e-1", "X-Baton-Kind": "x"},
+        "headers": {
+            "Date": "Tue, 01 Dec 2026 09:00:00 GMT",
+            "Message-ID": "<1.2.3@example.com>",
+            "X-Baton-Issue": "5f7c3c1e-0000",
+            "References": "<a.1@example.com> <b.2@example.com> " + "<c.3@example.com> " * 4,
+        },
     }
-    settings = Settings(mail_from="Baton Desk <baton@example.com>")
     random.seed(11)
-    ours = mail(content, settings=settings)
-    monkeypatch.setattr(email_module, "_WIRE", STOCK)
+    ours = mime.compose(**parts)
+    monkeypatch.setattr(mime, "_WIRE", STOCK)
     random.seed(11)
-    theirs = mail(content, settings=settings)
+    theirs = mime.compose(**parts)
     assert isinstance(ours, Raw) and isinstance(theirs, Raw)
     assert ours.data == theirs.data
     # The boundary is one the standard library's generator would have picked.
