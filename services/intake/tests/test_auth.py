@@ -132,3 +132,41 @@ async def test_a_lookup_older_than_a_key_is_remembered_is_not_joined(anonymous):
     now[0] += REMEMBER_S
     await asyncio.gather(slow, cache.find(key))
     assert len(seen) == 2
+
+
+async def _until(condition) -> None:
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("never")
+
+
+async def test_a_slow_lookup_that_ends_last_leaves_the_newer_answer(anonymous, monkeypatch):
+    now = [0.0]
+    cache = KeyCache(anonymous.runtime.db, clock=lambda: now[0])
+    key = await anonymous.key("intake:write")
+    gates: list[asyncio.Event] = []
+    real = keys.verify
+
+    async def held(*, session, plain):
+        if len(gates) < 2:  # the first two wait to be let through; any later goes on
+            gate = asyncio.Event()
+            gates.append(gate)
+            await gate.wait()
+        return await real(session=session, plain=plain)
+
+    monkeypatch.setattr(keys, "verify", held)
+    slow = asyncio.create_task(cache.find(key))
+    await _until(lambda: len(gates) == 1)
+    now[0] += REMEMBER_S  # too old to join: a second lookup
+    fresh = asyncio.create_task(cache.find(key))
+    await _until(lambda: len(gates) == 2)
+    gates[1].set()
+    await fresh
+    gates[0].set()
+    await slow
+    now[0] += REMEMBER_S / 2  # within the newer answer's second, past the slow one's
+    seen = _key_lookups(anonymous.runtime.db)
+    assert await cache.find(key) is not None
+    assert seen == []

@@ -314,6 +314,29 @@ async def test_a_mail_server_that_says_later_is_tried_again_and_one_that_says_no
     assert smtp_server.messages == []  # a permanent refusal is not tried again
 
 
+async def test_a_message_that_cannot_be_written_fails_alone_and_the_batch_goes(
+    client, smtp_server, monkeypatch
+):
+    """Each mail is written as it is sent, after the batch's claim committed: one
+    that cannot be written is tried again later, and the others go now."""
+    real = senders.email_message
+
+    def written(letter, *, to, **kw):
+        if to == "bob@example.com":
+            raise ValueError("cannot be written")
+        return real(letter, to=to, **kw)
+
+    monkeypatch.setattr(senders, "email_message", written)
+    for n, sender in enumerate(("Bob <bob@example.com>", "Ada <ada@example.com>")):
+        taken = await send(client, mail(sender=sender, msgid=f"<m{n}@example.com>"))
+        await ownership(client, assigned(taken["issue_id"]))
+    assert await deliver(client) == 2
+    assert [m["To"] for m in smtp_server.messages] == ["ada@example.com"]
+    by_status = {m.status: m for m in await messages(client)}
+    assert set(by_status) == {"sent", "pending"}
+    assert by_status["pending"].reason == "unexpected ValueError"
+
+
 def bounce_of(message_id: str, *, action="failed", status="5.1.1") -> bytes:
     return (
         "From: MAILER-DAEMON@mx.example.com\nTo: support@shop.example\n"

@@ -7,8 +7,8 @@ parts UTF-8 in base64, the name and subject words that are not ASCII RFC
 need take 8BITMIME or SMTPUTF8). The modern ``EmailMessage`` API parses and
 refolds every header, which cost three times the CPU (``bench/smtp``). An
 address that is not ASCII is left to it (``reference``), which knows SMTPUTF8;
-``reference`` is also what ``compose`` is held to in tests: the same message,
-read back."""
+``reference`` is also what ``compose`` is held to in tests
+(``shared/runtime/tests/test_mime.py``): the same message, read back."""
 
 from __future__ import annotations
 
@@ -40,10 +40,16 @@ def compose(
     or an address) to ``to`` (``Name <address>``, the name unquoted and split at
     the last ``<``, or an address), with ``headers`` after Subject in their
     order: ready for ``sendmail`` (``Raw``), or an ``EmailMessage`` when an
-    address is not ASCII."""
+    address, or a message id, is not ASCII (or an address is not plain: a
+    space, a quote or a bracket in it). A line break in a name, the subject or
+    a header's value does not start a header: the value is put on one line."""
     name, address = _name_and_address(to)
     sender, from_value = _from(mail_from)
-    if not (address.isascii() and sender.isascii()) or _ODD_ADDRESS.search(address):
+    if (
+        not (address.isascii() and sender.isascii())
+        or _ODD_ADDRESS.search(address)
+        or not all(v.isascii() for f, v in headers.items() if f.lower() in _IDS)
+    ):
         return reference(
             mail_from=mail_from, to=to, subject=subject, text=text, html=html, headers=headers
         )
@@ -55,7 +61,8 @@ def compose(
     msg["To"] = _mailbox(name, address)
     msg["Subject"] = _words("Subject", subject)
     for field, value in headers.items():
-        msg[field] = _words(field, str(value))
+        # Message ids are never encoded words: a mail client would no longer match them.
+        msg[field] = _one_line(value) if field.lower() in _IDS else _words(field, str(value))
     for subtype, body in (("plain", text), ("html", html)):
         msg.attach(MIMEText(_ending_in_a_line_break(body), subtype, "utf-8"))
     return Raw(sender, [address], msg.as_bytes(policy=_WIRE))
@@ -74,9 +81,9 @@ def reference(
     msg = EmailMessage()
     msg["From"] = mail_from
     msg["To"] = to
-    msg["Subject"] = subject
+    msg["Subject"] = _one_line(subject)
     for field, value in headers.items():
-        msg[field] = value
+        msg[field] = _one_line(value)
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
     return msg
@@ -136,6 +143,8 @@ _PLAIN = re.compile(r"[!-~](?:[ -~]*[!-~])?")
 _WIRE = _Wire(linesep="\r\n", max_line_length=78)
 # Never in an address Baton writes itself (the standard library says why, or sends it).
 _ODD_ADDRESS = re.compile(r'[\s<>",\x00-\x1f\x7f]')
+# Headers that hold message ids (RFC 5322 3.6.4).
+_IDS = frozenset({"message-id", "in-reply-to", "references"})
 _BREAKS = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
 
 

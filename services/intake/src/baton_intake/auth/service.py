@@ -124,6 +124,9 @@ class KeyCache:
         known = KnownKey(row.id, row.name, frozenset(row.scopes.split()), revoked)
         if len(self._known) >= 1024:  # keys are few; this only bounds a surprise
             self._known.clear()
-        # From when the lookup began: what it read may be that old.
-        self._known[digest] = (now + self._ttl_s, known)
+        # From when the lookup began: what it read may be that old. A lookup that
+        # began before another one that has already answered leaves its answer.
+        remembered = self._known.get(digest)
+        if remembered is None or remembered[0] < now + self._ttl_s:
+            self._known[digest] = (now + self._ttl_s, known)
         return known

@@ -96,13 +96,18 @@ async def _parcel(
     # reporter answered by email has only the messages intake sent.
     first = conversation.thread if conversation.channel == "email" else None
     references = [r for r in dict.fromkeys((first, conversation.last_message_id)) if r]
-    msg = senders.email_message(
-        letter, settings=settings, to=contact.value, message_id=row.message_id,
-        in_reply_to=conversation.last_message_id, references=references,
-        auto_submitted=AUTOMATIC.get(row.kind),
-    )  # fmt: skip
-    return Parcel(row.id, row.issue_id, row.trace_context, row.message_id, row.kind, route,
-                  lambda: mailer.send_message(msg))  # fmt: skip
+    to, message_id, in_reply_to = contact.value, row.message_id, conversation.last_message_id
+    automatic = AUTOMATIC.get(row.kind)
+
+    async def send() -> None:
+        # Written as it is sent, after the batch's claim committed: a message that
+        # cannot be written fails on its own (``_send``), not the whole batch.
+        await mailer.send_message(senders.email_message(
+            letter, settings=settings, to=to, message_id=message_id, in_reply_to=in_reply_to,
+            references=references, auto_submitted=automatic,
+        ))  # fmt: skip
+
+    return Parcel(row.id, row.issue_id, row.trace_context, row.message_id, row.kind, route, send)
 
 
 async def send_due(
