@@ -318,7 +318,7 @@ async def test_a_message_that_cannot_be_written_fails_alone_and_the_batch_goes(
     client, smtp_server, monkeypatch
 ):
     """Each mail is written as it is sent, after the batch's claim committed: one
-    that cannot be written is tried again later, and the others go now."""
+    that cannot be written fails for good (it would again), and the others go."""
     real = senders.email_message
 
     def written(letter, *, to, **kw):
@@ -333,8 +333,9 @@ async def test_a_message_that_cannot_be_written_fails_alone_and_the_batch_goes(
     assert await deliver(client) == 2
     assert [m["To"] for m in smtp_server.messages] == ["ada@example.com"]
     by_status = {m.status: m for m in await messages(client)}
-    assert set(by_status) == {"sent", "pending"}
-    assert by_status["pending"].reason == "unexpected ValueError"
+    assert set(by_status) == {"sent", "failed"}
+    assert by_status["failed"].reason == "the mail could not be written (ValueError)"
+    assert await deliver(client, later_s=3600) == 0  # not tried again
 
 
 def bounce_of(message_id: str, *, action="failed", status="5.1.1") -> bytes:

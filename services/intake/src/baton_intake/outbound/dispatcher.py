@@ -101,11 +101,17 @@ async def _parcel(
 
     async def send() -> None:
         # Written as it is sent, after the batch's claim committed: a message that
-        # cannot be written fails on its own (``_send``), not the whole batch.
-        await mailer.send_message(senders.email_message(
-            letter, settings=settings, to=to, message_id=message_id, in_reply_to=in_reply_to,
-            references=references, auto_submitted=automatic,
-        ))  # fmt: skip
+        # cannot be written fails on its own, for good (the same would fail again),
+        # not the whole batch.
+        try:
+            msg = senders.email_message(
+                letter, settings=settings, to=to, message_id=message_id,
+                in_reply_to=in_reply_to, references=references, auto_submitted=automatic,
+            )  # fmt: skip
+        except (ValueError, UnicodeError) as exc:  # no message: it may quote the address
+            reason = f"the mail could not be written ({type(exc).__name__})"
+            raise SendFailed(reason, permanent=True) from exc
+        await mailer.send_message(msg)
 
     return Parcel(row.id, row.issue_id, row.trace_context, row.message_id, row.kind, route, send)
 
