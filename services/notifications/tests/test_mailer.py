@@ -9,12 +9,21 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 from aiosmtplib.email import flatten_message
-from baton_notifications.senders.email import Mailer, mail, message
+from baton_notifications.senders.email import Mailer, mail
 from baton_notifications.senders.errors import DeliveryError
 from baton_notifications.settings import Settings
+from baton_runtime import mime
 from baton_runtime.smtp import Raw
 
 from conftest import subject_of, text_of
+
+
+def message(content: dict[str, str], *, settings: Settings) -> EmailMessage:
+    """The same notice as the standard library's ``EmailMessage`` builds it."""
+    return mime.reference(
+        mail_from=settings.mail_from, to=content["to"], subject=content["subject"],
+        text=content["text"], html=content["html"], headers=content.get("headers", {}),
+    )  # fmt: skip
 
 
 def content(n: int) -> dict[str, str]:

@@ -15,28 +15,18 @@ from baton_runtime.smtp import Raw
 from baton_notifications.settings import Settings
 
 
-def message(content: dict[str, Any], *, settings: Settings) -> EmailMessage:
-    """The message as the standard library builds it: what an address that is not
-    ASCII (SMTPUTF8) takes, and the reference ``mail`` is held to in tests."""
-    return mime.reference(**_parts(content, settings))
-
-
 def mail(content: dict[str, Any], *, settings: Settings) -> Raw | EmailMessage:
-    """The message for the wire (``baton_runtime.mime.compose``): built with the
-    standard library's compat32 MIME classes, or ``message`` for an address
-    that is not ASCII."""
-    return mime.compose(**_parts(content, settings))
-
-
-def _parts(content: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    return {
-        "mail_from": settings.mail_from,
-        "to": content["to"],
-        "subject": content["subject"],
-        "text": content["text"],
-        "html": content["html"],
-        "headers": _stamped(settings) | content.get("headers", {}),
-    }
+    """The notice for the wire (``baton_runtime.mime.compose``): built with the
+    standard library's compat32 MIME classes, or left to its ``EmailMessage``
+    for an address that is not ASCII."""
+    return mime.compose(
+        mail_from=settings.mail_from,
+        to=content["to"],
+        subject=content["subject"],
+        text=content["text"],
+        html=content["html"],
+        headers=_stamped(settings) | content.get("headers", {}),
+    )
 
 
 def _stamped(settings: Settings) -> dict[str, str]:
